@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySession from '@fastify/session';
+import fastifyStatic from '@fastify/static';
+import fastifyView from '@fastify/view';
+import { Eta } from 'eta';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { systemClock } from './clock.ts';
+import type { Deps } from './deps.ts';
+import { HttpError } from './http/errors.ts';
+import { renderPage } from './http/render.ts';
+import { KnexSessionStore } from './http/session-store.ts';
+import './http/types.ts';
+import { findUserById } from './modules/accounts/queries.ts';
+import { accountRoutes } from './modules/accounts/routes.ts';
+import { sandboxRoutes } from './modules/sandbox/routes.ts';
+import { formatCents } from './money.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const htmxDir = dirname(require.resolve('htmx.org/dist/htmx.min.js'));
+
+const SESSION_MAX_AGE_MS = 30 * 86_400_000;
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export type App = FastifyInstance;
+
+/** Builds the whole HTTP application from its dependencies; server.ts only listens. */
+export async function buildApp(deps: Deps): Promise<App> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    trustProxy: config.isProduction,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.decorate('deps', deps);
+  app.decorate('headerOrganizations', async () => []);
+  app.decorateRequest('user', null);
+
+  // External plugins first (fastify/demo order): security headers, cookies, session, csrf.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: config.isProduction ? [] : null,
+      },
+    },
+    strictTransportSecurity: config.isProduction,
+  });
+  await app.register(fastifyFormbody);
+  await app.register(fastifyCookie, { secret: config.sessionSecret });
+  await app.register(fastifySession, {
+    secret: config.sessionSecret,
+    cookieName: 'orgplane.sid',
+    // Session expiry is a security property measured in real time, not the
+    // application clock that the demo control shifts (R11.3).
+    store: new KnexSessionStore(deps.db, systemClock, SESSION_MAX_AGE_MS),
+    saveUninitialized: false,
+    rolling: false,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.isProduction ? 'auto' : false,
+      maxAge: SESSION_MAX_AGE_MS,
+      path: '/',
+    },
+  });
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, signed: true, secure: config.isProduction ? 'auto' : false },
+  });
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyView, {
+    engine: { eta: new Eta({ autoEscape: true, autoTrim: [false, 'nl'] }) },
+    root: join(root, 'views'),
+    production: config.isProduction,
+    defaultContext: { formatCents, appName: 'Orgplane', isProduction: config.isProduction },
+  });
+  await app.register(fastifyStatic, {
+    root: join(root, 'public'),
+    prefix: '/static/',
+    maxAge: config.isProduction ? '1d' : 0,
+  });
+  // htmx is served from its npm package, never a CDN.
+  const htmxSource = readFileSync(join(htmxDir, 'htmx.min.js'));
+  app.get('/static/vendor/htmx.min.js', async (_request, reply) =>
+    reply
+      .type('application/javascript; charset=utf-8')
+      .header('Cache-Control', config.isProduction ? 'public, max-age=86400' : 'no-cache')
+      .send(htmxSource),
+  );
+
+  // R13.1: every state-changing request carries the CSRF token, except the
+  // device API (bearer keys, no cookies) and signed webhooks. A preHandler,
+  // because on onRequest the form body is not parsed yet.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (!UNSAFE_METHODS.has(request.method)) return done();
+    const path = request.url;
+    if (path.startsWith('/api/') || path.startsWith('/webhooks/')) return done();
+    app.csrfProtection(request, reply, done);
+  });
+
+  // The signed-in user, looked up once per request.
+  app.addHook('preHandler', async (request) => {
+    const userId = request.session?.userId;
+    if (!userId) return;
+    const user = await findUserById(deps.db, userId);
+    if (user) request.user = user;
+    else delete request.session.userId;
+  });
+
+  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    let status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    let message: string;
+    let title: string | undefined;
+    if (error instanceof HttpError) {
+      message = error.message;
+      title = error.title;
+    } else if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
+      status = 403;
+      title = 'This form has expired';
+      message = 'For your security the form expired. Go back, reload the page and try again.';
+    } else if (status === 429) {
+      title = 'Too many attempts';
+      message = 'Too many attempts from your address. Wait a minute and try again.';
+    } else if (status === 413) {
+      message = 'That request is too large.';
+    } else if (status < 500) {
+      message = error.message;
+    } else {
+      request.log.error({ err: error, url: request.url, method: request.method }, 'request failed');
+      message = 'Something went wrong on our side. It has been logged; please try again.';
+      title = 'Something went wrong';
+    }
+    return sendError(request, reply, status, message, title);
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    sendError(request, reply, 404, 'We could not find that page. It may have moved, or you may not have access to it.', 'Page not found'),
+  );
+
+  app.get('/health', async () => ({ ok: true }));
+  app.get('/', async (request, reply) => reply.code(303).redirect(request.user ? '/sandbox' : '/login'));
+
+  await app.register(accountRoutes);
+  await app.register(sandboxRoutes);
+
+  return app;
+}
+
+async function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, title?: string) {
+  if (request.url.startsWith('/api/') || request.url.startsWith('/webhooks/')) {
+    return reply.code(status).send({ error: message });
+  }
+  const heading =
+    title ?? (status === 404 ? 'Page not found' : status === 403 ? 'Not allowed' : status >= 500 ? 'Something went wrong' : 'That did not work');
+  try {
+    return await renderPage(request, reply, 'errors/error.eta', { status, heading, message }, { status, title: heading });
+  } catch (err) {
+    request.log.error({ err }, 'error page failed to render');
+    return reply.code(status).type('text/plain; charset=utf-8').send(`${heading}\n\n${message}`);
+  }
+}

@@ -1,0 +1,13 @@
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db/knex.ts';
+
+/**
+ * What the application is built from. Tests swap any of these: a fresh
+ * database, a manual clock, a recording gateway or mailer.
+ */
+export interface Deps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+}

@@ -1,0 +1,56 @@
+import type { SessionStore } from '@fastify/session';
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.ts';
+
+type Callback = (err?: unknown) => void;
+type GetCallback = Parameters<SessionStore['get']>[1];
+
+interface StorableSession {
+  cookie?: { expires?: Date | string | null; originalMaxAge?: number | null };
+}
+
+/**
+ * A Knex-backed store for @fastify/session: sessions survive restarts and are
+ * shared by every instance on the same database. Expired rows are ignored on
+ * read and removed by `purgeExpired` (a scheduler job).
+ */
+export class KnexSessionStore implements SessionStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly clock: Clock,
+    private readonly defaultMaxAgeMs: number,
+  ) {}
+
+  set(sid: string, session: StorableSession & object, callback: Callback): void {
+    const expires = session.cookie?.expires
+      ? new Date(session.cookie.expires).getTime()
+      : this.clock.now().getTime() + this.defaultMaxAgeMs;
+    const row = { sid, data: JSON.stringify(session), expires_at: expires };
+    this.db('sessions')
+      .insert(row)
+      .onConflict('sid')
+      .merge(['data', 'expires_at'])
+      .then(() => callback(), callback);
+  }
+
+  get(sid: string, callback: GetCallback): void {
+    this.db('sessions')
+      .first('data', 'expires_at')
+      .where({ sid })
+      .then((row: { data: string; expires_at: number } | undefined) => {
+        if (!row || row.expires_at <= this.clock.now().getTime()) return callback(null, null);
+        callback(null, JSON.parse(row.data) as Parameters<GetCallback>[1]);
+      }, callback);
+  }
+
+  destroy(sid: string, callback: Callback): void {
+    this.db('sessions')
+      .where({ sid })
+      .delete()
+      .then(() => callback(), callback);
+  }
+}
+
+export async function purgeExpiredSessions(db: Knex, now: Date): Promise<number> {
+  return db('sessions').where('expires_at', '<=', now.getTime()).delete();
+}

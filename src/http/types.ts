@@ -1,0 +1,26 @@
+import type { User } from '../modules/accounts/queries.ts';
+import type { Deps } from '../deps.ts';
+
+export interface HeaderOrganization {
+  slug: string;
+  name: string;
+  initials: string;
+  color: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: Deps;
+    /** The organizations the header dropdown lists for a user (R1.3). */
+    headerOrganizations: (userId: number) => Promise<HeaderOrganization[]>;
+  }
+  interface FastifyRequest {
+    user: User | null;
+  }
+}
+
+declare module '@fastify/session' {
+  interface FastifySessionObject {
+    userId?: number;
+  }
+}
