@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { startTestApp, type TestContext } from './app.ts';
+
+/** Debian's Chromium (or CHROMIUM_PATH). A missing browser fails the test; it never skips. */
+export function chromiumPath(): string {
+  const path = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  if (!existsSync(path)) {
+    throw new Error(
+      `Chromium not found at ${path}. Install Debian's "chromium" package (apt-get install chromium, which "npm test" does when run as root) or set CHROMIUM_PATH.`,
+    );
+  }
+  return path;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export interface BrowserTestServer extends TestContext {
+  url: string;
+}
+
+/** The app listening on a loopback port, for a real browser. */
+export async function startBrowserServer(): Promise<BrowserTestServer> {
+  const t = await startTestApp();
+  const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+  return { ...t, url: address };
+}
+
+const scriptless = new WeakSet<BrowserContext>();
+
+export async function newContext(browser: Browser, javaScriptEnabled: boolean): Promise<BrowserContext> {
+  const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 900 } });
+  if (!javaScriptEnabled) scriptless.add(context);
+  return context;
+}
+
+/**
+ * No serious or critical accessibility violation on the page as it stands.
+ * axe runs as page script, so for a page shown with JavaScript off the same
+ * HTML is replayed at the same address in a JavaScript-enabled page.
+ */
+export async function expectAccessible(page: Page): Promise<void> {
+  let target = page;
+  let scratch: BrowserContext | undefined;
+  if (scriptless.has(page.context())) {
+    const browser = page.context().browser();
+    if (!browser) throw new Error('expectAccessible needs a page from a launched browser');
+    scratch = await browser.newContext({ javaScriptEnabled: true, viewport: page.viewportSize() ?? undefined });
+    target = await scratch.newPage();
+    const html = await page.content();
+    const url = page.url();
+    await target.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+    // The replayed copy must not run htmx: it is judged as the no-JS page it is.
+    await target.route('**/static/vendor/htmx.min.js', (route) => route.fulfill({ status: 200, contentType: 'application/javascript', body: '' }));
+    await target.goto(url);
+  }
+  try {
+    const results = await new AxeBuilder({ page: target }).analyze();
+    const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    const summary = serious.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    expect(summary, `accessibility violations on ${page.url()}`).toEqual([]);
+  } finally {
+    await scratch?.close();
+  }
+}
+
+/** Runs a journey once with JavaScript on (htmx) and once with it off (plain forms). */
+export const withAndWithoutJs = [
+  ['with JavaScript', true],
+  ['without JavaScript', false],
+] as const;

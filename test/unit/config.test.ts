@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'orgplane-config-'));
+
+describe('loadConfig', () => {
+  it('defaults to SQLite under data/ on port 3000 with no keys', () => {
+    const dir = tmp();
+    const c = loadConfig({}, dir);
+    expect(c.port).toBe(3000);
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.sqliteFile).toBe(join(dir, 'orgplane.sqlite'));
+    expect(c.stripeSecretKey).toBeUndefined();
+    expect(c.publicUrl).toBe('http://localhost:3000');
+  });
+
+  it('generates a session secret once outside production and keeps it under data/', () => {
+    const dir = tmp();
+    const first = loadConfig({}, dir).sessionSecret;
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(readFileSync(join(dir, 'session-secret'), 'utf8').trim()).toBe(first);
+    expect(loadConfig({}, dir).sessionSecret).toBe(first);
+  });
+
+  it('requires SESSION_SECRET in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' }, tmp())).toThrow(/SESSION_SECRET: required in production/);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ SESSION_SECRET: 'short' }, 'SESSION_SECRET'],
+    [{ STRIPE_SECRET_KEY: 'pk_test_123' }, 'STRIPE_SECRET_KEY'],
+    [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+  ])('names the bad variable: %o', (env, name) => {
+    expect(() => loadConfig(env, tmp())).toThrow(ConfigError);
+    expect(() => loadConfig(env, tmp())).toThrow(new RegExp(name));
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig(
+      {
+        NODE_ENV: 'production',
+        PORT: '8080',
+        HOST: '127.0.0.1',
+        DATABASE_URL: 'postgres://u@h/db',
+        SESSION_SECRET: 'x'.repeat(40),
+        SMTP_URL: 'smtp://mail:25',
+        STRIPE_SECRET_KEY: 'sk_test_abc',
+        STRIPE_WEBHOOK_SECRET: 'whsec_abc',
+        PUBLIC_URL: 'https://orgplane.example/',
+      },
+      tmp(),
+    );
+    expect(c).toMatchObject({
+      isProduction: true,
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://u@h/db',
+      smtpUrl: 'smtp://mail:25',
+      stripeSecretKey: 'sk_test_abc',
+      stripeWebhookSecret: 'whsec_abc',
+      publicUrl: 'https://orgplane.example',
+    });
+  });
+});
