@@ -1,0 +1,129 @@
+import type { DbOrTrx } from '../../db/knex.ts';
+
+export type MailTransport = 'outbox' | 'smtp';
+/** 'pending' only while an SMTP send is in flight (or if the process died during one). */
+export type MailStatus = 'kept' | 'pending' | 'sent' | 'failed';
+
+/** One recorded email (R10.1), as the back-office and tests read it. */
+export interface OutboxMail {
+  id: number;
+  to: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  kind: string;
+  organizationId: number | null;
+  transport: MailTransport;
+  status: MailStatus;
+  error: string | null;
+  messageId: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+interface OutboxRow {
+  id: number;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  kind: string;
+  organization_id: number | null;
+  transport: MailTransport;
+  status: MailStatus;
+  error: string | null;
+  message_id: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+const toOutboxMail = (r: OutboxRow): OutboxMail => ({
+  id: r.id,
+  to: r.to_address,
+  subject: r.subject,
+  text: r.text_body,
+  html: r.html_body,
+  kind: r.kind,
+  organizationId: r.organization_id,
+  transport: r.transport,
+  status: r.status,
+  error: r.error,
+  messageId: r.message_id,
+  createdAt: new Date(Number(r.created_at)),
+  sentAt: r.sent_at === null ? null : new Date(Number(r.sent_at)),
+});
+
+/** Newest first, with the total for paging. */
+export async function listOutbox(
+  db: DbOrTrx,
+  page: { limit: number; offset: number },
+): Promise<{ mails: OutboxMail[]; total: number }> {
+  const rows = await db<OutboxRow>('mail_outbox')
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(page.limit)
+    .offset(page.offset);
+  const counted = await db('mail_outbox').count({ n: '*' }).first();
+  return { mails: rows.map(toOutboxMail), total: Number(counted?.n ?? 0) };
+}
+
+export async function findOutboxMail(db: DbOrTrx, id: number): Promise<OutboxMail | undefined> {
+  const row = await db<OutboxRow>('mail_outbox').where({ id }).first();
+  return row ? toOutboxMail(row) : undefined;
+}
+
+/**
+ * Every mail recorded for an address, in the order they were sent (oldest
+ * first, so `.at(-1)` is the latest). The address matches case-insensitively,
+ * as account emails do.
+ */
+export async function mailsTo(db: DbOrTrx, address: string, filter: { kind?: string } = {}): Promise<OutboxMail[]> {
+  const query = db<OutboxRow>('mail_outbox')
+    .whereRaw('lower(to_address) = ?', [address.toLowerCase()])
+    .orderBy('id', 'asc');
+  if (filter.kind !== undefined) query.andWhere({ kind: filter.kind });
+  const rows = await query;
+  return rows.map(toOutboxMail);
+}
+
+export interface NewOutboxRow {
+  to: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  kind: string;
+  organizationId: number | null;
+  transport: MailTransport;
+  status: 'kept' | 'pending';
+  createdAt: Date;
+}
+
+export async function insertOutboxMail(db: DbOrTrx, mail: NewOutboxRow): Promise<number> {
+  const [row] = await db('mail_outbox')
+    .insert({
+      to_address: mail.to,
+      subject: mail.subject,
+      text_body: mail.text,
+      html_body: mail.html,
+      kind: mail.kind,
+      organization_id: mail.organizationId,
+      transport: mail.transport,
+      status: mail.status,
+      created_at: mail.createdAt.getTime(),
+    })
+    .returning('id');
+  const id = typeof row === 'object' && row !== null ? (row as { id: number }).id : row;
+  return Number(id);
+}
+
+export async function markOutboxMailSent(db: DbOrTrx, id: number, sent: { messageId: string | null; sentAt: Date }) {
+  await db('mail_outbox')
+    .where({ id })
+    .update({ status: 'sent', message_id: sent.messageId, sent_at: sent.sentAt.getTime(), error: null });
+}
+
+export async function markOutboxMailFailed(db: DbOrTrx, id: number, error: string) {
+  await db('mail_outbox').where({ id }).update({ status: 'failed', error });
+}
