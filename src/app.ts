@@ -20,6 +20,7 @@ import { KnexSessionStore } from './http/session-store.ts';
 import './http/types.ts';
 import { findUserById } from './modules/accounts/queries.ts';
 import { accountRoutes } from './modules/accounts/routes.ts';
+import { organizationRoutes } from './modules/organizations/routes.ts';
 import { sandboxRoutes } from './modules/sandbox/routes.ts';
 import { formatCents } from './money.ts';
 
@@ -42,7 +43,6 @@ export async function buildApp(deps: Deps): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.decorate('deps', deps);
-  app.decorate('headerOrganizations', async () => []);
   app.decorateRequest('user', null);
 
   // External plugins first (fastify/demo order): security headers, cookies, session, csrf.
@@ -157,6 +157,7 @@ export async function buildApp(deps: Deps): Promise<App> {
 
   await app.register(accountRoutes);
   await app.register(sandboxRoutes);
+  await organizationRoutes(app);
 
   return app;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/knex.ts';
+import type { PaymentGateway } from './modules/billing/gateway/types.ts';
 
 /**
  * What the application is built from. Tests swap any of these: a fresh
@@ -10,4 +11,5 @@ export interface Deps {
   config: Config;
   db: Db;
   clock: Clock;
+  gateway: PaymentGateway;
 }

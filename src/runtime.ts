@@ -3,6 +3,7 @@ import { loadConfig, type Config } from './config.ts';
 import { createDb } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
 import type { Deps } from './deps.ts';
+import { createGateway } from './modules/billing/gateway/index.ts';
 
 /** The production wiring of Deps from the environment, shared by the server and the CLI. */
 export async function createRuntimeDeps(
@@ -11,5 +12,7 @@ export async function createRuntimeDeps(
   const config = opts.config ?? loadConfig();
   const db = createDb({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile });
   if (opts.migrate ?? true) await migrateLatest(db);
-  return { config, db, clock: opts.clock ?? systemClock };
+  const clock = opts.clock ?? systemClock;
+  const gateway = createGateway({ db, clock, stripeSecretKey: config.stripeSecretKey });
+  return { config, db, clock, gateway };
 }

@@ -1,0 +1,154 @@
+import type { DbOrTrx } from '../../db/knex.ts';
+import { takeInvoiceSeq } from './queries.ts';
+
+export type InvoiceStatus = 'open' | 'paid' | 'void' | 'uncollectible';
+export type InvoiceKind = 'first' | 'renewal' | 'final' | 'reactivation';
+export type LineKind = 'subscription' | 'overage' | 'proration_credit' | 'proration_charge';
+
+export interface InvoiceLineInput {
+  kind: LineKind;
+  description: string;
+  quantity: number;
+  unitPriceCents: number;
+  amountCents: number;
+  periodStart?: Date;
+  periodEnd?: Date;
+}
+
+export interface Invoice {
+  id: number;
+  organizationId: number;
+  seq: number;
+  number: string;
+  kind: InvoiceKind;
+  status: InvoiceStatus;
+  issuedAt: Date;
+  periodStart: Date;
+  periodEnd: Date;
+  subtotalCents: number;
+  creditAppliedCents: number;
+  amountDueCents: number;
+  amountPaidCents: number;
+  paidAt: Date | null;
+}
+
+interface InvoiceRow {
+  id: number;
+  organization_id: number;
+  seq: number;
+  number: string;
+  kind: InvoiceKind;
+  status: InvoiceStatus;
+  issued_at: number;
+  period_start: number;
+  period_end: number;
+  subtotal_cents: number;
+  credit_applied_cents: number;
+  amount_due_cents: number;
+  amount_paid_cents: number;
+  paid_at: number | null;
+}
+
+export const toInvoice = (r: InvoiceRow): Invoice => ({
+  id: r.id,
+  organizationId: r.organization_id,
+  seq: r.seq,
+  number: r.number,
+  kind: r.kind,
+  status: r.status,
+  issuedAt: new Date(r.issued_at),
+  periodStart: new Date(r.period_start),
+  periodEnd: new Date(r.period_end),
+  subtotalCents: Number(r.subtotal_cents),
+  creditAppliedCents: Number(r.credit_applied_cents),
+  amountDueCents: Number(r.amount_due_cents),
+  amountPaidCents: Number(r.amount_paid_cents),
+  paidAt: r.paid_at === null ? null : new Date(r.paid_at),
+});
+
+/** R9.4: numbers are sequential per organization, e.g. `K7Q2MZP4-000001`. */
+export const invoiceNumber = (prefix: string, seq: number) => `${prefix.toUpperCase()}-${String(seq).padStart(6, '0')}`;
+
+/** Issues an invoice with its lines; the subtotal is the sum of the lines (inside the caller's transaction). */
+export async function issueInvoice(
+  db: DbOrTrx,
+  input: {
+    organizationId: number;
+    numberPrefix: string;
+    kind: InvoiceKind;
+    issuedAt: Date;
+    periodStart: Date;
+    periodEnd: Date;
+    lines: InvoiceLineInput[];
+    creditAppliedCents: number;
+  },
+): Promise<Invoice> {
+  const subtotal = input.lines.reduce((sum, l) => sum + l.amountCents, 0);
+  const amountDue = subtotal - input.creditAppliedCents;
+  if (amountDue < 0) throw new Error('credit applied exceeds the subtotal');
+  const seq = await takeInvoiceSeq(db, input.organizationId);
+  const [row] = await db<InvoiceRow>('invoices')
+    .insert({
+      organization_id: input.organizationId,
+      seq,
+      number: invoiceNumber(input.numberPrefix, seq),
+      kind: input.kind,
+      status: amountDue === 0 ? 'paid' : 'open',
+      issued_at: input.issuedAt.getTime(),
+      period_start: input.periodStart.getTime(),
+      period_end: input.periodEnd.getTime(),
+      subtotal_cents: subtotal,
+      credit_applied_cents: input.creditAppliedCents,
+      amount_due_cents: amountDue,
+      amount_paid_cents: 0,
+      paid_at: amountDue === 0 ? input.issuedAt.getTime() : null,
+    })
+    .returning('*');
+  const invoice = toInvoice(row as InvoiceRow);
+  if (input.lines.length) {
+    await db('invoice_lines').insert(
+      input.lines.map((l, i) => ({
+        invoice_id: invoice.id,
+        position: i + 1,
+        kind: l.kind,
+        description: l.description,
+        quantity: l.quantity,
+        unit_price_cents: l.unitPriceCents,
+        amount_cents: l.amountCents,
+        period_start: l.periodStart?.getTime() ?? null,
+        period_end: l.periodEnd?.getTime() ?? null,
+      })),
+    );
+  }
+  return invoice;
+}
+
+export async function markInvoicePaid(db: DbOrTrx, invoiceId: number, amountCents: number, paidAt: Date): Promise<void> {
+  await db('invoices').where({ id: invoiceId }).update({ status: 'paid', amount_paid_cents: amountCents, paid_at: paidAt.getTime() });
+}
+
+export async function listInvoices(db: DbOrTrx, organizationId: number, limit = 12): Promise<Invoice[]> {
+  const rows = await db<InvoiceRow>('invoices').where({ organization_id: organizationId }).orderBy('seq', 'desc').limit(limit);
+  return rows.map(toInvoice);
+}
+
+export interface InvoiceLine {
+  position: number;
+  kind: LineKind;
+  description: string;
+  quantity: number;
+  unitPriceCents: number;
+  amountCents: number;
+}
+
+export async function invoiceLines(db: DbOrTrx, invoiceId: number): Promise<InvoiceLine[]> {
+  const rows = await db('invoice_lines').where({ invoice_id: invoiceId }).orderBy('position');
+  return rows.map((r: Record<string, number | string>) => ({
+    position: Number(r.position),
+    kind: r.kind as LineKind,
+    description: String(r.description),
+    quantity: Number(r.quantity),
+    unitPriceCents: Number(r.unit_price_cents),
+    amountCents: Number(r.amount_cents),
+  }));
+}

@@ -1,0 +1,76 @@
+import type { DbOrTrx } from '../../db/knex.ts';
+import type { Plan } from '../plans/queries.ts';
+import { recordCompletedAttempt } from './attempts.ts';
+import type { ChargeResult } from './gateway/types.ts';
+import { issueInvoice, markInvoicePaid, type Invoice } from './invoices.ts';
+import { periodAt } from './periods.ts';
+import { insertBillingAccount, type Card } from './queries.ts';
+
+export const describePeriod = (start: Date, end: Date) => {
+  const fmt = (d: Date) => d.toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
+  return `${fmt(start)} – ${fmt(end)}`;
+};
+
+/**
+ * R3.6, R9.2: opens an organization's subscription after its first charge
+ * succeeded: the billing account anchored now, invoice #1 with one line (the
+ * plan for the first period), paid, and the payment attempt that paid it.
+ * Runs inside the caller's transaction.
+ */
+export async function openSubscription(
+  trx: DbOrTrx,
+  input: {
+    organizationId: number;
+    invoicePrefix: string;
+    plan: Plan;
+    billingEmail: string;
+    customerRef: string;
+    card: Card;
+    now: Date;
+    charge: { idempotencyKey: string; result: ChargeResult & { status: 'succeeded' }; startedAt: Date };
+  },
+): Promise<Invoice> {
+  const period = periodAt(input.now, 0);
+  await insertBillingAccount(trx, {
+    organizationId: input.organizationId,
+    planId: input.plan.id,
+    billingEmail: input.billingEmail,
+    customerRef: input.customerRef,
+    card: input.card,
+    periodStart: period.start,
+    periodEnd: period.end,
+    now: input.now,
+  });
+  const invoice = await issueInvoice(trx, {
+    organizationId: input.organizationId,
+    numberPrefix: input.invoicePrefix,
+    kind: 'first',
+    issuedAt: input.now,
+    periodStart: period.start,
+    periodEnd: period.end,
+    creditAppliedCents: 0,
+    lines: [
+      {
+        kind: 'subscription',
+        description: `${input.plan.name} plan, ${describePeriod(period.start, period.end)}`,
+        quantity: 1,
+        unitPriceCents: input.plan.priceCents,
+        amountCents: input.plan.priceCents,
+        periodStart: period.start,
+        periodEnd: period.end,
+      },
+    ],
+  });
+  await recordCompletedAttempt(trx, {
+    organizationId: input.organizationId,
+    invoiceId: invoice.id,
+    idempotencyKey: input.charge.idempotencyKey,
+    amountCents: input.plan.priceCents,
+    card: input.card,
+    result: input.charge.result,
+    startedAt: input.charge.startedAt,
+    completedAt: input.now,
+  });
+  await markInvoicePaid(trx, invoice.id, input.plan.priceCents, input.now);
+  return { ...invoice, status: 'paid', amountPaidCents: input.plan.priceCents, paidAt: input.now };
+}

@@ -1,0 +1,136 @@
+import type { DbOrTrx } from '../../db/knex.ts';
+import { toPlan, type Plan } from '../plans/queries.ts';
+
+export type BillingStatus = 'active' | 'past_due' | 'unpaid';
+
+export interface Card {
+  paymentMethodRef: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+export interface BillingAccount {
+  organizationId: number;
+  planId: number;
+  status: BillingStatus;
+  billingEmail: string;
+  customerRef: string;
+  card: Card | null;
+  periodAnchor: Date;
+  currentPeriodStart: Date;
+  currentPeriodEnd: Date;
+  creditBalanceCents: number;
+}
+
+interface AccountRow {
+  organization_id: number;
+  plan_id: number;
+  status: BillingStatus;
+  billing_email: string;
+  customer_ref: string;
+  payment_method_ref: string | null;
+  card_brand: string | null;
+  card_last4: string | null;
+  card_exp_month: number | null;
+  card_exp_year: number | null;
+  period_anchor: number;
+  current_period_start: number;
+  current_period_end: number;
+  credit_balance_cents: number;
+  next_invoice_seq: number;
+}
+
+const toAccount = (r: AccountRow): BillingAccount => ({
+  organizationId: r.organization_id,
+  planId: r.plan_id,
+  status: r.status,
+  billingEmail: r.billing_email,
+  customerRef: r.customer_ref,
+  card:
+    r.payment_method_ref && r.card_brand && r.card_last4
+      ? { paymentMethodRef: r.payment_method_ref, brand: r.card_brand, last4: r.card_last4, expMonth: r.card_exp_month ?? 0, expYear: r.card_exp_year ?? 0 }
+      : null,
+  periodAnchor: new Date(r.period_anchor),
+  currentPeriodStart: new Date(r.current_period_start),
+  currentPeriodEnd: new Date(r.current_period_end),
+  creditBalanceCents: Number(r.credit_balance_cents),
+});
+
+export async function findBillingAccount(db: DbOrTrx, organizationId: number): Promise<BillingAccount | undefined> {
+  const row = await db<AccountRow>('billing_accounts').where({ organization_id: organizationId }).first();
+  return row ? toAccount(row) : undefined;
+}
+
+export async function insertBillingAccount(
+  db: DbOrTrx,
+  input: {
+    organizationId: number;
+    planId: number;
+    billingEmail: string;
+    customerRef: string;
+    card: Card;
+    periodStart: Date;
+    periodEnd: Date;
+    now: Date;
+  },
+): Promise<void> {
+  await db('billing_accounts').insert({
+    organization_id: input.organizationId,
+    plan_id: input.planId,
+    status: 'active',
+    billing_email: input.billingEmail,
+    customer_ref: input.customerRef,
+    payment_method_ref: input.card.paymentMethodRef,
+    card_brand: input.card.brand,
+    card_last4: input.card.last4,
+    card_exp_month: input.card.expMonth,
+    card_exp_year: input.card.expYear,
+    period_anchor: input.periodStart.getTime(),
+    current_period_start: input.periodStart.getTime(),
+    current_period_end: input.periodEnd.getTime(),
+    credit_balance_cents: 0,
+    next_invoice_seq: 1,
+    created_at: input.now.getTime(),
+    updated_at: input.now.getTime(),
+  });
+}
+
+export async function updateBillingEmail(db: DbOrTrx, organizationId: number, billingEmail: string, now: Date): Promise<void> {
+  await db('billing_accounts').where({ organization_id: organizationId }).update({ billing_email: billingEmail, updated_at: now.getTime() });
+}
+
+/** The plan an organization is on now. */
+export async function planOfOrganization(db: DbOrTrx, organizationId: number): Promise<Plan | undefined> {
+  const row = await db('billing_accounts as b').join('plans as p', 'p.id', 'b.plan_id').where('b.organization_id', organizationId).first('p.*');
+  return row ? toPlan(row) : undefined;
+}
+
+export interface BillingSummary {
+  organizationId: number;
+  planName: string;
+  status: BillingStatus;
+}
+
+/** Plan name and status of several organizations at once (listing pages). */
+export async function billingSummaries(db: DbOrTrx, organizationIds: number[]): Promise<Map<number, BillingSummary>> {
+  if (organizationIds.length === 0) return new Map();
+  const rows = await db('billing_accounts as b')
+    .join('plans as p', 'p.id', 'b.plan_id')
+    .whereIn('b.organization_id', organizationIds)
+    .select<{ organization_id: number; name: string; status: BillingStatus }[]>('b.organization_id', 'p.name', 'b.status');
+  return new Map(rows.map((r) => [r.organization_id, { organizationId: r.organization_id, planName: r.name, status: r.status }]));
+}
+
+/** Takes the organization's next invoice sequence number (inside the caller's transaction). */
+export async function takeInvoiceSeq(db: DbOrTrx, organizationId: number): Promise<number> {
+  const row = await db<AccountRow>('billing_accounts').where({ organization_id: organizationId }).first('next_invoice_seq');
+  if (!row) throw new Error(`no billing account for organization ${organizationId}`);
+  const seq = row.next_invoice_seq;
+  const updated = await db('billing_accounts')
+    .where({ organization_id: organizationId, next_invoice_seq: seq })
+    .update({ next_invoice_seq: seq + 1 });
+  if (updated !== 1) throw new Error('invoice sequence taken concurrently; retry');
+  return seq;
+}

@@ -1,0 +1,188 @@
+import type { Deps } from '../../deps.ts';
+import type { User } from '../accounts/queries.ts';
+import type { Failure } from '../billing/gateway/types.ts';
+import { openSubscription } from '../billing/open-subscription.ts';
+import { insertMembership } from '../members/queries.ts';
+import { findPlanByCode, type Plan } from '../plans/queries.ts';
+import { insertOrganization, findOrganizationById, type Organization } from './queries.ts';
+import {
+  claimForCharge,
+  findWizardById,
+  markChargeUnknown,
+  markWizardCompleted,
+  patchWizard,
+  releaseAfterFailedCharge,
+  type Wizard,
+} from './wizard-queries.ts';
+
+export interface OrganizationDetails {
+  name: string;
+  description: string;
+  iconColor: string;
+  billingEmail: string;
+}
+
+export interface CardFields {
+  number: string;
+  expMonth: number;
+  expYear: number;
+  cvc: string;
+}
+
+export type CreateOrganizationResult =
+  | { ok: true; organization: Organization }
+  | { ok: false; reason: 'no_plan' }
+  | { ok: false; reason: 'card_required' }
+  | { ok: false; reason: 'card_rejected'; failure: Failure }
+  | { ok: false; reason: 'charge_failed'; failure: Failure }
+  | { ok: false; reason: 'gateway_unavailable' }
+  | { ok: false; reason: 'in_progress' };
+
+/** A wizard mid-charge for longer than this lost its request (crash or timeout) and is resumed. */
+export const STALE_CHARGE_MS = 2 * 60_000;
+
+/**
+ * R3.6, R3.7, R9.13: saves the card if one was typed, charges the plan's
+ * first period with an idempotency key recorded beforehand, and only when the
+ * charge succeeded creates, in one transaction, the organization, its
+ * Administrator, its billing period, invoice #1 and the payment attempt.
+ * A decline creates nothing. A crash after the charge is finished later with
+ * the same key, so the card is never charged twice.
+ */
+export async function createOrganization(
+  deps: Pick<Deps, 'db' | 'clock' | 'gateway'>,
+  user: User,
+  wizard: Wizard,
+  details: OrganizationDetails,
+  card: CardFields | null,
+): Promise<CreateOrganizationResult> {
+  const { db, clock, gateway } = deps;
+  if (wizard.state === 'completed' && wizard.completedOrganizationId) return completedResult(deps, wizard.completedOrganizationId);
+  if (wizard.state === 'charging') {
+    const stale = wizard.chargingSince === null || clock.now().getTime() - wizard.chargingSince.getTime() > STALE_CHARGE_MS;
+    return stale ? finishCharge(deps, wizard) : { ok: false, reason: 'in_progress' };
+  }
+  const plan = wizard.planCode ? await findPlanByCode(db, wizard.planCode) : undefined;
+  if (!plan || plan.kind !== 'tier') return { ok: false, reason: 'no_plan' };
+
+  await patchWizard(
+    db,
+    wizard.id,
+    { name: details.name, description: details.description, icon_color: details.iconColor, billing_email: details.billingEmail },
+    clock.now(),
+  );
+
+  let current = wizard;
+  if (card) {
+    const customerRef =
+      wizard.customerRef ??
+      (await gateway.createCustomer({ email: details.billingEmail, name: user.name, idempotencyKey: `orgwizard-${wizard.id}-customer` }))
+        .customerRef;
+    const saved = await gateway.saveCard(customerRef, { kind: 'card', ...card });
+    if (!saved.ok) {
+      await patchWizard(db, wizard.id, { customer_ref: customerRef, last_error: saved.failure.message }, clock.now());
+      return { ok: false, reason: 'card_rejected', failure: saved.failure };
+    }
+    await patchWizard(
+      db,
+      wizard.id,
+      {
+        customer_ref: customerRef,
+        payment_method_ref: saved.card.paymentMethodRef,
+        card_brand: saved.card.brand,
+        card_last4: saved.card.last4,
+        card_exp_month: saved.card.expMonth,
+        card_exp_year: saved.card.expYear,
+      },
+      clock.now(),
+    );
+    current = (await findWizardById(db, wizard.id)) ?? wizard;
+  }
+  if (!current.card || !current.customerRef) return { ok: false, reason: 'card_required' };
+
+  const key = await claimForCharge(db, current, clock.now());
+  if (!key) return { ok: false, reason: 'in_progress' };
+  const claimed = await findWizardById(db, wizard.id);
+  if (!claimed) return { ok: false, reason: 'in_progress' };
+  return finishCharge(deps, claimed, plan);
+}
+
+/**
+ * Charges (or re-asks the gateway about) the wizard's recorded key and, on
+ * success, creates the organization. Safe to call again for the same key.
+ */
+export async function finishCharge(
+  deps: Pick<Deps, 'db' | 'clock' | 'gateway'>,
+  wizard: Wizard,
+  knownPlan?: Plan,
+): Promise<CreateOrganizationResult> {
+  const { db, clock, gateway } = deps;
+  const plan = knownPlan ?? (wizard.planCode ? await findPlanByCode(db, wizard.planCode) : undefined);
+  if (!plan || !wizard.chargeKey || !wizard.card || !wizard.customerRef) {
+    await releaseAfterFailedCharge(db, wizard.id, 'The organization could not be created; please check the details and try again.', clock.now());
+    return { ok: false, reason: 'no_plan' };
+  }
+  const startedAt = clock.now();
+  let result;
+  try {
+    result = await gateway.charge({
+      customerRef: wizard.customerRef,
+      paymentMethodRef: wizard.card.paymentMethodRef,
+      amountCents: plan.priceCents,
+      idempotencyKey: wizard.chargeKey,
+      description: `Orgplane ${plan.name} plan, first month of ${wizard.name}`,
+      metadata: { wizard_id: String(wizard.id) },
+    });
+  } catch {
+    // The gateway may or may not have charged: keep the key and ask again with it.
+    await markChargeUnknown(db, wizard.id, clock.now());
+    return { ok: false, reason: 'gateway_unavailable' };
+  }
+  if (result.status === 'failed') {
+    await releaseAfterFailedCharge(db, wizard.id, result.failure.message, clock.now());
+    return { ok: false, reason: 'charge_failed', failure: result.failure };
+  }
+  const succeeded = result;
+  const card = wizard.card;
+  const customerRef = wizard.customerRef;
+  const chargeKey = wizard.chargeKey;
+  const organization = await db.transaction(async (trx) => {
+    const now = clock.now();
+    const org = await insertOrganization(trx, {
+      name: wizard.name,
+      description: wizard.description,
+      iconColor: wizard.iconColor ?? '#3346d3',
+      createdByUserId: wizard.userId,
+      createdAt: now,
+    });
+    await insertMembership(trx, { organizationId: org.id, userId: wizard.userId, role: 'administrator', createdAt: now });
+    await openSubscription(trx, {
+      organizationId: org.id,
+      invoicePrefix: org.slug,
+      plan,
+      billingEmail: wizard.billingEmail ?? '',
+      customerRef,
+      card,
+      now,
+      charge: { idempotencyKey: chargeKey, result: succeeded, startedAt },
+    });
+    const marked = await markWizardCompleted(trx, wizard.id, org.id, now);
+    if (marked !== 1) throw new WizardRaceError();
+    return org;
+  }).catch(async (err) => {
+    if (err instanceof WizardRaceError) {
+      const latest = await findWizardById(db, wizard.id);
+      if (latest?.completedOrganizationId) return findOrganizationById(db, latest.completedOrganizationId);
+    }
+    throw err;
+  });
+  if (!organization) return { ok: false, reason: 'in_progress' };
+  return { ok: true, organization };
+}
+
+class WizardRaceError extends Error {}
+
+async function completedResult(deps: Pick<Deps, 'db'>, organizationId: number): Promise<CreateOrganizationResult> {
+  const org = await findOrganizationById(deps.db, organizationId);
+  return org ? { ok: true, organization: org } : { ok: false, reason: 'no_plan' };
+}

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import type { DbOrTrx } from '../../db/knex.ts';
+
+export interface Organization {
+  id: number;
+  slug: string;
+  name: string;
+  description: string;
+  iconColor: string;
+  createdByUserId: number;
+  createdAt: Date;
+  deletedAt: Date | null;
+}
+
+interface OrganizationRow {
+  id: number;
+  slug: string;
+  name: string;
+  description: string;
+  icon_color: string;
+  created_by_user_id: number;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+const toOrganization = (r: OrganizationRow): Organization => ({
+  id: r.id,
+  slug: r.slug,
+  name: r.name,
+  description: r.description,
+  iconColor: r.icon_color,
+  createdByUserId: r.created_by_user_id,
+  createdAt: new Date(r.created_at),
+  deletedAt: r.deleted_at === null ? null : new Date(r.deleted_at),
+});
+
+// Lower-case letters and digits without look-alikes; 8 of them are ~40 bits.
+const SLUG_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+export function newSlug(): string {
+  const bytes = randomBytes(8);
+  return [...bytes].map((b) => SLUG_ALPHABET[b % SLUG_ALPHABET.length]).join('');
+}
+
+export async function insertOrganization(
+  db: DbOrTrx,
+  input: { name: string; description: string; iconColor: string; createdByUserId: number; createdAt: Date },
+): Promise<Organization> {
+  const [row] = await db<OrganizationRow>('organizations')
+    .insert({
+      slug: newSlug(),
+      name: input.name,
+      description: input.description,
+      icon_color: input.iconColor,
+      created_by_user_id: input.createdByUserId,
+      created_at: input.createdAt.getTime(),
+    })
+    .returning('*');
+  return toOrganization(row as OrganizationRow);
+}
+
+/** A live (not deleted) organization by its address. */
+export async function findOrganizationBySlug(db: DbOrTrx, slug: string): Promise<Organization | undefined> {
+  const row = await db<OrganizationRow>('organizations').where({ slug }).whereNull('deleted_at').first();
+  return row ? toOrganization(row) : undefined;
+}
+
+export async function findOrganizationById(db: DbOrTrx, id: number): Promise<Organization | undefined> {
+  const row = await db<OrganizationRow>('organizations').where({ id }).first();
+  return row ? toOrganization(row) : undefined;
+}
+
+export async function updateOrganizationGeneral(
+  db: DbOrTrx,
+  id: number,
+  input: { name: string; description: string; iconColor: string },
+): Promise<void> {
+  await db('organizations').where({ id }).update({ name: input.name, description: input.description, icon_color: input.iconColor });
+}
+
+/** The live organizations a user is a member of, with their role, by name. */
+export async function organizationsOfUser(
+  db: DbOrTrx,
+  userId: number,
+): Promise<(Organization & { role: string })[]> {
+  const rows = await db('organizations as o')
+    .join('memberships as m', 'm.organization_id', 'o.id')
+    .where('m.user_id', userId)
+    .whereNull('o.deleted_at')
+    .orderBy([{ column: 'o.name' }, { column: 'o.id' }])
+    .select<(OrganizationRow & { role: string })[]>('o.*', 'm.role');
+  return rows.map((r) => ({ ...toOrganization(r), role: r.role }));
+}

@@ -1,0 +1,153 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { currentUser, requireUser } from '../../http/auth.ts';
+import { fieldErrors, formBody } from '../../http/forms.ts';
+import { renderPage, seeOther, setFlash } from '../../http/render.ts';
+import { billingSummaries, findBillingAccount } from '../billing/queries.ts';
+import { leaveOrganization } from '../members/leave-organization.ts';
+import { can, ROLE_LABELS } from '../members/policy.ts';
+import { listMembers } from '../members/queries.ts';
+import { planOfOrganization } from '../billing/queries.ts';
+import { organizationFor, type OrgContext } from './access.ts';
+import { ICON_PALETTE, iconFor } from './icon.ts';
+import { organizationsOfUser } from './queries.ts';
+import { generalSettingsSchema } from './schemas.ts';
+import { updateGeneralSettings } from './update-general.ts';
+import { wizardRoutes } from './wizard-routes.ts';
+
+const STATUS_LABELS = { active: 'Active', past_due: 'Past Due', unpaid: 'Unpaid' } as const;
+
+/** What every organization page's header and sub-navigation need. */
+export function orgChrome(ctx: OrgContext, section: string) {
+  return {
+    org: ctx.organization,
+    orgIcon: iconFor(ctx.organization.name, ctx.organization.iconColor),
+    role: ctx.role,
+    roleLabel: ROLE_LABELS[ctx.role],
+    section,
+    canManageSettings: can(ctx.role, 'settings.manage'),
+  };
+}
+
+export async function organizationRoutes(app: FastifyInstance): Promise<void> {
+  const { db } = app.deps;
+
+  // R1.3: the header's Organizations dropdown.
+  app.decorate('headerOrganizations', async (userId: number) => {
+    const orgs = await organizationsOfUser(db, userId);
+    return orgs.map((o) => ({ slug: o.slug, ...iconFor(o.name, o.iconColor) }));
+  });
+
+  await app.register(wizardRoutes);
+
+  await app.register(async (scoped) => {
+    scoped.addHook('preHandler', requireUser);
+
+    // R3.1: the listing page.
+    scoped.get('/orgs', async (request, reply) => {
+      const user = currentUser(request);
+      const orgs = await organizationsOfUser(db, user.id);
+      const billing = await billingSummaries(db, orgs.map((o) => o.id));
+      const rows = orgs.map((o) => {
+        const b = billing.get(o.id);
+        return {
+          slug: o.slug,
+          name: o.name,
+          icon: iconFor(o.name, o.iconColor),
+          role: ROLE_LABELS[o.role as keyof typeof ROLE_LABELS] ?? o.role,
+          plan: b?.planName ?? '—',
+          status: b ? STATUS_LABELS[b.status] : '—',
+          statusKey: b?.status ?? 'active',
+        };
+      });
+      return renderPage(request, reply, 'pages/orgs/index.eta', { rows }, { title: 'Organizations · Orgplane' });
+    });
+
+    // R3.2: the overview.
+    scoped.get<{ Params: { slug: string } }>('/orgs/:slug', async (request, reply) => {
+      const ctx = await organizationFor(request, request.params.slug, 'organization.view');
+      const members = await listMembers(db, ctx.organization.id);
+      const plan = await planOfOrganization(db, ctx.organization.id);
+      return renderPage(
+        request,
+        reply,
+        'pages/orgs/overview.eta',
+        {
+          ...orgChrome(ctx, 'overview'),
+          members: members.map((m) => ({ ...m, roleLabel: ROLE_LABELS[m.role] })),
+          plan,
+          applications: [],
+          dashboards: [],
+          leaveError: null,
+        },
+        { title: `${ctx.organization.name} · Orgplane` },
+      );
+    });
+
+    scoped.post<{ Params: { slug: string } }>('/orgs/:slug/leave', async (request, reply) => {
+      const user = currentUser(request);
+      const ctx = await organizationFor(request, request.params.slug, 'organization.leave');
+      const result = await leaveOrganization(db, ctx.organization.id, user.id);
+      if (!result.ok) {
+        switch (result.reason) {
+          case 'not_a_member':
+            return seeOther(reply, '/orgs');
+          case 'last_administrator':
+            setFlash(
+              reply,
+              `You are the last Administrator of ${ctx.organization.name}, so you cannot leave it. Make another member an Administrator first, or delete the organization.`,
+            );
+            return seeOther(reply, `/orgs/${ctx.organization.slug}`);
+        }
+      }
+      setFlash(reply, `You left ${ctx.organization.name}.`);
+      return seeOther(reply, '/orgs');
+    });
+
+    // R3.8: Settings, Administrators only.
+    scoped.get<{ Params: { slug: string } }>('/orgs/:slug/settings', async (request, reply) => {
+      const ctx = await organizationFor(request, request.params.slug, 'settings.manage');
+      return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/general`);
+    });
+
+    const showGeneral = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      ctx: OrgContext,
+      opts: { values?: { name: string; description: string; icon_color: string }; errors?: Record<string, string>; status?: number } = {},
+    ) => {
+      const values = opts.values ?? { name: ctx.organization.name, description: ctx.organization.description, icon_color: ctx.organization.iconColor };
+      const billing = await findBillingAccount(db, ctx.organization.id);
+      return renderPage(
+        request,
+        reply,
+        'pages/orgs/settings-general.eta',
+        { ...orgChrome(ctx, 'settings'), tab: 'general', values, errors: opts.errors ?? {}, palette: ICON_PALETTE, billingEmail: billing?.billingEmail },
+        { status: opts.status ?? 200, title: `General settings · ${ctx.organization.name}` },
+      );
+    };
+
+    scoped.get<{ Params: { slug: string } }>('/orgs/:slug/settings/general', async (request, reply) => {
+      const ctx = await organizationFor(request, request.params.slug, 'settings.manage');
+      return showGeneral(request, reply, ctx);
+    });
+
+    scoped.post<{ Params: { slug: string } }>('/orgs/:slug/settings/general', async (request, reply) => {
+      const ctx = await organizationFor(request, request.params.slug, 'settings.manage');
+      const body = formBody(request.body);
+      const values = {
+        name: typeof body.name === 'string' ? body.name.slice(0, 40_000) : '',
+        description: typeof body.description === 'string' ? body.description.slice(0, 40_000) : '',
+        icon_color: typeof body.icon_color === 'string' ? body.icon_color.slice(0, 20) : '',
+      };
+      const parsed = generalSettingsSchema.safeParse(values);
+      if (!parsed.success) return showGeneral(request, reply, ctx, { values, errors: fieldErrors(parsed.error), status: 422 });
+      await updateGeneralSettings(db, ctx.organization, {
+        name: parsed.data.name,
+        description: parsed.data.description,
+        iconColor: parsed.data.icon_color,
+      });
+      setFlash(reply, 'Settings saved.');
+      return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/general`);
+    });
+  });
+}

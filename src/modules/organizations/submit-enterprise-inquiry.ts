@@ -1,0 +1,23 @@
+import type { Clock } from '../../clock.ts';
+import type { Db } from '../../db/knex.ts';
+
+/** R3.4: a request to talk to sales about a custom plan; platform staff see it in the back-office. */
+export async function submitEnterpriseInquiry(
+  db: Db,
+  clock: Clock,
+  input: { userId: number; name: string; email: string; company: string; expectedDevices: number | null; message: string },
+): Promise<{ id: number }> {
+  const [row] = await db('enterprise_inquiries')
+    .insert({
+      user_id: input.userId,
+      name: input.name,
+      email: input.email,
+      company: input.company,
+      expected_devices: input.expectedDevices,
+      message: input.message,
+      status: 'new',
+      created_at: clock.now().getTime(),
+    })
+    .returning('id');
+  return { id: Number(typeof row === 'object' ? (row as { id: number }).id : row) };
+}
