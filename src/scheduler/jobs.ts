@@ -1,5 +1,6 @@
 import { systemClock } from '../clock.ts';
 import { purgeExpiredSessions } from '../http/session-store.ts';
+import { settleStaleWizards } from '../modules/organizations/create-organization.ts';
 import type { Job } from './registry.ts';
 
 const sessionCleanup: Job = {
@@ -11,5 +12,13 @@ const sessionCleanup: Job = {
   },
 };
 
+const settleWizards: Job = {
+  name: 'organizations:settle-stale-first-charges',
+  async run(deps, at) {
+    const r = await settleStaleWizards(deps, at);
+    return `${r.created} organizations created from settled charges, ${r.released} wizards released`;
+  },
+};
+
 /** Every job a scheduler pass runs, in order. Later modules append theirs. */
-export const jobs: Job[] = [sessionCleanup];
+export const jobs: Job[] = [settleWizards, sessionCleanup];

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { signUp } from '../../src/modules/accounts/sign-up.ts';
 import type { User } from '../../src/modules/accounts/queries.ts';
+import { insertMembership } from '../../src/modules/members/queries.ts';
+import type { Role } from '../../src/modules/members/policy.ts';
+import { createOrganization } from '../../src/modules/organizations/create-organization.ts';
+import type { Organization } from '../../src/modules/organizations/queries.ts';
+import { openWizard, selectPlan } from '../../src/modules/organizations/wizard.ts';
+import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
 import type { Agent } from './agent.ts';
 import type { TestContext } from './app.ts';
 
@@ -34,4 +40,28 @@ export async function signedIn(t: TestContext, user: TestUser): Promise<Agent> {
   const res = await agent.post('/login', { email: user.email, password: user.password });
   if (res.statusCode !== 303) throw new Error(`login failed for ${user.email}: ${res.statusCode}`);
   return agent;
+}
+
+/** An organization created through the wizard's use case, paid with a good card (R3.6). */
+export async function newOrg(
+  t: TestContext,
+  opts: { owner: TestUser; plan?: 'starter' | 'professional' | 'business'; name?: string; description?: string },
+): Promise<Organization> {
+  const wizard = await openWizard(t.deps.db, t.clock, opts.owner, { restartCompleted: true });
+  const selected = await selectPlan(t.deps.db, t.clock, wizard, opts.plan ?? 'starter');
+  if (!selected.ok) throw new Error(`newOrg: ${selected.reason}`);
+  const result = await createOrganization(
+    t.deps,
+    opts.owner,
+    (await findWizard(t.deps.db, opts.owner.id))!,
+    { name: opts.name ?? 'Acme Robotics', description: opts.description ?? '', iconColor: '#3346d3', billingEmail: opts.owner.email },
+    { number: '4242424242424242', expMonth: 12, expYear: t.clock.now().getUTCFullYear() + 3, cvc: '123' },
+  );
+  if (!result.ok) throw new Error(`newOrg failed: ${result.reason}`);
+  return result.organization;
+}
+
+/** Puts a user in an organization with a role (invitations arrive with the People issue). */
+export async function addMember(t: TestContext, org: Organization, user: TestUser, role: Role): Promise<void> {
+  await insertMembership(t.deps.db, { organizationId: org.id, userId: user.id, role, createdAt: t.clock.now() });
 }

@@ -12,6 +12,7 @@ import {
   markWizardCompleted,
   patchWizard,
   releaseAfterFailedCharge,
+  staleChargingWizards,
   type Wizard,
 } from './wizard-queries.ts';
 
@@ -185,4 +186,38 @@ class WizardRaceError extends Error {}
 async function completedResult(deps: Pick<Deps, 'db'>, organizationId: number): Promise<CreateOrganizationResult> {
   const org = await findOrganizationById(deps.db, organizationId);
   return org ? { ok: true, organization: org } : { ok: false, reason: 'no_plan' };
+}
+
+/**
+ * R9.13: a wizard left mid-charge (the server crashed, or the gateway's
+ * answer was lost) is settled by its recorded key: a charge the gateway made
+ * creates the organization; one it never saw or declined frees the wizard.
+ */
+export async function settleStaleWizards(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>, at: Date): Promise<{ created: number; released: number }> {
+  const { db, gateway } = deps;
+  const stale = await staleChargingWizards(db, new Date(at.getTime() - STALE_CHARGE_MS));
+  let created = 0;
+  let released = 0;
+  for (const wizard of stale) {
+    if (!wizard.chargeKey) continue;
+    let outcome;
+    try {
+      outcome = await gateway.findChargeByIdempotencyKey(wizard.chargeKey);
+    } catch {
+      continue; // The gateway cannot tell yet; the next pass asks again.
+    }
+    if (outcome?.status === 'succeeded') {
+      const result = await finishCharge(deps, wizard);
+      if (result.ok) created++;
+    } else {
+      await releaseAfterFailedCharge(
+        db,
+        wizard.id,
+        outcome?.failure.message ?? 'The payment did not go through and nothing was charged. Please try again.',
+        deps.clock.now(),
+      );
+      released++;
+    }
+  }
+  return { created, released };
 }
