@@ -2,6 +2,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/knex.ts';
 import type { PaymentGateway } from './modules/billing/gateway/types.ts';
+import type { Mailer } from './modules/mail/mailer.ts';
 
 /**
  * What the application is built from. Tests swap any of these: a fresh
@@ -12,4 +13,5 @@ export interface Deps {
   db: Db;
   clock: Clock;
   gateway: PaymentGateway;
+  mailer: Mailer;
 }

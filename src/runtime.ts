@@ -4,6 +4,7 @@ import { createDb } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
 import type { Deps } from './deps.ts';
 import { createGateway } from './modules/billing/gateway/index.ts';
+import { createMailer } from './modules/mail/mailer.ts';
 
 /** The production wiring of Deps from the environment, shared by the server and the CLI. */
 export async function createRuntimeDeps(
@@ -14,5 +15,6 @@ export async function createRuntimeDeps(
   if (opts.migrate ?? true) await migrateLatest(db);
   const clock = opts.clock ?? systemClock;
   const gateway = createGateway({ db, clock, stripeSecretKey: config.stripeSecretKey });
-  return { config, db, clock, gateway };
+  const mailer = createMailer({ db, clock, smtpUrl: config.smtpUrl });
+  return { config, db, clock, gateway, mailer };
 }

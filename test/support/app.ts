@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
 import { SimulatedGateway } from '../../src/modules/billing/gateway/simulated.ts';
+import { createMailer } from '../../src/modules/mail/mailer.ts';
 import { Agent } from './agent.ts';
 import { testConfig } from './config.ts';
 import { createTestDb, type TestDb } from './db.ts';
@@ -22,7 +23,8 @@ export async function startTestApp(opts: { config?: Partial<Config>; sqliteFile?
   const testDb = await createTestDb(opts.sqliteFile ? { sqliteFile: opts.sqliteFile } : {});
   const clock = new ManualClock('2026-03-10T09:00:00.000Z');
   const gateway = new SimulatedGateway(testDb.db, clock);
-  const deps: Deps = { config: testConfig(opts.config), db: testDb.db, clock, gateway };
+  const mailer = createMailer({ db: testDb.db, clock });
+  const deps: Deps = { config: testConfig(opts.config), db: testDb.db, clock, gateway, mailer };
   const app = await buildApp(deps);
   await app.ready();
   return {
