@@ -45,8 +45,41 @@ export const isRole = (value: unknown): value is Role => typeof value === 'strin
 
 const rank = (role: Role) => ROLES.indexOf(role);
 
-/** `role` is the member's role; null means not a member, who may do nothing. */
-export function can(role: Role | null, action: OrgAction): boolean {
-  if (role === null) return false;
-  return rank(role) >= rank(MINIMUM_ROLE[action]);
+/** R2.2: the roles a member can be given on one application or dashboard. */
+export const RESOURCE_ROLES = ['none', 'viewer', 'collaborator'] as const;
+export type ResourceRole = (typeof RESOURCE_ROLES)[number];
+export const isResourceRole = (value: unknown): value is ResourceRole =>
+  typeof value === 'string' && (RESOURCE_ROLES as readonly string[]).includes(value);
+
+export type ResourceType = 'application' | 'dashboard';
+export interface ResourceRef {
+  type: ResourceType;
+  id: number;
+}
+
+/** Actions on one resource, where a per-resource role replaces the organization role. */
+const RESOURCE_ACTIONS: ReadonlySet<OrgAction> = new Set(['resources.view', 'resources.edit']);
+
+export interface Actor {
+  /** The member's organization role; null means not a member, who may do nothing. */
+  role: Role | null;
+  /** Per-resource overrides, keyed `application:12` / `dashboard:7`. */
+  resourceRoles?: ReadonlyMap<string, ResourceRole>;
+}
+
+export const resourceKey = (r: ResourceRef) => `${r.type}:${r.id}`;
+
+/**
+ * May this actor do `action` (on `resource`, for resource actions)? A bare
+ * role may be passed where no resource is involved.
+ */
+export function can(actor: Actor | Role | null, action: OrgAction, resource?: ResourceRef): boolean {
+  const a: Actor = actor === null || typeof actor === 'string' ? { role: actor } : actor;
+  if (a.role === null) return false;
+  let effective: Role = a.role;
+  if (resource && RESOURCE_ACTIONS.has(action)) {
+    const override = a.resourceRoles?.get(resourceKey(resource));
+    if (override) effective = override;
+  }
+  return rank(effective) >= rank(MINIMUM_ROLE[action]);
 }

@@ -1,5 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import type { Role } from './policy.ts';
+import type { ResourceRole, Role } from './policy.ts';
 
 export interface Membership {
   organizationId: number;
@@ -80,4 +80,27 @@ export async function listMembers(db: DbOrTrx, organizationId: number): Promise<
 export async function membershipsOfUser(db: DbOrTrx, userId: number): Promise<{ organizationId: number; role: Role }[]> {
   const rows = await db<MembershipRow>('memberships').where({ user_id: userId }).select('organization_id', 'role');
   return rows.map((r) => ({ organizationId: r.organization_id, role: r.role }));
+}
+
+export async function updateMembershipRole(db: DbOrTrx, organizationId: number, userId: number, role: Role): Promise<void> {
+  await db('memberships').where({ organization_id: organizationId, user_id: userId }).update({ role });
+}
+
+export async function deleteResourceRolesOf(db: DbOrTrx, organizationId: number, userId: number): Promise<void> {
+  await db('resource_roles').where({ organization_id: organizationId, user_id: userId }).delete();
+}
+
+/** A member's per-resource roles (R2.2), keyed `application:12`. */
+export async function resourceRolesOf(db: DbOrTrx, organizationId: number, userId: number): Promise<Map<string, ResourceRole>> {
+  const rows = await db('resource_roles').where({ organization_id: organizationId, user_id: userId }).select('resource_type', 'resource_id', 'role');
+  return new Map(rows.map((r: { resource_type: string; resource_id: number; role: ResourceRole }) => [`${r.resource_type}:${r.resource_id}`, r.role]));
+}
+
+export async function setResourceRole(
+  db: DbOrTrx,
+  input: { organizationId: number; userId: number; resource: { type: string; id: number }; role: ResourceRole | null },
+): Promise<void> {
+  const where = { user_id: input.userId, resource_type: input.resource.type, resource_id: input.resource.id };
+  await db('resource_roles').where(where).delete();
+  if (input.role) await db('resource_roles').insert({ ...where, organization_id: input.organizationId, role: input.role });
 }

@@ -4,29 +4,20 @@ import { fieldErrors, formBody } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { billingSummaries, findBillingAccount } from '../billing/queries.ts';
 import { leaveOrganization } from '../members/leave-organization.ts';
-import { can, ROLE_LABELS } from '../members/policy.ts';
+import { ROLE_LABELS } from '../members/policy.ts';
 import { listMembers } from '../members/queries.ts';
 import { planOfOrganization } from '../billing/queries.ts';
 import { organizationFor, type OrgContext } from './access.ts';
+import { orgChrome } from './chrome.ts';
 import { ICON_PALETTE, iconFor } from './icon.ts';
 import { organizationsOfUser } from './queries.ts';
 import { generalSettingsSchema } from './schemas.ts';
 import { updateGeneralSettings } from './update-general.ts';
 import { wizardRoutes } from './wizard-routes.ts';
+import { memberRoutes } from '../members/routes.ts';
+import { invitationRoutes } from '../invitations/routes.ts';
 
 const STATUS_LABELS = { active: 'Active', past_due: 'Past Due', unpaid: 'Unpaid' } as const;
-
-/** What every organization page's header and sub-navigation need. */
-export function orgChrome(ctx: OrgContext, section: string) {
-  return {
-    org: ctx.organization,
-    orgIcon: iconFor(ctx.organization.name, ctx.organization.iconColor),
-    role: ctx.role,
-    roleLabel: ROLE_LABELS[ctx.role],
-    section,
-    canManageSettings: can(ctx.role, 'settings.manage'),
-  };
-}
 
 export async function organizationRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.deps;
@@ -38,6 +29,8 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
   });
 
   await app.register(wizardRoutes);
+  await app.register(memberRoutes);
+  await app.register(invitationRoutes);
 
   await app.register(async (scoped) => {
     scoped.addHook('preHandler', requireUser);
@@ -86,7 +79,7 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
     scoped.post<{ Params: { slug: string } }>('/orgs/:slug/leave', async (request, reply) => {
       const user = currentUser(request);
       const ctx = await organizationFor(request, request.params.slug, 'organization.leave');
-      const result = await leaveOrganization(db, ctx.organization.id, user.id);
+      const result = await leaveOrganization(db, app.deps.clock, ctx.organization.id, user);
       if (!result.ok) {
         switch (result.reason) {
           case 'not_a_member':
@@ -141,7 +134,7 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
       };
       const parsed = generalSettingsSchema.safeParse(values);
       if (!parsed.success) return showGeneral(request, reply, ctx, { values, errors: fieldErrors(parsed.error), status: 422 });
-      await updateGeneralSettings(db, ctx.organization, {
+      await updateGeneralSettings(db, app.deps.clock, currentUser(request), ctx.organization, {
         name: parsed.data.name,
         description: parsed.data.description,
         iconColor: parsed.data.icon_color,

@@ -1,0 +1,211 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { currentUser, requireUser } from '../../http/auth.ts';
+import { notFound } from '../../http/errors.ts';
+import { fieldErrors, formBody } from '../../http/forms.ts';
+import { renderPage, seeOther, setFlash } from '../../http/render.ts';
+import { normalizeEmail } from '../accounts/queries.ts';
+import { listAuditEvents } from '../audit/queries.ts';
+import { inviteMember } from '../invitations/invite-member.ts';
+import { renewInvitation, revokeInvitation } from '../invitations/manage-invitation.ts';
+import { isExpired, listPendingInvitations } from '../invitations/queries.ts';
+import { organizationFor, type OrgContext } from '../organizations/access.ts';
+import { orgChrome } from '../organizations/chrome.ts';
+import { changeRole } from './change-role.ts';
+import { isRole, ROLE_LABELS, ROLES } from './policy.ts';
+import { listMembers } from './queries.ts';
+import { removeMember } from './remove-member.ts';
+
+type Params = { slug: string };
+type MemberParams = Params & { userId: string };
+type InvitationParams = Params & { id: string };
+
+const inviteSchema = z.object({
+  email: z
+    .string({ error: 'Enter the email address to invite.' })
+    .trim()
+    .min(1, 'Enter the email address to invite.')
+    .max(320, 'That email address is too long.')
+    .pipe(z.email({ error: 'Enter a valid email address, like name@example.com.' })),
+  role: z.string({ error: 'Choose a role.' }).refine(isRole, 'Choose one of the roles in the list.'),
+});
+
+const idParam = (value: string) => (/^\d{1,10}$/.test(value) ? Number(value) : null);
+const AUDIT_PAGE_SIZE = 25;
+
+/** R4.1–R4.5: Settings → Members (with invitations) and Audit Log, for Administrators. */
+export async function memberRoutes(app: FastifyInstance): Promise<void> {
+  const { db, clock } = app.deps;
+  app.addHook('preHandler', requireUser);
+
+  async function showMembers(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ctx: OrgContext,
+    opts: { invite?: { email: string; role: string }; inviteErrors?: Record<string, string>; error?: string; status?: number } = {},
+  ) {
+    const user = currentUser(request);
+    const now = clock.now();
+    const [members, invitations] = await Promise.all([listMembers(db, ctx.organization.id), listPendingInvitations(db, ctx.organization.id)]);
+    return renderPage(
+      request,
+      reply,
+      'pages/orgs/settings-members.eta',
+      {
+        ...orgChrome(ctx, 'settings'),
+        tab: 'members',
+        members: members.map((m) => ({ ...m, roleLabel: ROLE_LABELS[m.role], isSelf: m.userId === user.id })),
+        invitations: invitations.map((i) => ({ ...i, roleLabel: ROLE_LABELS[i.role], expired: isExpired(i, now) })),
+        roles: ROLES.map((r) => ({ value: r, label: ROLE_LABELS[r] })),
+        invite: opts.invite ?? { email: '', role: 'viewer' },
+        inviteErrors: opts.inviteErrors ?? {},
+        error: opts.error,
+      },
+      { status: opts.status ?? 200, title: `Members · ${ctx.organization.name}` },
+    );
+  }
+
+  app.get<{ Params: Params }>('/orgs/:slug/settings/members', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'members.manage');
+    return showMembers(request, reply, ctx);
+  });
+
+  app.post<{ Params: MemberParams }>('/orgs/:slug/settings/members/:userId/role', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'members.manage');
+    const targetUserId = idParam(request.params.userId);
+    const role = formBody(request.body).role;
+    if (targetUserId === null) throw notFound();
+    const target = (await listMembers(db, ctx.organization.id)).find((m) => m.userId === targetUserId);
+    if (!target) throw notFound();
+    if (!isRole(role)) return showMembers(request, reply, ctx, { error: 'Choose one of the roles in the list.', status: 422 });
+    const result = await changeRole(db, clock, {
+      organizationId: ctx.organization.id,
+      actor: currentUser(request),
+      targetUserId,
+      targetLabel: `${target.name} <${target.email}>`,
+      role,
+    });
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'not_a_member':
+          throw notFound();
+        case 'own_role':
+          return showMembers(request, reply, ctx, { error: 'You cannot change your own role. Ask another Administrator to do it.', status: 409 });
+        case 'last_administrator':
+          return showMembers(request, reply, ctx, {
+            error: `${target.name} is the last Administrator of ${ctx.organization.name}. Make another member an Administrator first.`,
+            status: 409,
+          });
+      }
+    }
+    setFlash(reply, `${target.name} is now ${ROLE_LABELS[role]}.`);
+    return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
+  });
+
+  // Removal is confirmed on its own page, which works the same with and without JavaScript.
+  app.get<{ Params: MemberParams }>('/orgs/:slug/settings/members/:userId/remove', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'members.manage');
+    const targetUserId = idParam(request.params.userId);
+    const target = (await listMembers(db, ctx.organization.id)).find((m) => m.userId === targetUserId);
+    if (!target) throw notFound();
+    return renderPage(request, reply, 'pages/orgs/confirm-remove.eta', { ...orgChrome(ctx, 'settings'), target, roleLabel: ROLE_LABELS[target.role] }, { title: `Remove ${target.name}` });
+  });
+
+  app.post<{ Params: MemberParams }>('/orgs/:slug/settings/members/:userId/remove', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'members.manage');
+    const targetUserId = idParam(request.params.userId);
+    const target = (await listMembers(db, ctx.organization.id)).find((m) => m.userId === targetUserId);
+    if (!target || targetUserId === null) throw notFound();
+    const result = await removeMember(db, clock, {
+      organizationId: ctx.organization.id,
+      actor: currentUser(request),
+      targetUserId,
+      targetLabel: `${target.name} <${target.email}>`,
+    });
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'not_a_member':
+          throw notFound();
+        case 'self':
+          return showMembers(request, reply, ctx, { error: 'To leave the organization yourself, use Leave Organization on its overview.', status: 409 });
+        case 'last_administrator':
+          return showMembers(request, reply, ctx, {
+            error: `${target.name} is the last Administrator of ${ctx.organization.name} and cannot be removed.`,
+            status: 409,
+          });
+      }
+    }
+    setFlash(reply, `${target.name} was removed from ${ctx.organization.name}. Their account and Sandbox are untouched.`);
+    return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
+  });
+
+  app.post<{ Params: Params }>(
+    '/orgs/:slug/invitations',
+    {
+      // R13.1: per inviting user, checked once the session is known.
+      config: { rateLimit: { max: 30, timeWindow: '1 minute', hook: 'preHandler', keyGenerator: (req: FastifyRequest) => `invite:${req.user?.id ?? req.ip}` } },
+    },
+    async (request, reply) => {
+      const ctx = await organizationFor(request, request.params.slug, 'members.manage');
+      const body = formBody(request.body);
+      const invite = { email: typeof body.email === 'string' ? body.email.slice(0, 400) : '', role: typeof body.role === 'string' ? body.role : '' };
+      const parsed = inviteSchema.safeParse(invite);
+      if (!parsed.success) return showMembers(request, reply, ctx, { invite, inviteErrors: fieldErrors(parsed.error), status: 422 });
+      const result = await inviteMember(app.deps, {
+        organization: ctx.organization,
+        inviter: currentUser(request),
+        email: parsed.data.email,
+        role: parsed.data.role as (typeof ROLES)[number],
+      });
+      if (!result.ok) {
+        const email = normalizeEmail(parsed.data.email);
+        let message: string;
+        switch (result.reason) {
+          case 'already_member':
+            message = `${email} is already a member of ${ctx.organization.name}.`;
+            break;
+          case 'already_invited':
+            message = `${email} already has a pending invitation. Renew it below to send a new link.`;
+            break;
+          case 'invitation_expired':
+            message = `${email} has an expired invitation. Renew it below to send a new link.`;
+            break;
+          case 'member_limit':
+            message = `Your ${result.planName} plan allows ${result.limit} members, counting pending invitations, and that limit is reached. Upgrade the plan or revoke a pending invitation.`;
+            break;
+        }
+        return showMembers(request, reply, ctx, { invite, inviteErrors: { email: message }, status: 409 });
+      }
+      setFlash(reply, `Invitation sent to ${normalizeEmail(parsed.data.email)}.`);
+      return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
+    },
+  );
+
+  for (const action of ['renew', 'revoke'] as const) {
+    app.post<{ Params: InvitationParams }>(`/orgs/:slug/invitations/:id/${action}`, async (request, reply) => {
+      const ctx = await organizationFor(request, request.params.slug, 'members.manage');
+      const invitationId = idParam(request.params.id);
+      if (invitationId === null) throw notFound();
+      const input = { organization: ctx.organization, actor: currentUser(request), invitationId };
+      const result = action === 'renew' ? await renewInvitation(app.deps, input) : await revokeInvitation(app.deps, input);
+      if (!result.ok) throw notFound('That invitation is no longer pending.');
+      setFlash(reply, action === 'renew' ? 'Invitation renewed for 7 days; a new link was sent.' : 'Invitation revoked; its link no longer works.');
+      return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
+    });
+  }
+
+  // R4.5: the audit log, newest first, paged.
+  app.get<{ Params: Params; Querystring: { page?: string } }>('/orgs/:slug/settings/audit-log', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'settings.manage');
+    const page = Math.max(1, Math.min(1_000_000, Number.parseInt(request.query.page ?? '1', 10) || 1));
+    const { events, total } = await listAuditEvents(db, ctx.organization.id, { limit: AUDIT_PAGE_SIZE, offset: (page - 1) * AUDIT_PAGE_SIZE });
+    const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
+    return renderPage(
+      request,
+      reply,
+      'pages/orgs/settings-audit.eta',
+      { ...orgChrome(ctx, 'settings'), tab: 'audit', events, page, pages, total },
+      { title: `Audit Log · ${ctx.organization.name}` },
+    );
+  });
+}
