@@ -1,0 +1,72 @@
+import type { FastifyRequest } from 'fastify';
+import type { DbOrTrx } from '../../db/knex.ts';
+import { currentUser } from '../../http/auth.ts';
+import { forbidden, notFound } from '../../http/errors.ts';
+import { can, type OrgAction, type ResourceType, type Role } from '../members/policy.ts';
+import { findMembership, resourceRolesOf } from '../members/queries.ts';
+import { findOrganizationById, type Organization } from '../organizations/queries.ts';
+import { ownerFromColumns, type Owner } from './owners.ts';
+
+export interface ResourceAccess {
+  owner: Owner;
+  /** The owning organization, when not a Sandbox. */
+  organization: Organization | null;
+  /** The member's organization role (null for the Sandbox owner, who may do everything). */
+  role: Role | null;
+  /** Whether the actor may change this resource and what is inside it. */
+  canEdit: boolean;
+  /** Whether the actor may transfer or delete it (Administrator, or the Sandbox owner; R5.4). */
+  canAdminister: boolean;
+}
+
+/**
+ * Who may see or change one application or dashboard (R2.2, R2.5): its
+ * Sandbox owner, or a member of its organization whose role (or per-resource
+ * override) allows `action`. Others get 404; members without the right, 403.
+ */
+export async function resourceAccess(
+  db: DbOrTrx,
+  userId: number,
+  resource: { type: ResourceType; id: number; owner_type: string; owner_id: number },
+  action: OrgAction,
+): Promise<ResourceAccess> {
+  const owner = ownerFromColumns(resource);
+  if (owner.kind === 'sandbox') {
+    if (owner.userId !== userId) throw notFound();
+    return { owner, organization: null, role: null, canEdit: true, canAdminister: true };
+  }
+  const organization = await findOrganizationById(db, owner.organizationId);
+  if (!organization || organization.deletedAt) throw notFound();
+  const membership = await findMembership(db, organization.id, userId);
+  if (!membership) throw notFound();
+  const actor = { role: membership.role, resourceRoles: await resourceRolesOf(db, organization.id, userId) };
+  const ref = { type: resource.type, id: resource.id };
+  if (!can(actor, action, ref)) throw forbidden();
+  return {
+    owner,
+    organization,
+    role: membership.role,
+    canEdit: can(actor, 'resources.edit', ref),
+    canAdminister: can(membership.role, 'settings.manage'),
+  };
+}
+
+/** Loads an application row by id and checks access for the signed-in user. */
+export async function applicationFor(request: FastifyRequest, rawId: string, action: OrgAction) {
+  const id = /^\d{1,10}$/.test(rawId) ? Number(rawId) : null;
+  if (id === null) throw notFound();
+  const { db } = request.server.deps;
+  const app = await db('applications').where({ id }).first();
+  if (!app) throw notFound();
+  const access = await resourceAccess(db, currentUser(request).id, { type: 'application', ...app }, action);
+  return { application: app as ApplicationRow, access };
+}
+
+export interface ApplicationRow {
+  id: number;
+  owner_type: string;
+  owner_id: number;
+  name: string;
+  description: string;
+  created_at: number;
+}

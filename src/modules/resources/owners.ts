@@ -1,0 +1,26 @@
+import type { Owner } from '../billing/limits.ts';
+
+export type { Owner };
+
+/** How an owner is stored on applications, dashboards and counters. */
+export type OwnerType = 'user' | 'organization';
+
+export function ownerColumns(owner: Owner): { owner_type: OwnerType; owner_id: number } {
+  return owner.kind === 'sandbox' ? { owner_type: 'user', owner_id: owner.userId } : { owner_type: 'organization', owner_id: owner.organizationId };
+}
+
+export function ownerFromColumns(row: { owner_type: string; owner_id: number }): Owner {
+  return row.owner_type === 'user' ? { kind: 'sandbox', userId: Number(row.owner_id) } : { kind: 'organization', organizationId: Number(row.owner_id) };
+}
+
+export const sameOwner = (a: Owner, b: Owner) =>
+  a.kind === b.kind && (a.kind === 'sandbox' ? a.userId === (b as typeof a).userId : a.organizationId === (b as typeof a).organizationId);
+
+/** A form value like `sandbox` or `org:12` (the owner picker, R5.3). */
+export function ownerFromFormValue(value: unknown, userId: number): Owner | null {
+  if (value === 'sandbox') return { kind: 'sandbox', userId };
+  if (typeof value === 'string' && /^org:\d{1,10}$/.test(value)) return { kind: 'organization', organizationId: Number(value.slice(4)) };
+  return null;
+}
+
+export const ownerFormValue = (owner: Owner) => (owner.kind === 'sandbox' ? 'sandbox' : `org:${owner.organizationId}`);
