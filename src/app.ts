@@ -20,6 +20,7 @@ import { KnexSessionStore } from './http/session-store.ts';
 import './http/types.ts';
 import { findUserById } from './modules/accounts/queries.ts';
 import { accountRoutes } from './modules/accounts/routes.ts';
+import { applicationRoutes } from './modules/applications/routes.ts';
 import { organizationRoutes } from './modules/organizations/routes.ts';
 import { sandboxRoutes } from './modules/sandbox/routes.ts';
 import { formatCents } from './money.ts';
@@ -44,17 +45,25 @@ export async function buildApp(deps: Deps): Promise<App> {
   });
   app.decorate('deps', deps);
   app.decorateRequest('user', null);
+  // Replaced by the dashboards module when it registers.
+  app.decorate('listDashboards', async () => []);
 
   // External plugins first (fastify/demo order): security headers, cookies, session, csrf.
+  // With Stripe, Stripe.js and its card frames run on our pages and the
+  // no-JavaScript card form posts on to Stripe Checkout (R9.6).
+  const stripe = deps.gateway.kind === 'stripe';
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
+        scriptSrc: stripe ? ["'self'", 'https://js.stripe.com'] : ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
-        formAction: ["'self'"],
+        formAction: stripe ? ["'self'", 'https://checkout.stripe.com'] : ["'self'"],
         frameAncestors: ["'none'"],
+        ...(stripe
+          ? { frameSrc: ['https://js.stripe.com', 'https://hooks.stripe.com'], connectSrc: ["'self'", 'https://api.stripe.com'] }
+          : {}),
         upgradeInsecureRequests: config.isProduction ? [] : null,
       },
     },
@@ -157,6 +166,7 @@ export async function buildApp(deps: Deps): Promise<App> {
 
   await app.register(accountRoutes);
   await app.register(sandboxRoutes);
+  await app.register(applicationRoutes);
   await organizationRoutes(app);
 
   return app;

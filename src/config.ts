@@ -15,6 +15,8 @@ export interface Config {
   sessionSecret: string;
   smtpUrl: string | undefined;
   stripeSecretKey: string | undefined;
+  /** pk_…: handed to Stripe.js in the browser; required with stripeSecretKey. */
+  stripePublishableKey: string | undefined;
   stripeWebhookSecret: string | undefined;
   publicUrl: string;
   /** Attempts per minute per client address on log in and sign up (R13.1). */
@@ -41,6 +43,7 @@ const envSchema = z.object({
   ),
   SMTP_URL: z.preprocess(emptyToUndefined, z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
   STRIPE_SECRET_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^(sk|rk)_/, 'must start with sk_ or rk_').optional()),
+  STRIPE_PUBLISHABLE_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^pk_/, 'must start with pk_').optional()),
   STRIPE_WEBHOOK_SECRET: z.preprocess(emptyToUndefined, z.string().regex(/^whsec_/, 'must start with whsec_').optional()),
   PUBLIC_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
   AUTH_RATE_LIMIT: z.coerce.number().int().positive().default(10),
@@ -68,6 +71,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
     if (isProduction) throw new ConfigError('Invalid environment:\n  SESSION_SECRET: required in production');
     sessionSecret = persistentDevSecret(resolve(dataDir, 'session-secret'));
   }
+  // The browser collects cards with Stripe.js (R9.6), which needs the publishable key.
+  if (e.STRIPE_SECRET_KEY && !e.STRIPE_PUBLISHABLE_KEY) {
+    throw new ConfigError('Invalid environment:\n  STRIPE_PUBLISHABLE_KEY: required when STRIPE_SECRET_KEY is set');
+  }
   const port = e.PORT;
   return {
     nodeEnv: e.NODE_ENV,
@@ -79,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
     sessionSecret,
     smtpUrl: e.SMTP_URL,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
+    stripePublishableKey: e.STRIPE_PUBLISHABLE_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
     authRateLimit: e.AUTH_RATE_LIMIT,

@@ -11,6 +11,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     sessionSecret: 'test-session-secret-that-is-long-enough-0123456789',
     smtpUrl: undefined,
     stripeSecretKey: undefined,
+    stripePublishableKey: undefined,
     stripeWebhookSecret: undefined,
     publicUrl: 'http://localhost:3000',
     authRateLimit: 1000,

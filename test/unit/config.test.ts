@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBeUndefined();
     expect(c.sqliteFile).toBe(join(dir, 'orgplane.sqlite'));
     expect(c.stripeSecretKey).toBeUndefined();
+    expect(c.stripePublishableKey).toBeUndefined();
     expect(c.publicUrl).toBe('http://localhost:3000');
   });
 
@@ -34,6 +35,8 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ SESSION_SECRET: 'short' }, 'SESSION_SECRET'],
     [{ STRIPE_SECRET_KEY: 'pk_test_123' }, 'STRIPE_SECRET_KEY'],
+    [{ STRIPE_PUBLISHABLE_KEY: 'sk_test_123' }, 'STRIPE_PUBLISHABLE_KEY'],
+    [{ STRIPE_SECRET_KEY: 'sk_test_123' }, 'STRIPE_PUBLISHABLE_KEY: required when STRIPE_SECRET_KEY is set'],
     [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
   ])('names the bad variable: %o', (env, name) => {
@@ -51,6 +54,7 @@ describe('loadConfig', () => {
         SESSION_SECRET: 'x'.repeat(40),
         SMTP_URL: 'smtp://mail:25',
         STRIPE_SECRET_KEY: 'sk_test_abc',
+        STRIPE_PUBLISHABLE_KEY: 'pk_test_abc',
         STRIPE_WEBHOOK_SECRET: 'whsec_abc',
         PUBLIC_URL: 'https://orgplane.example/',
       },
@@ -63,6 +67,7 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://u@h/db',
       smtpUrl: 'smtp://mail:25',
       stripeSecretKey: 'sk_test_abc',
+      stripePublishableKey: 'pk_test_abc',
       stripeWebhookSecret: 'whsec_abc',
       publicUrl: 'https://orgplane.example',
     });

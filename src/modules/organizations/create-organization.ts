@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps.ts';
 import type { User } from '../accounts/queries.ts';
-import type { Failure } from '../billing/gateway/types.ts';
+import type { CardSetupInput, Failure } from '../billing/gateway/types.ts';
 import { openSubscription } from '../billing/open-subscription.ts';
 import { insertMembership } from '../members/queries.ts';
 import { findPlanByCode, type Plan } from '../plans/queries.ts';
@@ -23,6 +23,7 @@ export interface OrganizationDetails {
   billingEmail: string;
 }
 
+/** Raw card fields, the simulated gateway's form; the same as CardSetupInput's `{ kind: 'card' }`. */
 export interface CardFields {
   number: string;
   expMonth: number;
@@ -55,7 +56,12 @@ export async function createOrganization(
   user: User,
   wizard: Wizard,
   details: OrganizationDetails,
-  card: CardFields | null,
+  /**
+   * The card to save before charging, or null to charge the one already on
+   * the wizard: raw fields (simulated gateway only), a PaymentMethod from
+   * Stripe Elements or a finished Checkout Session.
+   */
+  card: CardSetupInput | CardFields | null,
 ): Promise<CreateOrganizationResult> {
   const { db, clock, gateway } = deps;
   if (wizard.state === 'completed' && wizard.completedOrganizationId) return completedResult(deps, wizard.completedOrganizationId);
@@ -79,7 +85,7 @@ export async function createOrganization(
       wizard.customerRef ??
       (await gateway.createCustomer({ email: details.billingEmail, name: user.name, idempotencyKey: `orgwizard-${wizard.id}-customer` }))
         .customerRef;
-    const saved = await gateway.saveCard(customerRef, { kind: 'card', ...card });
+    const saved = await gateway.saveCard(customerRef, 'kind' in card ? card : { kind: 'card', ...card });
     if (!saved.ok) {
       await patchWizard(db, wizard.id, { customer_ref: customerRef, last_error: saved.failure.message }, clock.now());
       return { ok: false, reason: 'card_rejected', failure: saved.failure };

@@ -4,7 +4,8 @@ import { fieldErrors, formBody } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { billingSummaries, findBillingAccount } from '../billing/queries.ts';
 import { leaveOrganization } from '../members/leave-organization.ts';
-import { ROLE_LABELS } from '../members/policy.ts';
+import { can, ROLE_LABELS } from '../members/policy.ts';
+import { listApplicationsOf } from '../applications/queries.ts';
 import { listMembers } from '../members/queries.ts';
 import { planOfOrganization } from '../billing/queries.ts';
 import { organizationFor, type OrgContext } from './access.ts';
@@ -68,8 +69,9 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
           ...orgChrome(ctx, 'overview'),
           members: members.map((m) => ({ ...m, roleLabel: ROLE_LABELS[m.role] })),
           plan,
-          applications: [],
-          dashboards: [],
+          applications: await listApplicationsOf(db, { kind: 'organization', organizationId: ctx.organization.id }),
+          dashboards: await app.listDashboards({ kind: 'organization', organizationId: ctx.organization.id }),
+          canCreateResources: can(ctx.role, 'resources.create'),
           leaveError: null,
         },
         { title: `${ctx.organization.name} · Orgplane` },

@@ -1,16 +1,34 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Stripe from 'stripe';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { fieldErrors, formBody, type FieldErrors } from '../../http/forms.ts';
 import { isHtmx, renderPage, renderPartial, seeOther, setFlash } from '../../http/render.ts';
+import type { User } from '../accounts/queries.ts';
+import { StripeGateway } from '../billing/gateway/stripe.ts';
+import type { CardSetupInput } from '../billing/gateway/types.ts';
 import { findPlanByCode, listTiers } from '../plans/queries.ts';
-import { createOrganization, type CardFields } from './create-organization.ts';
+import { createOrganization } from './create-organization.ts';
 import { DEFAULT_ICON_COLOR, ICON_PALETTE, iconFor, isIconColor, nextIconColor } from './icon.ts';
 import { cardSchema, enterpriseInquirySchema, organizationDetailsSchema } from './schemas.ts';
 import { submitEnterpriseInquiry } from './submit-enterprise-inquiry.ts';
 import { openWizard, saveWizardDraft, selectPlan } from './wizard.ts';
-import { findWizard, type Wizard } from './wizard-queries.ts';
+import { findWizard, patchWizard, type Wizard } from './wizard-queries.ts';
 
 const str = (v: unknown, max = 40_000) => (typeof v === 'string' ? v.slice(0, max) : '');
+
+/** What Stripe.js hands back after confirming a SetupIntent, and what Checkout puts in the return URL. */
+const PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9_]+$/;
+const CHECKOUT_SESSION_ID = /^cs_[A-Za-z0-9_]+$/;
+const RAW_CARD_FIELDS = ['card_number', 'card_expiry', 'card_cvc'] as const;
+const RAW_CARD_REFUSED = 'Enter your card in the secure Stripe form: card numbers cannot be sent to this server.';
+const PROCESSOR_UNREACHABLE = 'We could not reach the payment processor. Nothing was charged; please try again in a moment.';
+
+/** The Stripe card form on step 2: Elements when JavaScript runs, Checkout in setup mode when it does not. */
+interface StripeCardForm {
+  publishableKey: string | null;
+  /** The SetupIntent Stripe.js confirms; null when it could not be prepared (Checkout still works). */
+  clientSecret: string | null;
+}
 
 interface DetailsValues {
   name: string;
@@ -28,7 +46,9 @@ const valuesFromWizard = (w: Wizard, fallbackEmail: string): DetailsValues => ({
 
 /** R3.3–R3.7: the organization creation wizard. */
 export async function wizardRoutes(app: FastifyInstance): Promise<void> {
-  const { db, clock } = app.deps;
+  const { db, clock, config } = app.deps;
+  // With Stripe, card data goes from the browser straight to Stripe (R9.6).
+  const stripe = app.deps.gateway.kind === 'stripe' && app.deps.gateway instanceof StripeGateway ? app.deps.gateway : null;
   app.addHook('preHandler', requireUser);
 
   async function showPlans(request: FastifyRequest, reply: FastifyReply, wizard: Wizard, error?: string, status = 200) {
@@ -50,6 +70,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
     }
     const values = opts.values ?? valuesFromWizard(wizard, user.email);
     const color = isIconColor(values.icon_color) ? values.icon_color.toLowerCase() : DEFAULT_ICON_COLOR;
+    const stripeForm = stripe ? await prepareStripeCardForm(request, stripe, wizard, user) : null;
     return renderPage(
       request,
       reply,
@@ -64,6 +85,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
         icon: iconFor(values.name || 'New Organization', color),
         palette: ICON_PALETTE,
         color,
+        stripe: stripeForm,
       },
       { status: opts.status ?? 200, title: 'Organization info · Create Organization' },
     );
@@ -94,10 +116,82 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
     return seeOther(reply, '/orgs/new/details');
   });
 
+  /**
+   * A new SetupIntent for every rendering of the form (one can be confirmed
+   * only once), on the wizard's Stripe customer, created on first need.
+   */
+  async function prepareStripeCardForm(request: FastifyRequest, gateway: StripeGateway, wizard: Wizard, user: User): Promise<StripeCardForm> {
+    const form: StripeCardForm = { publishableKey: config.stripePublishableKey ?? null, clientSecret: null };
+    if (!form.publishableKey || wizard.state !== 'editing') return form;
+    try {
+      const customerRef = await wizardCustomer(gateway, wizard, user);
+      form.clientSecret = (await gateway.createSetupIntent(customerRef)).clientSecret;
+    } catch (err) {
+      request.log.error({ err }, 'could not prepare a Stripe SetupIntent for the wizard');
+    }
+    return form;
+  }
+
+  /** The wizard's Stripe customer; the key matches createOrganization's, so Stripe never makes two. */
+  async function wizardCustomer(gateway: StripeGateway, wizard: Wizard, user: User): Promise<string> {
+    if (wizard.customerRef) return wizard.customerRef;
+    const { customerRef } = await gateway.createCustomer({
+      email: wizard.billingEmail ?? user.email,
+      name: user.name,
+      idempotencyKey: `orgwizard-${wizard.id}-customer`,
+    });
+    await patchWizard(db, wizard.id, { customer_ref: customerRef }, clock.now());
+    return customerRef;
+  }
+
   app.get('/orgs/new/details', async (request, reply) => {
+    // Stripe.js has to run on this page, and htmx does not run the scripts of
+    // a page it swaps in (allowScriptTags: false): a boosted visit becomes a
+    // full page load.
+    if (stripe && isHtmx(request) && request.headers['hx-history-restore-request'] !== 'true') {
+      return reply.header('Vary', 'HX-Request').header('Cache-Control', 'no-store').header('HX-Redirect', request.url).code(200).send('');
+    }
     const wizard = await openWizard(db, clock, currentUser(request), { restartCompleted: true });
+    const checkoutSession = (request.query as Record<string, unknown> | undefined)?.checkout_session;
+    if (stripe && checkoutSession !== undefined) return saveCheckoutCard(request, reply, stripe, wizard, str(checkoutSession, 255));
     return showDetails(request, reply, wizard);
   });
+
+  /** Back from Stripe Checkout in setup mode: the card it collected goes on the wizard (R9.6). */
+  async function saveCheckoutCard(request: FastifyRequest, reply: FastifyReply, gateway: StripeGateway, wizard: Wizard, checkoutSessionId: string) {
+    if (!CHECKOUT_SESSION_ID.test(checkoutSessionId) || !wizard.customerRef || wizard.state !== 'editing') {
+      return showDetails(request, reply, wizard, { formError: 'We could not find that card setup. Enter your card details again.', status: 422 });
+    }
+    let saved;
+    try {
+      saved = await gateway.saveCard(wizard.customerRef, { kind: 'checkout_session', checkoutSessionId });
+    } catch (err) {
+      request.log.error({ err }, 'could not read the Checkout Session');
+      return showDetails(request, reply, wizard, {
+        formError: 'We could not reach the payment processor to save your card. Reload this page to try again.',
+        status: 503,
+      });
+    }
+    if (!saved.ok) {
+      return showDetails(request, reply, wizard, { formError: saved.failure.message, status: saved.failure.code === 'processing_error' ? 422 : 402 });
+    }
+    const { card } = saved;
+    await patchWizard(
+      db,
+      wizard.id,
+      {
+        payment_method_ref: card.paymentMethodRef,
+        card_brand: card.brand,
+        card_last4: card.last4,
+        card_exp_month: card.expMonth,
+        card_exp_year: card.expYear,
+        last_error: null,
+      },
+      clock.now(),
+    );
+    setFlash(reply, 'Your card is saved. Check the details, then create the organization.');
+    return seeOther(reply, '/orgs/new/details');
+  }
 
   // htmx: clicking the icon changes its color, typing the name changes its letters (R3.5).
   app.post('/orgs/new/icon', async (request, reply) => {
@@ -130,35 +224,78 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
       return showDetails(request, reply, wizard, { values: draft, formError: null });
     }
 
-    const details = organizationDetailsSchema.safeParse(values);
-    const cardTyped = [body.card_number, body.card_expiry, body.card_cvc].some((v) => typeof v === 'string' && v.trim() !== '');
-    const cardParsed = cardTyped ? cardSchema.safeParse(body) : undefined;
-    const errors: FieldErrors = {
-      ...(details.success ? {} : fieldErrors(details.error)),
-      ...(cardParsed && !cardParsed.success ? fieldErrors(cardParsed.error) : {}),
-    };
-    if (!cardTyped && !wizard.card) errors.card_number = 'Enter your card details.';
-    if (Object.keys(errors).length > 0 || !details.success) {
-      await saveWizardDraft(db, clock, wizard, {
+    const saveDraft = () =>
+      saveWizardDraft(db, clock, wizard, {
         name: values.name,
         description: values.description,
         billingEmail: values.billing_email,
         ...(isIconColor(values.icon_color) ? { iconColor: values.icon_color.toLowerCase() } : {}),
       });
+
+    if (stripe && body.action === 'stripe-checkout') {
+      // Without JavaScript the card is entered on Stripe's own page; it comes back to GET with checkout_session.
+      await saveDraft();
+      let session;
+      try {
+        session = await stripe.createCheckoutSetupSession({
+          customerRef: await wizardCustomer(stripe, wizard, user),
+          successUrl: `${config.publicUrl}/orgs/new/details?checkout_session={CHECKOUT_SESSION_ID}`,
+          cancelUrl: `${config.publicUrl}/orgs/new/details`,
+        });
+      } catch (err) {
+        request.log.error({ err }, 'could not start a Stripe Checkout setup session');
+        return showDetails(request, reply, wizard, { values, formError: PROCESSOR_UNREACHABLE, status: 503 });
+      }
+      return seeOther(reply, session.url);
+    }
+
+    const details = organizationDetailsSchema.safeParse(values);
+    const cardTyped = RAW_CARD_FIELDS.some((f) => typeof body[f] === 'string' && body[f].trim() !== '');
+    // With Stripe the card field is the Elements form; its errors go under it.
+    const cardError = stripe ? 'card' : 'card_number';
+    const errors: FieldErrors = details.success ? {} : fieldErrors(details.error);
+    let card: CardSetupInput | null = null;
+    if (stripe) {
+      const paymentMethodId = str(body.payment_method_id, 255).trim();
+      // Raw card numbers never go on to Stripe from here (PCI scope): refused, not forwarded.
+      if (cardTyped) errors.card = RAW_CARD_REFUSED;
+      else if (paymentMethodId !== '' && !PAYMENT_METHOD_ID.test(paymentMethodId)) errors.card = 'We could not read that card. Enter it again.';
+      else if (paymentMethodId !== '') card = { kind: 'payment_method', paymentMethodId };
+      else if (!wizard.card) errors.card = 'Enter your card details.';
+    } else {
+      const cardParsed = cardTyped ? cardSchema.safeParse(body) : undefined;
+      if (cardParsed && !cardParsed.success) Object.assign(errors, fieldErrors(cardParsed.error));
+      if (!cardTyped && !wizard.card) errors.card_number = 'Enter your card details.';
+      if (cardParsed && cardParsed.success) {
+        const c = cardParsed.data;
+        card = { kind: 'card', number: c.card_number, expMonth: c.card_expiry.month, expYear: c.card_expiry.year, cvc: c.card_cvc };
+      }
+    }
+    if (Object.keys(errors).length > 0 || !details.success) {
+      await saveDraft();
       return showDetails(request, reply, wizard, { values, errors, formError: null, status: 422 });
     }
-    const card: CardFields | null =
-      cardParsed && cardParsed.success
-        ? { number: cardParsed.data.card_number, expMonth: cardParsed.data.card_expiry.month, expYear: cardParsed.data.card_expiry.year, cvc: cardParsed.data.card_cvc }
-        : null;
 
-    const result = await createOrganization(
-      app.deps,
-      user,
-      wizard,
-      { name: details.data.name, description: details.data.description, iconColor: details.data.icon_color, billingEmail: details.data.billing_email },
-      card,
-    );
+    let result;
+    try {
+      result = await createOrganization(
+        app.deps,
+        user,
+        wizard,
+        { name: details.data.name, description: details.data.description, iconColor: details.data.icon_color, billingEmail: details.data.billing_email },
+        card,
+      );
+    } catch (err) {
+      // Stripe failing before any charge (the customer or the card could not
+      // be saved): nothing was charged, so the form comes back to try again.
+      if (!(stripe && err instanceof Stripe.errors.StripeError)) throw err;
+      request.log.error({ err }, 'Stripe refused or failed while saving the card');
+      const latest = (await findWizard(db, user.id)) ?? wizard;
+      if (err instanceof Stripe.errors.StripeInvalidRequestError) {
+        return showDetails(request, reply, latest, { values, errors: { card: 'We could not use that card. Enter it again.' }, formError: null, status: 422 });
+      }
+      return showDetails(request, reply, latest, { values, formError: PROCESSOR_UNREACHABLE, status: 503 });
+    }
     if (result.ok) {
       setFlash(reply, `${result.organization.name} is ready. Your first month is paid.`);
       return seeOther(reply, `/orgs/${result.organization.slug}`);
@@ -169,9 +306,9 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
         setFlash(reply, 'Choose a plan first.');
         return seeOther(reply, '/orgs/new');
       case 'card_required':
-        return showDetails(request, reply, latest, { values, errors: { card_number: 'Enter your card details.' }, formError: null, status: 422 });
+        return showDetails(request, reply, latest, { values, errors: { [cardError]: 'Enter your card details.' }, formError: null, status: 422 });
       case 'card_rejected':
-        return showDetails(request, reply, latest, { values, errors: { card_number: result.failure.message }, formError: result.failure.message, status: 402 });
+        return showDetails(request, reply, latest, { values, errors: { [cardError]: result.failure.message }, formError: result.failure.message, status: 402 });
       case 'charge_failed':
         return showDetails(request, reply, latest, { values, formError: result.failure.message, status: 402 });
       case 'gateway_unavailable':

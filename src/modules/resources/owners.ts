@@ -1,3 +1,5 @@
+import type { Knex } from 'knex';
+import { lockRow } from '../../db/locks.ts';
 import type { Owner } from '../billing/limits.ts';
 
 export type { Owner };
@@ -24,3 +26,9 @@ export function ownerFromFormValue(value: unknown, userId: number): Owner | null
 }
 
 export const ownerFormValue = (owner: Owner) => (owner.kind === 'sandbox' ? 'sandbox' : `org:${owner.organizationId}`);
+
+/** Serializes changes that count against one owner's limits (PostgreSQL; SQLite has one writer). */
+export async function lockOwner(trx: Knex.Transaction, owner: Owner): Promise<void> {
+  if (owner.kind === 'sandbox') await lockRow(trx, 'users', { id: owner.userId });
+  else await lockRow(trx, 'organizations', { id: owner.organizationId });
+}

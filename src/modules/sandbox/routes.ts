@@ -1,27 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { renderPage } from '../../http/render.ts';
+import { listApplicationsOf } from '../applications/queries.ts';
 import { sandboxPlan } from '../plans/queries.ts';
+import { ownerCounts } from '../resources/counts.ts';
+import type { Owner } from '../resources/owners.ts';
+
+/** Lists of an owner's dashboards, provided by the dashboards module. */
+export type DashboardLister = (owner: Owner) => Promise<{ id: number; name: string; visibility: string }[]>;
 
 export async function sandboxRoutes(app: FastifyInstance): Promise<void> {
-  const { db } = app.deps;
+  const { db, clock } = app.deps;
 
   // R1.2, R3.3: the user's personal owner with its limits, and the way to an organization.
   app.get('/sandbox', { preHandler: requireUser }, async (request, reply) => {
     const user = currentUser(request);
-    const plan = await sandboxPlan(db);
-    return renderPage(
-      request,
-      reply,
-      'pages/sandbox.eta',
-      {
-        plan,
-        applications: [],
-        dashboards: [],
-        counts: { applications: 0, dashboards: 0 },
-        owner: user,
-      },
-      { title: 'Sandbox · Orgplane' },
-    );
+    const owner: Owner = { kind: 'sandbox', userId: user.id };
+    const [plan, applications, counts, dashboards] = await Promise.all([
+      sandboxPlan(db),
+      listApplicationsOf(db, owner),
+      ownerCounts(db, owner, clock.now()),
+      app.listDashboards(owner),
+    ]);
+    return renderPage(request, reply, 'pages/sandbox.eta', { plan, applications, dashboards, counts, owner: user }, { title: 'Sandbox · Orgplane' });
   });
 }

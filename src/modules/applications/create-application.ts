@@ -1,0 +1,22 @@
+import type { Clock } from '../../clock.ts';
+import type { Db } from '../../db/knex.ts';
+import { checkLimit } from '../resources/counts.ts';
+import { lockOwner, type Owner } from '../resources/owners.ts';
+import { insertApplication } from './queries.ts';
+
+export type CreateApplicationResult = { ok: true; id: number } | { ok: false; reason: 'limit'; message: string };
+
+/** R5.1, R7.3: creates an application unless the owner's plan has no room; nothing is created then. */
+export async function createApplication(
+  db: Db,
+  clock: Clock,
+  input: { owner: Owner; name: string; description: string; userId: number },
+): Promise<CreateApplicationResult> {
+  return db.transaction(async (trx) => {
+    await lockOwner(trx, input.owner);
+    const limit = await checkLimit(trx, input.owner, 'applications', 1, clock.now());
+    if (!limit.ok) return { ok: false, reason: 'limit', message: limit.message } as const;
+    const id = await insertApplication(trx, { owner: input.owner, name: input.name, description: input.description, createdByUserId: input.userId, now: clock.now() });
+    return { ok: true, id } as const;
+  });
+}

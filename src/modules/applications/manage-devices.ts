@@ -1,0 +1,29 @@
+import type { Clock } from '../../clock.ts';
+import type { Db } from '../../db/knex.ts';
+import { checkLimit } from '../resources/counts.ts';
+import { lockOwner, type Owner } from '../resources/owners.ts';
+
+export type AddDeviceResult = { ok: true; id: number } | { ok: false; reason: 'limit'; message: string };
+
+/** R5.1, R7.3: a device counts against the owner's device limit. */
+export async function addDevice(db: Db, clock: Clock, input: { owner: Owner; applicationId: number; name: string }): Promise<AddDeviceResult> {
+  return db.transaction(async (trx) => {
+    await lockOwner(trx, input.owner);
+    const limit = await checkLimit(trx, input.owner, 'devices', 1, clock.now());
+    if (!limit.ok) return { ok: false, reason: 'limit', message: limit.message } as const;
+    const [row] = await trx('devices').insert({ application_id: input.applicationId, name: input.name, created_at: clock.now().getTime() }).returning('id');
+    return { ok: true, id: Number(typeof row === 'object' ? (row as { id: number }).id : row) } as const;
+  });
+}
+
+export async function renameDevice(db: Db, applicationId: number, deviceId: number, name: string): Promise<boolean> {
+  return (await db('devices').where({ id: deviceId, application_id: applicationId }).update({ name })) === 1;
+}
+
+/** Deleting a device deletes its stored payloads (cascade). */
+export async function deleteDevice(db: Db, applicationId: number, deviceId: number): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    await trx('payloads').where({ device_id: deviceId, application_id: applicationId }).delete();
+    return (await trx('devices').where({ id: deviceId, application_id: applicationId }).delete()) === 1;
+  });
+}

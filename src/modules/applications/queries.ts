@@ -1,0 +1,104 @@
+import type { DbOrTrx } from '../../db/knex.ts';
+import { ownerColumns, type Owner } from '../resources/owners.ts';
+
+export interface Application {
+  id: number;
+  name: string;
+  description: string;
+  owner: Owner;
+  createdAt: Date;
+}
+
+export interface Device {
+  id: number;
+  applicationId: number;
+  name: string;
+  lastState: Record<string, unknown> | null;
+  lastSeenAt: Date | null;
+  createdAt: Date;
+}
+
+export interface Workflow {
+  id: number;
+  applicationId: number;
+  name: string;
+  description: string;
+  enabled: boolean;
+  updatedAt: Date;
+}
+
+export interface AccessKey {
+  id: number;
+  keyId: string;
+  name: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+const parseState = (s: string | null): Record<string, unknown> | null => {
+  if (!s) return null;
+  try {
+    const v = JSON.parse(s) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+};
+
+export async function listApplicationsOf(db: DbOrTrx, owner: Owner): Promise<{ id: number; name: string; description: string; devices: number }[]> {
+  const rows = await db('applications as a')
+    .leftJoin('devices as d', 'd.application_id', 'a.id')
+    .where({ 'a.owner_type': ownerColumns(owner).owner_type, 'a.owner_id': ownerColumns(owner).owner_id })
+    .groupBy('a.id', 'a.name', 'a.description')
+    .orderBy([{ column: 'a.name' }, { column: 'a.id' }])
+    .select('a.id', 'a.name', 'a.description')
+    .count({ devices: 'd.id' });
+  return rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), name: String(r.name), description: String(r.description), devices: Number(r.devices) }));
+}
+
+export async function insertApplication(
+  db: DbOrTrx,
+  input: { owner: Owner; name: string; description: string; createdByUserId: number; now: Date },
+): Promise<number> {
+  const [row] = await db('applications')
+    .insert({ ...ownerColumns(input.owner), name: input.name, description: input.description, created_by_user_id: input.createdByUserId, created_at: input.now.getTime() })
+    .returning('id');
+  return Number(typeof row === 'object' ? (row as { id: number }).id : row);
+}
+
+export async function listDevices(db: DbOrTrx, applicationId: number): Promise<Device[]> {
+  const rows = await db('devices').where({ application_id: applicationId }).orderBy([{ column: 'name' }, { column: 'id' }]);
+  return rows.map((r: Record<string, unknown>) => ({
+    id: Number(r.id),
+    applicationId: Number(r.application_id),
+    name: String(r.name),
+    lastState: parseState(r.last_state_json as string | null),
+    lastSeenAt: r.last_seen_at == null ? null : new Date(Number(r.last_seen_at)),
+    createdAt: new Date(Number(r.created_at)),
+  }));
+}
+
+export async function listWorkflows(db: DbOrTrx, applicationId: number): Promise<Workflow[]> {
+  const rows = await db('workflows').where({ application_id: applicationId }).orderBy([{ column: 'name' }, { column: 'id' }]);
+  return rows.map((r: Record<string, unknown>) => ({
+    id: Number(r.id),
+    applicationId: Number(r.application_id),
+    name: String(r.name),
+    description: String(r.description),
+    enabled: Boolean(r.enabled),
+    updatedAt: new Date(Number(r.updated_at)),
+  }));
+}
+
+export async function listAccessKeys(db: DbOrTrx, applicationId: number): Promise<AccessKey[]> {
+  const rows = await db('access_keys').where({ application_id: applicationId }).orderBy('id', 'desc');
+  return rows.map((r: Record<string, unknown>) => ({
+    id: Number(r.id),
+    keyId: String(r.key_id),
+    name: String(r.name),
+    createdAt: new Date(Number(r.created_at)),
+    revokedAt: r.revoked_at == null ? null : new Date(Number(r.revoked_at)),
+    lastUsedAt: r.last_used_at == null ? null : new Date(Number(r.last_used_at)),
+  }));
+}

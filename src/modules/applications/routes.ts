@@ -1,0 +1,267 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { currentUser, requireUser } from '../../http/auth.ts';
+import { forbidden, notFound } from '../../http/errors.ts';
+import { fieldErrors, formBody, type FieldErrors } from '../../http/forms.ts';
+import { renderPage, seeOther, setFlash } from '../../http/render.ts';
+import { planOfOwner } from '../billing/limits.ts';
+import { can } from '../members/policy.ts';
+import { applicationFor, type ApplicationRow, type ResourceAccess } from '../resources/access.ts';
+import { allowedOwner, ownerChoices } from '../resources/owner-choices.ts';
+import { ownerFromColumns } from '../resources/owners.ts';
+import { createApplication } from './create-application.ts';
+import { deleteApplication } from './delete-application.ts';
+import { createAccessKey, revokeAccessKey } from './manage-access-keys.ts';
+import { addDevice, deleteDevice, renameDevice } from './manage-devices.ts';
+import { createWorkflow, deleteWorkflow, updateWorkflow } from './manage-workflows.ts';
+import { listAccessKeys, listDevices, listWorkflows } from './queries.ts';
+import { accessKeySchema, applicationSchema, deviceSchema, workflowSchema } from './schemas.ts';
+import { transferApplication, transferTargets } from './transfer-application.ts';
+import { updateApplication } from './update-application.ts';
+
+type AppParams = { id: string };
+type ChildParams = AppParams & { childId: string };
+
+const str = (v: unknown, max = 40_000) => (typeof v === 'string' ? v.slice(0, max) : '');
+const childId = (v: string) => (/^\d{1,10}$/.test(v) ? Number(v) : null);
+
+interface AppPageExtras {
+  errors?: FieldErrors;
+  section?: string;
+  values?: Record<string, string>;
+  error?: string;
+  newKey?: { keyId: string; secret: string; name: string };
+}
+
+/** R5.1: applications with their devices, workflows and access keys. */
+export async function applicationRoutes(app: FastifyInstance): Promise<void> {
+  const { db, clock } = app.deps;
+  app.addHook('preHandler', requireUser);
+
+  const canDelete = (access: ResourceAccess) => access.owner.kind === 'sandbox' || can(access.role, 'resources.create');
+
+  async function ownerName(access: ResourceAccess) {
+    return access.organization ? access.organization.name : 'Sandbox';
+  }
+
+  async function showApp(request: FastifyRequest, reply: FastifyReply, application: ApplicationRow, access: ResourceAccess, extras: AppPageExtras = {}, status = 200) {
+    const [devices, workflows, keys] = await Promise.all([listDevices(db, application.id), listWorkflows(db, application.id), listAccessKeys(db, application.id)]);
+    return renderPage(
+      request,
+      reply,
+      'pages/applications/show.eta',
+      {
+        application,
+        access,
+        ownerName: await ownerName(access),
+        ownerHref: access.organization ? `/orgs/${access.organization.slug}` : '/sandbox',
+        devices,
+        workflows,
+        keys,
+        canDelete: canDelete(access),
+        errors: extras.errors ?? {},
+        section: extras.section,
+        values: extras.values ?? {},
+        error: extras.error,
+        newKey: extras.newKey,
+        apiUrl: `${app.deps.config.publicUrl}/api/applications/${application.id}/devices/`,
+      },
+      { status, title: `${application.name} · Orgplane` },
+    );
+  }
+
+  async function showNew(request: FastifyRequest, reply: FastifyReply, values: Record<string, string>, errors: FieldErrors, status = 200) {
+    const choices = await ownerChoices(db, currentUser(request));
+    return renderPage(request, reply, 'pages/applications/new.eta', { choices, values, errors }, { status, title: 'New application · Orgplane' });
+  }
+
+  app.get<{ Querystring: { owner?: string } }>('/applications/new', async (request, reply) =>
+    showNew(request, reply, { owner: str(request.query.owner, 20) || 'sandbox', name: '', description: '' }, {}),
+  );
+
+  app.post('/applications', async (request, reply) => {
+    const user = currentUser(request);
+    const body = formBody(request.body);
+    const values = { owner: str(body.owner, 20) || 'sandbox', name: str(body.name), description: str(body.description) };
+    const choice = await allowedOwner(db, user, values.owner);
+    const parsed = applicationSchema.safeParse(values);
+    const errors: FieldErrors = parsed.success ? {} : fieldErrors(parsed.error);
+    if (!choice) errors.owner = 'Choose your Sandbox or an organization where you are an Editor or Administrator.';
+    if (!parsed.success || !choice) return showNew(request, reply, values, errors, 422);
+    const result = await createApplication(db, clock, { owner: choice.owner, name: parsed.data.name, description: parsed.data.description, userId: user.id });
+    if (!result.ok) return showNew(request, reply, values, { _form: result.message }, 409);
+    setFlash(reply, `${parsed.data.name} is ready. Add a device and an access key to start sending data.`);
+    return seeOther(reply, `/applications/${result.id}`);
+  });
+
+  app.get<{ Params: AppParams }>('/applications/:id', async (request, reply) => {
+    const { application, access } = await applicationFor(request, request.params.id, 'resources.view');
+    return showApp(request, reply, application, access);
+  });
+
+  /** Validates a form for an edit inside the application, re-rendering its page on error. */
+  async function editForm<S extends z.ZodType>(request: FastifyRequest<{ Params: AppParams }>, reply: FastifyReply, schema: S, section: string) {
+    const ctx = await applicationFor(request, request.params.id, 'resources.edit');
+    const body = formBody(request.body);
+    const values = Object.fromEntries(Object.entries(body).filter(([k]) => k !== '_csrf').map(([k, v]) => [k, str(v)]));
+    const parsed = schema.safeParse(values);
+    if (!parsed.success) {
+      await showApp(request, reply, ctx.application, ctx.access, { errors: fieldErrors(parsed.error), section, values }, 422);
+      return null;
+    }
+    return { ...ctx, data: parsed.data as z.infer<S>, values };
+  }
+
+  app.post<{ Params: AppParams }>('/applications/:id', async (request, reply) => {
+    const form = await editForm(request, reply, applicationSchema, 'settings');
+    if (!form) return reply;
+    await updateApplication(db, form.application.id, form.data);
+    setFlash(reply, 'Application saved.');
+    return seeOther(reply, `/applications/${form.application.id}`);
+  });
+
+  app.post<{ Params: AppParams }>('/applications/:id/devices', async (request, reply) => {
+    const form = await editForm(request, reply, deviceSchema, 'devices');
+    if (!form) return reply;
+    const result = await addDevice(db, clock, { owner: form.access.owner, applicationId: form.application.id, name: form.data.name });
+    if (!result.ok) return showApp(request, reply, form.application, form.access, { errors: { name: result.message }, section: 'devices', values: form.values }, 409);
+    setFlash(reply, `Device ${form.data.name} added. Its id for the device API is ${result.id}.`);
+    return seeOther(reply, `/applications/${form.application.id}#devices`);
+  });
+
+  app.post<{ Params: ChildParams }>('/applications/:id/devices/:childId', async (request, reply) => {
+    const form = await editForm(request, reply, deviceSchema, 'devices');
+    if (!form) return reply;
+    const deviceId = childId(request.params.childId);
+    if (deviceId === null || !(await renameDevice(db, form.application.id, deviceId, form.data.name))) throw notFound();
+    setFlash(reply, 'Device renamed.');
+    return seeOther(reply, `/applications/${form.application.id}#devices`);
+  });
+
+  app.post<{ Params: ChildParams }>('/applications/:id/devices/:childId/delete', async (request, reply) => {
+    const { application } = await applicationFor(request, request.params.id, 'resources.edit');
+    const deviceId = childId(request.params.childId);
+    if (deviceId === null || !(await deleteDevice(db, application.id, deviceId))) throw notFound();
+    setFlash(reply, 'Device deleted, with its stored data.');
+    return seeOther(reply, `/applications/${application.id}#devices`);
+  });
+
+  app.post<{ Params: AppParams }>('/applications/:id/workflows', async (request, reply) => {
+    const form = await editForm(request, reply, workflowSchema, 'workflows');
+    if (!form) return reply;
+    await createWorkflow(db, clock, form.application.id, form.data);
+    setFlash(reply, `Workflow ${form.data.name} created.`);
+    return seeOther(reply, `/applications/${form.application.id}#workflows`);
+  });
+
+  app.get<{ Params: ChildParams }>('/applications/:id/workflows/:childId', async (request, reply) => {
+    const { application, access } = await applicationFor(request, request.params.id, 'resources.edit');
+    const workflowId = childId(request.params.childId);
+    const workflow = workflowId === null ? undefined : (await listWorkflows(db, application.id)).find((w) => w.id === workflowId);
+    if (!workflow) throw notFound();
+    return renderPage(
+      request,
+      reply,
+      'pages/applications/workflow.eta',
+      { application, access, workflow, values: { name: workflow.name, description: workflow.description, enabled: workflow.enabled ? 'on' : '' }, errors: {} },
+      { title: `${workflow.name} · ${application.name}` },
+    );
+  });
+
+  app.post<{ Params: ChildParams }>('/applications/:id/workflows/:childId', async (request, reply) => {
+    const { application, access } = await applicationFor(request, request.params.id, 'resources.edit');
+    const workflowId = childId(request.params.childId);
+    const workflow = workflowId === null ? undefined : (await listWorkflows(db, application.id)).find((w) => w.id === workflowId);
+    if (!workflow) throw notFound();
+    const body = formBody(request.body);
+    const values = { name: str(body.name), description: str(body.description), enabled: str(body.enabled, 5) };
+    const parsed = workflowSchema.safeParse(values);
+    if (!parsed.success) {
+      return renderPage(request, reply, 'pages/applications/workflow.eta', { application, access, workflow, values, errors: fieldErrors(parsed.error) }, { status: 422, title: `${workflow.name} · ${application.name}` });
+    }
+    await updateWorkflow(db, clock, application.id, workflow.id, parsed.data);
+    setFlash(reply, 'Workflow saved.');
+    return seeOther(reply, `/applications/${application.id}#workflows`);
+  });
+
+  app.post<{ Params: ChildParams }>('/applications/:id/workflows/:childId/delete', async (request, reply) => {
+    const { application } = await applicationFor(request, request.params.id, 'resources.edit');
+    const workflowId = childId(request.params.childId);
+    if (workflowId === null || !(await deleteWorkflow(db, application.id, workflowId))) throw notFound();
+    setFlash(reply, 'Workflow deleted.');
+    return seeOther(reply, `/applications/${application.id}#workflows`);
+  });
+
+  // The secret is shown on this one response and never again, so there is no redirect here.
+  app.post<{ Params: AppParams }>('/applications/:id/keys', async (request, reply) => {
+    const form = await editForm(request, reply, accessKeySchema, 'keys');
+    if (!form) return reply;
+    const key = await createAccessKey(db, clock, form.application.id, form.data.name);
+    reply.header('Cache-Control', 'no-store');
+    return showApp(request, reply, form.application, form.access, { newKey: { ...key, name: form.data.name }, section: 'keys' }, 201);
+  });
+
+  app.post<{ Params: ChildParams }>('/applications/:id/keys/:childId/revoke', async (request, reply) => {
+    const { application } = await applicationFor(request, request.params.id, 'resources.edit');
+    const keyId = childId(request.params.childId);
+    if (keyId === null || !(await revokeAccessKey(db, clock, application.id, keyId))) throw notFound();
+    setFlash(reply, 'Access key revoked. Devices using it are refused from now on.');
+    return seeOther(reply, `/applications/${application.id}#keys`);
+  });
+
+  app.get<{ Params: AppParams }>('/applications/:id/delete', async (request, reply) => {
+    const { application, access } = await applicationFor(request, request.params.id, 'resources.edit');
+    if (!canDelete(access)) throw forbiddenDelete();
+    return renderPage(request, reply, 'pages/applications/delete.eta', { application }, { title: `Delete ${application.name}` });
+  });
+
+  app.post<{ Params: AppParams }>('/applications/:id/delete', async (request, reply) => {
+    const { application, access } = await applicationFor(request, request.params.id, 'resources.edit');
+    if (!canDelete(access)) throw forbiddenDelete();
+    await deleteApplication(db, application.id);
+    setFlash(reply, `${application.name} was deleted with its devices, workflows, keys and data.`);
+    return seeOther(reply, access.organization ? `/orgs/${access.organization.slug}` : '/sandbox');
+  });
+
+  // R5.4: transfer to another owner.
+  async function showTransfer(request: FastifyRequest, reply: FastifyReply, application: ApplicationRow, access: ResourceAccess, error?: string, status = 200) {
+    const targets = await transferTargets(db, currentUser(request), access.owner);
+    const plans = await Promise.all(targets.map((t) => planOfOwner(db, t.owner)));
+    return renderPage(
+      request,
+      reply,
+      'pages/applications/transfer.eta',
+      { application, ownerName: await ownerName(access), targets: targets.map((t, i) => ({ ...t, planName: plans[i]!.name })), error },
+      { status, title: `Transfer ${application.name}` },
+    );
+  }
+
+  app.get<{ Params: AppParams }>('/applications/:id/transfer', async (request, reply) => {
+    const { application, access } = await applicationFor(request, request.params.id, 'resources.view');
+    if (!access.canAdminister) throw forbiddenTransfer();
+    return showTransfer(request, reply, application, access);
+  });
+
+  app.post<{ Params: AppParams }>('/applications/:id/transfer', async (request, reply) => {
+    const user = currentUser(request);
+    const { application, access } = await applicationFor(request, request.params.id, 'resources.view');
+    if (!access.canAdminister) throw forbiddenTransfer();
+    const targets = await transferTargets(db, user, access.owner);
+    const target = targets.find((t) => t.value === formBody(request.body).to);
+    if (!target) return showTransfer(request, reply, application, access, 'Choose where to move the application.', 422);
+    const result = await transferApplication(db, clock, { actor: user, applicationId: application.id, from: ownerFromColumns(application), to: target.owner, allowedTargets: targets });
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'limit':
+          return showTransfer(request, reply, application, access, result.message, 409);
+        case 'not_allowed':
+          return showTransfer(request, reply, application, access, 'You cannot move the application there.', 403);
+      }
+    }
+    setFlash(reply, `${application.name} now belongs to ${target.label === 'Your Sandbox' ? 'your Sandbox' : target.label}, with its devices, workflows, keys and data.`);
+    return seeOther(reply, `/applications/${application.id}`);
+  });
+}
+
+const forbiddenDelete = () => forbidden('Deleting an application needs the Editor role or more.');
+const forbiddenTransfer = () => forbidden('Only Administrators of the owning organization can transfer its applications.');

@@ -1,0 +1,111 @@
+import type { Clock } from '../../clock.ts';
+import type { Db, DbOrTrx } from '../../db/knex.ts';
+import type { User } from '../accounts/queries.ts';
+import { recordAudit, userActor } from '../audit/record.ts';
+import { planOfOwner } from '../billing/limits.ts';
+import { usagePeriodOf } from '../billing/owner-period.ts';
+import { can, type Role } from '../members/policy.ts';
+import { organizationsOfUser } from '../organizations/queries.ts';
+import { ownerCounts } from '../resources/counts.ts';
+import { lockOwner, ownerColumns, ownerFormValue, sameOwner, type Owner } from '../resources/owners.ts';
+
+export interface TransferTarget {
+  value: string;
+  label: string;
+  owner: Owner;
+}
+
+/** R5.4: where an actor may move a resource: organizations they administer, and their own Sandbox. */
+export async function transferTargets(db: Db, user: User, current: Owner): Promise<TransferTarget[]> {
+  const targets: TransferTarget[] = [{ value: 'sandbox', label: 'Your Sandbox', owner: { kind: 'sandbox', userId: user.id } }];
+  for (const org of await organizationsOfUser(db, user.id)) {
+    if (!can(org.role as Role, 'settings.manage')) continue;
+    const owner: Owner = { kind: 'organization', organizationId: org.id };
+    targets.push({ value: ownerFormValue(owner), label: org.name, owner });
+  }
+  return targets.filter((t) => !sameOwner(t.owner, current));
+}
+
+export type TransferResult = { ok: true } | { ok: false; reason: 'limit'; message: string } | { ok: false; reason: 'not_allowed' };
+
+const ownerLabel = async (db: DbOrTrx, owner: Owner) =>
+  owner.kind === 'sandbox' ? 'a Sandbox' : ((await db('organizations').where({ id: owner.organizationId }).first('name'))?.name as string);
+
+/**
+ * R5.4: moves an application with its devices, workflows, keys, stored data
+ * and the counters of the current period to another owner, all or nothing.
+ * The receiver must stay within every limit of its plan afterwards.
+ */
+export async function transferApplication(
+  db: Db,
+  clock: Clock,
+  input: { actor: User; applicationId: number; from: Owner; to: Owner; allowedTargets: TransferTarget[] },
+): Promise<TransferResult> {
+  if (!input.allowedTargets.some((t) => sameOwner(t.owner, input.to))) return { ok: false, reason: 'not_allowed' };
+  const now = clock.now();
+  return db.transaction(async (trx) => {
+    // Lock both owners in a fixed order so two opposite transfers cannot deadlock.
+    const [first, second] = [input.from, input.to].sort((a, b) => ownerFormValue(a).localeCompare(ownerFormValue(b)));
+    await lockOwner(trx, first!);
+    await lockOwner(trx, second!);
+    const app = await trx('applications').where({ id: input.applicationId, ...ownerColumns(input.from) }).first();
+    if (!app) return { ok: false, reason: 'not_allowed' } as const;
+
+    const devices = Number((await trx('devices').where({ application_id: app.id }).count({ n: '*' }).first())?.n ?? 0);
+    const fromPeriod = await usagePeriodOf(trx, input.from, now);
+    const toPeriod = await usagePeriodOf(trx, input.to, now);
+    const moving = await trx('usage_counters').where({ ...ownerColumns(input.from), application_id: app.id, period_start: fromPeriod.start.getTime() }).first();
+    const movingPayloads = Number(moving?.payloads ?? 0);
+
+    const plan = await planOfOwner(trx, input.to);
+    const counts = await ownerCounts(trx, input.to, now);
+    const over: string[] = [];
+    if (counts.applications + 1 > plan.limits.applications) over.push(`${plan.limits.applications.toLocaleString('en-US')} applications`);
+    if (counts.devices + devices > plan.limits.devices) over.push(`${plan.limits.devices.toLocaleString('en-US')} devices`);
+    if (plan.overageCentsPerMillion === null && counts.payloadsThisPeriod + movingPayloads > plan.limits.payloadsPerMonth) {
+      over.push(`${plan.limits.payloadsPerMonth.toLocaleString('en-US')} payloads this month`);
+    }
+    if (over.length) {
+      const where = input.to.kind === 'sandbox' ? `Your Sandbox (${plan.name} limits)` : `${await ownerLabel(trx, input.to)} on the ${plan.name} plan`;
+      return { ok: false, reason: 'limit', message: `${where} allows ${over.join(' and ')}; this application would not fit. Nothing was moved.` } as const;
+    }
+
+    await trx('applications').where({ id: app.id }).update(ownerColumns(input.to));
+    // From now on its payloads count for the receiver: this period's counter moves with it.
+    if (moving) {
+      await trx('usage_counters').where({ ...ownerColumns(input.from), application_id: app.id, period_start: fromPeriod.start.getTime() }).delete();
+      await trx('usage_counters')
+        .insert({ ...ownerColumns(input.to), application_id: app.id, period_start: toPeriod.start.getTime(), application_name: app.name, payloads: moving.payloads, rejected: moving.rejected })
+        .onConflict(['owner_type', 'owner_id', 'period_start', 'application_id'])
+        .merge({ payloads: trx.raw('usage_counters.payloads + ?', [moving.payloads]), rejected: trx.raw('usage_counters.rejected + ?', [moving.rejected]) });
+    }
+    const days = await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id }).andWhere('day', '>=', fromPeriod.start.getTime() - 86_400_000);
+    for (const d of days) {
+      await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id, day: d.day }).delete();
+      await trx('usage_daily')
+        .insert({ ...ownerColumns(input.to), application_id: app.id, day: d.day, payloads: d.payloads })
+        .onConflict(['owner_type', 'owner_id', 'day', 'application_id'])
+        .merge({ payloads: trx.raw('usage_daily.payloads + ?', [d.payloads]) });
+    }
+    // Per-resource roles belong to the old organization's members.
+    await trx('resource_roles').where({ resource_type: 'application', resource_id: app.id }).delete();
+
+    const fromLabel = await ownerLabel(trx, input.from);
+    const toLabel = await ownerLabel(trx, input.to);
+    for (const [side, other, action] of [
+      [input.from, toLabel, 'application.transferred_out'],
+      [input.to, fromLabel, 'application.transferred_in'],
+    ] as const) {
+      if (side.kind !== 'organization') continue;
+      await recordAudit(trx, {
+        organizationId: side.organizationId,
+        actor: userActor(input.actor),
+        action,
+        target: { type: 'application', id: app.id, label: app.name },
+        after: { [action.endsWith('out') ? 'to' : 'from']: other, devices },
+        at: now,
+      });
+    }
+    return { ok: true } as const;
+  });
+}
