@@ -44,6 +44,12 @@ export async function buildApp(deps: Deps): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.decorate('deps', deps);
+  // Every route, as registered: the authorization matrix test walks this list.
+  const routeList: { method: string; url: string }[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routeList.push({ method, url: route.url });
+  });
   app.decorateRequest('user', null);
   // Replaced by the dashboards module when it registers.
   app.decorate('listDashboards', async () => []);

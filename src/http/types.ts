@@ -11,6 +11,7 @@ export interface HeaderOrganization {
 declare module 'fastify' {
   interface FastifyInstance {
     deps: Deps;
+    routeList: readonly { method: string; url: string }[];
     /** The organizations the header dropdown lists for a user (R1.3). */
     headerOrganizations: (userId: number) => Promise<HeaderOrganization[]>;
     /** An owner's dashboards for the Sandbox and overview pages (the dashboards module provides it). */

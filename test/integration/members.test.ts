@@ -75,7 +75,7 @@ describe('invitations (R4.1–R4.3)', () => {
     // A used link cannot be used again.
     expect((await t.agent().get(link)).statusCode).toBe(410);
     expect((await invitee.post(`${link}/accept`)).statusCode).toBe(410);
-    expect(await auditActions(org)).toEqual(['invitation.sent', 'invitation.accepted']);
+    expect(await auditActions(org)).toEqual(['organization.created', 'invitation.sent', 'invitation.accepted']);
   });
 
   it('an expired link answers 410; Renew restarts the 7 days with a new link', async () => {
@@ -271,7 +271,7 @@ describe('member management (R2.3, R4.4)', () => {
     expect((await memberAgent.get(`/orgs/${org.slug}`)).statusCode).toBe(404);
     expect((await memberAgent.get('/sandbox')).statusCode).toBe(200);
     expect((await agent.post(`/orgs/${org.slug}/invitations`, { email: member.email, role: 'viewer' })).statusCode).toBe(303);
-    expect(await auditActions(org)).toEqual(['member.removed', 'invitation.sent']);
+    expect(await auditActions(org)).toEqual(['organization.created', 'member.removed', 'invitation.sent']);
   });
 
   it('may remove another Administrator, but not themself', async () => {
@@ -308,3 +308,39 @@ describe('audit log (R4.5)', () => {
 });
 
 export type { Agent, TestUser };
+
+describe('per-resource roles (R2.2)', () => {
+  it('an Administrator gives a Viewer Collaborator on one application; it applies there only, and is audited', async () => {
+    const { org, agent } = await adminOf();
+    const appA = await agent.post('/applications', { owner: `org:${org.id}`, name: 'App A' });
+    const appB = await agent.post('/applications', { owner: `org:${org.id}`, name: 'App B' });
+    const idA = Number(String(appA.headers.location).split('/').pop());
+    const idB = Number(String(appB.headers.location).split('/').pop());
+    const viewer = await newUser(t, { name: 'Val Viewer' });
+    await addMember(t, org, viewer, 'viewer');
+    const page = await agent.get(`/orgs/${org.slug}/settings/members/${viewer.id}/access`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('App A');
+    expect(page.body).toContain('Organization role (Viewer)');
+    const bad = await agent.post(`/orgs/${org.slug}/settings/members/${viewer.id}/access`, { [`application:${idA}`]: 'administrator' });
+    expect(bad.statusCode).toBe(422);
+    const res = await agent.post(`/orgs/${org.slug}/settings/members/${viewer.id}/access`, { [`application:${idA}`]: 'collaborator', [`application:${idB}`]: '' });
+    expect(res.statusCode).toBe(303);
+    const viewerAgent = await signedIn(t, viewer);
+    expect((await viewerAgent.post(`/applications/${idA}/devices`, { name: 'allowed' })).statusCode).toBe(303);
+    expect((await viewerAgent.post(`/applications/${idB}/devices`, { name: 'refused' })).statusCode).toBe(403);
+    const event = await t.deps.db('audit_events').where({ organization_id: org.id, action: 'member.resource_roles_changed' }).first();
+    expect(JSON.parse(event.after_json)).toEqual({ 'App A': 'Collaborator' });
+    // Removing the member clears their per-resource roles.
+    await agent.post(`/orgs/${org.slug}/settings/members/${viewer.id}/remove`);
+    expect(await count('resource_roles', { user_id: viewer.id })).toBe(0);
+  });
+
+  it('is for Administrators only and 404 for someone not in the organization', async () => {
+    const { org, agent } = await adminOf();
+    const editor = await newUser(t);
+    await addMember(t, org, editor, 'editor');
+    expect((await (await signedIn(t, editor)).get(`/orgs/${org.slug}/settings/members/${editor.id}/access`)).statusCode).toBe(403);
+    expect((await agent.get(`/orgs/${org.slug}/settings/members/${(await newUser(t)).id}/access`)).statusCode).toBe(404);
+  });
+});

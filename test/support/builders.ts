@@ -55,7 +55,7 @@ export async function newOrg(
     opts.owner,
     (await findWizard(t.deps.db, opts.owner.id))!,
     { name: opts.name ?? 'Acme Robotics', description: opts.description ?? '', iconColor: '#3346d3', billingEmail: opts.owner.email },
-    { number: '4242424242424242', expMonth: 12, expYear: t.clock.now().getUTCFullYear() + 3, cvc: '123' },
+    { kind: 'card', number: '4242424242424242', expMonth: 12, expYear: t.clock.now().getUTCFullYear() + 3, cvc: '123' },
   );
   if (!result.ok) throw new Error(`newOrg failed: ${result.reason}`);
   return result.organization;

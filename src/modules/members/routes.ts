@@ -15,6 +15,9 @@ import { changeRole } from './change-role.ts';
 import { isRole, ROLE_LABELS, ROLES } from './policy.ts';
 import { listMembers } from './queries.ts';
 import { removeMember } from './remove-member.ts';
+import { resourceRoleChangesFromForm, setResourceRoles, type OrgResource } from './set-resource-roles.ts';
+import { resourceRolesOf } from './queries.ts';
+import { listApplicationsOf } from '../applications/queries.ts';
 
 type Params = { slug: string };
 type MemberParams = Params & { userId: string };
@@ -193,6 +196,60 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
       return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
     });
   }
+
+  /** The applications and dashboards an organization owns, for per-resource roles (R2.2). */
+  async function orgResources(organizationId: number): Promise<OrgResource[]> {
+    const owner = { kind: 'organization' as const, organizationId };
+    const [apps, dashboards] = await Promise.all([listApplicationsOf(db, owner), app.listDashboards(owner)]);
+    return [...apps.map((a) => ({ type: 'application' as const, id: a.id, name: a.name })), ...dashboards.map((d) => ({ type: 'dashboard' as const, id: d.id, name: d.name }))];
+  }
+
+  async function showAccess(request: FastifyRequest<{ Params: MemberParams }>, reply: FastifyReply, ctx: OrgContext, error?: string, status = 200) {
+    const targetUserId = idParam(request.params.userId);
+    const target = (await listMembers(db, ctx.organization.id)).find((m) => m.userId === targetUserId);
+    if (!target) throw notFound();
+    const [resources, current] = await Promise.all([orgResources(ctx.organization.id), resourceRolesOf(db, ctx.organization.id, target.userId)]);
+    return renderPage(
+      request,
+      reply,
+      'pages/orgs/member-access.eta',
+      {
+        ...orgChrome(ctx, 'settings'),
+        tab: 'members',
+        target: { ...target, roleLabel: ROLE_LABELS[target.role] },
+        resources: resources.map((r) => ({ ...r, current: current.get(`${r.type}:${r.id}`) ?? '' })),
+        error,
+      },
+      { status, title: `Resource access of ${target.name}` },
+    );
+  }
+
+  // R2.2: per-resource roles of one member.
+  app.get<{ Params: MemberParams }>('/orgs/:slug/settings/members/:userId/access', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'members.manage');
+    return showAccess(request, reply, ctx);
+  });
+
+  app.post<{ Params: MemberParams }>('/orgs/:slug/settings/members/:userId/access', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'members.manage');
+    const targetUserId = idParam(request.params.userId);
+    const target = (await listMembers(db, ctx.organization.id)).find((m) => m.userId === targetUserId);
+    if (!target) throw notFound();
+    const resources = await orgResources(ctx.organization.id);
+    const changes = resourceRoleChangesFromForm(formBody(request.body), resources);
+    if ('invalid' in changes) return showAccess(request, reply, ctx, changes.invalid, 422);
+    const result = await setResourceRoles(db, clock, {
+      organizationId: ctx.organization.id,
+      actor: currentUser(request),
+      targetUserId: target.userId,
+      targetLabel: `${target.name} <${target.email}>`,
+      resources,
+      changes,
+    });
+    if (!result.ok) throw notFound();
+    setFlash(reply, result.changed ? `Resource access of ${target.name} saved.` : 'Nothing changed.');
+    return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members/${target.userId}/access`);
+  });
 
   // R4.5: the audit log, newest first, paged.
   app.get<{ Params: Params; Querystring: { page?: string } }>('/orgs/:slug/settings/audit-log', async (request, reply) => {

@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps.ts';
-import type { User } from '../accounts/queries.ts';
+import { findUserById, type User } from '../accounts/queries.ts';
+import { recordAudit, systemActor, userActor } from '../audit/record.ts';
 import type { CardSetupInput, Failure } from '../billing/gateway/types.ts';
 import { openSubscription } from '../billing/open-subscription.ts';
 import { insertMembership } from '../members/queries.ts';
@@ -23,13 +24,6 @@ export interface OrganizationDetails {
   billingEmail: string;
 }
 
-/** Raw card fields, the simulated gateway's form; the same as CardSetupInput's `{ kind: 'card' }`. */
-export interface CardFields {
-  number: string;
-  expMonth: number;
-  expYear: number;
-  cvc: string;
-}
 
 export type CreateOrganizationResult =
   | { ok: true; organization: Organization }
@@ -61,7 +55,7 @@ export async function createOrganization(
    * the wizard: raw fields (simulated gateway only), a PaymentMethod from
    * Stripe Elements or a finished Checkout Session.
    */
-  card: CardSetupInput | CardFields | null,
+  card: CardSetupInput | null,
 ): Promise<CreateOrganizationResult> {
   const { db, clock, gateway } = deps;
   if (wizard.state === 'completed' && wizard.completedOrganizationId) return completedResult(deps, wizard.completedOrganizationId);
@@ -85,7 +79,7 @@ export async function createOrganization(
       wizard.customerRef ??
       (await gateway.createCustomer({ email: details.billingEmail, name: user.name, idempotencyKey: `orgwizard-${wizard.id}-customer` }))
         .customerRef;
-    const saved = await gateway.saveCard(customerRef, 'kind' in card ? card : { kind: 'card', ...card });
+    const saved = await gateway.saveCard(customerRef, card);
     if (!saved.ok) {
       await patchWizard(db, wizard.id, { customer_ref: customerRef, last_error: saved.failure.message }, clock.now());
       return { ok: false, reason: 'card_rejected', failure: saved.failure };
@@ -163,6 +157,15 @@ export async function finishCharge(
       createdAt: now,
     });
     await insertMembership(trx, { organizationId: org.id, userId: wizard.userId, role: 'administrator', createdAt: now });
+    const creator = await findUserById(trx, wizard.userId);
+    await recordAudit(trx, {
+      organizationId: org.id,
+      actor: creator ? userActor(creator) : systemActor,
+      action: 'organization.created',
+      target: { type: 'organization', id: org.id, label: org.name },
+      after: { plan: plan.name, firstCharge: plan.priceCents, card: `${card.brand} •••• ${card.last4}` },
+      at: now,
+    });
     await openSubscription(trx, {
       organizationId: org.id,
       invoicePrefix: org.slug,
