@@ -21,8 +21,10 @@ import './http/types.ts';
 import { findUserById } from './modules/accounts/queries.ts';
 import { accountRoutes } from './modules/accounts/routes.ts';
 import { applicationRoutes } from './modules/applications/routes.ts';
+import { deviceApiRoutes } from './modules/device-api/routes.ts';
 import { organizationRoutes } from './modules/organizations/routes.ts';
 import { sandboxRoutes } from './modules/sandbox/routes.ts';
+import { exportRoutes } from './modules/usage/export-routes.ts';
 import { formatCents } from './money.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -172,6 +174,8 @@ export async function buildApp(deps: Deps): Promise<App> {
 
   await app.register(accountRoutes);
   await app.register(sandboxRoutes);
+  await app.register(deviceApiRoutes);
+  await app.register(exportRoutes);
   await app.register(applicationRoutes);
   await organizationRoutes(app);
 

@@ -1,6 +1,7 @@
 import { systemClock } from '../clock.ts';
 import { purgeExpiredSessions } from '../http/session-store.ts';
 import { settleStaleWizards } from '../modules/organizations/create-organization.ts';
+import { retentionJob } from '../modules/usage/retention.ts';
 import type { Job } from './registry.ts';
 
 const sessionCleanup: Job = {
@@ -21,4 +22,4 @@ const settleWizards: Job = {
 };
 
 /** Every job a scheduler pass runs, in order. Later modules append theirs. */
-export const jobs: Job[] = [settleWizards, sessionCleanup];
+export const jobs: Job[] = [settleWizards, retentionJob, sessionCleanup];

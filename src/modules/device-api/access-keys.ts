@@ -1,0 +1,81 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { DbOrTrx } from '../../db/knex.ts';
+import type { CountedApplication } from '../usage/queries.ts';
+
+/** How often an access key's `last_used_at` is written at most: a key used every second costs one write a minute. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+// RFC 6750 b64token characters; key ids fit the access_keys.key_id column.
+const BEARER = /^Bearer[ ]+([A-Za-z0-9_-]{1,32}):([A-Za-z0-9._~+/-]{1,256}=*)$/i;
+
+/** `Authorization: Bearer <key id>:<secret>`, or null when it is missing or not of that form. */
+export function parseBearer(header: string | undefined): { keyId: string; secret: string } | null {
+  const match = header ? BEARER.exec(header.trim()) : null;
+  return match ? { keyId: match[1]!, secret: match[2]! } : null;
+}
+
+/** How access key secrets are stored (R5.1): SHA-256, hex. Secrets are long random strings, so a slow hash adds nothing. */
+export const hashKeySecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+export interface KeyWithApplication {
+  id: number;
+  applicationId: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+  application: CountedApplication;
+}
+
+export type KeyCheck = { ok: true; key: KeyWithApplication } | { ok: false; reason: 'unknown_key' | 'revoked_key' };
+
+/**
+ * Finds an access key by its unique id, with its application, in one
+ * indexed lookup, and checks the secret in constant time. A revoked key is
+ * only told apart from a wrong one to whoever holds its secret.
+ */
+export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string): Promise<KeyCheck> {
+  const row = await db('access_keys as k')
+    .join('applications as a', 'a.id', 'k.application_id')
+    .where('k.key_id', keyId)
+    .first('k.id', 'k.application_id', 'k.secret_hash', 'k.revoked_at', 'k.last_used_at', 'a.owner_type', 'a.owner_id', 'a.name');
+  const given = Buffer.from(hashKeySecret(secret), 'hex');
+  const stored = row ? Buffer.from(String(row.secret_hash), 'hex') : Buffer.alloc(given.length);
+  const matches = stored.length === given.length && timingSafeEqual(stored, given);
+  if (!row || !matches) return { ok: false, reason: 'unknown_key' };
+  if (row.revoked_at != null) return { ok: false, reason: 'revoked_key' };
+  const applicationId = Number(row.application_id);
+  return {
+    ok: true,
+    key: {
+      id: Number(row.id),
+      applicationId,
+      revokedAt: null,
+      lastUsedAt: row.last_used_at == null ? null : Number(row.last_used_at),
+      application: { id: applicationId, owner_type: String(row.owner_type), owner_id: Number(row.owner_id), name: String(row.name) },
+    },
+  };
+}
+
+/**
+ * Notes when a key was last used, at most once a minute: the row read with
+ * the key decides whether to write at all, and the condition keeps several
+ * instances from writing the same minute twice.
+ */
+export async function touchAccessKey(db: DbOrTrx, key: KeyWithApplication, now: Date): Promise<void> {
+  const t = now.getTime();
+  if (key.lastUsedAt !== null && t - key.lastUsedAt < LAST_USED_RESOLUTION_MS) return;
+  await db('access_keys')
+    .where({ id: key.id })
+    .andWhere((q) => q.whereNull('last_used_at').orWhere('last_used_at', '<=', t - LAST_USED_RESOLUTION_MS))
+    .update({ last_used_at: t });
+}
+
+/** Whether an application exists (to tell "no such application" from "not this key's application"). */
+export async function applicationExists(db: DbOrTrx, applicationId: number): Promise<boolean> {
+  return (await db('applications').where({ id: applicationId }).first('id')) !== undefined;
+}
+
+/** A device of one application, by primary key. */
+export async function deviceOfApplication(db: DbOrTrx, applicationId: number, deviceId: number): Promise<{ id: number } | undefined> {
+  const row = await db('devices').where({ id: deviceId, application_id: applicationId }).first('id');
+  return row ? { id: Number(row.id) } : undefined;
+}

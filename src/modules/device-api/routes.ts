@@ -1,0 +1,145 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError, badRequest } from '../../http/errors.ts';
+import type { CountedApplication } from '../usage/queries.ts';
+import { recordPayloads, recordRejected, type RecordPayloadsResult } from '../usage/record-payloads.ts';
+import { applicationExists, deviceOfApplication, parseBearer, touchAccessKey, verifyAccessKey } from './access-keys.ts';
+import { parseStates } from './states.ts';
+
+/** R8.1: the largest body a state report may have. */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** R13.1: state reports a minute per device, by default. */
+export const DEFAULT_DEVICE_RATE_LIMIT = 600;
+
+type Params = { appId: string; deviceId: string };
+type Target = { application: CountedApplication; deviceId: number | null };
+
+const ID = /^\d{1,10}$/;
+
+/**
+ * R8.1: the device API. Devices report state with an application's access
+ * key; each state is one payload. The key is checked before the body is read
+ * (preParsing), so a bad key never costs a 256 KiB upload, and every refusal
+ * from a known application afterwards — bad body, too large, over the cap,
+ * Unpaid, unknown device — counts as rejected (R8.2).
+ */
+export async function deviceApiRoutes(app: FastifyInstance, opts: { perDevicePerMinute?: number } = {}): Promise<void> {
+  const { db, clock } = app.deps;
+  const perMinute = opts.perDevicePerMinute ?? DEFAULT_DEVICE_RATE_LIMIT;
+  // What preParsing learned about a request, for the handler and for counting refusals.
+  const targets = new WeakMap<FastifyRequest, Target>();
+
+  app.post<{ Params: Params }>(
+    '/api/applications/:appId/devices/:deviceId/state',
+    {
+      bodyLimit: MAX_BODY_BYTES,
+      config: {
+        rateLimit: {
+          max: perMinute,
+          timeWindow: '1 minute',
+          keyGenerator: (request: FastifyRequest) => {
+            const { appId, deviceId } = request.params as Params;
+            return `device:${appId}:${deviceId}`;
+          },
+          errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
+            new HttpError(429, `Too many requests for this device: at most ${perMinute} a minute. Try again in ${context.after}, or send up to 100 states per request.`),
+        },
+      },
+
+      preParsing: async (request, reply, payload) => {
+        const { appId, deviceId } = request.params;
+        const unauthorized = (message: string) => {
+          reply.header('WWW-Authenticate', 'Bearer realm="device API"');
+          return new HttpError(401, message, 'Not signed in');
+        };
+        const credentials = parseBearer(request.headers.authorization);
+        if (!credentials) throw unauthorized('Send an access key of the application: "Authorization: Bearer <key id>:<secret>".');
+        const check = await verifyAccessKey(db, credentials.keyId, credentials.secret);
+        if (!check.ok) {
+          throw unauthorized(check.reason === 'revoked_key' ? 'This access key has been revoked. Create a new one on the application’s Access Keys page.' : 'This access key is not valid.');
+        }
+        const { key } = check;
+        const applicationId = ID.test(appId) ? Number(appId) : null;
+        if (applicationId !== key.applicationId) {
+          if (applicationId === null || !(await applicationExists(db, applicationId))) throw new HttpError(404, `There is no application ${appId}.`);
+          throw unauthorized('This access key belongs to another application.');
+        }
+        const target: Target = { application: key.application, deviceId: null };
+        targets.set(request, target);
+        await touchAccessKey(db, key, clock.now());
+        const device = ID.test(deviceId) ? await deviceOfApplication(db, applicationId, Number(deviceId)) : undefined;
+        if (!device) throw new HttpError(404, `Application ${appId} has no device ${deviceId}.`);
+        target.deviceId = device.id;
+        return payload;
+      },
+
+      // Refusals of a known application count as rejected; the app's error handler then answers { error }.
+      errorHandler: async (error: FastifyError, request: FastifyRequest, _reply: FastifyReply) => {
+        const refusal = asDeviceApiError(error);
+        const target = targets.get(request);
+        if (target && refusal.statusCode !== 401 && refusal.statusCode < 500) {
+          try {
+            await recordRejected(db, target.application, clock.now());
+          } catch (err) {
+            request.log.error({ err }, 'could not count a rejected device request');
+          }
+        }
+        throw refusal;
+      },
+    },
+
+    async (request, reply) => {
+      const target = targets.get(request);
+      if (!target || target.deviceId === null) throw new Error('device API handler reached without a device');
+      const now = clock.now();
+      const parsed = parseStates(request.body, now);
+      if (!parsed.ok) throw badRequest(parsed.message);
+      const result = await recordPayloads(db, { application: target.application, deviceId: target.deviceId }, parsed.states, now);
+      if (!result.ok) throw refusalOf(result, reply, now);
+      return reply.code(202).send({ accepted: result.accepted });
+    },
+  );
+}
+
+type Refusal = Exclude<RecordPayloadsResult, { ok: true }>;
+
+function refusalOf(result: Refusal, reply: FastifyReply, now: Date): HttpError {
+  switch (result.reason) {
+    case 'owner_unpaid':
+      return new HttpError(
+        402,
+        'The organization that owns this application is Unpaid, so it takes no device data. An Administrator can pay the open invoices by updating the payment method.',
+      );
+    case 'monthly_payloads_cap': {
+      reply.header('Retry-After', String(Math.max(1, Math.ceil((result.periodEnd.getTime() - now.getTime()) / 1000))));
+      const who = result.owner.kind === 'sandbox' ? `The Sandbox allows` : `The ${result.planName} plan allows`;
+      const limit = result.limit.toLocaleString('en-US');
+      return new HttpError(
+        429,
+        `Monthly payload limit reached: ${who} ${limit} payloads a month (${result.planName} limit), ` +
+          `${result.used.toLocaleString('en-US')} were accepted this period and this request has ${result.requested}. ` +
+          `Nothing was stored. The count starts again on ${result.periodEnd.toISOString()}.`,
+      );
+    }
+    default: {
+      const unknown: never = result;
+      throw new Error(`unhandled refusal ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** Fastify's own refusals of a body, in words a device developer can act on. */
+function asDeviceApiError(error: FastifyError): Error & { statusCode: number } {
+  if (error instanceof HttpError) return error;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError(413, `The body is larger than 256 KiB (${MAX_BODY_BYTES.toLocaleString('en-US')} bytes). Send fewer states per request.`);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return badRequest('The body is not valid JSON.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return badRequest('The body is empty. Send { "data": { … } } or an array of 1 to 100 of them.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return badRequest('Send the body as JSON, with the header Content-Type: application/json.');
+  }
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  return Object.assign(error, { statusCode: status });
+}

@@ -1,0 +1,139 @@
+import type { DbOrTrx } from '../../db/knex.ts';
+import { ownerColumns, type Owner } from '../resources/owners.ts';
+
+const DAY_MS = 86_400_000;
+
+/** The start (00:00 UTC) of the UTC day containing `instant`, in epoch milliseconds: the key of usage_daily. */
+export const utcDayStart = (instant: Date | number): number => Math.floor(Number(instant instanceof Date ? instant.getTime() : instant) / DAY_MS) * DAY_MS;
+
+/** What the counters need to know of an application: its owner as stored, and its name now. */
+export interface CountedApplication {
+  id: number;
+  owner_type: string;
+  owner_id: number;
+  name: string;
+}
+
+/**
+ * R8.2: adds accepted payloads and rejected requests to an application's
+ * counters for a billing period, and accepted payloads to its counter for a
+ * UTC day. One portable upsert each (`INSERT … ON CONFLICT … DO UPDATE`, on
+ * SQLite and PostgreSQL alike), so concurrent writers never lose a count.
+ * The counter row carries the application's current name, kept for usage
+ * pages and invoices after a rename or a deletion.
+ */
+export async function incrementUsage(
+  db: DbOrTrx,
+  input: { application: CountedApplication; periodStart: Date; day: number; payloads: number; rejected: number },
+): Promise<void> {
+  const { application, payloads, rejected } = input;
+  const owner = { owner_type: application.owner_type, owner_id: Number(application.owner_id) };
+  await db('usage_counters')
+    .insert({
+      ...owner,
+      application_id: application.id,
+      period_start: input.periodStart.getTime(),
+      application_name: application.name,
+      payloads,
+      rejected,
+    })
+    .onConflict(['owner_type', 'owner_id', 'period_start', 'application_id'])
+    .merge({
+      payloads: db.raw('?? + ?', ['usage_counters.payloads', payloads]),
+      rejected: db.raw('?? + ?', ['usage_counters.rejected', rejected]),
+      application_name: application.name,
+    });
+  if (payloads > 0) {
+    await db('usage_daily')
+      .insert({ ...owner, application_id: application.id, day: input.day, payloads })
+      .onConflict(['owner_type', 'owner_id', 'day', 'application_id'])
+      .merge({ payloads: db.raw('?? + ?', ['usage_daily.payloads', payloads]) });
+  }
+}
+
+const n = (value: unknown) => Number(value ?? 0);
+
+/** Payloads an owner has had accepted in a billing period, over all its applications (one primary-key range). */
+export async function payloadsInPeriod(db: DbOrTrx, owner: Owner, periodStart: Date): Promise<number> {
+  const row = await db('usage_counters')
+    .where({ ...ownerColumns(owner), period_start: periodStart.getTime() })
+    .sum({ n: 'payloads' })
+    .first();
+  return n((row as { n?: unknown } | undefined)?.n);
+}
+
+export interface UsageTotals {
+  payloads: number;
+  rejected: number;
+}
+
+/** An owner's accepted payloads and rejected requests in a billing period (R8.3). */
+export async function usageTotals(db: DbOrTrx, owner: Owner, periodStart: Date): Promise<UsageTotals> {
+  const row = (await db('usage_counters')
+    .where({ ...ownerColumns(owner), period_start: periodStart.getTime() })
+    .sum({ payloads: 'payloads', rejected: 'rejected' })
+    .first()) as { payloads?: unknown; rejected?: unknown } | undefined;
+  return { payloads: n(row?.payloads), rejected: n(row?.rejected) };
+}
+
+export interface ApplicationUsage {
+  applicationId: number;
+  /** The name when the application last reported (it may since have been renamed or deleted). */
+  applicationName: string;
+  payloads: number;
+  rejected: number;
+}
+
+/** R8.3: payloads per application in an owner's billing period, most first. */
+export async function usageByApplication(db: DbOrTrx, owner: Owner, periodStart: Date): Promise<ApplicationUsage[]> {
+  const rows = await db('usage_counters')
+    .where({ ...ownerColumns(owner), period_start: periodStart.getTime() })
+    .orderBy([
+      { column: 'payloads', order: 'desc' },
+      { column: 'application_name', order: 'asc' },
+      { column: 'application_id', order: 'asc' },
+    ])
+    .select('application_id', 'application_name', 'payloads', 'rejected');
+  return rows.map((r: { application_id: number; application_name: string; payloads: unknown; rejected: unknown }) => ({
+    applicationId: Number(r.application_id),
+    applicationName: r.application_name,
+    payloads: n(r.payloads),
+    rejected: n(r.rejected),
+  }));
+}
+
+export interface DailyPayloads {
+  /** 00:00 UTC of the day. */
+  day: Date;
+  payloads: number;
+}
+
+/**
+ * R8.3: an owner's accepted payloads per UTC day, one entry for every day
+ * that overlaps [start, end) — days without payloads are 0 — so a chart of a
+ * billing period needs no gap filling. A period starts at its anchor's time of
+ * day, so its first and last day also hold payloads of the neighbouring
+ * periods. Pass `applicationId` for one application's series.
+ */
+export async function dailyPayloads(
+  db: DbOrTrx,
+  owner: Owner,
+  range: { start: Date; end: Date },
+  opts: { applicationId?: number } = {},
+): Promise<DailyPayloads[]> {
+  const first = utcDayStart(range.start);
+  const last = utcDayStart(range.end.getTime() - 1);
+  if (last < first) return [];
+  const query = db('usage_daily')
+    .where(ownerColumns(owner))
+    .whereBetween('day', [first, last])
+    .groupBy('day')
+    .select('day')
+    .sum({ n: 'payloads' });
+  if (opts.applicationId !== undefined) query.where('application_id', opts.applicationId);
+  const rows = (await query) as unknown as { day: unknown; n: unknown }[];
+  const byDay = new Map(rows.map((r) => [Number(r.day), n(r.n)]));
+  const series: DailyPayloads[] = [];
+  for (let day = first; day <= last; day += DAY_MS) series.push({ day: new Date(day), payloads: byDay.get(day) ?? 0 });
+  return series;
+}

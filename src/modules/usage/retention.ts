@@ -1,0 +1,75 @@
+import type { DbOrTrx } from '../../db/knex.ts';
+import type { Job } from '../../scheduler/registry.ts';
+import { planOfOwner } from '../billing/limits.ts';
+import { billingStatusOf } from '../billing/owner-period.ts';
+import { ownerColumns, ownerFromColumns, type Owner } from '../resources/owners.ts';
+
+const DAY_MS = 86_400_000;
+/** Payloads one DELETE removes at most: short statements, so device writes (and SQLite's one writer) are never held up for long. */
+export const RETENTION_BATCH_SIZE = 5_000;
+
+export interface RetentionReport {
+  deleted: number;
+  applications: number;
+  skippedUnpaid: number;
+  failures: string[];
+}
+
+/**
+ * R8.4: deletes payloads whose time is older than the owner's plan retention
+ * days at `at`, application by application, in batches. Idempotent (a second
+ * run at the same instant finds nothing to delete) and safe beside another
+ * instance doing the same. Organizations that are Unpaid keep their data
+ * (R9.8): they can still export it, and it is purged once they pay again.
+ * One owner failing does not stop the others; the failures are reported.
+ */
+export async function purgeExpiredPayloads(db: DbOrTrx, at: Date, opts: { batchSize?: number } = {}): Promise<RetentionReport> {
+  const batchSize = opts.batchSize ?? RETENTION_BATCH_SIZE;
+  const report: RetentionReport = { deleted: 0, applications: 0, skippedUnpaid: 0, failures: [] };
+  const owners = (await db('applications').distinct('owner_type', 'owner_id').orderBy(['owner_type', 'owner_id'])) as { owner_type: string; owner_id: number }[];
+  for (const row of owners) {
+    const owner = ownerFromColumns(row);
+    try {
+      if ((await billingStatusOf(db, owner)) === 'unpaid') {
+        report.skippedUnpaid++;
+        continue;
+      }
+      const plan = await planOfOwner(db, owner);
+      const cutoff = at.getTime() - plan.limits.retentionDays * DAY_MS;
+      for (const applicationId of await applicationIdsOf(db, owner)) {
+        report.deleted += await deleteOlderThan(db, applicationId, cutoff, batchSize);
+        report.applications++;
+      }
+    } catch (err) {
+      report.failures.push(`${row.owner_type} ${row.owner_id}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return report;
+}
+
+async function applicationIdsOf(db: DbOrTrx, owner: Owner): Promise<number[]> {
+  const rows = await db('applications').where(ownerColumns(owner)).orderBy('id').select('id');
+  return rows.map((r: { id: number }) => Number(r.id));
+}
+
+/** Deletes one application's payloads older than `cutoff`, `batchSize` at a time, through the (application_id, time) index. */
+export async function deleteOlderThan(db: DbOrTrx, applicationId: number, cutoff: number, batchSize: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const batch = db('payloads').select('id').where('application_id', applicationId).andWhere('time', '<', cutoff).limit(batchSize);
+    const deleted = await db('payloads').whereIn('id', batch).del();
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
+}
+
+/** The scheduler job for R8.4. */
+export const retentionJob: Job = {
+  name: 'usage:purge-expired-payloads',
+  async run(deps, at) {
+    const r = await purgeExpiredPayloads(deps.db, at);
+    const summary = `${r.deleted} payloads past retention deleted from ${r.applications} applications, ${r.skippedUnpaid} Unpaid organizations skipped`;
+    if (r.failures.length > 0) throw new Error(`${summary}; failed for ${r.failures.join('; ')}`);
+    return summary;
+  },
+};
