@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Integration tests run on SQLite always, and on PostgreSQL too when
 // TEST_DATABASE_URL is set (each file in its own schema, dropped after).
 const postgresUrl = process.env.TEST_DATABASE_URL;
-const integrationFiles = ['test/integration/**/*.test.ts'];
+const integrationFiles = ['test/integration/**/*.test.ts', 'test/billing/**/*.test.ts'];
 
 export default defineConfig({
   test: {

@@ -21,6 +21,7 @@ import './http/types.ts';
 import { findUserById } from './modules/accounts/queries.ts';
 import { accountRoutes } from './modules/accounts/routes.ts';
 import { applicationRoutes } from './modules/applications/routes.ts';
+import { dashboardRoutes } from './modules/dashboards/routes.ts';
 import { deviceApiRoutes } from './modules/device-api/routes.ts';
 import { organizationRoutes } from './modules/organizations/routes.ts';
 import { sandboxRoutes } from './modules/sandbox/routes.ts';
@@ -53,8 +54,6 @@ export async function buildApp(deps: Deps): Promise<App> {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routeList.push({ method, url: route.url });
   });
   app.decorateRequest('user', null);
-  // Replaced by the dashboards module when it registers.
-  app.decorate('listDashboards', async () => []);
 
   // External plugins first (fastify/demo order): security headers, cookies, session, csrf.
   // With Stripe, Stripe.js and its card frames run on our pages and the
@@ -174,6 +173,7 @@ export async function buildApp(deps: Deps): Promise<App> {
 
   await app.register(accountRoutes);
   await app.register(sandboxRoutes);
+  await app.register(dashboardRoutes);
   await app.register(deviceApiRoutes);
   await app.register(exportRoutes);
   await app.register(applicationRoutes);

@@ -14,8 +14,6 @@ declare module 'fastify' {
     routeList: readonly { method: string; url: string }[];
     /** The organizations the header dropdown lists for a user (R1.3). */
     headerOrganizations: (userId: number) => Promise<HeaderOrganization[]>;
-    /** An owner's dashboards for the Sandbox and overview pages (the dashboards module provides it). */
-    listDashboards: (owner: import('../modules/resources/owners.ts').Owner) => Promise<{ id: number; name: string; visibility: string }[]>;
   }
   interface FastifyRequest {
     user: User | null;

@@ -2,6 +2,8 @@ import { systemClock } from '../clock.ts';
 import { purgeExpiredSessions } from '../http/session-store.ts';
 import { settleStaleWizards } from '../modules/organizations/create-organization.ts';
 import { retentionJob } from '../modules/usage/retention.ts';
+import { renewalPass } from '../modules/billing/renew.ts';
+import { settlePendingAttempts } from '../modules/billing/charge.ts';
 import type { Job } from './registry.ts';
 
 const sessionCleanup: Job = {
@@ -21,5 +23,22 @@ const settleWizards: Job = {
   },
 };
 
+// R9.13: attempts a crash left pending are settled with their own key first.
+const settleAttempts: Job = {
+  name: 'billing:settle-pending-attempts',
+  async run(deps, at) {
+    const n = await settlePendingAttempts(deps, new Date(at.getTime() - 2 * 60_000));
+    return `${n} pending payment attempts settled`;
+  },
+};
+
+const renewals: Job = {
+  name: 'billing:renewals',
+  async run(deps, at) {
+    const r = await renewalPass(deps, at);
+    return `${r.invoices} invoices issued for ${r.organizations} organizations, ${r.failed} charges failed`;
+  },
+};
+
 /** Every job a scheduler pass runs, in order. Later modules append theirs. */
-export const jobs: Job[] = [settleWizards, retentionJob, sessionCleanup];
+export const jobs: Job[] = [settleWizards, settleAttempts, renewals, retentionJob, sessionCleanup];

@@ -3,7 +3,7 @@ import { takeInvoiceSeq } from './queries.ts';
 
 export type InvoiceStatus = 'open' | 'paid' | 'void' | 'uncollectible';
 export type InvoiceKind = 'first' | 'renewal' | 'final' | 'reactivation';
-export type LineKind = 'subscription' | 'overage' | 'proration_credit' | 'proration_charge';
+export type LineKind = 'subscription' | 'overage' | 'proration_credit' | 'proration_charge' | 'credit_balance';
 
 export interface InvoiceLineInput {
   kind: LineKind;

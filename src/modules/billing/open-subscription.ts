@@ -41,6 +41,7 @@ export async function openSubscription(
     periodEnd: period.end,
     now: input.now,
   });
+  await trx('plan_changes').insert({ organization_id: input.organizationId, plan_id: input.plan.id, effective_at: input.now.getTime(), actor_user_id: null });
   const invoice = await issueInvoice(trx, {
     organizationId: input.organizationId,
     numberPrefix: input.invoicePrefix,

@@ -12,9 +12,10 @@ export async function usagePeriodOf(db: DbOrTrx, owner: Owner, now: Date): Promi
   if (owner.kind === 'organization') {
     const account = await findBillingAccount(db, owner.organizationId);
     if (!account) throw new Error(`organization ${owner.organizationId} has no billing account`);
-    // A period that has ended but not been renewed yet still collects usage
-    // until the renewal pass moves the period on.
-    return { start: account.currentPeriodStart, end: account.currentPeriodEnd };
+    // From the anchor, not the renewal pass's progress: usage lands in the
+    // right period even when a pass runs late.
+    const p = periodContaining(account.periodAnchor, now);
+    return { start: p.start, end: p.end };
   }
   const user = await db('users').where({ id: owner.userId }).first('created_at');
   if (!user) throw new Error(`user ${owner.userId} not found`);

@@ -1,3 +1,4 @@
+import { listDashboardsOf } from '../dashboards/queries.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { currentUser, requireUser } from '../../http/auth.ts';
@@ -200,7 +201,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
   /** The applications and dashboards an organization owns, for per-resource roles (R2.2). */
   async function orgResources(organizationId: number): Promise<OrgResource[]> {
     const owner = { kind: 'organization' as const, organizationId };
-    const [apps, dashboards] = await Promise.all([listApplicationsOf(db, owner), app.listDashboards(owner)]);
+    const [apps, dashboards] = await Promise.all([listApplicationsOf(db, owner), listDashboardsOf(db, owner)]);
     return [...apps.map((a) => ({ type: 'application' as const, id: a.id, name: a.name })), ...dashboards.map((d) => ({ type: 'dashboard' as const, id: d.id, name: d.name }))];
   }
 

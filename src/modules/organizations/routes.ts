@@ -1,3 +1,4 @@
+import { listDashboardsOf } from '../dashboards/queries.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { fieldErrors, formBody } from '../../http/forms.ts';
@@ -70,7 +71,7 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
           members: members.map((m) => ({ ...m, roleLabel: ROLE_LABELS[m.role] })),
           plan,
           applications: await listApplicationsOf(db, { kind: 'organization', organizationId: ctx.organization.id }),
-          dashboards: await app.listDashboards({ kind: 'organization', organizationId: ctx.organization.id }),
+          dashboards: await listDashboardsOf(db, { kind: 'organization', organizationId: ctx.organization.id }),
           canCreateResources: can(ctx.role, 'resources.create'),
           leaveError: null,
         },

@@ -1,3 +1,4 @@
+import { listDashboardsOf } from '../dashboards/queries.ts';
 import type { FastifyInstance } from 'fastify';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { renderPage } from '../../http/render.ts';
@@ -5,9 +6,6 @@ import { listApplicationsOf } from '../applications/queries.ts';
 import { sandboxPlan } from '../plans/queries.ts';
 import { ownerCounts } from '../resources/counts.ts';
 import type { Owner } from '../resources/owners.ts';
-
-/** Lists of an owner's dashboards, provided by the dashboards module. */
-export type DashboardLister = (owner: Owner) => Promise<{ id: number; name: string; visibility: string }[]>;
 
 export async function sandboxRoutes(app: FastifyInstance): Promise<void> {
   const { db, clock } = app.deps;
@@ -20,7 +18,7 @@ export async function sandboxRoutes(app: FastifyInstance): Promise<void> {
       sandboxPlan(db),
       listApplicationsOf(db, owner),
       ownerCounts(db, owner, clock.now()),
-      app.listDashboards(owner),
+      listDashboardsOf(db, owner),
     ]);
     return renderPage(request, reply, 'pages/sandbox.eta', { plan, applications, dashboards, counts, owner: user }, { title: 'Sandbox · Orgplane' });
   });

@@ -1,0 +1,158 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Deps } from '../../deps.ts';
+import type { DbOrTrx } from '../../db/knex.ts';
+import type { User } from '../accounts/queries.ts';
+import { recordAudit, userActor, type AuditActor } from '../audit/record.ts';
+import { countOpenInvitations } from '../invitations/queries.ts';
+import { toPlan, type Limits, type Plan } from '../plans/queries.ts';
+import { ownerCounts } from '../resources/counts.ts';
+import { lockAccount } from './charge.ts';
+import { findBillingAccount } from './queries.ts';
+import { prorationLines, type ProrationLine } from './proration.ts';
+import { planInForce } from './renew.ts';
+
+/** How long a shown preview may be confirmed at its own instant, so the invoice carries exactly what was shown. */
+export const QUOTE_TTL_MS = 15 * 60_000;
+
+export interface PlanChangePreview {
+  from: Plan;
+  to: Plan;
+  at: Date;
+  lines: ProrationLine[];
+  netCents: number;
+  limitsBefore: Limits;
+  limitsAfter: Limits;
+  /** Limits the organization's current resources exceed on the new plan: the change is refused (R9.5). */
+  exceeded: string[];
+  /** The period's payloads already exceed the new allotment: allowed, with a warning. */
+  payloadWarning: string | null;
+  /** Stored payloads older than the new (shorter) retention, which the next purge removes. */
+  agingOutPayloads: number | null;
+}
+
+/** The plans an organization may choose: the tiers and its own custom plans (R7.1). */
+export async function availablePlans(db: DbOrTrx, organizationId: number): Promise<Plan[]> {
+  const rows = await db('plans')
+    .where({ kind: 'tier' })
+    .orWhere((q) => q.where({ kind: 'custom', organization_id: organizationId }))
+    .orderBy([{ column: 'sort_order' }, { column: 'id' }]);
+  return rows.map(toPlan);
+}
+
+/** R9.5: the exact lines and consequences of switching to `to` at `at`. */
+export async function previewPlanChange(db: DbOrTrx, organizationId: number, to: Plan, at: Date): Promise<PlanChangePreview> {
+  const account = await findBillingAccount(db, organizationId);
+  if (!account) throw new Error('no billing account');
+  const from = await planInForce(db, organizationId, at);
+  const lines = prorationLines(from, to, at, { start: account.currentPeriodStart, end: account.currentPeriodEnd });
+  const counts = await ownerCounts(db, { kind: 'organization', organizationId }, at);
+  const invited = await countOpenInvitations(db, organizationId, at);
+  const exceeded: string[] = [];
+  const check = (label: string, used: number, limit: number) => {
+    if (used > limit) exceeded.push(`${label}: ${used.toLocaleString('en-US')} in use, ${to.name} allows ${limit.toLocaleString('en-US')}`);
+  };
+  check('Devices', counts.devices, to.limits.devices);
+  check('Applications', counts.applications, to.limits.applications);
+  check('Dashboards', counts.dashboards, to.limits.dashboards);
+  check('Members (with pending invitations)', counts.members + invited, to.limits.members);
+  const payloadWarning =
+    counts.payloadsThisPeriod > to.limits.payloadsPerMonth
+      ? `This period already has ${counts.payloadsThisPeriod.toLocaleString('en-US')} payloads, more than the ${to.limits.payloadsPerMonth.toLocaleString('en-US')} of ${to.name}: overage may be charged at the end of the period.`
+      : null;
+  let agingOutPayloads: number | null = null;
+  if (to.limits.retentionDays < from.limits.retentionDays) {
+    const cutoff = at.getTime() - to.limits.retentionDays * 86_400_000;
+    const row = await db('payloads as p')
+      .join('applications as a', 'a.id', 'p.application_id')
+      .where({ 'a.owner_type': 'organization', 'a.owner_id': organizationId })
+      .andWhere('p.time', '<', cutoff)
+      .count({ n: '*' })
+      .first();
+    agingOutPayloads = Number(row?.n ?? 0);
+  }
+  return {
+    from,
+    to,
+    at,
+    lines,
+    netCents: lines.reduce((s, l) => s + l.amountCents, 0),
+    limitsBefore: from.limits,
+    limitsAfter: to.limits,
+    exceeded,
+    payloadWarning,
+    agingOutPayloads,
+  };
+}
+
+/** A signed quote binds a confirmation to the instant (and so the amounts) the preview showed. */
+export function signQuote(secret: string, organizationId: number, planId: number, at: Date): string {
+  const payload = `${organizationId}:${planId}:${at.getTime()}`;
+  return `${at.getTime()}.${createHmac('sha256', secret).update(payload).digest('base64url')}`;
+}
+
+export function verifyQuote(secret: string, organizationId: number, planId: number, quote: unknown, now: Date): Date | null {
+  if (typeof quote !== 'string' || !/^\d{1,16}\.[A-Za-z0-9_-]{43}$/.test(quote)) return null;
+  const at = new Date(Number(quote.split('.')[0]));
+  const expected = signQuote(secret, organizationId, planId, at);
+  const ok = expected.length === quote.length && timingSafeEqual(Buffer.from(expected), Buffer.from(quote));
+  if (!ok || at.getTime() > now.getTime() || now.getTime() - at.getTime() > QUOTE_TTL_MS) return null;
+  return at;
+}
+
+export type ChangePlanResult =
+  | { ok: true; preview: PlanChangePreview }
+  | { ok: false; reason: 'same_plan' | 'unknown_plan' | 'quote_expired' | 'period_changed' }
+  | { ok: false; reason: 'exceeds_limits'; exceeded: string[] };
+
+/**
+ * R9.5: switches the plan at once; the two proration lines of the preview go
+ * on the next invoice. Refused when current resources exceed the new limits.
+ * `at` is the instant the customer saw the preview of (signed quote), so the
+ * invoice carries exactly the amounts shown.
+ */
+export async function changePlan(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  input: { organizationId: number; planId: number; at: Date; actor: User | AuditActor },
+): Promise<ChangePlanResult> {
+  const { db, clock } = deps;
+  return db.transaction(async (trx) => {
+    await lockAccount(trx, input.organizationId);
+    const plans = await availablePlans(trx, input.organizationId);
+    const to = plans.find((p) => p.id === input.planId);
+    if (!to) return { ok: false, reason: 'unknown_plan' } as const;
+    const account = await findBillingAccount(trx, input.organizationId);
+    if (!account) return { ok: false, reason: 'unknown_plan' } as const;
+    if (input.at.getTime() < account.currentPeriodStart.getTime() || input.at.getTime() >= account.currentPeriodEnd.getTime()) {
+      return { ok: false, reason: 'period_changed' } as const;
+    }
+    if (account.planId === to.id) return { ok: false, reason: 'same_plan' } as const;
+    const preview = await previewPlanChange(trx, input.organizationId, to, input.at);
+    if (preview.exceeded.length) return { ok: false, reason: 'exceeds_limits', exceeded: preview.exceeded } as const;
+    const now = clock.now();
+    await trx('billing_accounts').where({ organization_id: input.organizationId }).update({ plan_id: to.id, updated_at: now.getTime() });
+    await trx('plan_changes').insert({ organization_id: input.organizationId, plan_id: to.id, effective_at: input.at.getTime(), actor_user_id: 'id' in input.actor ? input.actor.id : input.actor.userId });
+    await trx('pending_invoice_lines').insert(
+      preview.lines.map((l) => ({
+        organization_id: input.organizationId,
+        kind: l.kind,
+        description: l.description,
+        quantity: l.quantity,
+        unit_price_cents: l.unitPriceCents,
+        amount_cents: l.amountCents,
+        period_start: l.periodStart.getTime(),
+        period_end: l.periodEnd.getTime(),
+        created_at: input.at.getTime(),
+      })),
+    );
+    await recordAudit(trx, {
+      organizationId: input.organizationId,
+      actor: 'email' in input.actor ? userActor(input.actor) : input.actor,
+      action: 'billing.plan_changed',
+      target: { type: 'plan', id: to.id, label: to.name },
+      before: { plan: preview.from.name, price: preview.from.priceCents },
+      after: { plan: to.name, price: to.priceCents, prorationCredit: preview.lines[0]!.amountCents, prorationCharge: preview.lines[1]!.amountCents },
+      at: now,
+    });
+    return { ok: true, preview } as const;
+  });
+}

@@ -1,0 +1,223 @@
+import type { Knex } from 'knex';
+import type { Deps } from '../../deps.ts';
+import { isPostgres } from '../../db/knex.ts';
+import { toPlan, type Plan } from '../plans/queries.ts';
+import { chargeInvoice, lockAccount, type ChargeOutcome } from './charge.ts';
+import { sendPaymentFailed, sendReceipt } from './emails.ts';
+import { issueInvoice, type InvoiceLineInput } from './invoices.ts';
+import { describePeriod } from './open-subscription.ts';
+import { periodAt, periodContaining } from './periods.ts';
+import { overageCents } from './proration.ts';
+import { findBillingAccount } from './queries.ts';
+import { transition } from './status.ts';
+
+/** The plan in force for an organization at an instant (R9.3: overage uses the plan at period end). */
+export async function planInForce(trx: Knex | Knex.Transaction, organizationId: number, at: Date): Promise<Plan> {
+  const row =
+    (await trx('plan_changes as c').join('plans as p', 'p.id', 'c.plan_id').where('c.organization_id', organizationId).andWhere('c.effective_at', '<=', at.getTime()).orderBy([{ column: 'c.effective_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).first('p.*')) ??
+    (await trx('billing_accounts as b').join('plans as p', 'p.id', 'b.plan_id').where('b.organization_id', organizationId).first('p.*'));
+  return toPlan(row);
+}
+
+const RETRY_DAYS = 7;
+
+/**
+ * R9.3: issues the invoice of one ended period, inside the caller's
+ * transaction: overage of the ending period, the proration lines accrued in
+ * it, the next period's subscription; credit balance first. Returns null when
+ * the period has not ended yet.
+ */
+async function issueNextRenewal(trx: Knex.Transaction, organizationId: number, at: Date) {
+  const account = await findBillingAccount(trx, organizationId);
+  if (!account || account.currentPeriodEnd.getTime() > at.getTime()) return null;
+  const org = await trx('organizations').where({ id: organizationId }).first('slug', 'name', 'deleted_at');
+  if (!org || org.deleted_at !== null) return null;
+  const ending = { start: account.currentPeriodStart, end: account.currentPeriodEnd };
+  const index = periodContaining(account.periodAnchor, ending.start).index;
+  const next = periodAt(account.periodAnchor, index + 1);
+  const plan = await planInForce(trx, organizationId, ending.end);
+
+  const usage = await trx('usage_counters')
+    .where({ owner_type: 'organization', owner_id: organizationId, period_start: ending.start.getTime() })
+    .select('application_id', 'application_name', 'payloads');
+  const payloads = usage.reduce((s: number, u: { payloads: number }) => s + Number(u.payloads), 0);
+  const lines: InvoiceLineInput[] = [];
+  const overage = overageCents(payloads, plan.limits.payloadsPerMonth, plan.overageCentsPerMillion);
+  if (overage.over > 0 && plan.overageCentsPerMillion !== null) {
+    lines.push({
+      kind: 'overage',
+      description: `Overage: ${overage.over.toLocaleString('en-US')} payloads over the ${plan.limits.payloadsPerMonth.toLocaleString('en-US')} of ${plan.name}, ${describePeriod(ending.start, ending.end)}, at ${(plan.overageCentsPerMillion / 100).toFixed(2)} USD per million`,
+      quantity: overage.over,
+      unitPriceCents: plan.overageCentsPerMillion,
+      amountCents: overage.cents,
+      periodStart: ending.start,
+      periodEnd: ending.end,
+    });
+  }
+  const pending = await trx('pending_invoice_lines').where({ organization_id: organizationId }).whereNull('invoice_id').andWhere('created_at', '<', ending.end.getTime()).orderBy('id');
+  for (const p of pending) {
+    lines.push({
+      kind: p.kind,
+      description: p.description,
+      quantity: Number(p.quantity),
+      unitPriceCents: Number(p.unit_price_cents),
+      amountCents: Number(p.amount_cents),
+      ...(p.period_start != null ? { periodStart: new Date(Number(p.period_start)) } : {}),
+      ...(p.period_end != null ? { periodEnd: new Date(Number(p.period_end)) } : {}),
+    });
+  }
+  const nextPlan = await planInForce(trx, organizationId, next.start);
+  lines.push({
+    kind: 'subscription',
+    description: `${nextPlan.name} plan, ${describePeriod(next.start, next.end)}`,
+    quantity: 1,
+    unitPriceCents: nextPlan.priceCents,
+    amountCents: nextPlan.priceCents,
+    periodStart: next.start,
+    periodEnd: next.end,
+  });
+  const subtotal = lines.reduce((s, l) => s + l.amountCents, 0);
+  const applied = subtotal > 0 ? Math.min(account.creditBalanceCents, subtotal) : 0;
+  const newBalance = account.creditBalanceCents - applied + (subtotal < 0 ? -subtotal : 0);
+
+  // A negative subtotal (a large downgrade credit) is billed as zero; the rest becomes credit balance (R9.5).
+  const invoice = await issueInvoice(trx, {
+    organizationId,
+    numberPrefix: org.slug,
+    kind: 'renewal',
+    issuedAt: ending.end,
+    periodStart: next.start,
+    periodEnd: next.end,
+    lines: subtotal < 0 ? [...lines, { kind: 'credit_balance', description: 'Net credit moved to your credit balance', quantity: 1, unitPriceCents: -subtotal, amountCents: -subtotal }] : lines,
+    creditAppliedCents: applied,
+  });
+  if (usage.length) {
+    await trx('invoice_usage').insert(
+      usage.map((u: { application_id: number; application_name: string; payloads: number }) => ({
+        invoice_id: invoice.id,
+        application_id: u.application_id,
+        application_name: u.application_name,
+        payloads: u.payloads,
+        usage_period_start: ending.start.getTime(),
+        usage_period_end: ending.end.getTime(),
+      })),
+    );
+  }
+  if (pending.length) await trx('pending_invoice_lines').whereIn('id', pending.map((p: { id: number }) => p.id)).update({ invoice_id: invoice.id });
+  if (applied > 0) await trx('credit_ledger').insert({ organization_id: organizationId, amount_cents: -applied, reason: `Applied to invoice ${invoice.number}`, invoice_id: invoice.id, created_at: ending.end.getTime() });
+  if (subtotal < 0) await trx('credit_ledger').insert({ organization_id: organizationId, amount_cents: -subtotal, reason: `Net credit of invoice ${invoice.number}`, invoice_id: invoice.id, created_at: ending.end.getTime() });
+  await trx('billing_accounts').where({ organization_id: organizationId }).update({
+    current_period_start: next.start.getTime(),
+    current_period_end: next.end.getTime(),
+    credit_balance_cents: newBalance,
+    updated_at: at.getTime(),
+  });
+  return invoice;
+}
+
+export interface RenewalReport {
+  issued: number;
+  charges: ChargeOutcome[];
+}
+
+/**
+ * Issues every ended period's invoice of one organization, in order, once
+ * (R9.3, R12.2) — a late pass catches up period by period — then, if the
+ * organization is Active, charges its open invoices oldest first; the first
+ * failure makes it Past Due (R9.7). Past Due organizations still get their
+ * period invoices; their retries follow the retry schedule. Unpaid ones get
+ * nothing (R9.8).
+ */
+export async function renewOrganization(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, organizationId: number, at: Date): Promise<RenewalReport> {
+  const { db } = deps;
+  let issued = 0;
+  for (;;) {
+    const invoice = await db.transaction(async (trx) => {
+      if (isPostgres(db)) {
+        // Several instances: whoever holds the row renews it; the others skip it.
+        const got = await trx('billing_accounts').where({ organization_id: organizationId }).forUpdate().skipLocked().first('status');
+        if (!got) return null;
+      }
+      const account = await findBillingAccount(trx, organizationId);
+      if (!account || account.status === 'unpaid') return null;
+      return issueNextRenewal(trx, organizationId, at);
+    });
+    if (!invoice) break;
+    issued++;
+  }
+  const account = await findBillingAccount(db, organizationId);
+  const charges: ChargeOutcome[] = [];
+  if (account?.status === 'active') charges.push(...(await chargeOpenInvoices(deps, organizationId, at)));
+  return { issued, charges };
+}
+
+/** Charges every open invoice oldest first; stops at the first failure, which makes the organization Past Due. */
+export async function chargeOpenInvoices(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, organizationId: number, at: Date): Promise<ChargeOutcome[]> {
+  const { db } = deps;
+  const open = await db('invoices').where({ organization_id: organizationId, status: 'open' }).orderBy('seq').select('id');
+  const outcomes: ChargeOutcome[] = [];
+  for (const { id } of open) {
+    const outcome = await chargeInvoice(deps, id);
+    outcomes.push(outcome);
+    await notify(deps, organizationId, outcome, at);
+    if (outcome.status === 'failed') {
+      await db.transaction(async (trx) => {
+        await lockAccount(trx, organizationId);
+        await transition(trx, { organizationId, to: 'past_due', cause: `Payment of invoice failed: ${outcome.message}`, at });
+      });
+      break;
+    }
+    if (outcome.status === 'unknown') break;
+  }
+  return outcomes;
+}
+
+async function notify(deps: Pick<Deps, 'db' | 'mailer' | 'config'>, organizationId: number, outcome: ChargeOutcome, at: Date) {
+  if (outcome.status !== 'succeeded' && outcome.status !== 'failed') return;
+  const [org, account, invoice] = await Promise.all([
+    deps.db('organizations').where({ id: organizationId }).first('name', 'slug'),
+    findBillingAccount(deps.db, organizationId),
+    deps.db('invoices').where({ id: outcome.invoiceId }).first('number', 'id'),
+  ]);
+  if (!org || !account || !invoice) return;
+  const base = deps.config.publicUrl;
+  const ctx = {
+    organizationId,
+    organizationName: org.name as string,
+    billingEmail: account.billingEmail,
+    invoiceNumber: invoice.number as string,
+    invoiceUrl: `${base}/orgs/${org.slug}/settings/invoices/${invoice.id}`,
+  };
+  if (outcome.status === 'succeeded') {
+    const card = account.card ? `${account.card.brand} ending in ${account.card.last4}` : 'your card';
+    await sendReceipt(deps, { ...ctx, amountCents: outcome.amountCents, card, paidAt: at });
+  } else {
+    const due = await deps.db('invoices').where({ id: outcome.invoiceId }).first('amount_due_cents', 'amount_paid_cents');
+    await sendPaymentFailed(deps, {
+      ...ctx,
+      amountCents: Number(due.amount_due_cents) - Number(due.amount_paid_cents),
+      reason: outcome.message,
+      nextAttempt: new Date(at.getTime() + RETRY_DAYS * 86_400_000),
+      paymentMethodUrl: `${base}/orgs/${org.slug}/settings/payment-method`,
+    });
+  }
+}
+
+/** One scheduler pass of renewals: every organization whose period has ended (R9.3, R12.2). */
+export async function renewalPass(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, at: Date): Promise<{ organizations: number; invoices: number; failed: number }> {
+  const due = await deps.db('billing_accounts as b')
+    .join('organizations as o', 'o.id', 'b.organization_id')
+    .whereNull('o.deleted_at')
+    .whereIn('b.status', ['active', 'past_due'])
+    .andWhere('b.current_period_end', '<=', at.getTime())
+    .orderBy('b.current_period_end')
+    .select('b.organization_id');
+  let invoices = 0;
+  let failed = 0;
+  for (const { organization_id } of due) {
+    const r = await renewOrganization(deps, organization_id, at);
+    invoices += r.issued;
+    failed += r.charges.filter((c) => c.status === 'failed').length;
+  }
+  return { organizations: due.length, invoices, failed };
+}

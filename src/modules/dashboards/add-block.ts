@@ -1,0 +1,44 @@
+import type { Db } from '../../db/knex.ts';
+import { lockRow } from '../../db/locks.ts';
+import { billingStatusOf } from '../billing/owner-period.ts';
+import { BLOCK_KIND_LABELS, BLOCK_NEEDS_DEVICE, MAX_BLOCKS, type BlockKind } from './policy.ts';
+import { countBlocks, findSourceDevice, insertBlock, type Dashboard } from './queries.ts';
+import { judgeSource } from './sources.ts';
+
+export type AddBlockResult =
+  | { ok: true; blockId: number }
+  | { ok: false; reason: 'dashboard_unpaid' | 'too_many_blocks' | 'application_not_allowed' | 'source_unpaid' | 'device_not_in_application' };
+
+/**
+ * Adds a block at the end of a dashboard. R5.2: the application must be one
+ * this dashboard may show (see sources.ts); a device must belong to it.
+ */
+export async function addBlock(
+  db: Db,
+  dashboard: Dashboard,
+  input: { kind: BlockKind; title: string; applicationId: number; deviceId: number | null },
+): Promise<AddBlockResult> {
+  return db.transaction(async (trx) => {
+    await lockRow(trx, 'dashboards', { id: dashboard.id });
+    if ((await billingStatusOf(trx, dashboard.owner)) === 'unpaid') return { ok: false, reason: 'dashboard_unpaid' } as const;
+    if ((await countBlocks(trx, dashboard.id)) >= MAX_BLOCKS) return { ok: false, reason: 'too_many_blocks' } as const;
+    const verdict = await judgeSource(trx, dashboard.owner, input.applicationId);
+    if (!verdict.ok) return { ok: false, reason: verdict.reason === 'unpaid' ? 'source_unpaid' : 'application_not_allowed' } as const;
+    let deviceId: number | null = null;
+    let defaultTitle = `${BLOCK_KIND_LABELS[input.kind]} · ${verdict.application.name}`;
+    if (BLOCK_NEEDS_DEVICE[input.kind]) {
+      const device = input.deviceId === null ? undefined : await findSourceDevice(trx, input.deviceId);
+      if (!device || device.applicationId !== verdict.application.id) return { ok: false, reason: 'device_not_in_application' } as const;
+      deviceId = device.id;
+      defaultTitle = `${device.name} · ${verdict.application.name}`;
+    }
+    const blockId = await insertBlock(trx, {
+      dashboardId: dashboard.id,
+      kind: input.kind,
+      title: (input.title || defaultTitle).slice(0, 255),
+      applicationId: verdict.application.id,
+      deviceId,
+    });
+    return { ok: true, blockId } as const;
+  });
+}
