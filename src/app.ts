@@ -21,6 +21,8 @@ import './http/types.ts';
 import { findUserById } from './modules/accounts/queries.ts';
 import { accountRoutes } from './modules/accounts/routes.ts';
 import { applicationRoutes } from './modules/applications/routes.ts';
+import { invoiceRoutes } from './modules/billing/invoice-routes.ts';
+import { usageRoutes } from './modules/billing/usage-routes.ts';
 import { dashboardRoutes } from './modules/dashboards/routes.ts';
 import { deviceApiRoutes } from './modules/device-api/routes.ts';
 import { organizationRoutes } from './modules/organizations/routes.ts';
@@ -177,6 +179,8 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(deviceApiRoutes);
   await app.register(exportRoutes);
   await app.register(applicationRoutes);
+  await app.register(invoiceRoutes);
+  await app.register(usageRoutes);
   await organizationRoutes(app);
 
   return app;

@@ -3,6 +3,7 @@ import { purgeExpiredSessions } from '../http/session-store.ts';
 import { settleStaleWizards } from '../modules/organizations/create-organization.ts';
 import { retentionJob } from '../modules/usage/retention.ts';
 import { renewalPass } from '../modules/billing/renew.ts';
+import { retryPass } from '../modules/billing/retries.ts';
 import { settlePendingAttempts } from '../modules/billing/charge.ts';
 import type { Job } from './registry.ts';
 
@@ -40,5 +41,13 @@ const renewals: Job = {
   },
 };
 
+const retries: Job = {
+  name: 'billing:past-due-retries',
+  async run(deps, at) {
+    const r = await retryPass(deps, at);
+    return `${r.retried} retried, ${r.recovered} recovered, ${r.unpaid} became Unpaid, ${r.reminders} reminders`;
+  },
+};
+
 /** Every job a scheduler pass runs, in order. Later modules append theirs. */
-export const jobs: Job[] = [settleWizards, settleAttempts, renewals, retentionJob, sessionCleanup];
+export const jobs: Job[] = [settleWizards, settleAttempts, retries, renewals, retentionJob, sessionCleanup];

@@ -410,7 +410,7 @@ describe('visibility and the share link (R5.2, R3.5, R9.10)', () => {
     await setBillingStatus(org, 'past_due');
     expect((await adminAgent.post(`/dashboards/${dashboardId}/visibility`, { visibility: 'public' })).statusCode).toBe(303);
     const member = await adminAgent.get(`/dashboards/${dashboardId}`);
-    expect(member.body).toContain('Payment past due.');
+    expect(member.body).toContain('is Past Due: the last payment failed.');
     expect(member.body).toContain('Zeta Secret Org');
     const link = `/d/${await shareToken(dashboardId)}`;
     expect(member.body).toContain(`http://localhost:3000${link}`);
@@ -423,7 +423,7 @@ describe('visibility and the share link (R5.2, R3.5, R9.10)', () => {
     expect(res.body).toMatch(/<th scope="row">pressure<\/th><td>812<\/td>/);
     expect(res.body).not.toContain('Zeta Secret Org');
     expect(res.body).not.toContain('org-icon');
-    expect(res.body).not.toContain('Payment past due');
+    expect(res.body).not.toContain('is Past Due');
     expect(res.body).not.toContain('Remove block');
     expect(res.body).not.toContain('Add a block');
     // A signed-in member opening the link sees the same neutral view.
@@ -432,7 +432,7 @@ describe('visibility and the share link (R5.2, R3.5, R9.10)', () => {
     expect(mainOf(asMember.body)).toContain('Floor board');
     expect(mainOf(asMember.body)).not.toContain('Zeta Secret Org');
     expect(mainOf(asMember.body)).not.toContain('org-icon');
-    expect(asMember.body).not.toContain('Payment past due');
+    expect(asMember.body).not.toContain('is Past Due');
     await setBillingStatus(org, 'active');
   });
 

@@ -1,3 +1,4 @@
+import { parseId } from '../../http/ids.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { currentUser, requireUser } from '../../http/auth.ts';
@@ -7,6 +8,7 @@ import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { planOfOwner } from '../billing/limits.ts';
 import { can } from '../members/policy.ts';
 import { applicationFor, type ApplicationRow, type ResourceAccess } from '../resources/access.ts';
+import { billingBar } from '../organizations/chrome.ts';
 import { allowedOwner, ownerChoices } from '../resources/owner-choices.ts';
 import { ownerFromColumns } from '../resources/owners.ts';
 import { createApplication } from './create-application.ts';
@@ -23,7 +25,7 @@ type AppParams = { id: string };
 type ChildParams = AppParams & { childId: string };
 
 const str = (v: unknown, max = 40_000) => (typeof v === 'string' ? v.slice(0, max) : '');
-const childId = (v: string) => (/^\d{1,10}$/.test(v) ? Number(v) : null);
+const childId = parseId;
 
 interface AppPageExtras {
   errors?: FieldErrors;
@@ -45,6 +47,11 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
   }
 
   async function showApp(request: FastifyRequest, reply: FastifyReply, application: ApplicationRow, access: ResourceAccess, extras: AppPageExtras = {}, status = 200) {
+    const bar = access.organization ? billingBar(access.organization, access.role, access.billingStatus) : null;
+    if (access.billingStatus === 'unpaid') {
+      // R9.8: members see why instead of the content; the data can still be exported.
+      return renderPage(request, reply, 'pages/applications/unpaid.eta', { application, access, billingBar: bar, ownerName: await ownerName(access) }, { status: 200, title: `${application.name} · paused` });
+    }
     const [devices, workflows, keys] = await Promise.all([listDevices(db, application.id), listWorkflows(db, application.id), listAccessKeys(db, application.id)]);
     return renderPage(
       request,
@@ -53,6 +60,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
       {
         application,
         access,
+        billingBar: bar,
         ownerName: await ownerName(access),
         ownerHref: access.organization ? `/orgs/${access.organization.slug}` : '/sandbox',
         devices,

@@ -21,6 +21,7 @@ export async function transition(
     .update({
       status: input.to,
       past_due_since: input.to === 'past_due' ? input.at.getTime() : input.to === 'active' ? null : account.past_due_since,
+      ...(input.to === 'past_due' ? { retry_rounds_done: 0, reminders_sent: 0 } : {}),
       updated_at: input.at.getTime(),
     });
   await trx('billing_status_history').insert({

@@ -229,3 +229,11 @@ export async function dailyPayloads(db: DbOrTrx, applicationId: number, fromDay:
     .sum({ n: 'payloads' });
   return new Map((rows as { day: number | string; n: number | string | null }[]).map((r) => [Number(r.day), Number(r.n ?? 0)]));
 }
+
+/** R3.9: every dashboard of an owner goes with it (blocks cascade). */
+export async function deleteDashboardsOf(db: DbOrTrx, owner: Owner): Promise<number> {
+  const cols = owner.kind === 'sandbox' ? { owner_type: 'user', owner_id: owner.userId } : { owner_type: 'organization', owner_id: owner.organizationId };
+  const ids = (await db('dashboards').where(cols).select('id')).map((r: { id: number }) => r.id);
+  if (ids.length) await db('resource_roles').where({ resource_type: 'dashboard' }).whereIn('resource_id', ids).delete();
+  return ids.length ? db('dashboards').whereIn('id', ids).delete() : 0;
+}

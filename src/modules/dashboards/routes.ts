@@ -1,3 +1,4 @@
+import { parseId } from '../../http/ids.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { notFound } from '../../http/errors.ts';
@@ -35,7 +36,7 @@ type BlockParams = IdParams & { blockId: string };
 type ShareParams = { shareToken: string };
 
 const str = (v: unknown, max = 40_000) => (typeof v === 'string' ? v.slice(0, max) : '');
-const idParam = (value: string) => (/^\d{1,10}$/.test(value) ? Number(value) : null);
+const idParam = parseId;
 /** A share token is 32 random bytes in base64url: exactly 43 characters. */
 const SHARE_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const UNLOCK_COOKIE = 'dashboard_pass';
@@ -90,7 +91,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
   async function showDashboard(request: FastifyRequest, reply: FastifyReply, dashboard: Dashboard, access: ResourceAccess, opts: ShowOptions = {}) {
     const content = await presentDashboard(db, dashboard, clock.now());
     const unpaid = content.billingStatus === 'unpaid';
-    const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role }, 'dashboards') : null;
+    const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus }, 'dashboards') : null;
     const sources = access.canEdit && !unpaid ? await sourceChoices(db, dashboard.owner) : [];
     return renderPage(
       request,
@@ -280,7 +281,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     // ---- Delete, confirmed on its own page (works the same without JavaScript) ----
     members.get<{ Params: IdParams }>('/dashboards/:id/delete', async (request, reply) => {
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.edit');
-      const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role }, 'dashboards') : null;
+      const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus }, 'dashboards') : null;
       return renderPage(
         request,
         reply,

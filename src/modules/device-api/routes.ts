@@ -1,3 +1,4 @@
+import { parseId } from '../../http/ids.ts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, badRequest } from '../../http/errors.ts';
 import type { CountedApplication } from '../usage/queries.ts';
@@ -13,7 +14,6 @@ export const DEFAULT_DEVICE_RATE_LIMIT = 600;
 type Params = { appId: string; deviceId: string };
 type Target = { application: CountedApplication; deviceId: number | null };
 
-const ID = /^\d{1,10}$/;
 
 /**
  * R8.1: the device API. Devices report state with an application's access
@@ -58,7 +58,7 @@ export async function deviceApiRoutes(app: FastifyInstance, opts: { perDevicePer
           throw unauthorized(check.reason === 'revoked_key' ? 'This access key has been revoked. Create a new one on the application’s Access Keys page.' : 'This access key is not valid.');
         }
         const { key } = check;
-        const applicationId = ID.test(appId) ? Number(appId) : null;
+        const applicationId = parseId(appId);
         if (applicationId !== key.applicationId) {
           if (applicationId === null || !(await applicationExists(db, applicationId))) throw new HttpError(404, `There is no application ${appId}.`);
           throw unauthorized('This access key belongs to another application.');
@@ -66,7 +66,7 @@ export async function deviceApiRoutes(app: FastifyInstance, opts: { perDevicePer
         const target: Target = { application: key.application, deviceId: null };
         targets.set(request, target);
         await touchAccessKey(db, key, clock.now());
-        const device = ID.test(deviceId) ? await deviceOfApplication(db, applicationId, Number(deviceId)) : undefined;
+        const device = parseId(deviceId) !== null ? await deviceOfApplication(db, applicationId, Number(deviceId)) : undefined;
         if (!device) throw new HttpError(404, `Application ${appId} has no device ${deviceId}.`);
         target.deviceId = device.id;
         return payload;

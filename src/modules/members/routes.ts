@@ -1,3 +1,4 @@
+import { parseId } from '../../http/ids.ts';
 import { listDashboardsOf } from '../dashboards/queries.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -34,7 +35,7 @@ const inviteSchema = z.object({
   role: z.string({ error: 'Choose a role.' }).refine(isRole, 'Choose one of the roles in the list.'),
 });
 
-const idParam = (value: string) => (/^\d{1,10}$/.test(value) ? Number(value) : null);
+const idParam = parseId;
 const AUDIT_PAGE_SIZE = 25;
 
 /** R4.1–R4.5: Settings → Members (with invitations) and Audit Log, for Administrators. */

@@ -4,10 +4,14 @@ import { forbidden, notFound } from '../../http/errors.ts';
 import { can, type OrgAction, type Role } from '../members/policy.ts';
 import { findMembership } from '../members/queries.ts';
 import { findOrganizationBySlug, type Organization } from './queries.ts';
+import { billingStatusOf } from '../billing/owner-period.ts';
+import type { BillingStatus } from '../billing/queries.ts';
 
 export interface OrgContext {
   organization: Organization;
   role: Role;
+  /** R9.10: Past Due and Unpaid organizations show a bar to their members. */
+  billingStatus?: BillingStatus;
 }
 
 /**
@@ -23,5 +27,5 @@ export async function organizationFor(request: FastifyRequest, slug: string, act
   const membership = await findMembership(db, organization.id, user.id);
   if (!membership) throw notFound();
   if (!can(membership.role, action)) throw forbidden();
-  return { organization, role: membership.role };
+  return { organization, role: membership.role, billingStatus: await billingStatusOf(db, { kind: 'organization', organizationId: organization.id }) };
 }

@@ -1,4 +1,5 @@
-import { can, ROLE_LABELS } from '../members/policy.ts';
+import { can, ROLE_LABELS, type Role } from '../members/policy.ts';
+import type { BillingStatus } from '../billing/queries.ts';
 import type { OrgContext } from './access.ts';
 import { iconFor } from './icon.ts';
 
@@ -11,6 +12,13 @@ export function orgChrome(ctx: OrgContext, section: string) {
     roleLabel: ROLE_LABELS[ctx.role],
     section,
     canManageSettings: can(ctx.role, 'settings.manage'),
+    billingBar: billingBar(ctx.organization, ctx.role, ctx.billingStatus),
   };
 }
 
+
+/** R9.10: the bar members of a Past Due or Unpaid organization see on its pages. */
+export function billingBar(org: { name: string; slug: string }, role: Role | null, status: BillingStatus | undefined) {
+  if (!status || status === 'active') return null;
+  return { orgName: org.name, slug: org.slug, status, canManageBilling: role !== null && can(role, 'billing.manage') };
+}

@@ -18,6 +18,7 @@ import { updateGeneralSettings } from './update-general.ts';
 import { wizardRoutes } from './wizard-routes.ts';
 import { memberRoutes } from '../members/routes.ts';
 import { invitationRoutes } from '../invitations/routes.ts';
+import { billingRoutes } from '../billing/routes.ts';
 
 const STATUS_LABELS = { active: 'Active', past_due: 'Past Due', unpaid: 'Unpaid' } as const;
 
@@ -33,6 +34,7 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
   await app.register(wizardRoutes);
   await app.register(memberRoutes);
   await app.register(invitationRoutes);
+  await app.register(billingRoutes);
 
   await app.register(async (scoped) => {
     scoped.addHook('preHandler', requireUser);

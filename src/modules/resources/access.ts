@@ -1,7 +1,10 @@
+import { parseId } from '../../http/ids.ts';
 import type { FastifyRequest } from 'fastify';
 import type { DbOrTrx } from '../../db/knex.ts';
 import { currentUser } from '../../http/auth.ts';
-import { forbidden, notFound } from '../../http/errors.ts';
+import { forbidden, HttpError, notFound } from '../../http/errors.ts';
+import { billingStatusOf } from '../billing/owner-period.ts';
+import type { BillingStatus } from '../billing/queries.ts';
 import { can, type OrgAction, type ResourceType, type Role } from '../members/policy.ts';
 import { findMembership, resourceRolesOf } from '../members/queries.ts';
 import { findOrganizationById, type Organization } from '../organizations/queries.ts';
@@ -17,6 +20,8 @@ export interface ResourceAccess {
   canEdit: boolean;
   /** Whether the actor may transfer or delete it (Administrator, or the Sandbox owner; R5.4). */
   canAdminister: boolean;
+  /** The owner's billing status: Unpaid pauses applications and dashboards (R9.8). */
+  billingStatus: BillingStatus;
 }
 
 /**
@@ -33,7 +38,7 @@ export async function resourceAccess(
   const owner = ownerFromColumns(resource);
   if (owner.kind === 'sandbox') {
     if (owner.userId !== userId) throw notFound();
-    return { owner, organization: null, role: null, canEdit: true, canAdminister: true };
+    return { owner, organization: null, role: null, canEdit: true, canAdminister: true, billingStatus: 'active' };
   }
   const organization = await findOrganizationById(db, owner.organizationId);
   if (!organization || organization.deletedAt) throw notFound();
@@ -48,17 +53,22 @@ export async function resourceAccess(
     role: membership.role,
     canEdit: can(actor, 'resources.edit', ref),
     canAdminister: can(membership.role, 'settings.manage'),
+    billingStatus: await billingStatusOf(db, owner),
   };
 }
 
 /** Loads an application row by id and checks access for the signed-in user. */
 export async function applicationFor(request: FastifyRequest, rawId: string, action: OrgAction) {
-  const id = /^\d{1,10}$/.test(rawId) ? Number(rawId) : null;
+  const id = parseId(rawId);
   if (id === null) throw notFound();
   const { db } = request.server.deps;
   const app = await db('applications').where({ id }).first();
   if (!app) throw notFound();
   const access = await resourceAccess(db, currentUser(request).id, { type: 'application', ...app }, action);
+  // R9.8: an Unpaid organization's applications stop working; exporting data stays possible.
+  if (action === 'resources.edit' && access.billingStatus === 'unpaid') {
+    throw new HttpError(409, `${access.organization?.name ?? 'The organization'} is Unpaid, so its applications are paused. An Administrator can update the payment method to reactivate it.`, 'Application paused');
+  }
   return { application: app as ApplicationRow, access };
 }
 

@@ -1,3 +1,4 @@
+import { parseId } from '../../http/ids.ts';
 import type { Knex } from 'knex';
 import { lockRow } from '../../db/locks.ts';
 import type { Owner } from '../billing/limits.ts';
@@ -21,7 +22,8 @@ export const sameOwner = (a: Owner, b: Owner) =>
 /** A form value like `sandbox` or `org:12` (the owner picker, R5.3). */
 export function ownerFromFormValue(value: unknown, userId: number): Owner | null {
   if (value === 'sandbox') return { kind: 'sandbox', userId };
-  if (typeof value === 'string' && /^org:\d{1,10}$/.test(value)) return { kind: 'organization', organizationId: Number(value.slice(4)) };
+  const orgId = typeof value === 'string' && value.startsWith('org:') ? parseId(value.slice(4)) : null;
+  if (orgId !== null) return { kind: 'organization', organizationId: orgId };
   return null;
 }
 

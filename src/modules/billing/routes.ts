@@ -1,0 +1,184 @@
+import { parseId } from '../../http/ids.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { currentUser, requireUser } from '../../http/auth.ts';
+import { fieldErrors, formBody } from '../../http/forms.ts';
+import { renderPage, seeOther, setFlash } from '../../http/render.ts';
+import { formatCents } from '../../money.ts';
+import { cardSchema } from '../organizations/schemas.ts';
+import { organizationFor, type OrgContext } from '../organizations/access.ts';
+import { orgChrome } from '../organizations/chrome.ts';
+import { availablePlans, changePlan, previewPlanChange, signQuote, verifyQuote } from './change-plan.ts';
+import { deleteOrganization } from './delete-organization.ts';
+import type { CardSetupInput } from './gateway/types.ts';
+import { StripeGateway } from './gateway/stripe.ts';
+import { findBillingAccount } from './queries.ts';
+import { replaceCard } from './replace-card.ts';
+import { payNow } from './retries.ts';
+import { STATUS_LABELS } from './status.ts';
+
+type Params = { slug: string };
+
+/** R9.5, R9.6, R9.7, R3.9: Payment Method, Billing Plan, Pay now and Delete, for Administrators. */
+export async function billingRoutes(app: FastifyInstance): Promise<void> {
+  const { db, clock, config, gateway } = app.deps;
+  app.addHook('preHandler', requireUser);
+  const stripe = gateway instanceof StripeGateway ? gateway : null;
+
+  async function showPaymentMethod(request: FastifyRequest, reply: FastifyReply, ctx: OrgContext, opts: { errors?: Record<string, string>; error?: string; status?: number } = {}) {
+    const account = await findBillingAccount(db, ctx.organization.id);
+    return renderPage(
+      request,
+      reply,
+      'pages/billing/payment-method.eta',
+      { ...orgChrome(ctx, 'settings'), tab: 'payment', account, statusLabel: account ? STATUS_LABELS[account.status] : '', errors: opts.errors ?? {}, error: opts.error, stripe: Boolean(stripe) },
+      { status: opts.status ?? 200, title: `Payment Method · ${ctx.organization.name}` },
+    );
+  }
+
+  async function saveCard(request: FastifyRequest, reply: FastifyReply, ctx: OrgContext, card: CardSetupInput) {
+    const result = await replaceCard(app.deps, { organizationId: ctx.organization.id, actor: currentUser(request), card });
+    if (!result.ok) return showPaymentMethod(request, reply, ctx, { error: `${result.failure.message} Your previous card is still on file.`, status: 402 });
+    const saved = `${result.card.brand.charAt(0).toUpperCase() + result.card.brand.slice(1)} ending in ${result.card.last4} is now the card on file.`;
+    if (result.reactivation && !result.reactivation.ok) {
+      return showPaymentMethod(request, reply, ctx, {
+        error: `${saved} Invoice ${result.reactivation.failed.invoiceNumber} could not be paid: ${result.reactivation.failed.message} The organization stays Unpaid; invoices already paid stay paid.`,
+        status: 402,
+      });
+    }
+    setFlash(reply, result.reactivation ? `${saved} Every open invoice is paid and ${ctx.organization.name} is active again.` : saved);
+    return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/payment-method`);
+  }
+
+  app.get<{ Params: Params; Querystring: { checkout_session?: string } }>('/orgs/:slug/settings/payment-method', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    const session = request.query.checkout_session;
+    if (stripe && typeof session === 'string') {
+      if (!/^cs_[A-Za-z0-9_]+$/.test(session)) return showPaymentMethod(request, reply, ctx, { error: 'That card setup session is not valid.', status: 422 });
+      return saveCard(request, reply, ctx, { kind: 'checkout_session', checkoutSessionId: session });
+    }
+    return showPaymentMethod(request, reply, ctx);
+  });
+
+  app.post<{ Params: Params }>('/orgs/:slug/settings/payment-method', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    const body = formBody(request.body);
+    if (stripe) {
+      // Card data never reaches us with Stripe: the card is entered on Stripe Checkout (setup mode).
+      const account = await findBillingAccount(db, ctx.organization.id);
+      const base = `${config.publicUrl}/orgs/${ctx.organization.slug}/settings/payment-method`;
+      const session = await stripe.createCheckoutSetupSession({ customerRef: account!.customerRef, successUrl: `${base}?checkout_session={CHECKOUT_SESSION_ID}`, cancelUrl: base });
+      return reply.code(303).redirect(session.url);
+    }
+    const parsed = cardSchema.safeParse(body);
+    if (!parsed.success) return showPaymentMethod(request, reply, ctx, { errors: fieldErrors(parsed.error), status: 422 });
+    return saveCard(request, reply, ctx, {
+      kind: 'card',
+      number: parsed.data.card_number,
+      expMonth: parsed.data.card_expiry.month,
+      expYear: parsed.data.card_expiry.year,
+      cvc: parsed.data.card_cvc,
+    });
+  });
+
+  // R9.7: Pay now, for Administrators of a Past Due organization.
+  app.post<{ Params: Params }>('/orgs/:slug/billing/pay-now', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    const { outcomes, settled } = await payNow(app.deps, ctx.organization.id, currentUser(request));
+    const failed = outcomes.find((o) => o.status === 'failed');
+    setFlash(
+      reply,
+      settled
+        ? 'Payment received: every open invoice is paid.'
+        : failed && failed.status === 'failed'
+          ? `The payment failed: ${failed.message} Update the payment method and try again.`
+          : outcomes.length === 0
+            ? 'There was nothing to charge.'
+            : 'The payment could not be confirmed yet; check the invoices in a moment.',
+    );
+    return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/invoices`);
+  });
+
+  // R9.5: Billing Plan.
+  app.get<{ Params: Params }>('/orgs/:slug/settings/billing-plan', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    const account = await findBillingAccount(db, ctx.organization.id);
+    const plans = await availablePlans(db, ctx.organization.id);
+    return renderPage(
+      request,
+      reply,
+      'pages/billing/plan.eta',
+      { ...orgChrome(ctx, 'settings'), tab: 'plan', plans, currentPlanId: account?.planId, account },
+      { title: `Billing Plan · ${ctx.organization.name}` },
+    );
+  });
+
+  async function showPreview(request: FastifyRequest, reply: FastifyReply, ctx: OrgContext, planId: number, opts: { error?: string; status?: number } = {}) {
+    const plan = (await availablePlans(db, ctx.organization.id)).find((p) => p.id === planId);
+    const account = await findBillingAccount(db, ctx.organization.id);
+    if (!plan || !account) return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
+    if (plan.id === account.planId) {
+      setFlash(reply, `${plan.name} is already your plan.`);
+      return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
+    }
+    const at = clock.now();
+    const preview = await previewPlanChange(db, ctx.organization.id, plan, at);
+    return renderPage(
+      request,
+      reply,
+      'pages/billing/plan-change.eta',
+      { ...orgChrome(ctx, 'settings'), tab: 'plan', preview, quote: signQuote(config.sessionSecret, ctx.organization.id, plan.id, at), account, error: opts.error },
+      { status: opts.status ?? 200, title: `Change plan · ${ctx.organization.name}` },
+    );
+  }
+
+  app.get<{ Params: Params; Querystring: { plan?: string } }>('/orgs/:slug/settings/billing-plan/change', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    const planId = parseId(request.query.plan) ?? -1;
+    return showPreview(request, reply, ctx, planId);
+  });
+
+  app.post<{ Params: Params }>('/orgs/:slug/settings/billing-plan/change', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    const body = formBody(request.body);
+    const planId = parseId(body.plan) ?? -1;
+    const at = verifyQuote(config.sessionSecret, ctx.organization.id, planId, body.quote, clock.now());
+    if (!at) return showPreview(request, reply, ctx, planId, { error: 'These amounts have expired. Here they are again, as of now; please confirm once more.', status: 409 });
+    const result = await changePlan(app.deps, { organizationId: ctx.organization.id, planId, at, actor: currentUser(request) });
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'exceeds_limits':
+          return showPreview(request, reply, ctx, planId, { error: `The organization uses more than the new plan allows: ${result.exceeded.join('; ')}.`, status: 409 });
+        case 'period_changed':
+        case 'quote_expired':
+          return showPreview(request, reply, ctx, planId, { error: 'A new billing period started since these amounts were shown. Here they are again.', status: 409 });
+        case 'same_plan':
+        case 'unknown_plan':
+          setFlash(reply, 'Choose one of the plans below.');
+          return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
+      }
+    }
+    setFlash(reply, `${ctx.organization.name} is now on ${result.preview.to.name}. The new limits apply now; the proration lines will be on the next invoice.`);
+    return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
+  });
+
+  // R3.9: Delete Organization, confirmed by typing the name.
+  const showDelete = (request: FastifyRequest, reply: FastifyReply, ctx: OrgContext, error?: string, status = 200) =>
+    renderPage(request, reply, 'pages/billing/delete.eta', { ...orgChrome(ctx, 'settings'), tab: 'delete', error }, { status, title: `Delete ${ctx.organization.name}` });
+
+  app.get<{ Params: Params }>('/orgs/:slug/settings/delete', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'organization.delete');
+    return showDelete(request, reply, ctx);
+  });
+
+  app.post<{ Params: Params }>('/orgs/:slug/settings/delete', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'organization.delete');
+    const confirmName = formBody(request.body).confirm_name;
+    const result = await deleteOrganization(app.deps, { organization: ctx.organization, actor: currentUser(request), confirmName: typeof confirmName === 'string' ? confirmName : '' });
+    if (!result.ok) return showDelete(request, reply, ctx, `Type the organization's name, ${ctx.organization.name}, exactly to confirm.`, 422);
+    const parts = [`${ctx.organization.name} was deleted.`];
+    if (result.finalInvoice) parts.push(`A final invoice ${result.finalInvoice.number} was issued${result.charge?.status === 'succeeded' ? ' and paid' : ''}.`);
+    if (result.refundedCents) parts.push(`${formatCents(result.refundedCents)} of credit was refunded to the card.`);
+    setFlash(reply, parts.join(' '));
+    return seeOther(reply, '/orgs');
+  });
+}

@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import { requireUser } from '../../http/auth.ts';
+import { renderPage } from '../../http/render.ts';
+import { countOpenInvitations } from '../invitations/queries.ts';
+import { organizationFor } from '../organizations/access.ts';
+import { orgChrome } from '../organizations/chrome.ts';
+import { ownerCounts } from '../resources/counts.ts';
+import { dailyPayloads, usageByApplication, usageTotals } from '../usage/queries.ts';
+import { planOfOwner, type Owner } from './limits.ts';
+import { usagePeriodOf } from './owner-period.ts';
+import { projectUsage } from './projection.ts';
+import { usageChart } from './usage-chart.ts';
+import { limitRows, periodText, projectionText } from './usage-view.ts';
+
+type Params = { slug: string };
+
+/**
+ * R8.3: Settings → Usage, for Administrators. Everything is read from the
+ * counters (R8.2), so the page costs the same however many payloads are
+ * stored: a handful of indexed reads and one row per application and per day.
+ */
+export async function usageRoutes(app: FastifyInstance): Promise<void> {
+  const { db, clock } = app.deps;
+  app.addHook('preHandler', requireUser);
+
+  app.get<{ Params: Params }>('/orgs/:slug/settings/usage', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    const now = clock.now();
+    const owner: Owner = { kind: 'organization', organizationId: ctx.organization.id };
+    const period = await usagePeriodOf(db, owner, now);
+    const [plan, counts, openInvitations, totals, byApplication, daily] = await Promise.all([
+      planOfOwner(db, owner),
+      ownerCounts(db, owner, now),
+      countOpenInvitations(db, ctx.organization.id, now),
+      usageTotals(db, owner, period.start),
+      usageByApplication(db, owner, period.start),
+      dailyPayloads(db, owner, period),
+    ]);
+    const hardCap = plan.overageCentsPerMillion === null;
+    const projection = projectUsage({
+      payloadsSoFar: totals.payloads,
+      period,
+      now,
+      allotment: plan.limits.payloadsPerMonth,
+      overageCentsPerMillion: plan.overageCentsPerMillion,
+    });
+    return renderPage(
+      request,
+      reply,
+      'pages/billing/usage.eta',
+      {
+        ...orgChrome(ctx, 'settings'),
+        tab: 'usage',
+        planName: plan.name,
+        period: periodText(period, now),
+        limits: limitRows({
+          limits: plan.limits,
+          devices: counts.devices,
+          applications: counts.applications,
+          dashboards: counts.dashboards,
+          members: counts.members,
+          openInvitations,
+          payloads: totals.payloads,
+          hardCap,
+        }),
+        rejected: totals.rejected.toLocaleString('en-US'),
+        applications: byApplication.map((a) => ({
+          name: a.applicationName,
+          payloads: a.payloads.toLocaleString('en-US'),
+          rejected: a.rejected.toLocaleString('en-US'),
+        })),
+        chart: usageChart(daily, now),
+        projection: projectionText(projection, period.end),
+      },
+      { title: `Usage · ${ctx.organization.name}` },
+    );
+  });
+}
