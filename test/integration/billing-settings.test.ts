@@ -122,7 +122,9 @@ describe('Delete Organization (R3.9, R9.9)', () => {
     expect(await t.deps.db('applications').where({ owner_type: 'organization', owner_id: org.id })).toHaveLength(0);
     expect((await t.deps.db('invitations').where({ organization_id: org.id }).first()).status).toBe('cancelled');
     expect((await agent.get(`/orgs/${org.slug}`)).statusCode).toBe(404);
-    expect((await (await signedIn(t, member)).get('/orgs')).body).not.toContain('Billing Co');
+    const listing = (await (await signedIn(t, member)).get('/orgs')).body;
+    expect(listing).toContain('Billing Co was deleted on');
+    expect(listing).not.toContain('/orgs/' + org.slug + '"');
     expect(await t.deps.db('users').where({ id: member.id })).toHaveLength(1);
     expect(admin).toBeTruthy();
     // No more period invoices.

@@ -90,3 +90,15 @@ export async function organizationsOfUser(
     .select<(OrganizationRow & { role: string })[]>('o.*', 'm.role');
   return rows.map((r) => ({ ...toOrganization(r), role: r.role }));
 }
+
+/** Organizations a user belonged to that were deleted since `since` (the listing's notice, R3.9). */
+export async function recentlyDeletedOrganizationsOf(db: DbOrTrx, userId: number, since: Date): Promise<{ name: string; deletedAt: Date }[]> {
+  const rows = await db('organizations as o')
+    .join('memberships as m', 'm.organization_id', 'o.id')
+    .where('m.user_id', userId)
+    .whereNotNull('o.deleted_at')
+    .andWhere('o.deleted_at', '>=', since.getTime())
+    .orderBy('o.deleted_at', 'desc')
+    .select('o.name', 'o.deleted_at');
+  return rows.map((r: { name: string; deleted_at: number }) => ({ name: r.name, deletedAt: new Date(Number(r.deleted_at)) }));
+}

@@ -12,7 +12,7 @@ import { planOfOrganization } from '../billing/queries.ts';
 import { organizationFor, type OrgContext } from './access.ts';
 import { orgChrome } from './chrome.ts';
 import { ICON_PALETTE, iconFor } from './icon.ts';
-import { organizationsOfUser } from './queries.ts';
+import { organizationsOfUser, recentlyDeletedOrganizationsOf } from './queries.ts';
 import { generalSettingsSchema } from './schemas.ts';
 import { updateGeneralSettings } from './update-general.ts';
 import { wizardRoutes } from './wizard-routes.ts';
@@ -56,7 +56,8 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
           statusKey: b?.status ?? 'active',
         };
       });
-      return renderPage(request, reply, 'pages/orgs/index.eta', { rows }, { title: 'Organizations · Orgplane' });
+      const deleted = await recentlyDeletedOrganizationsOf(db, user.id, new Date(app.deps.clock.now().getTime() - 30 * 86_400_000));
+      return renderPage(request, reply, 'pages/orgs/index.eta', { rows, deleted }, { title: 'Organizations · Orgplane' });
     });
 
     // R3.2: the overview.
