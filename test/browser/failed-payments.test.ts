@@ -70,7 +70,7 @@ describe.each(withAndWithoutJs)('a failed payment %s (R9.7, R9.8, R9.10)', (_lab
       await runPass(jobs, server.deps, server.clock.now());
       for (const path of [`/orgs/${org.slug}`, `/applications/${appId}`, `/dashboards/${dashboards.private!.id}`]) {
         await page.goto(`${server.url}${path}`);
-        await expect.poll(() => page.getByText(`Dunning ${suffix} is Past Due`).count(), path).toBe(1);
+        await expect.poll(() => page.getByText(`Dunning ${suffix} is Past Due`).count(), { message: path }).toBe(1);
       }
       await expectAccessible(page);
       await outsider.goto(`${server.url}/d/${dashboards.public!.token}`);

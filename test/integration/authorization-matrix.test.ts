@@ -138,6 +138,8 @@ const rows: [string, string, Record<string, string>, Expect][] = [
   ['POST /dashboards/:id/blocks/:blockId/delete', '/dashboards/{dashboard}/blocks/2147483647/delete', {}, org('collaborator', 404)],
   ['POST /dashboards/:id/visibility', '/dashboards/{dashboard}/visibility', { visibility: 'nope' }, org('collaborator', 422)],
   ['GET /dashboards/:id/delete', '/dashboards/{dashboard}/delete', {}, org('collaborator', 200)],
+  ['GET /dashboards/:id/transfer', '/dashboards/{dashboard}/transfer', {}, { ...org('viewer', 403), administrator: 200 }],
+  ['POST /dashboards/:id/transfer', '/dashboards/{dashboard}/transfer', { to: 'nowhere' }, { ...org('viewer', 403), administrator: 422 }],
 
   // Last: these change who is in the organization.
   ['POST /orgs/:slug/invitations/:id/revoke', '/orgs/{slug}/invitations/{invitation}/revoke', {}, org('administrator', 303)],

@@ -1,7 +1,9 @@
 import { parseId } from '../../http/ids.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, requireUser } from '../../http/auth.ts';
-import { notFound } from '../../http/errors.ts';
+import { forbidden, notFound } from '../../http/errors.ts';
+import { transferTargets } from '../applications/transfer-application.ts';
+import { transferDashboard } from './transfer-dashboard.ts';
 import { fieldErrors, formBody, type FieldErrors } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { billingStatusOf } from '../billing/owner-period.ts';
@@ -106,6 +108,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
         pastDue: content.billingStatus === 'past_due',
         canEdit: access.canEdit,
         canManageBilling: access.canAdminister && dashboard.owner.kind === 'organization',
+        canTransfer: access.canAdminister,
         sources,
         kinds: BLOCK_KINDS.map((k) => ({ value: k, label: BLOCK_KIND_LABELS[k] })),
         visibilities: VISIBILITIES.map((v) => ({ value: v, label: VISIBILITY_LABELS[v] })),
@@ -297,6 +300,45 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
       setFlash(reply, `Dashboard ${dashboard.name} was deleted.`);
       const org = access.organization;
       return seeOther(reply, org ? `/orgs/${org.slug}` : '/sandbox');
+    });
+
+    // ---- Transfer (R5.4): Administrators of the owner, or the Sandbox owner ----
+    const showTransfer = async (request: FastifyRequest, reply: FastifyReply, dashboard: Dashboard, access: ResourceAccess, error?: string, status = 200) => {
+      const targets = await transferTargets(db, currentUser(request), access.owner);
+      return renderPage(
+        request,
+        reply,
+        'pages/dashboards/transfer.eta',
+        { dashboard, ownerName: access.organization ? access.organization.name : 'your Sandbox', targets, error },
+        { status, title: `Transfer ${dashboard.name}` },
+      );
+    };
+
+    members.get<{ Params: IdParams }>('/dashboards/:id/transfer', async (request, reply) => {
+      const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.view');
+      if (!access.canAdminister) throw forbidden('Only Administrators of the owning organization can transfer its dashboards.');
+      return showTransfer(request, reply, dashboard, access);
+    });
+
+    members.post<{ Params: IdParams }>('/dashboards/:id/transfer', async (request, reply) => {
+      const user = currentUser(request);
+      const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.view');
+      if (!access.canAdminister) throw forbidden('Only Administrators of the owning organization can transfer its dashboards.');
+      const targets = await transferTargets(db, user, access.owner);
+      const target = targets.find((t) => t.value === formBody(request.body).to);
+      if (!target) return showTransfer(request, reply, dashboard, access, 'Choose where to move the dashboard.', 422);
+      const result = await transferDashboard(db, clock, { actor: user, dashboardId: dashboard.id, from: dashboard.owner, to: target.owner, allowedTargets: targets });
+      if (!result.ok) {
+        switch (result.reason) {
+          case 'limit':
+            return showTransfer(request, reply, dashboard, access, result.message, 409);
+          case 'not_allowed':
+            return showTransfer(request, reply, dashboard, access, 'You cannot move the dashboard there.', 403);
+        }
+      }
+      const lost = result.lostSources.length ? ` These blocks lost their source and show no data there: ${result.lostSources.join(', ')}.` : '';
+      setFlash(reply, `${dashboard.name} now belongs to ${target.label === 'Your Sandbox' ? 'your Sandbox' : target.label}.${lost}`);
+      return seeOther(reply, `/dashboards/${dashboard.id}`);
     });
   });
 
