@@ -344,3 +344,20 @@ describe('per-resource roles (R2.2)', () => {
     expect((await agent.get(`/orgs/${org.slug}/settings/members/${(await newUser(t)).id}/access`)).statusCode).toBe(404);
   });
 });
+
+describe('invitations with per-resource roles (R4.1, R2.2)', () => {
+  it('grants the chosen roles on acceptance, for resources the organization still owns', async () => {
+    const { org, agent } = await adminOf();
+    const a = await agent.post('/applications', { owner: `org:${org.id}`, name: 'Granted App' });
+    const appId = Number(String(a.headers.location).split('/').pop());
+    const bad = await agent.post(`/orgs/${org.slug}/invitations`, { email: 'rr@example.com', role: 'viewer', [`application:${appId}`]: 'owner' });
+    expect(bad.statusCode).toBe(422);
+    const res = await agent.post(`/orgs/${org.slug}/invitations`, { email: 'rr@example.com', role: 'viewer', [`application:${appId}`]: 'collaborator' });
+    expect(res.statusCode).toBe(303);
+    const invitee = await newUser(t, { email: 'rr@example.com' });
+    const inviteeAgent = await signedIn(t, invitee);
+    expect((await inviteeAgent.post(`${await linkSentTo('rr@example.com')}/accept`)).statusCode).toBe(303);
+    expect(await t.deps.db('resource_roles').where({ user_id: invitee.id, resource_type: 'application', resource_id: appId }).first()).toMatchObject({ role: 'collaborator' });
+    expect((await inviteeAgent.post(`/applications/${appId}/devices`, { name: 'allowed by the grant' })).statusCode).toBe(303);
+  });
+});

@@ -25,7 +25,7 @@ export const invitationLink = (publicUrl: string, token: string) => `${publicUrl
  */
 export async function inviteMember(
   deps: Pick<Deps, 'db' | 'clock' | 'mailer' | 'config'>,
-  input: { organization: Organization; inviter: User; email: string; role: Role },
+  input: { organization: Organization; inviter: User; email: string; role: Role; resourceRoles?: { type: 'application' | 'dashboard'; id: number; role: 'none' | 'viewer' | 'collaborator' }[] },
 ): Promise<InviteResult> {
   const { db, clock } = deps;
   const email = normalizeEmail(input.email);
@@ -49,13 +49,14 @@ export async function inviteMember(
       inviterName: input.inviter.name,
       now,
       expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
+      resourceRoles: input.resourceRoles ?? [],
     });
     await recordAudit(trx, {
       organizationId: input.organization.id,
       actor: userActor(input.inviter),
       action: 'invitation.sent',
       target: { type: 'invitation', id: invitation.id, label: email },
-      after: { email, role: ROLE_LABELS[input.role], expiresAt: invitation.expiresAt.toISOString() },
+      after: { email, role: ROLE_LABELS[input.role], expiresAt: invitation.expiresAt.toISOString(), ...(input.resourceRoles?.length ? { resourceRoles: input.resourceRoles.length } : {}) },
       at: now,
     });
     return { ok: true, invitation };

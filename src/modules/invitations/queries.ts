@@ -23,6 +23,7 @@ interface InvitationRow {
   role: Role;
   inviter_name: string;
   token_hash: string;
+  resource_roles_json: string;
   invited_by_user_id: number | null;
   status: InvitationStatus;
   sent_at: number;
@@ -87,6 +88,7 @@ export async function insertInvitation(
     inviterName: string;
     now: Date;
     expiresAt: Date;
+    resourceRoles?: { type: string; id: number; role: string }[];
   },
 ): Promise<Invitation> {
   const [row] = await db<InvitationRow>('invitations')
@@ -97,6 +99,7 @@ export async function insertInvitation(
       token_hash: input.tokenHash,
       invited_by_user_id: input.invitedByUserId,
       inviter_name: input.inviterName,
+      resource_roles_json: JSON.stringify(input.resourceRoles ?? []),
       status: 'pending',
       created_at: input.now.getTime(),
       sent_at: input.now.getTime(),
@@ -130,4 +133,15 @@ export async function renewInvitationRow(db: DbOrTrx, id: number, tokenHash: str
 /** R3.9: an organization's pending invitations stop working. */
 export async function cancelPendingInvitations(db: DbOrTrx, organizationId: number, now: Date): Promise<number> {
   return db('invitations').where({ organization_id: organizationId, status: 'pending' }).update({ status: 'cancelled', responded_at: now.getTime() });
+}
+
+/** R4.1: the per-resource roles an invitation grants on acceptance. */
+export async function invitationResourceRoles(db: DbOrTrx, id: number): Promise<{ type: 'application' | 'dashboard'; id: number; role: 'none' | 'viewer' | 'collaborator' }[]> {
+  const row = await db('invitations').where({ id }).first('resource_roles_json');
+  try {
+    const parsed = JSON.parse(row?.resource_roles_json ?? '[]') as unknown;
+    return Array.isArray(parsed) ? (parsed as never) : [];
+  } catch {
+    return [];
+  }
 }

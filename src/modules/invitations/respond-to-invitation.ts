@@ -3,10 +3,13 @@ import { lockRow } from '../../db/locks.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { planOfOwner } from '../billing/limits.ts';
-import { ROLE_LABELS } from '../members/policy.ts';
+import { isResourceRole, ROLE_LABELS } from '../members/policy.ts';
 import { countMembers, findMembership, insertMembership } from '../members/queries.ts';
 import { findOrganizationById, type Organization } from '../organizations/queries.ts';
-import { closeInvitation, findInvitationByTokenHash, isExpired, type Invitation } from './queries.ts';
+import { closeInvitation, findInvitationByTokenHash, invitationResourceRoles, isExpired, type Invitation } from './queries.ts';
+import { listApplicationsOf } from '../applications/queries.ts';
+import { listDashboardsOf } from '../dashboards/queries.ts';
+import { applyResourceRoles } from '../members/set-resource-roles.ts';
 import { hashInvitationToken, looksLikeToken } from './tokens.ts';
 
 export type InvitationGone = 'expired' | 'used' | 'revoked';
@@ -61,6 +64,14 @@ export async function acceptInvitation(deps: Pick<Deps, 'db' | 'clock'>, token: 
     }
     if (!(await closeInvitation(trx, invitation.id, 'accepted', now, user.id))) return { ok: false, reason: 'used' };
     await insertMembership(trx, { organizationId: organization.id, userId: user.id, role: invitation.role, createdAt: now });
+    // Per-resource roles of the invitation, for resources the organization still owns (R2.2, R4.1).
+    const owner = { kind: 'organization' as const, organizationId: organization.id };
+    const owned = new Set([
+      ...(await listApplicationsOf(trx, owner)).map((a) => `application:${a.id}`),
+      ...(await listDashboardsOf(trx, owner)).map((d) => `dashboard:${d.id}`),
+    ]);
+    const grants = (await invitationResourceRoles(trx, invitation.id)).filter((r) => owned.has(`${r.type}:${r.id}`) && isResourceRole(r.role));
+    await applyResourceRoles(trx, organization.id, user.id, grants, new Map());
     await recordAudit(trx, {
       organizationId: organization.id,
       actor: userActor(user),

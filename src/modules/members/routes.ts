@@ -51,7 +51,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
   ) {
     const user = currentUser(request);
     const now = clock.now();
-    const [members, invitations] = await Promise.all([listMembers(db, ctx.organization.id), listPendingInvitations(db, ctx.organization.id)]);
+    const [members, invitations, resources] = await Promise.all([listMembers(db, ctx.organization.id), listPendingInvitations(db, ctx.organization.id), orgResources(ctx.organization.id)]);
     return renderPage(
       request,
       reply,
@@ -62,6 +62,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
         members: members.map((m) => ({ ...m, roleLabel: ROLE_LABELS[m.role], isSelf: m.userId === user.id })),
         invitations: invitations.map((i) => ({ ...i, roleLabel: ROLE_LABELS[i.role], expired: isExpired(i, now) })),
         roles: ROLES.map((r) => ({ value: r, label: ROLE_LABELS[r] })),
+        resources,
         invite: opts.invite ?? { email: '', role: 'viewer' },
         inviteErrors: opts.inviteErrors ?? {},
         error: opts.error,
@@ -156,11 +157,15 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
       const invite = { email: typeof body.email === 'string' ? body.email.slice(0, 400) : '', role: typeof body.role === 'string' ? body.role : '' };
       const parsed = inviteSchema.safeParse(invite);
       if (!parsed.success) return showMembers(request, reply, ctx, { invite, inviteErrors: fieldErrors(parsed.error), status: 422 });
+      const resources = await orgResources(ctx.organization.id);
+      const grants = resourceRoleChangesFromForm(body, resources);
+      if ('invalid' in grants) return showMembers(request, reply, ctx, { invite, inviteErrors: { role: grants.invalid }, status: 422 });
       const result = await inviteMember(app.deps, {
         organization: ctx.organization,
         inviter: currentUser(request),
         email: parsed.data.email,
         role: parsed.data.role as (typeof ROLES)[number],
+        resourceRoles: grants.flatMap((g) => (g.role ? [{ type: g.type, id: g.id, role: g.role }] : [])),
       });
       if (!result.ok) {
         const email = normalizeEmail(parsed.data.email);
