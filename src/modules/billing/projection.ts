@@ -20,6 +20,9 @@ export interface PeriodBounds {
  * pace to extrapolate, so the projection is what has been counted; from the
  * period end on it is exactly what was counted. Never below the count so far.
  */
+/** 10^15 payloads: far beyond any plan, and small enough that cents stay exact. */
+const MAX_PROJECTION = 10n ** 15n;
+
 export function projectPayloads(payloadsSoFar: number, period: PeriodBounds, now: Date): number {
   if (!Number.isSafeInteger(payloadsSoFar) || payloadsSoFar < 0) throw new RangeError(`Not a payload count: ${payloadsSoFar}`);
   const length = period.end.getTime() - period.start.getTime();
@@ -29,7 +32,10 @@ export function projectPayloads(payloadsSoFar: number, period: PeriodBounds, now
   const numerator = BigInt(payloadsSoFar) * BigInt(length);
   const e = BigInt(elapsed);
   const projected = (numerator + e / 2n) / e;
-  return Number(projected);
+  // A few payloads in the first milliseconds extrapolate to absurd numbers;
+  // the cap keeps every amount derived from it an exact integer.
+  const cap = BigInt(payloadsSoFar) > MAX_PROJECTION ? BigInt(payloadsSoFar) : MAX_PROJECTION;
+  return Number(projected > cap ? cap : projected);
 }
 
 /** The share of the period that has passed at `now`, 0 to 1. */
