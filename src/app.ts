@@ -20,6 +20,7 @@ import { KnexSessionStore } from './http/session-store.ts';
 import './http/types.ts';
 import { findUserById } from './modules/accounts/queries.ts';
 import { accountRoutes } from './modules/accounts/routes.ts';
+import { adminRoutes } from './modules/admin/routes.ts';
 import { applicationRoutes } from './modules/applications/routes.ts';
 import { invoiceRoutes } from './modules/billing/invoice-routes.ts';
 import { usageRoutes } from './modules/billing/usage-routes.ts';
@@ -179,6 +180,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(deviceApiRoutes);
   await app.register(exportRoutes);
   await app.register(applicationRoutes);
+  await app.register(adminRoutes);
   await app.register(invoiceRoutes);
   await app.register(usageRoutes);
   await organizationRoutes(app);

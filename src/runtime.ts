@@ -1,8 +1,9 @@
-import { systemClock, type Clock } from './clock.ts';
+import { OffsetClock, systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config } from './config.ts';
-import { createDb } from './db/knex.ts';
+import { createDb, type Db } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
 import type { Deps } from './deps.ts';
+import { readClockOffset } from './modules/admin/clock-offset.ts';
 import { createGateway } from './modules/billing/gateway/index.ts';
 import { createMailer } from './modules/mail/mailer.ts';
 
@@ -13,8 +14,21 @@ export async function createRuntimeDeps(
   const config = opts.config ?? loadConfig();
   const db = createDb({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile });
   if (opts.migrate ?? true) await migrateLatest(db);
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock ?? (config.isProduction ? systemClock : await startDemoClock(db));
   const gateway = createGateway({ db, clock, stripeSecretKey: config.stripeSecretKey });
   const mailer = createMailer({ db, clock, smtpUrl: config.smtpUrl });
   return { config, db, clock, gateway, mailer };
+}
+
+/**
+ * R11.3: outside production the application clock is system time plus the
+ * offset the back-office stores, so every instance (and the CLI) agrees on it.
+ * Production uses system time alone.
+ */
+async function startDemoClock(db: Db): Promise<OffsetClock> {
+  const clock = new OffsetClock(() => readClockOffset(db));
+  // Before the first migration the table is missing: no offset yet.
+  await clock.refresh().catch(() => undefined);
+  clock.start();
+  return clock;
 }

@@ -1,0 +1,81 @@
+import type { Deps } from '../../deps.ts';
+import { formatCents } from '../../money.ts';
+import type { User } from '../accounts/queries.ts';
+import { recordAudit } from '../audit/record.ts';
+import { lockAccount } from '../billing/charge.ts';
+import { findBillingAccount } from '../billing/queries.ts';
+import { reactivate } from '../billing/reactivate.ts';
+import { transition } from '../billing/status.ts';
+import { findOrganizationById } from '../organizations/queries.ts';
+import { adminActor } from './events.ts';
+
+export type InvoiceClosing = 'void' | 'uncollectible';
+
+export type CloseInvoiceResult =
+  | { ok: true; invoiceNumber: string; reactivated: boolean; reactivationFailure: string | null }
+  | { ok: false; reason: 'not_found' | 'not_open' | 'charge_in_flight' };
+
+const ACTIONS: Record<InvoiceClosing, string> = { void: 'billing.invoice_voided', uncollectible: 'billing.invoice_marked_uncollectible' };
+const CAUSES: Record<InvoiceClosing, string> = { void: 'voided', uncollectible: 'marked uncollectible' };
+
+/**
+ * R11.2: voids an open invoice or marks it uncollectible. If it was the last
+ * open one, a Past Due organization is Active again (R9.7); an Unpaid one is
+ * reactivated (R9.8: a new billing period starts now, its subscription
+ * charged to the card on file; if that charge fails it stays Unpaid). An
+ * invoice with a charge in flight is left alone: its outcome could still pay it.
+ */
+export async function closeInvoice(
+  deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>,
+  input: { organizationId: number; invoiceId: number; to: InvoiceClosing; admin: User },
+): Promise<CloseInvoiceResult> {
+  const { db, clock } = deps;
+  const now = clock.now();
+  const actor = adminActor(input.admin);
+  const closed = await db.transaction(async (trx) => {
+    const org = await findOrganizationById(trx, input.organizationId);
+    if (!org) return { ok: false, reason: 'not_found' } as const;
+    await lockAccount(trx, org.id);
+    const invoice = await trx('invoices').where({ id: input.invoiceId, organization_id: org.id }).first();
+    if (!invoice) return { ok: false, reason: 'not_found' } as const;
+    if (invoice.status !== 'open') return { ok: false, reason: 'not_open' } as const;
+    const pending = await trx('payment_attempts').where({ invoice_id: invoice.id, status: 'pending' }).first('id');
+    if (pending) return { ok: false, reason: 'charge_in_flight' } as const;
+    const updated = await trx('invoices').where({ id: invoice.id, status: 'open' }).update({ status: input.to });
+    if (updated !== 1) return { ok: false, reason: 'not_open' } as const;
+    const due = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
+    await recordAudit(trx, {
+      organizationId: org.id,
+      actor,
+      action: ACTIONS[input.to],
+      target: { type: 'invoice', id: invoice.id, label: String(invoice.number) },
+      before: { status: 'open', outstanding: formatCents(due) },
+      after: { status: input.to },
+      at: now,
+    });
+    const stillOpen = await trx('invoices').where({ organization_id: org.id, status: 'open' }).first('id');
+    const account = await findBillingAccount(trx, org.id);
+    let reactivated = false;
+    if (!stillOpen && account?.status === 'past_due') {
+      reactivated = await transition(trx, {
+        organizationId: org.id,
+        to: 'active',
+        cause: `Invoice ${String(invoice.number)} ${CAUSES[input.to]} by a platform admin; no invoice left open`,
+        at: now,
+        actor,
+      });
+    }
+    const needsReactivation = !stillOpen && account?.status === 'unpaid' && !org.deletedAt;
+    return { ok: true, invoiceNumber: String(invoice.number), reactivated, needsReactivation } as const;
+  });
+  if (!closed.ok) return closed;
+  if (!closed.needsReactivation) return { ok: true, invoiceNumber: closed.invoiceNumber, reactivated: closed.reactivated, reactivationFailure: null };
+  // Outside the transaction: reactivation calls the payment gateway.
+  const r = await reactivate(deps, input.organizationId, input.admin);
+  return {
+    ok: true,
+    invoiceNumber: closed.invoiceNumber,
+    reactivated: r.ok,
+    reactivationFailure: r.ok ? null : `Invoice ${r.failed.invoiceNumber}: ${r.failed.message}`,
+  };
+}

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import type { Deps } from '../../deps.ts';
+import { formatCents } from '../../money.ts';
+import type { User } from '../accounts/queries.ts';
+import { recordAudit } from '../audit/record.ts';
+import { toPlan, type Limits, type Plan } from '../plans/queries.ts';
+import { findOrganizationById } from '../organizations/queries.ts';
+import { adminActor } from './events.ts';
+
+export interface CustomPlanDefinition {
+  name: string;
+  priceCents: number;
+  limits: Limits;
+  /** Cents per million payloads over the allotment; null is a hard cap (R7.1). */
+  overageCentsPerMillion: number | null;
+  supportLevel: string;
+}
+
+export type CreateCustomPlanResult = { ok: true; plan: Plan } | { ok: false; reason: 'not_found' | 'deleted' };
+
+/**
+ * R7.1, R11.2: a custom (Enterprise) plan for one organization. It becomes
+ * one of that organization's plans; switching to it is a plan change like
+ * any other (previewed, prorated, confirmed).
+ */
+export async function createCustomPlan(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  input: { organizationId: number; plan: CustomPlanDefinition; admin: User; inquiryId?: number | null },
+): Promise<CreateCustomPlanResult> {
+  const { db, clock } = deps;
+  const now = clock.now();
+  const p = input.plan;
+  return db.transaction(async (trx) => {
+    const org = await findOrganizationById(trx, input.organizationId);
+    if (!org) return { ok: false, reason: 'not_found' } as const;
+    if (org.deletedAt) return { ok: false, reason: 'deleted' } as const;
+    const [row] = await trx('plans')
+      .insert({
+        code: `custom-${org.id}-${randomBytes(5).toString('hex')}`,
+        name: p.name,
+        kind: 'custom',
+        organization_id: org.id,
+        price_cents: p.priceCents,
+        max_devices: p.limits.devices,
+        max_applications: p.limits.applications,
+        max_dashboards: p.limits.dashboards,
+        max_members: p.limits.members,
+        max_payloads_per_month: p.limits.payloadsPerMonth,
+        retention_days: p.limits.retentionDays,
+        overage_cents_per_million: p.overageCentsPerMillion,
+        support_level: p.supportLevel,
+        sort_order: 100,
+        created_at: now.getTime(),
+      })
+      .returning('*');
+    const plan = toPlan(row);
+    await recordAudit(trx, {
+      organizationId: org.id,
+      actor: adminActor(input.admin),
+      action: 'plan.custom_created',
+      target: { type: 'plan', id: plan.id, label: plan.name },
+      after: {
+        price: formatCents(plan.priceCents),
+        ...plan.limits,
+        overagePerMillion: plan.overageCentsPerMillion === null ? 'hard cap' : formatCents(plan.overageCentsPerMillion),
+        support: plan.supportLevel,
+        ...(input.inquiryId ? { inquiry: input.inquiryId } : {}),
+      },
+      at: now,
+    });
+    return { ok: true, plan } as const;
+  });
+}

@@ -1,0 +1,94 @@
+import type { DbOrTrx } from '../../db/knex.ts';
+import { userActor, type AuditActor } from '../audit/record.ts';
+
+/**
+ * The back-office's own log (§11) for changes that belong to no
+ * organization: platform-admin promotions, clock shifts, scheduler passes,
+ * inquiry status. Changes to an organization go to its audit log instead.
+ */
+export interface AdminEventInput {
+  actor: AuditActor;
+  action: string;
+  target: { type: string; id?: string | number | null; label: string };
+  before?: unknown;
+  after?: unknown;
+  at: Date;
+}
+
+export interface AdminEvent {
+  id: number;
+  actorLabel: string;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  targetLabel: string;
+  before: unknown;
+  after: unknown;
+  createdAt: Date;
+}
+
+/**
+ * A platform admin acting on a customer's organization, as its audit log
+ * names them: the person, marked as staff, since they are not a member.
+ */
+export const adminActor = (user: { id: number; name: string; email: string }): AuditActor => {
+  const actor = userActor(user);
+  return { userId: actor.userId, label: `${actor.label} (platform admin)` };
+};
+
+/** Appends one event; call it inside the transaction of the change it describes. */
+export async function recordAdminEvent(db: DbOrTrx, event: AdminEventInput): Promise<number> {
+  const [row] = await db('admin_events')
+    .insert({
+      actor_user_id: event.actor.userId,
+      actor_label: event.actor.label.slice(0, 400),
+      action: event.action,
+      target_type: event.target.type,
+      target_id: event.target.id == null ? null : String(event.target.id),
+      target_label: event.target.label.slice(0, 400),
+      before_json: event.before === undefined ? null : JSON.stringify(event.before),
+      after_json: event.after === undefined ? null : JSON.stringify(event.after),
+      created_at: event.at.getTime(),
+    })
+    .returning('id');
+  return Number(typeof row === 'object' && row !== null ? (row as { id: number }).id : row);
+}
+
+const parse = (s: string | null): unknown => {
+  if (s === null) return undefined;
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return s;
+  }
+};
+
+const toEvent = (r: Record<string, unknown>): AdminEvent => ({
+  id: Number(r.id),
+  actorLabel: String(r.actor_label),
+  action: String(r.action),
+  targetType: String(r.target_type),
+  targetId: r.target_id == null ? null : String(r.target_id),
+  targetLabel: String(r.target_label),
+  before: parse(r.before_json as string | null),
+  after: parse(r.after_json as string | null),
+  createdAt: new Date(Number(r.created_at)),
+});
+
+/** Newest first; optionally only some actions. */
+export async function listAdminEvents(db: DbOrTrx, opts: { limit: number; actions?: string[] }): Promise<AdminEvent[]> {
+  const q = db('admin_events').orderBy('id', 'desc').limit(opts.limit);
+  if (opts.actions) q.whereIn('action', opts.actions);
+  return (await q).map(toEvent);
+}
+
+export async function findAdminEvent(db: DbOrTrx, id: number): Promise<AdminEvent | undefined> {
+  const row = await db('admin_events').where({ id }).first();
+  return row ? toEvent(row) : undefined;
+}
+
+/** The events about one target (a user, an inquiry), newest first. */
+export async function adminEventsAbout(db: DbOrTrx, target: { type: string; id: number }, limit = 20): Promise<AdminEvent[]> {
+  const rows = await db('admin_events').where({ target_type: target.type, target_id: String(target.id) }).orderBy('id', 'desc').limit(limit);
+  return rows.map(toEvent);
+}

@@ -1,0 +1,53 @@
+import type { Deps } from '../../deps.ts';
+import { formatCents } from '../../money.ts';
+import type { User } from '../accounts/queries.ts';
+import { recordAudit } from '../audit/record.ts';
+import { lockAccount } from '../billing/charge.ts';
+import { findBillingAccount } from '../billing/queries.ts';
+import { findOrganizationById } from '../organizations/queries.ts';
+import { adminActor } from './events.ts';
+
+export type GrantCreditResult = { ok: true; balanceCents: number } | { ok: false; reason: 'not_found' | 'deleted' };
+
+/**
+ * R11.2: adds to an organization's credit balance, with its ledger row and
+ * audit entry, in one transaction. The balance is applied first on the next
+ * invoice issued (R9.3); it does not pay invoices already open.
+ */
+export async function grantCredit(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  input: { organizationId: number; amountCents: number; reason: string; admin: User },
+): Promise<GrantCreditResult> {
+  if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0) throw new RangeError('a credit is a positive number of cents');
+  const { db, clock } = deps;
+  const now = clock.now();
+  return db.transaction(async (trx) => {
+    const org = await findOrganizationById(trx, input.organizationId);
+    if (!org) return { ok: false, reason: 'not_found' } as const;
+    if (org.deletedAt) return { ok: false, reason: 'deleted' } as const;
+    await lockAccount(trx, org.id);
+    const account = await findBillingAccount(trx, org.id);
+    if (!account) return { ok: false, reason: 'not_found' } as const;
+    const balanceCents = account.creditBalanceCents + input.amountCents;
+    await trx('billing_accounts')
+      .where({ organization_id: org.id })
+      .update({ credit_balance_cents: trx.raw('credit_balance_cents + ?', [input.amountCents]), updated_at: now.getTime() });
+    await trx('credit_ledger').insert({
+      organization_id: org.id,
+      amount_cents: input.amountCents,
+      reason: input.reason.slice(0, 500),
+      actor_user_id: input.admin.id,
+      created_at: now.getTime(),
+    });
+    await recordAudit(trx, {
+      organizationId: org.id,
+      actor: adminActor(input.admin),
+      action: 'billing.credit_granted',
+      target: { type: 'organization', id: org.id, label: org.name },
+      before: { creditBalance: formatCents(account.creditBalanceCents) },
+      after: { creditBalance: formatCents(balanceCents), granted: formatCents(input.amountCents), reason: input.reason },
+      at: now,
+    });
+    return { ok: true, balanceCents } as const;
+  });
+}

@@ -1,0 +1,79 @@
+import type { InvoiceStatus } from '../billing/invoices.ts';
+import type { BillingStatus } from '../billing/queries.ts';
+import { STATUS_LABELS } from '../billing/status.ts';
+
+/** Presentation helpers of the back-office templates: times in UTC, badges, durations, safe links. */
+
+export const fmtInstant = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+export const fmtSeconds = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+export const fmtDay = (d: Date) => d.toISOString().slice(0, 10);
+export const fmtNumber = (n: number) => n.toLocaleString('en-US');
+
+export const helpers = { fmtInstant, fmtSeconds, fmtDay, fmtNumber };
+
+export function statusBadge(status: BillingStatus, deleted = false): { label: string; badge: string } {
+  if (deleted) return { label: `Deleted (${STATUS_LABELS[status]})`, badge: 'badge-muted' };
+  return { label: STATUS_LABELS[status], badge: status === 'active' ? 'badge-success' : status === 'past_due' ? 'badge-warning' : 'badge-danger' };
+}
+
+const INVOICE_LABELS: Record<InvoiceStatus, string> = { open: 'Open', paid: 'Paid', void: 'Void', uncollectible: 'Uncollectible' };
+export function invoiceBadge(status: InvoiceStatus): { label: string; badge: string } {
+  return { label: INVOICE_LABELS[status], badge: status === 'paid' ? 'badge-success' : status === 'open' ? 'badge-warning' : 'badge-muted' };
+}
+
+/** "3 days 4 hours", "45 minutes"; zero is "none". */
+export function describeDuration(ms: number): string {
+  if (ms <= 0) return 'none';
+  const minutes = Math.floor(ms / 60_000);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const mins = minutes % 60;
+  const parts: string[] = [];
+  if (days) parts.push(`${fmtNumber(days)} day${days === 1 ? '' : 's'}`);
+  if (hours) parts.push(`${hours} hour${hours === 1 ? '' : 's'}`);
+  if (mins && !days) parts.push(`${mins} minute${mins === 1 ? '' : 's'}`);
+  return parts.length ? parts.join(' ') : 'less than a minute';
+}
+
+export type TextSegment = { text: string } | { text: string; href: string };
+
+const URL_PATTERN = /https?:\/\/[^\s<>"']+/g;
+
+/**
+ * A mail's text body as segments, web addresses as links, so the template
+ * escapes everything and only http(s) addresses become clickable (R10.1).
+ */
+export function linkify(text: string): TextSegment[] {
+  const out: TextSegment[] = [];
+  let last = 0;
+  for (const m of text.matchAll(URL_PATTERN)) {
+    let url = m[0];
+    // Trailing punctuation ends a sentence, not the address.
+    while (/[.,;:!?)\]]$/.test(url)) url = url.slice(0, -1);
+    const start = m.index ?? 0;
+    if (start > last) out.push({ text: text.slice(last, start) });
+    out.push({ text: url, href: url });
+    last = start + url.length;
+  }
+  if (last < text.length) out.push({ text: text.slice(last) });
+  return out;
+}
+
+/** `?page=` as a page number from 1. */
+export function pageParam(value: unknown): number {
+  const n = typeof value === 'string' ? Number.parseInt(value, 10) : 1;
+  return Number.isSafeInteger(n) && n >= 1 && n <= 100_000 ? n : 1;
+}
+
+export const idParam = (value: string): number | null => (/^\d{1,10}$/.test(value) && Number(value) <= 2_147_483_647 ? Number(value) : null);
+
+/** A query string of the non-empty values, for paging links that keep the filters. */
+export function queryString(values: Record<string, string | number | null | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v !== null && v !== undefined && v !== '') params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+/** A value for a `datetime-local` field, in UTC. */
+export const datetimeLocal = (d: Date) => d.toISOString().slice(0, 16);
