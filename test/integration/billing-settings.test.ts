@@ -40,6 +40,9 @@ describe('Billing Plan tab (R9.5)', () => {
     const confirm = await agent.post(`/orgs/${org.slug}/settings/billing-plan/change`, { plan: String(pro.id), quote });
     expect(confirm.statusCode).toBe(303);
     expect((await t.deps.db('billing_accounts').where({ organization_id: org.id }).first()).plan_id).toBe(pro.id);
+    const tabAfter = await agent.get(`/orgs/${org.slug}/settings/billing-plan`);
+    expect(tabAfter.body).toContain('On your next invoice');
+    expect(tabAfter.body).toContain('-$125.00');
     t.clock.set('2026-05-01T00:00:00Z');
     await runPass(jobs, t.deps, t.clock.now());
     const invoice = await t.deps.db('invoices').where({ organization_id: org.id, kind: 'renewal' }).first();

@@ -134,3 +134,9 @@ export async function takeInvoiceSeq(db: DbOrTrx, organizationId: number): Promi
   if (updated !== 1) throw new Error('invoice sequence taken concurrently; retry');
   return seq;
 }
+
+/** Proration lines waiting for the next invoice (R9.5). */
+export async function pendingInvoiceLines(db: DbOrTrx, organizationId: number): Promise<{ description: string; amountCents: number }[]> {
+  const rows = await db('pending_invoice_lines').where({ organization_id: organizationId }).whereNull('invoice_id').orderBy('id').select('description', 'amount_cents');
+  return rows.map((r: { description: string; amount_cents: number }) => ({ description: r.description, amountCents: Number(r.amount_cents) }));
+}

@@ -11,7 +11,7 @@ import { availablePlans, changePlan, previewPlanChange, signQuote, verifyQuote }
 import { deleteOrganization } from './delete-organization.ts';
 import type { CardSetupInput } from './gateway/types.ts';
 import { StripeGateway } from './gateway/stripe.ts';
-import { findBillingAccount } from './queries.ts';
+import { findBillingAccount, pendingInvoiceLines } from './queries.ts';
 import { replaceCard } from './replace-card.ts';
 import { payNow } from './retries.ts';
 import { STATUS_LABELS } from './status.ts';
@@ -103,11 +103,12 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
     const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
     const account = await findBillingAccount(db, ctx.organization.id);
     const plans = await availablePlans(db, ctx.organization.id);
+    const pending = await pendingInvoiceLines(db, ctx.organization.id);
     return renderPage(
       request,
       reply,
       'pages/billing/plan.eta',
-      { ...orgChrome(ctx, 'settings'), tab: 'plan', plans, currentPlanId: account?.planId, account },
+      { ...orgChrome(ctx, 'settings'), tab: 'plan', plans, currentPlanId: account?.planId, account, pending },
       { title: `Billing Plan · ${ctx.organization.name}` },
     );
   });
