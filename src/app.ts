@@ -24,6 +24,7 @@ import { adminRoutes } from './modules/admin/routes.ts';
 import { applicationRoutes } from './modules/applications/routes.ts';
 import { invoiceRoutes } from './modules/billing/invoice-routes.ts';
 import { usageRoutes } from './modules/billing/usage-routes.ts';
+import { stripeWebhookRoutes } from './modules/billing/webhooks.ts';
 import { dashboardRoutes } from './modules/dashboards/routes.ts';
 import { deviceApiRoutes } from './modules/device-api/routes.ts';
 import { organizationRoutes } from './modules/organizations/routes.ts';
@@ -180,6 +181,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(deviceApiRoutes);
   await app.register(exportRoutes);
   await app.register(applicationRoutes);
+  await app.register(stripeWebhookRoutes);
   await app.register(adminRoutes);
   await app.register(invoiceRoutes);
   await app.register(usageRoutes);

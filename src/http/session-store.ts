@@ -9,6 +9,14 @@ interface StorableSession {
   cookie?: { expires?: Date | string | null; originalMaxAge?: number | null };
 }
 
+const SESSION_BY_ID = 'SELECT data, expires_at FROM sessions WHERE sid = ?';
+
+/** The first row of a `db.raw` SELECT: better-sqlite3 answers an array, pg a result with `rows`. */
+function firstRow<T>(result: unknown): T | undefined {
+  const rows = Array.isArray(result) ? result : (result as { rows?: unknown[] } | undefined)?.rows;
+  return rows?.[0] as T | undefined;
+}
+
 /**
  * A Knex-backed store for @fastify/session: sessions survive restarts and are
  * shared by every instance on the same database. Expired rows are ignored on
@@ -33,12 +41,13 @@ export class KnexSessionStore implements SessionStore {
       .then(() => callback(), callback);
   }
 
+  // Every signed-in request reads its session: one statement, written once.
   get(sid: string, callback: GetCallback): void {
-    this.db('sessions')
-      .first('data', 'expires_at')
-      .where({ sid })
-      .then((row: { data: string; expires_at: number } | undefined) => {
-        if (!row || row.expires_at <= this.clock.now().getTime()) return callback(null, null);
+    this.db
+      .raw(SESSION_BY_ID, [sid])
+      .then((result: unknown) => {
+        const row = firstRow<{ data: string; expires_at: number | string }>(result);
+        if (!row || Number(row.expires_at) <= this.clock.now().getTime()) return callback(null, null);
         callback(null, JSON.parse(row.data) as Parameters<GetCallback>[1]);
       }, callback);
   }

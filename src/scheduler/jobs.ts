@@ -3,8 +3,7 @@ import { purgeExpiredSessions } from '../http/session-store.ts';
 import { settleStaleWizards } from '../modules/organizations/create-organization.ts';
 import { retentionJob } from '../modules/usage/retention.ts';
 import { renewalPass } from '../modules/billing/renew.ts';
-import { retryPass } from '../modules/billing/retries.ts';
-import { settlePendingAttempts } from '../modules/billing/charge.ts';
+import { retryPass, settleAttemptsPass } from '../modules/billing/retries.ts';
 import type { Job } from './registry.ts';
 
 const sessionCleanup: Job = {
@@ -28,7 +27,7 @@ const settleWizards: Job = {
 const settleAttempts: Job = {
   name: 'billing:settle-pending-attempts',
   async run(deps, at) {
-    const n = await settlePendingAttempts(deps, new Date(at.getTime() - 2 * 60_000));
+    const n = await settleAttemptsPass(deps, at, new Date(at.getTime() - 2 * 60_000));
     return `${n} pending payment attempts settled`;
   },
 };

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Deps } from '../../deps.ts';
 import { isPostgres, type Db } from '../../db/knex.ts';
-import type { ChargeResult } from './gateway/types.ts';
+import type { ChargeRequest, ChargeResult } from './gateway/types.ts';
 import { findBillingAccount } from './queries.ts';
 
 export type ChargeOutcome =
@@ -15,27 +15,39 @@ export async function lockAccount(trx: Knex.Transaction, organizationId: number)
   if (isPostgres(trx as unknown as Knex)) await trx('billing_accounts').where({ organization_id: organizationId }).forUpdate().first('organization_id');
 }
 
+/** A payment attempt committed as pending, before the gateway hears of it (R9.13). */
+export interface ClaimedAttempt {
+  organizationId: number;
+  invoiceId: number;
+  invoiceNumber: string;
+  idempotencyKey: string;
+  amountCents: number;
+  customerRef: string;
+  paymentMethodRef: string;
+}
+
 /**
- * R9.13: charges what is still due on one open invoice with the card on file
- * now. The attempt, with its idempotency key, is committed before the gateway
- * is called; the gateway sees the key; the outcome is written afterwards. A
- * crash in between leaves a pending attempt that `settlePendingAttempts`
- * finishes with the same key, so an invoice is never charged twice.
+ * The first step of a charge: under the account lock, checks that the invoice
+ * is open with something due and nothing in flight, and commits a pending
+ * attempt with its idempotency key and the card on file now.
  */
-export async function chargeInvoice(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>, invoiceId: number): Promise<ChargeOutcome> {
-  const { db, clock, gateway } = deps;
-  const claimed = await db.transaction(async (trx) => {
+export async function claimAttempt(deps: Pick<Deps, 'db' | 'clock'>, invoiceId: number): Promise<ClaimedAttempt | { skip: 'not_open' | 'in_flight' | 'no_card' }> {
+  const { db, clock } = deps;
+  return db.transaction(async (trx) => {
     const inv = await trx('invoices').where({ id: invoiceId }).first();
     if (!inv) return { skip: 'not_open' as const };
     await lockAccount(trx, inv.organization_id);
-    const invoice = await trx('invoices').where({ id: invoiceId }).first();
+    // PostgreSQL: read the row again now that the account is locked. On SQLite
+    // the transaction is the lock and sees one snapshot: the row read above is it.
+    const invoice = isPostgres(db) ? await trx('invoices').where({ id: invoiceId }).first() : inv;
     const due = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
     if (invoice.status !== 'open' || due <= 0) return { skip: 'not_open' as const };
-    const pending = await trx('payment_attempts').where({ invoice_id: invoiceId, status: 'pending' }).first('id');
-    if (pending) return { skip: 'in_flight' as const };
+    // One read tells whether an attempt is in flight and which attempt this is.
+    const attempts: { status: string }[] = await trx('payment_attempts').where({ invoice_id: invoiceId }).select('status');
+    if (attempts.some((a) => a.status === 'pending')) return { skip: 'in_flight' as const };
     const account = await findBillingAccount(trx, invoice.organization_id);
     if (!account?.card) return { skip: 'no_card' as const };
-    const n = Number((await trx('payment_attempts').where({ invoice_id: invoiceId }).count({ n: '*' }).first())?.n ?? 0) + 1;
+    const n = attempts.length + 1;
     const key = `invoice-${invoiceId}-attempt-${n}`;
     await trx('payment_attempts').insert({
       organization_id: invoice.organization_id,
@@ -47,36 +59,84 @@ export async function chargeInvoice(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>
       card_last4: account.card.last4,
       created_at: clock.now().getTime(),
     });
-    return { key, due, customerRef: account.customerRef, paymentMethodRef: account.card.paymentMethodRef, number: String(invoice.number) };
+    return {
+      organizationId: Number(invoice.organization_id),
+      invoiceId,
+      invoiceNumber: String(invoice.number),
+      idempotencyKey: key,
+      amountCents: due,
+      customerRef: account.customerRef,
+      paymentMethodRef: account.card.paymentMethodRef,
+    };
   });
-  if ('skip' in claimed) return { status: 'skipped', invoiceId, reason: claimed.skip! };
+}
+
+/**
+ * The gateway request for an attempt. The first call and any later resend
+ * (settlePendingAttempts) build it here, so a key is never replayed with
+ * different parameters (Stripe refuses that).
+ */
+export function chargeRequestFor(attempt: ClaimedAttempt): ChargeRequest {
+  return {
+    customerRef: attempt.customerRef,
+    paymentMethodRef: attempt.paymentMethodRef,
+    amountCents: attempt.amountCents,
+    idempotencyKey: attempt.idempotencyKey,
+    description: `Orgplane invoice ${attempt.invoiceNumber}`,
+    metadata: { invoice_id: String(attempt.invoiceId) },
+  };
+}
+
+/**
+ * R9.13: charges what is still due on one open invoice with the card on file
+ * now. The attempt, with its idempotency key, is committed before the gateway
+ * is called (claimAttempt); the gateway sees the key; the outcome is written
+ * afterwards (recordOutcome). A crash in between leaves a pending attempt
+ * that `settlePendingAttempts` finishes with the same key, so an invoice is
+ * never charged twice.
+ */
+export async function chargeInvoice(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>, invoiceId: number): Promise<ChargeOutcome> {
+  const { db, clock, gateway } = deps;
+  const claimed = await claimAttempt(deps, invoiceId);
+  if ('skip' in claimed) return { status: 'skipped', invoiceId, reason: claimed.skip };
 
   let result: ChargeResult;
   try {
-    result = await gateway.charge({
-      customerRef: claimed.customerRef,
-      paymentMethodRef: claimed.paymentMethodRef,
-      amountCents: claimed.due,
-      idempotencyKey: claimed.key,
-      description: `Orgplane invoice ${claimed.number}`,
-      metadata: { invoice_id: String(invoiceId) },
-    });
+    result = await gateway.charge(chargeRequestFor(claimed));
   } catch {
     return { status: 'unknown', invoiceId };
   }
-  await recordOutcome(db, claimed.key, result, clock.now());
+  await recordOutcome(db, claimed.idempotencyKey, result, clock.now());
   return result.status === 'succeeded'
-    ? { status: 'succeeded', invoiceId, amountCents: claimed.due }
+    ? { status: 'succeeded', invoiceId, amountCents: claimed.amountCents }
     : { status: 'failed', invoiceId, code: result.failure.code, message: result.failure.message };
 }
 
-/** Writes a gateway outcome to its attempt and, on success, pays the invoice. Idempotent. */
-export async function recordOutcome(db: Db, key: string, result: ChargeResult, at: Date): Promise<void> {
-  await db.transaction(async (trx) => {
+/** The attempt an outcome was just written to. */
+export interface RecordedAttempt {
+  organizationId: number;
+  invoiceId: number;
+  amountCents: number;
+}
+
+/**
+ * Writes a gateway outcome to its attempt and, on success, pays the invoice.
+ * Idempotent: only a pending attempt is written, and the attempt is returned
+ * only to the caller that wrote it (null otherwise), so the consequences
+ * (emails, status) follow once.
+ */
+export async function recordOutcome(db: Db, key: string, result: ChargeResult, at: Date): Promise<RecordedAttempt | null> {
+  return db.transaction(async (trx) => {
+    const found = await trx('payment_attempts').where({ idempotency_key: key }).first('organization_id', 'status');
+    if (!found || found.status !== 'pending') return null;
+    // Under the account lock, like claimAttempt: otherwise a claim could read
+    // the invoice still open, then (after this commits) find no pending
+    // attempt, and charge the invoice a second time.
+    await lockAccount(trx, Number(found.organization_id));
     const attempt = await trx('payment_attempts').where({ idempotency_key: key }).first();
-    if (!attempt || attempt.status !== 'pending') return;
-    await trx('payment_attempts')
-      .where({ id: attempt.id })
+    if (!attempt || attempt.status !== 'pending') return null;
+    const updated = await trx('payment_attempts')
+      .where({ id: attempt.id, status: 'pending' })
       .update({
         status: result.status,
         charge_ref: result.chargeRef,
@@ -84,43 +144,58 @@ export async function recordOutcome(db: Db, key: string, result: ChargeResult, a
         failure_message: result.status === 'failed' ? result.failure.message.slice(0, 500) : null,
         completed_at: at.getTime(),
       });
+    // Another writer (an instance settling the same attempt, a webhook) got there first.
+    if (updated !== 1) return null;
     if (result.status === 'succeeded') {
       await trx('invoices')
         .where({ id: attempt.invoice_id, status: 'open' })
         .update({ status: 'paid', amount_paid_cents: trx.raw('amount_paid_cents + ?', [Number(attempt.amount_cents)]), paid_at: at.getTime() });
     }
+    return { organizationId: Number(attempt.organization_id), invoiceId: Number(attempt.invoice_id), amountCents: Number(attempt.amount_cents) };
   });
+}
+
+/** An attempt finished by settlePendingAttempts, with what the gateway said. */
+export interface SettledAttempt extends RecordedAttempt {
+  result: ChargeResult;
 }
 
 /**
  * R9.13: attempts left pending by a crash or a lost answer are finished with
  * their own key: the gateway tells what happened, or (if it never saw the
  * key) the same request is sent again — safe because the key is the same.
+ * Returns the attempts this call settled; the caller owns the consequences.
  */
-export async function settlePendingAttempts(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>, olderThan: Date): Promise<number> {
+export async function settlePendingAttempts(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>, olderThan: Date): Promise<SettledAttempt[]> {
   const { db, clock, gateway } = deps;
   const pending = await db('payment_attempts as a')
     .join('billing_accounts as b', 'b.organization_id', 'a.organization_id')
+    .join('invoices as i', 'i.id', 'a.invoice_id')
     .where('a.status', 'pending')
     .andWhere('a.created_at', '<', olderThan.getTime())
-    .select('a.idempotency_key', 'a.amount_cents', 'a.invoice_id', 'b.customer_ref', 'b.payment_method_ref');
-  let settled = 0;
+    .orderBy('a.id')
+    .select('a.idempotency_key', 'a.amount_cents', 'a.invoice_id', 'a.organization_id', 'i.number', 'b.customer_ref', 'b.payment_method_ref');
+  const settled: SettledAttempt[] = [];
   for (const p of pending) {
     let result: ChargeResult | null;
     try {
       result = await gateway.findChargeByIdempotencyKey(p.idempotency_key);
-      result ??= await gateway.charge({
-        customerRef: p.customer_ref,
-        paymentMethodRef: p.payment_method_ref,
-        amountCents: Number(p.amount_cents),
-        idempotencyKey: p.idempotency_key,
-        description: `Orgplane invoice ${p.invoice_id}`,
-      });
+      result ??= await gateway.charge(
+        chargeRequestFor({
+          organizationId: Number(p.organization_id),
+          invoiceId: Number(p.invoice_id),
+          invoiceNumber: String(p.number),
+          idempotencyKey: p.idempotency_key,
+          amountCents: Number(p.amount_cents),
+          customerRef: p.customer_ref,
+          paymentMethodRef: p.payment_method_ref,
+        }),
+      );
     } catch {
       continue;
     }
-    await recordOutcome(db, p.idempotency_key, result, clock.now());
-    settled++;
+    const recorded = await recordOutcome(db, p.idempotency_key, result, clock.now());
+    if (recorded) settled.push({ ...recorded, result });
   }
   return settled;
 }

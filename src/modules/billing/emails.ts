@@ -38,8 +38,9 @@ export async function sendPaymentFailed(
     text: [
       `We could not charge ${formatCents(ctx.amountCents)} for ${ctx.organizationName}: ${ctx.reason}`,
       '',
-      ctx.nextAttempt ? `We will try again on ${fmtDate(ctx.nextAttempt)}. ` : '',
-      `Everything keeps working for now. To avoid interruption, update the card: ${ctx.paymentMethodUrl}`,
+      ctx.nextAttempt
+        ? `We will try again on ${fmtDate(ctx.nextAttempt)}. Everything keeps working for now. To avoid interruption, update the card: ${ctx.paymentMethodUrl}`
+        : `This was the last automatic attempt. Update the card to pay what is owed: ${ctx.paymentMethodUrl}`,
       '',
       `Invoice ${ctx.invoiceNumber}: ${ctx.invoiceUrl}`,
     ].join('\n'),

@@ -6,7 +6,7 @@ import { issueInvoice } from './invoices.ts';
 import { describePeriod } from './open-subscription.ts';
 import { periodAt } from './periods.ts';
 import { findBillingAccount } from './queries.ts';
-import { planInForce } from './renew.ts';
+import { notifyChargeOutcome, planInForce } from './renew.ts';
 import { transition } from './status.ts';
 
 export type ReactivationResult =
@@ -28,8 +28,13 @@ export async function reactivate(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | '
     for (const inv of open) {
       const outcome = await chargeInvoice(deps, inv.id);
       charged.push(outcome);
+      // Receipts (R9.12); a failure is shown on the page to the Administrator who saved the card.
+      if (outcome.status === 'succeeded') await notifyChargeOutcome(deps, organizationId, outcome, clock.now());
       if (outcome.status === 'failed') return { invoiceNumber: String(inv.number), message: outcome.message };
-      if (outcome.status === 'unknown') return { invoiceNumber: String(inv.number), message: 'The payment processor did not answer; try again in a moment.' };
+      // An answer not in yet (now or from an earlier attempt) may still be a payment: not Active before it is known.
+      if (outcome.status === 'unknown' || (outcome.status === 'skipped' && outcome.reason === 'in_flight')) {
+        return { invoiceNumber: String(inv.number), message: 'The payment processor did not answer; try again in a moment.' };
+      }
     }
     return null;
   };
@@ -77,6 +82,7 @@ export async function reactivate(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | '
   if (invoiceId) {
     const outcome = await chargeInvoice(deps, invoiceId);
     charged.push(outcome);
+    if (outcome.status === 'succeeded') await notifyChargeOutcome(deps, organizationId, outcome, clock.now());
     if (outcome.status !== 'succeeded') {
       const inv = await db('invoices').where({ id: invoiceId }).first('number');
       return { ok: false, failed: { invoiceNumber: String(inv.number), message: outcome.status === 'failed' ? outcome.message : 'The payment processor did not answer; try again in a moment.' }, charged };

@@ -8,7 +8,8 @@ import { issueInvoice, type InvoiceLineInput } from './invoices.ts';
 import { describePeriod } from './open-subscription.ts';
 import { periodAt, periodContaining } from './periods.ts';
 import { overageCents } from './proration.ts';
-import { findBillingAccount } from './queries.ts';
+import { findBillingAccount, type BillingAccount, type BillingStatus } from './queries.ts';
+import { nextRetryAt } from './retry-schedule.ts';
 import { transition } from './status.ts';
 
 /** The plan in force for an organization at an instant (R9.3: overage uses the plan at period end). */
@@ -19,17 +20,15 @@ export async function planInForce(trx: Knex | Knex.Transaction, organizationId: 
   return toPlan(row);
 }
 
-const RETRY_DAYS = 7;
-
 /**
  * R9.3: issues the invoice of one ended period, inside the caller's
  * transaction: overage of the ending period, the proration lines accrued in
- * it, the next period's subscription; credit balance first. Returns null when
- * the period has not ended yet.
+ * it, the next period's subscription; credit balance first. Returns the
+ * invoice and the end of the period it opened, or null when the account's
+ * period has not ended yet.
  */
-async function issueNextRenewal(trx: Knex.Transaction, organizationId: number, at: Date) {
-  const account = await findBillingAccount(trx, organizationId);
-  if (!account || account.currentPeriodEnd.getTime() > at.getTime()) return null;
+async function issueNextRenewal(trx: Knex.Transaction, organizationId: number, account: BillingAccount, at: Date) {
+  if (account.currentPeriodEnd.getTime() > at.getTime()) return null;
   const org = await trx('organizations').where({ id: organizationId }).first('slug', 'name', 'deleted_at');
   if (!org || org.deleted_at !== null) return null;
   const ending = { start: account.currentPeriodStart, end: account.currentPeriodEnd };
@@ -66,7 +65,8 @@ async function issueNextRenewal(trx: Knex.Transaction, organizationId: number, a
       ...(p.period_end != null ? { periodEnd: new Date(Number(p.period_end)) } : {}),
     });
   }
-  const nextPlan = await planInForce(trx, organizationId, next.start);
+  // Periods are contiguous, so this is usually the instant `plan` was read at.
+  const nextPlan = next.start.getTime() === ending.end.getTime() ? plan : await planInForce(trx, organizationId, next.start);
   lines.push({
     kind: 'subscription',
     description: `${nextPlan.name} plan, ${describePeriod(next.start, next.end)}`,
@@ -112,7 +112,7 @@ async function issueNextRenewal(trx: Knex.Transaction, organizationId: number, a
     credit_balance_cents: newBalance,
     updated_at: at.getTime(),
   });
-  return invoice;
+  return { invoice, nextPeriodEnd: next.end };
 }
 
 export interface RenewalReport {
@@ -132,7 +132,7 @@ export async function renewOrganization(deps: Pick<Deps, 'db' | 'clock' | 'gatew
   const { db } = deps;
   let issued = 0;
   for (;;) {
-    const invoice = await db.transaction(async (trx) => {
+    const renewed = await db.transaction(async (trx) => {
       if (isPostgres(db)) {
         // Several instances: whoever holds the row renews it; the others skip it.
         const got = await trx('billing_accounts').where({ organization_id: organizationId }).forUpdate().skipLocked().first('status');
@@ -140,10 +140,13 @@ export async function renewOrganization(deps: Pick<Deps, 'db' | 'clock' | 'gatew
       }
       const account = await findBillingAccount(trx, organizationId);
       if (!account || account.status === 'unpaid') return null;
-      return issueNextRenewal(trx, organizationId, at);
+      return issueNextRenewal(trx, organizationId, account, at);
     });
-    if (!invoice) break;
+    if (!renewed) break;
     issued++;
+    // The period just opened ends after `at`: nothing more is due, and another
+    // transaction would only read the account to find that out.
+    if (renewed.nextPeriodEnd.getTime() > at.getTime()) break;
   }
   const account = await findBillingAccount(db, organizationId);
   const charges: ChargeOutcome[] = [];
@@ -159,12 +162,9 @@ export async function chargeOpenInvoices(deps: Pick<Deps, 'db' | 'clock' | 'gate
   for (const { id } of open) {
     const outcome = await chargeInvoice(deps, id);
     outcomes.push(outcome);
-    await notify(deps, organizationId, outcome, at);
+    await notifyChargeOutcome(deps, organizationId, outcome, at);
     if (outcome.status === 'failed') {
-      await db.transaction(async (trx) => {
-        await lockAccount(trx, organizationId);
-        await transition(trx, { organizationId, to: 'past_due', cause: `Payment of invoice failed: ${outcome.message}`, at });
-      });
+      await becomePastDue(deps, organizationId, outcome.message, at);
       break;
     }
     if (outcome.status === 'unknown') break;
@@ -172,7 +172,22 @@ export async function chargeOpenInvoices(deps: Pick<Deps, 'db' | 'clock' | 'gate
   return outcomes;
 }
 
-async function notify(deps: Pick<Deps, 'db' | 'mailer' | 'config'>, organizationId: number, outcome: ChargeOutcome, at: Date) {
+/**
+ * R9.7: a failed charge makes an Active organization Past Due. Only an Active
+ * one: a Past Due one keeps the day its retries count from, and an Unpaid one
+ * becomes Active again only by reactivation (R9.8).
+ */
+export async function becomePastDue(deps: Pick<Deps, 'db'>, organizationId: number, failure: string, at: Date): Promise<boolean> {
+  return deps.db.transaction(async (trx) => {
+    await lockAccount(trx, organizationId);
+    const account = await findBillingAccount(trx, organizationId);
+    if (account?.status !== 'active') return false;
+    return transition(trx, { organizationId, to: 'past_due', cause: `Payment of invoice failed: ${failure}`, at });
+  });
+}
+
+/** R9.12: the receipt of a payment, or the payment-failed email with the next attempt date (if one follows). */
+export async function notifyChargeOutcome(deps: Pick<Deps, 'db' | 'mailer' | 'config'>, organizationId: number, outcome: ChargeOutcome, at: Date) {
   if (outcome.status !== 'succeeded' && outcome.status !== 'failed') return;
   const [org, account, invoice] = await Promise.all([
     deps.db('organizations').where({ id: organizationId }).first('name', 'slug'),
@@ -193,11 +208,20 @@ async function notify(deps: Pick<Deps, 'db' | 'mailer' | 'config'>, organization
     await sendReceipt(deps, { ...ctx, amountCents: outcome.amountCents, card, paidAt: at });
   } else {
     const due = await deps.db('invoices').where({ id: outcome.invoiceId }).first('amount_due_cents', 'amount_paid_cents');
+    const schedule = await deps.db('billing_accounts').where({ organization_id: organizationId }).first('status', 'past_due_since', 'retry_rounds_done');
+    const nextAttempt = nextRetryAt(
+      {
+        status: schedule.status as BillingStatus,
+        pastDueSince: schedule.past_due_since == null ? null : new Date(Number(schedule.past_due_since)),
+        retryRoundsDone: Number(schedule.retry_rounds_done),
+      },
+      at,
+    );
     await sendPaymentFailed(deps, {
       ...ctx,
       amountCents: Number(due.amount_due_cents) - Number(due.amount_paid_cents),
       reason: outcome.message,
-      nextAttempt: new Date(at.getTime() + RETRY_DAYS * 86_400_000),
+      nextAttempt,
       paymentMethodUrl: `${base}/orgs/${org.slug}/settings/payment-method`,
     });
   }

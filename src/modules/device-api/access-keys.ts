@@ -23,20 +23,42 @@ export interface KeyWithApplication {
   revokedAt: number | null;
   lastUsedAt: number | null;
   application: CountedApplication;
+  /** The device asked about, when it belongs to the key's application. */
+  device: { id: number } | null;
 }
 
 export type KeyCheck = { ok: true; key: KeyWithApplication } | { ok: false; reason: 'unknown_key' | 'revoked_key' };
 
+// One indexed read answers the whole question: the key by its unique id, its
+// application, and the device of that application the request names (a
+// LEFT JOIN, so an unknown device still finds the key). Plain SQL, the same
+// on SQLite and PostgreSQL; it runs on every device request.
+const KEY_LOOKUP = `SELECT k.id, k.application_id, k.secret_hash, k.revoked_at, k.last_used_at, a.owner_type, a.owner_id, a.name, d.id AS device_id
+  FROM access_keys k
+  JOIN applications a ON a.id = k.application_id
+  LEFT JOIN devices d ON d.id = ? AND d.application_id = k.application_id
+  WHERE k.key_id = ?`;
+
+interface KeyRow {
+  id: number;
+  application_id: number;
+  secret_hash: string;
+  revoked_at: number | null;
+  last_used_at: number | null;
+  owner_type: string;
+  owner_id: number;
+  name: string;
+  device_id: number | null;
+}
+
 /**
- * Finds an access key by its unique id, with its application, in one
- * indexed lookup, and checks the secret in constant time. A revoked key is
- * only told apart from a wrong one to whoever holds its secret.
+ * Finds an access key by its unique id, with its application and the named
+ * device (`deviceId`, null for none), in one indexed lookup, and checks the
+ * secret in constant time. A revoked key is only told apart from a wrong one
+ * to whoever holds its secret.
  */
-export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string): Promise<KeyCheck> {
-  const row = await db('access_keys as k')
-    .join('applications as a', 'a.id', 'k.application_id')
-    .where('k.key_id', keyId)
-    .first('k.id', 'k.application_id', 'k.secret_hash', 'k.revoked_at', 'k.last_used_at', 'a.owner_type', 'a.owner_id', 'a.name');
+export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string, deviceId: number | null = null): Promise<KeyCheck> {
+  const row = firstRow<KeyRow>(await db.raw(KEY_LOOKUP, [deviceId, keyId]));
   const given = Buffer.from(hashKeySecret(secret), 'hex');
   const stored = row ? Buffer.from(String(row.secret_hash), 'hex') : Buffer.alloc(given.length);
   const matches = stored.length === given.length && timingSafeEqual(stored, given);
@@ -51,8 +73,15 @@ export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string
       revokedAt: null,
       lastUsedAt: row.last_used_at == null ? null : Number(row.last_used_at),
       application: { id: applicationId, owner_type: String(row.owner_type), owner_id: Number(row.owner_id), name: String(row.name) },
+      device: row.device_id == null ? null : { id: Number(row.device_id) },
     },
   };
+}
+
+/** The first row of a `db.raw` SELECT: better-sqlite3 answers an array, pg a result with `rows`. */
+function firstRow<T>(result: unknown): T | undefined {
+  const rows = Array.isArray(result) ? result : (result as { rows?: unknown[] }).rows;
+  return rows?.[0] as T | undefined;
 }
 
 /**
@@ -72,10 +101,4 @@ export async function touchAccessKey(db: DbOrTrx, key: KeyWithApplication, now: 
 /** Whether an application exists (to tell "no such application" from "not this key's application"). */
 export async function applicationExists(db: DbOrTrx, applicationId: number): Promise<boolean> {
   return (await db('applications').where({ id: applicationId }).first('id')) !== undefined;
-}
-
-/** A device of one application, by primary key. */
-export async function deviceOfApplication(db: DbOrTrx, applicationId: number, deviceId: number): Promise<{ id: number } | undefined> {
-  const row = await db('devices').where({ id: deviceId, application_id: applicationId }).first('id');
-  return row ? { id: Number(row.id) } : undefined;
 }

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { HttpError, badRequest } from '../../http/errors.ts';
 import type { CountedApplication } from '../usage/queries.ts';
 import { recordPayloads, recordRejected, type RecordPayloadsResult } from '../usage/record-payloads.ts';
-import { applicationExists, deviceOfApplication, parseBearer, touchAccessKey, verifyAccessKey } from './access-keys.ts';
+import { applicationExists, parseBearer, touchAccessKey, verifyAccessKey } from './access-keys.ts';
 import { parseStates } from './states.ts';
 
 /** R8.1: the largest body a state report may have. */
@@ -53,7 +53,8 @@ export async function deviceApiRoutes(app: FastifyInstance, opts: { perDevicePer
         };
         const credentials = parseBearer(request.headers.authorization);
         if (!credentials) throw unauthorized('Send an access key of the application: "Authorization: Bearer <key id>:<secret>".');
-        const check = await verifyAccessKey(db, credentials.keyId, credentials.secret);
+        // The key, its application and the named device, in one read.
+        const check = await verifyAccessKey(db, credentials.keyId, credentials.secret, parseId(deviceId));
         if (!check.ok) {
           throw unauthorized(check.reason === 'revoked_key' ? 'This access key has been revoked. Create a new one on the application’s Access Keys page.' : 'This access key is not valid.');
         }
@@ -66,7 +67,7 @@ export async function deviceApiRoutes(app: FastifyInstance, opts: { perDevicePer
         const target: Target = { application: key.application, deviceId: null };
         targets.set(request, target);
         await touchAccessKey(db, key, clock.now());
-        const device = parseId(deviceId) !== null ? await deviceOfApplication(db, applicationId, Number(deviceId)) : undefined;
+        const device = key.device;
         if (!device) throw new HttpError(404, `Application ${appId} has no device ${deviceId}.`);
         target.deviceId = device.id;
         return payload;

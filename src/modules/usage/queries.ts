@@ -14,6 +14,18 @@ export interface CountedApplication {
   name: string;
 }
 
+// Plain SQL, built once: this runs on every device request.
+const INCREMENT_PERIOD = `INSERT INTO usage_counters (owner_type, owner_id, application_id, period_start, application_name, payloads, rejected)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (owner_type, owner_id, period_start, application_id) DO UPDATE SET
+    payloads = usage_counters.payloads + excluded.payloads,
+    rejected = usage_counters.rejected + excluded.rejected,
+    application_name = excluded.application_name`;
+const INCREMENT_DAY = `INSERT INTO usage_daily (owner_type, owner_id, application_id, day, payloads)
+  VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (owner_type, owner_id, day, application_id) DO UPDATE SET
+    payloads = usage_daily.payloads + excluded.payloads`;
+
 /**
  * R8.2: adds accepted payloads and rejected requests to an application's
  * counters for a billing period, and accepted payloads to its counter for a
@@ -27,28 +39,10 @@ export async function incrementUsage(
   input: { application: CountedApplication; periodStart: Date; day: number; payloads: number; rejected: number },
 ): Promise<void> {
   const { application, payloads, rejected } = input;
-  const owner = { owner_type: application.owner_type, owner_id: Number(application.owner_id) };
-  await db('usage_counters')
-    .insert({
-      ...owner,
-      application_id: application.id,
-      period_start: input.periodStart.getTime(),
-      application_name: application.name,
-      payloads,
-      rejected,
-    })
-    .onConflict(['owner_type', 'owner_id', 'period_start', 'application_id'])
-    .merge({
-      payloads: db.raw('?? + ?', ['usage_counters.payloads', payloads]),
-      rejected: db.raw('?? + ?', ['usage_counters.rejected', rejected]),
-      application_name: application.name,
-    });
-  if (payloads > 0) {
-    await db('usage_daily')
-      .insert({ ...owner, application_id: application.id, day: input.day, payloads })
-      .onConflict(['owner_type', 'owner_id', 'day', 'application_id'])
-      .merge({ payloads: db.raw('?? + ?', ['usage_daily.payloads', payloads]) });
-  }
+  const ownerType = application.owner_type;
+  const ownerId = Number(application.owner_id);
+  await db.raw(INCREMENT_PERIOD, [ownerType, ownerId, application.id, input.periodStart.getTime(), application.name, payloads, rejected]);
+  if (payloads > 0) await db.raw(INCREMENT_DAY, [ownerType, ownerId, application.id, input.day, payloads]);
 }
 
 const n = (value: unknown) => Number(value ?? 0);

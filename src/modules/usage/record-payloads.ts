@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db, DbOrTrx } from '../../db/knex.ts';
+import { isPostgres, type Db, type DbOrTrx } from '../../db/knex.ts';
 import { lockRow } from '../../db/locks.ts';
 import { planOfOwner } from '../billing/limits.ts';
 import { billingStatusOf, usagePeriodOf } from '../billing/owner-period.ts';
@@ -68,7 +68,7 @@ export async function recordPayloads(
         return { ok: false, reason: 'monthly_payloads_cap', owner, planName: plan.name, limit, used, requested: rows.length, periodEnd: period.end };
       }
     }
-    await trx('payloads').insert(rows);
+    await insertPayloads(trx, target.application.id, target.deviceId, receivedAt, rows);
     await updateLatestState(trx, target.deviceId, rows);
     await incrementUsage(trx, { application: target.application, periodStart: period.start, day: utcDayStart(now), payloads: rows.length, rejected: 0 });
     return { ok: true, accepted: rows.length };
@@ -85,6 +85,30 @@ export async function recordRejected(db: DbOrTrx, application: CountedApplicatio
   await incrementUsage(db, { application, periodStart: period.start, day: utcDayStart(now), payloads: 0, rejected: 1 });
 }
 
+type PayloadRow = { application_id: number; device_id: number; time: number; received_at: number; data: string };
+
+// The statements of the device API's hot path are written once, as plain
+// SQL: a request costs its database work, not query building. The states go
+// in as one JSON array bound to one parameter, so the INSERT is the same short
+// statement for 1 or 100 states — a VALUES list of 100 rows (500 parameters)
+// costs more to compile than to run. Each state is [time, data]: `data` is
+// already JSON text and comes back out of the array exactly as it went in.
+// Rows are inserted in the order sent.
+const INSERT_PAYLOADS_SQLITE = `INSERT INTO payloads (application_id, device_id, time, received_at, data)
+  SELECT ?, ?, json_extract(s.value, '$[0]'), ?, json_extract(s.value, '$[1]')
+  FROM json_each(?) AS s ORDER BY s.key`;
+const INSERT_PAYLOADS_POSTGRES = `INSERT INTO payloads (application_id, device_id, time, received_at, data)
+  SELECT ?, ?, (s.value ->> 0)::bigint, ?, s.value ->> 1
+  FROM json_array_elements(?::json) WITH ORDINALITY AS s(value, n) ORDER BY s.n`;
+
+async function insertPayloads(trx: Knex.Transaction, applicationId: number, deviceId: number, receivedAt: number, rows: readonly PayloadRow[]): Promise<void> {
+  const states = JSON.stringify(rows.map((r) => [r.time, r.data]));
+  await trx.raw(isPostgres(trx as unknown as Knex) ? INSERT_PAYLOADS_POSTGRES : INSERT_PAYLOADS_SQLITE, [applicationId, deviceId, receivedAt, states]);
+}
+
+const UPDATE_LATEST_STATE = `UPDATE devices SET last_state_json = ?, last_seen_at = ?
+  WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at <= ?)`;
+
 /**
  * The device's latest state is the one with the latest time (a backfill of
  * older states does not replace it); among equal times, the last one sent.
@@ -93,10 +117,7 @@ async function updateLatestState(trx: Knex.Transaction, deviceId: number, rows: 
   let latest = rows[0];
   for (const row of rows) if (latest === undefined || row.time >= latest.time) latest = row;
   if (!latest) return;
-  await trx('devices')
-    .where({ id: deviceId })
-    .andWhere((q) => q.whereNull('last_seen_at').orWhere('last_seen_at', '<=', latest.time))
-    .update({ last_state_json: latest.data, last_seen_at: latest.time });
+  await trx.raw(UPDATE_LATEST_STATE, [latest.data, latest.time, deviceId, latest.time]);
 }
 
 /** The same rows resource limits lock, so limit checks and counting never deadlock one another. */

@@ -214,6 +214,7 @@ class RefundTooLarge extends Error {}
 export class SimulatedGateway implements PaymentGateway {
   readonly kind = 'simulated' as const;
   private injected: InjectedFailure[] = [];
+  private issuerDeclines: { match: (request: ChargeRequest) => boolean; code: FailureCode }[] = [];
 
   constructor(
     private readonly db: Knex,
@@ -242,8 +243,26 @@ export class SimulatedGateway implements PaymentGateway {
     this.failNextCalls(1, { phase: 'before', method: 'charge' });
   }
 
+  /**
+   * The issuer declines the next new charge that `match` accepts, as a real
+   * card can pay one charge and be refused the next (e.g. insufficient funds).
+   * Unlike an injected network failure the decline is an answer: the ledger
+   * records it as a failed charge under its idempotency key.
+   */
+  declineNextCharge(match: (request: ChargeRequest) => boolean = () => true, code: FailureCode = 'insufficient_funds'): void {
+    this.issuerDeclines.push({ match, code });
+  }
+
   clearInjectedFailures(): void {
     this.injected = [];
+    this.issuerDeclines = [];
+  }
+
+  private takeIssuerDecline(request: ChargeRequest): Failure | null {
+    const i = this.issuerDeclines.findIndex((d) => d.match(request));
+    if (i < 0) return null;
+    const [rule] = this.issuerDeclines.splice(i, 1);
+    return failure(rule!.code);
   }
 
   /** Taken at the start of a call, so each injected failure belongs to exactly one call. */
@@ -402,6 +421,7 @@ export class SimulatedGateway implements PaymentGateway {
     if (pm.behaviour === 'decline_on_charge') outcome = failure('card_declined', 'generic_decline');
     // A card saved while valid can expire before a later renewal is charged.
     else if (isExpired(pm.exp_month, pm.exp_year, now)) outcome = failure('expired_card');
+    else outcome = this.takeIssuerDecline(request);
 
     const row: ChargeRow = {
       ref: newRef('sch'),

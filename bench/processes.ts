@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface RunningServer {
+  name: string;
+  url: string;
+  pid: number;
+  /** Peak resident set size so far (VmHWM), in bytes. */
+  peakRss(): number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmHWM (peak) or VmRSS of a process, in bytes, from /proc. */
+export function procMemory(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat. */
+export function procCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/**
+ * Starts `node [nodeArgs] --import tsx <script>` as its own process on a free
+ * loopback port and waits until `readyPath` answers.
+ */
+export async function startProcess(opts: {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+  readyPath: string;
+  nodeArgs?: string[];
+}): Promise<RunningServer> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.script], {
+    env: { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (gone) throw new Error(`${opts.name} exited before it was ready`);
+    try {
+      const res = await fetch(url + opts.readyPath);
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${opts.name} did not answer ${opts.readyPath} within 60 s`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pid = child.pid!;
+  return {
+    name: opts.name,
+    url,
+    pid,
+    peakRss: () => procMemory(pid, 'VmHWM'),
+    async stop() {
+      if (gone) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The application in production mode, as `npm start` runs it, on a seeded database. */
+export function startApp(name: string, databaseEnv: Record<string, string>, nodeArgs: string[] = []): Promise<RunningServer> {
+  return startProcess({
+    name,
+    script: 'src/server.ts',
+    readyPath: '/health',
+    nodeArgs,
+    env: {
+      NODE_ENV: 'production',
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      SCHEDULER: 'off',
+      LOG_LEVEL: 'warn',
+      // Only one of these is set by the database; clear the other.
+      DATABASE_URL: '',
+      SQLITE_FILE: '',
+      ...databaseEnv,
+    },
+  });
+}
+
+/** The yardstick: a bare Fastify hello world in its own process. */
+export function startHello(): Promise<RunningServer> {
+  return startProcess({ name: 'hello', script: 'bench/hello.ts', readyPath: '/', env: {} });
+}

@@ -1,0 +1,63 @@
+import type Stripe from 'stripe';
+import type { Deps } from '../../deps.ts';
+import { recordOutcome } from './charge.ts';
+import { failureFromStripe } from './gateway/stripe.ts';
+import type { ChargeResult } from './gateway/types.ts';
+import { applyLateOutcome } from './retries.ts';
+
+export type StripeEventResult =
+  | { status: 'reconciled'; invoiceId: number }
+  | { status: 'already_known' }
+  | { status: 'duplicate' }
+  | { status: 'ignored'; reason: 'event_type' | 'not_our_attempt' };
+
+const HANDLED = new Set(['payment_intent.succeeded', 'payment_intent.payment_failed']);
+
+/** What a PaymentIntent event says about the charge, in the gateway's terms. */
+function resultOf(event: Stripe.Event, intent: Stripe.PaymentIntent): ChargeResult {
+  if (event.type === 'payment_intent.succeeded') {
+    return { status: 'succeeded', chargeRef: intent.id, amountCents: intent.amount_received || intent.amount };
+  }
+  return {
+    status: 'failed',
+    chargeRef: intent.id,
+    failure: intent.last_payment_error ? failureFromStripe(intent.last_payment_error) : { code: 'card_declined', message: 'Your card was declined.' },
+  };
+}
+
+/**
+ * R9.6, R9.13: a verified Stripe event, processed once by its id. A
+ * PaymentIntent outcome is written to our attempt (found by the idempotency
+ * key we put in its metadata) when we had not recorded it yet — the answer to
+ * the charge itself was lost — and then has its usual consequences
+ * (receipt and Active again, or the failure email and Past Due). Other
+ * events, and charges that are not invoice attempts, are acknowledged and
+ * ignored.
+ */
+export async function reconcileStripeEvent(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, event: Stripe.Event): Promise<StripeEventResult> {
+  const { db, clock } = deps;
+  const now = clock.now();
+  const claimed = await db('webhook_events')
+    .insert({ event_id: event.id.slice(0, 255), type: event.type.slice(0, 100), received_at: now.getTime() })
+    .onConflict('event_id')
+    .ignore()
+    .returning('event_id');
+  if (claimed.length === 0) return { status: 'duplicate' };
+  try {
+    if (!HANDLED.has(event.type)) return { status: 'ignored', reason: 'event_type' };
+    const intent = event.data.object as Stripe.PaymentIntent;
+    const key = intent.metadata?.idempotency_key;
+    if (!key) return { status: 'ignored', reason: 'not_our_attempt' };
+    const attempt = await db('payment_attempts').where({ idempotency_key: key }).first('id');
+    if (!attempt) return { status: 'ignored', reason: 'not_our_attempt' };
+    const result = resultOf(event, intent);
+    const recorded = await recordOutcome(db, key, result, now);
+    if (!recorded) return { status: 'already_known' };
+    await applyLateOutcome(deps, { ...recorded, result }, now);
+    return { status: 'reconciled', invoiceId: recorded.invoiceId };
+  } catch (err) {
+    // Not processed after all: forget the id, so Stripe's redelivery is.
+    await db('webhook_events').where({ event_id: event.id.slice(0, 255) }).delete();
+    throw err;
+  }
+}

@@ -1,0 +1,268 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Deps } from '../../src/deps.ts';
+import { chargeRequestFor, claimAttempt, recordOutcome, type ClaimedAttempt } from '../../src/modules/billing/charge.ts';
+import { SimulatedGateway } from '../../src/modules/billing/gateway/simulated.ts';
+import { replaceCard } from '../../src/modules/billing/replace-card.ts';
+import { jobs } from '../../src/scheduler/jobs.ts';
+import { runPass } from '../../src/scheduler/registry.ts';
+import { startTestApp, type TestContext } from '../support/app.ts';
+import { newOrg, newUser, type TestUser } from '../support/builders.ts';
+import { recordsOf } from './scenarios/runner.ts';
+
+/**
+ * R9.13: a crash at any step of the charge path never charges an invoice
+ * twice nor loses a payment. Each step is cut short either by the simulated
+ * gateway (its answer never arrives, before or after it did the work) or by
+ * running the pieces of chargeInvoice ourselves and stopping where the
+ * process would have died; later scheduler passes must then finish the job
+ * through the attempt's idempotency key. The proof is the gateway's own
+ * ledger (sim_charges): one successful charge per paid invoice.
+ *
+ * Every test gets a fresh database: a pass runs over every organization, and
+ * an earlier test's organization must not take the failure injected here.
+ */
+
+let t: TestContext;
+beforeEach(async () => {
+  t = await startTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const VISA = '4242424242424242';
+const DECLINED = '4000000000000341';
+const MINUTE = 60_000;
+
+async function pass(at?: string | number) {
+  if (typeof at === 'string') t.clock.set(at);
+  else if (typeof at === 'number') t.clock.advance(at);
+  const report = await runPass(jobs, t.deps, t.clock.now());
+  const failed = report.results.filter((r) => !r.ok);
+  if (failed.length) throw new Error(failed.map((r) => `${r.job}: ${r.summary}`).join('; '));
+  return report;
+}
+
+async function saveCard(orgId: number, owner: TestUser, number: string) {
+  const r = await replaceCard(t.deps, { organizationId: orgId, actor: owner, card: { kind: 'card', number, expMonth: 12, expYear: 2030, cvc: '123' } });
+  if (!r.ok) throw new Error(r.failure.message);
+}
+
+/** A Starter organization created April 1, due for renewal on May 1. */
+async function starterOrg() {
+  t.clock.set('2026-04-01T00:00:00Z');
+  const owner = await newUser(t);
+  const org = await newOrg(t, { owner, plan: 'starter', name: 'Crashy Co' });
+  return { owner, orgId: org.id };
+}
+
+/** A Past Due organization (the May 1 renewal declined) whose Administrator has since saved a good card. */
+async function pastDueWithGoodCard() {
+  const { owner, orgId } = await starterOrg();
+  await saveCard(orgId, owner, DECLINED);
+  await pass('2026-05-01T00:00:00Z');
+  t.clock.set('2026-05-02T09:00:00Z');
+  await saveCard(orgId, owner, VISA);
+  const invoice = await t.deps.db('invoices').where({ organization_id: orgId, seq: 2 }).first();
+  expect(invoice.status).toBe('open');
+  return { owner, orgId, invoiceId: Number(invoice.id) };
+}
+
+async function state(orgId: number) {
+  const records = await recordsOf(t, orgId);
+  const invoices = await t.deps.db('invoices').where({ organization_id: orgId }).orderBy('seq').select('id', 'seq', 'status', 'amount_due_cents', 'amount_paid_cents');
+  const attempts = await t.deps.db('payment_attempts').where({ organization_id: orgId }).orderBy('id').select('invoice_id', 'idempotency_key', 'status');
+  return { ...records, invoices, attempts };
+}
+
+/**
+ * The invariant: in the gateway's ledger, at most one successful charge per
+ * invoice; a paid invoice has exactly one, for what it shows as paid; an open
+ * one has none; and every charge the gateway made is one of our attempts.
+ */
+async function expectChargedOnce(orgId: number) {
+  const s = await state(orgId);
+  for (const inv of s.invoices) {
+    const succeeded = s.charges.filter((c) => c.seq === inv.seq && c.status === 'succeeded');
+    if (inv.status === 'paid' && Number(inv.amount_due_cents) > 0) {
+      expect(succeeded, `invoice #${inv.seq}`).toHaveLength(1);
+      expect(succeeded[0]!.amount).toBe(Number(inv.amount_paid_cents));
+    } else {
+      expect(succeeded, `invoice #${inv.seq}`).toHaveLength(0);
+    }
+  }
+  expect(s.charges.filter((c) => c.seq === null)).toEqual([]);
+  return s;
+}
+
+const mailKinds = (s: { mails: { kind: string }[] }) => s.mails.map((m) => m.kind);
+
+describe('a crash in the renewal charge (R9.13)', () => {
+  it('before the gateway call: the pending attempt is sent again with its own key, once', async () => {
+    const { orgId } = await starterOrg();
+    t.gateway.failBeforeChargeOnce();
+    await pass('2026-05-01T00:00:00Z');
+    let s = await state(orgId);
+    expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'open']);
+    expect(s.attempts.at(-1)).toMatchObject({ status: 'pending', idempotency_key: `invoice-${s.invoices[1]!.id}-attempt-1` });
+    expect(s.charges).toHaveLength(1); // only the first invoice's: the gateway never saw the renewal
+    expect(s.status).toBe('active');
+
+    // A minute later the answer may still be on its way: nothing is settled, nothing is charged again.
+    await pass(1 * MINUTE);
+    s = await state(orgId);
+    expect(s.attempts.map((a) => a.status)).toEqual(['succeeded', 'pending']);
+    expect(s.charges).toHaveLength(1);
+
+    // Past two minutes the settle job sends the same request with the same key.
+    await pass(2 * MINUTE);
+    await pass(10 * MINUTE);
+    s = await expectChargedOnce(orgId);
+    expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
+    expect(s.attempts.map((a) => a.status)).toEqual(['succeeded', 'succeeded']);
+    expect(s.charges.at(-1)).toMatchObject({ seq: 2, status: 'succeeded', at: '2026-05-01T00:03:00.000Z' });
+    expect(mailKinds(s)).toEqual(['receipt']);
+    expect(s.status).toBe('active');
+  });
+
+  it('after the gateway charged, before our commit: the next pass finds the charge by its key and charges nothing', async () => {
+    const { orgId } = await starterOrg();
+    t.gateway.failAfterChargeOnce();
+    await pass('2026-05-01T00:00:00Z');
+    let s = await state(orgId);
+    expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'open']);
+    expect(s.attempts.map((a) => a.status)).toEqual(['succeeded', 'pending']);
+    expect(s.charges.map((c) => [c.seq, c.status])).toEqual([
+      [1, 'succeeded'],
+      [2, 'succeeded'],
+    ]);
+
+    await pass(1 * MINUTE);
+    await pass(2 * MINUTE);
+    await pass(2 * MINUTE);
+    s = await expectChargedOnce(orgId);
+    expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
+    expect(s.charges).toHaveLength(2);
+    expect(mailKinds(s)).toEqual(['receipt']);
+  });
+
+  it('when the settle pass loses answers too, a later pass still settles with the same key', async () => {
+    const { orgId } = await starterOrg();
+    t.gateway.failBeforeChargeOnce();
+    await pass('2026-05-01T00:00:00Z');
+    // The settle job's lookup goes through, its resend charges but the answer is lost.
+    t.gateway.failAfterChargeOnce();
+    await pass(3 * MINUTE);
+    let s = await state(orgId);
+    expect(s.attempts.map((a) => a.status)).toEqual(['succeeded', 'pending']);
+    expect(s.charges.filter((c) => c.seq === 2)).toHaveLength(1);
+    // Then the lookup itself fails once.
+    t.gateway.failNextCalls(1, { method: 'findChargeByIdempotencyKey', phase: 'before' });
+    await pass(3 * MINUTE);
+    expect((await state(orgId)).attempts.map((a) => a.status)).toEqual(['succeeded', 'pending']);
+    await pass(3 * MINUTE);
+    s = await expectChargedOnce(orgId);
+    expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
+    expect(s.charges.filter((c) => c.seq === 2)).toHaveLength(1);
+    expect(mailKinds(s)).toEqual(['receipt']);
+  });
+
+  it('a decline whose answer was lost makes the organization Past Due once it is known', async () => {
+    const { owner, orgId } = await starterOrg();
+    await saveCard(orgId, owner, DECLINED);
+    t.gateway.failAfterChargeOnce();
+    await pass('2026-05-01T00:00:00Z');
+    expect((await state(orgId)).status).toBe('active'); // not known yet
+
+    await pass(3 * MINUTE);
+    const s = await expectChargedOnce(orgId);
+    expect(s.status).toBe('past_due');
+    expect(s.history.map((h) => [h.from, h.to, h.cause, h.at])).toEqual([['active', 'past_due', 'Payment of invoice failed: Your card was declined.', '2026-05-01T00:03:00.000Z']]);
+    expect(mailKinds(s)).toEqual(['payment_failed']);
+    expect(s.mails[0]!.text).toContain('We will try again on May 8, 2026.');
+    expect(s.charges.filter((c) => c.seq === 2).map((c) => c.status)).toEqual(['failed']);
+  });
+
+  it('a day-28 retry whose answer is lost does not make the organization Unpaid before the answer is known', async () => {
+    const { owner, orgId } = await starterOrg();
+    await saveCard(orgId, owner, DECLINED);
+    for (const day of ['05-01', '05-08', '05-15', '05-22']) await pass(`2026-${day}T00:00:00Z`);
+    t.clock.set('2026-05-25T00:00:00Z');
+    await saveCard(orgId, owner, VISA);
+    t.gateway.failAfterChargeOnce();
+    await pass('2026-05-29T00:00:00Z');
+    let s = await state(orgId);
+    expect(s.status).toBe('past_due');
+    expect(s.attempts.at(-1)!.status).toBe('pending');
+
+    await pass(3 * MINUTE);
+    s = await expectChargedOnce(orgId);
+    expect(s.status).toBe('active');
+    expect(s.history.map((h) => `${h.from}→${h.to}`)).toEqual(['active→past_due', 'past_due→active']);
+    expect(s.history.at(-1)!.cause).toBe('Every open invoice paid (a late payment confirmation)');
+    expect(mailKinds(s)).not.toContain('unpaid_notice');
+    expect(mailKinds(s).at(-1)).toBe('receipt');
+  });
+
+  it('two instances settling the same attempt at once charge it once and mail one receipt', async () => {
+    const { orgId } = await starterOrg();
+    t.gateway.failBeforeChargeOnce();
+    await pass('2026-05-01T00:00:00Z');
+    t.clock.advance(3 * MINUTE);
+    // A second instance: its own gateway client, the same database and gateway ledger.
+    const other: Deps = { ...t.deps, gateway: new SimulatedGateway(t.deps.db, t.clock) };
+    const reports = await Promise.all([runPass(jobs, t.deps, t.clock.now()), runPass(jobs, other, t.clock.now())]);
+    for (const r of reports) expect(r.results.filter((x) => !x.ok)).toEqual([]);
+    const s = await expectChargedOnce(orgId);
+    expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
+    expect(s.charges.filter((c) => c.seq === 2)).toHaveLength(1);
+    expect(mailKinds(s)).toEqual(['receipt']);
+  });
+});
+
+/**
+ * The same, stopping chargeInvoice's own pieces where the process dies:
+ * claimAttempt (the attempt row committed), the gateway call with
+ * chargeRequestFor (the gateway answered), recordOutcome (our commit).
+ */
+describe('a crash at each step of chargeInvoice, by its pieces (R9.13)', () => {
+  const steps = {
+    'after the attempt is committed, before the gateway call': async (_claim: ClaimedAttempt) => {},
+    'after the gateway answered, before our commit': async (claim: ClaimedAttempt) => {
+      await t.gateway.charge(chargeRequestFor(claim));
+    },
+    'after our commit, before the follow-up (receipt, status)': async (claim: ClaimedAttempt) => {
+      const result = await t.gateway.charge(chargeRequestFor(claim));
+      expect(await recordOutcome(t.deps.db, claim.idempotencyKey, result, t.clock.now())).toMatchObject({ invoiceId: claim.invoiceId });
+    },
+  };
+
+  for (const [where, upTo] of Object.entries(steps)) {
+    it(where, async () => {
+      const { orgId, invoiceId } = await pastDueWithGoodCard();
+      const claim = await claimAttempt(t.deps, invoiceId);
+      if ('skip' in claim) throw new Error(`not claimed: ${claim.skip}`);
+      expect(claim).toMatchObject({ invoiceId, idempotencyKey: `invoice-${invoiceId}-attempt-2`, amountCents: 25_000 });
+      await upTo(claim);
+      // ...and the process dies here.
+
+      // While an attempt is pending nobody starts another one.
+      const again = await claimAttempt(t.deps, invoiceId);
+      expect(again).toEqual(where.startsWith('after our commit') ? { skip: 'not_open' } : { skip: 'in_flight' });
+
+      await pass(3 * MINUTE); // a restarted instance
+      await pass('2026-05-08T00:00:00Z'); // the day-7 retry
+      await pass('2026-05-15T00:00:00Z');
+      const s = await expectChargedOnce(orgId);
+      expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
+      expect(s.attempts.map((a) => a.status)).toEqual(['succeeded', 'failed', 'succeeded']);
+      expect(s.charges.map((c) => `#${c.seq} ${c.status} ${c.last4}`)).toEqual(['#1 succeeded 4242', '#2 failed 0341', '#2 succeeded 4242']);
+      expect(s.status).toBe('active');
+      expect(s.history.map((h) => `${h.from}→${h.to}`)).toEqual(['active→past_due', 'past_due→active']);
+      // Reactivated by the first pass after the restart, not the day-7 retry.
+      expect(s.history.at(-1)!.at).toBe('2026-05-02T09:03:00.000Z');
+      // The receipt is sent by whoever records the outcome; a crash after our commit loses it (at most once).
+      expect(mailKinds(s)).toEqual(where.startsWith('after our commit') ? ['payment_failed'] : ['payment_failed', 'receipt']);
+    });
+  }
+});
