@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
+import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
@@ -13,14 +13,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-async function logIn(page: Page, email: string, password: string) {
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${server.url}/sandbox`);
-}
 
 async function fillCard(page: Page, number: string) {
   await page.getByLabel('Card number').fill(number);
@@ -34,7 +26,7 @@ describe.each(withAndWithoutJs)('creating an organization %s (R3.3–R3.7)', (_l
     const context = await newContext(browser, js);
     const page = await context.newPage();
     try {
-      await logIn(page, user.email, user.password);
+      await logIn(server, page, user.email, user.password);
       // From the Sandbox page's button (R3.3).
       await page.getByRole('link', { name: 'Create Organization' }).first().click();
       await page.waitForURL(`${server.url}/orgs/new`);

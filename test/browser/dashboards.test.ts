@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
+import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
@@ -13,14 +13,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-async function logIn(page: Page, email: string, password: string) {
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${server.url}/sandbox`);
-}
 
 /** An application with one device whose latest state is already stored (written directly, as the device API would). */
 async function applicationWithDevice(userId: number, suffix: string) {
@@ -54,7 +46,7 @@ describe.each(withAndWithoutJs)('a Sandbox dashboard %s (R5.2)', (_label, js) =>
     const ownerContext = await newContext(browser, js);
     const page = await ownerContext.newPage();
     try {
-      await logIn(page, owner.email, owner.password);
+      await logIn(server, page, owner.email, owner.password);
       await page.goto(`${server.url}/dashboards/new`);
       await expectAccessible(page);
       await page.getByLabel('Name').fill(`Greenhouse board ${suffix}`);

@@ -5,7 +5,7 @@ import { createAccessKey } from '../../src/modules/applications/manage-access-ke
 import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';
 import { newOrg, newUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
+import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
@@ -17,14 +17,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-async function logIn(page: Page, email: string, password: string) {
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${server.url}/sandbox`);
-}
 
 async function fillCard(page: Page, number: string) {
   await page.getByLabel('Card number').fill(number);
@@ -58,7 +50,7 @@ describe.each(withAndWithoutJs)('a failed payment %s (R9.7, R9.8, R9.10)', (_lab
     const page = await context.newPage();
     const outsider = await visitor.newPage();
     try {
-      await logIn(page, admin.email, admin.password);
+      await logIn(server, page, admin.email, admin.password);
       // A card that saves but fails when charged.
       await page.goto(`${server.url}/orgs/${org.slug}/settings/payment-method`);
       await fillCard(page, '4000 0000 0000 0341');

@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mailsTo } from '../../src/modules/mail/queries.ts';
 import { newOrg, newUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
+import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
@@ -15,14 +15,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function logIn(page: Page, email: string, password: string) {
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${server.url}/sandbox`);
-}
-
 describe.each(withAndWithoutJs)('inviting a member %s (R4.1–R4.5)', (_label, js) => {
   it('invites, the invitee signs up from the emailed link and accepts, then is promoted and removed; all audited', async () => {
     const suffix = js ? 'js' : 'nojs';
@@ -34,7 +26,7 @@ describe.each(withAndWithoutJs)('inviting a member %s (R4.1–R4.5)', (_label, j
     const invitee = await inviteeContext.newPage();
     const inviteeEmail = `invitee-${suffix}@example.com`;
     try {
-      await logIn(page, admin.email, admin.password);
+      await logIn(server, page, admin.email, admin.password);
       await page.goto(`${server.url}/orgs/${org.slug}`);
       await page.getByRole('link', { name: 'Settings' }).click();
       await page.getByRole('link', { name: 'Members' }).click();

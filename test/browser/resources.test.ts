@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newOrg, newUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
+import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
@@ -14,14 +14,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function logIn(page: Page, email: string, password: string) {
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${server.url}/sandbox`);
-}
-
 describe.each(withAndWithoutJs)('an application from device to dashboard %s (R5.1, R5.2, R5.4, R8.1)', (_label, js) => {
   it('creates an application, a device and a key, receives state, shows it publicly, and moves to an organization', async () => {
     const suffix = js ? 'js' : 'nojs';
@@ -30,7 +22,7 @@ describe.each(withAndWithoutJs)('an application from device to dashboard %s (R5.
     const context = await newContext(browser, js);
     const page = await context.newPage();
     try {
-      await logIn(page, user.email, user.password);
+      await logIn(server, page, user.email, user.password);
       await page.getByRole('link', { name: 'New application' }).click();
       await page.waitForURL(/\/applications\/new/);
       await page.getByLabel('Owner').selectOption({ label: 'Your Sandbox' });

@@ -85,3 +85,12 @@ export const withAndWithoutJs = [
   ['with JavaScript', true],
   ['without JavaScript', false],
 ] as const;
+
+/** Logs in through the real form and waits for the Sandbox. */
+export async function logIn(server: { url: string }, page: Page, email: string, password: string): Promise<void> {
+  await page.goto(`${server.url}/login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${server.url}/sandbox`);
+}
