@@ -5,9 +5,7 @@ import { deleteDashboardsOf } from '../dashboards/queries.ts';
 import { cancelPendingInvitations } from '../invitations/queries.ts';
 import type { Organization } from '../organizations/queries.ts';
 import { chargeInvoice, lockAccount, type ChargeOutcome } from './charge.ts';
-import { issueInvoice, type InvoiceLineInput } from './invoices.ts';
-import { describePeriod } from './open-subscription.ts';
-import { overageCents } from './proration.ts';
+import { accruedCharges, issueWithCredit } from './accrued-charges.ts';
 import { findBillingAccount } from './queries.ts';
 import { planInForce } from './renew.ts';
 
@@ -27,7 +25,7 @@ export async function deleteOrganization(
   deps: Pick<Deps, 'db' | 'clock' | 'gateway'>,
   input: { organization: Organization; actor: User; confirmName: string },
 ): Promise<DeleteOrganizationResult> {
-  const { db, clock, gateway } = deps;
+  const { db, clock } = deps;
   if (input.confirmName.trim() !== input.organization.name) return { ok: false, reason: 'name_mismatch' };
   const orgId = input.organization.id;
   const now = clock.now();
@@ -39,57 +37,24 @@ export async function deleteOrganization(
     const plan = await planInForce(trx, orgId, now);
 
     // The final invoice: overage of the period so far and the proration lines not yet billed.
-    const usage = await trx('usage_counters').where({ owner_type: 'organization', owner_id: orgId, period_start: account.currentPeriodStart.getTime() }).select('application_id', 'application_name', 'payloads');
-    const payloads = usage.reduce((s: number, u: { payloads: number }) => s + Number(u.payloads), 0);
-    const lines: InvoiceLineInput[] = [];
-    const overage = overageCents(payloads, plan.limits.payloadsPerMonth, plan.overageCentsPerMillion);
-    if (overage.over > 0 && plan.overageCentsPerMillion !== null) {
-      lines.push({
-        kind: 'overage',
-        description: `Overage: ${overage.over.toLocaleString('en-US')} payloads over the ${plan.limits.payloadsPerMonth.toLocaleString('en-US')} of ${plan.name}, ${describePeriod(period.start, period.end)}`,
-        quantity: overage.over,
-        unitPriceCents: plan.overageCentsPerMillion,
-        amountCents: overage.cents,
-        periodStart: period.start,
-        periodEnd: period.end,
-      });
-    }
-    const pending = await trx('pending_invoice_lines').where({ organization_id: orgId }).whereNull('invoice_id').orderBy('id');
-    for (const p of pending) {
-      lines.push({ kind: p.kind, description: p.description, quantity: Number(p.quantity), unitPriceCents: Number(p.unit_price_cents), amountCents: Number(p.amount_cents) });
-    }
+    const accrued = await accruedCharges(trx, { organizationId: orgId, plan, usagePeriod: period, usagePeriodStart: account.currentPeriodStart });
     let credit = account.creditBalanceCents;
     let finalInvoice: { id: number; number: string; amountDueCents: number } | null = null;
-    if (lines.length) {
-      const subtotal = lines.reduce((s, l) => s + l.amountCents, 0);
-      const applied = subtotal > 0 ? Math.min(credit, subtotal) : 0;
-      const invoice = await issueInvoice(trx, {
+    if (accrued.lines.length) {
+      const issued = await issueWithCredit(trx, {
         organizationId: orgId,
         numberPrefix: input.organization.slug,
         kind: 'final',
         issuedAt: now,
-        periodStart: period.start,
-        periodEnd: period.end,
-        lines: subtotal < 0 ? [...lines, { kind: 'credit_balance', description: 'Net credit moved to your credit balance', quantity: 1, unitPriceCents: -subtotal, amountCents: -subtotal }] : lines,
-        creditAppliedCents: applied,
+        period,
+        lines: accrued.lines,
+        creditBalanceCents: credit,
+        accrued,
+        usagePeriod: period,
+        ledgerNoun: 'final invoice',
       });
-      if (usage.length) {
-        await trx('invoice_usage').insert(
-          usage.map((u: { application_id: number; application_name: string; payloads: number }) => ({
-            invoice_id: invoice.id,
-            application_id: u.application_id,
-            application_name: u.application_name,
-            payloads: u.payloads,
-            usage_period_start: period.start.getTime(),
-            usage_period_end: period.end.getTime(),
-          })),
-        );
-      }
-      await trx('pending_invoice_lines').whereIn('id', pending.map((p: { id: number }) => p.id)).update({ invoice_id: invoice.id });
-      if (applied) await trx('credit_ledger').insert({ organization_id: orgId, amount_cents: -applied, reason: `Applied to final invoice ${invoice.number}`, invoice_id: invoice.id, created_at: now.getTime() });
-      if (subtotal < 0) await trx('credit_ledger').insert({ organization_id: orgId, amount_cents: -subtotal, reason: `Net credit of final invoice ${invoice.number}`, invoice_id: invoice.id, created_at: now.getTime() });
-      credit = credit - applied + (subtotal < 0 ? -subtotal : 0);
-      finalInvoice = { id: invoice.id, number: invoice.number, amountDueCents: invoice.amountDueCents };
+      credit = issued.creditBalanceCents;
+      finalInvoice = { id: issued.invoice.id, number: issued.invoice.number, amountDueCents: issued.invoice.amountDueCents };
     }
 
     // Resources and everything in them; counters go too (the final invoice above is their record).

@@ -4,10 +4,9 @@ import { isPostgres } from '../../db/knex.ts';
 import { toPlan, type Plan } from '../plans/queries.ts';
 import { chargeInvoice, lockAccount, type ChargeOutcome } from './charge.ts';
 import { sendPaymentFailed, sendReceipt } from './emails.ts';
-import { issueInvoice, type InvoiceLineInput } from './invoices.ts';
+import { accruedCharges, issueWithCredit } from './accrued-charges.ts';
 import { describePeriod } from './open-subscription.ts';
 import { periodAt, periodContaining } from './periods.ts';
-import { overageCents } from './proration.ts';
 import { findBillingAccount, type BillingAccount, type BillingStatus } from './queries.ts';
 import { nextRetryAt } from './retry-schedule.ts';
 import { transition } from './status.ts';
@@ -36,35 +35,8 @@ async function issueNextRenewal(trx: Knex.Transaction, organizationId: number, a
   const next = periodAt(account.periodAnchor, index + 1);
   const plan = await planInForce(trx, organizationId, ending.end);
 
-  const usage = await trx('usage_counters')
-    .where({ owner_type: 'organization', owner_id: organizationId, period_start: ending.start.getTime() })
-    .select('application_id', 'application_name', 'payloads');
-  const payloads = usage.reduce((s: number, u: { payloads: number }) => s + Number(u.payloads), 0);
-  const lines: InvoiceLineInput[] = [];
-  const overage = overageCents(payloads, plan.limits.payloadsPerMonth, plan.overageCentsPerMillion);
-  if (overage.over > 0 && plan.overageCentsPerMillion !== null) {
-    lines.push({
-      kind: 'overage',
-      description: `Overage: ${overage.over.toLocaleString('en-US')} payloads over the ${plan.limits.payloadsPerMonth.toLocaleString('en-US')} of ${plan.name}, ${describePeriod(ending.start, ending.end)}, at ${(plan.overageCentsPerMillion / 100).toFixed(2)} USD per million`,
-      quantity: overage.over,
-      unitPriceCents: plan.overageCentsPerMillion,
-      amountCents: overage.cents,
-      periodStart: ending.start,
-      periodEnd: ending.end,
-    });
-  }
-  const pending = await trx('pending_invoice_lines').where({ organization_id: organizationId }).whereNull('invoice_id').andWhere('created_at', '<', ending.end.getTime()).orderBy('id');
-  for (const p of pending) {
-    lines.push({
-      kind: p.kind,
-      description: p.description,
-      quantity: Number(p.quantity),
-      unitPriceCents: Number(p.unit_price_cents),
-      amountCents: Number(p.amount_cents),
-      ...(p.period_start != null ? { periodStart: new Date(Number(p.period_start)) } : {}),
-      ...(p.period_end != null ? { periodEnd: new Date(Number(p.period_end)) } : {}),
-    });
-  }
+  const accrued = await accruedCharges(trx, { organizationId, plan, usagePeriod: ending, usagePeriodStart: ending.start, pendingBefore: ending.end });
+  const lines = [...accrued.lines];
   // Periods are contiguous, so this is usually the instant `plan` was read at.
   const nextPlan = next.start.getTime() === ending.end.getTime() ? plan : await planInForce(trx, organizationId, next.start);
   lines.push({
@@ -76,40 +48,22 @@ async function issueNextRenewal(trx: Knex.Transaction, organizationId: number, a
     periodStart: next.start,
     periodEnd: next.end,
   });
-  const subtotal = lines.reduce((s, l) => s + l.amountCents, 0);
-  const applied = subtotal > 0 ? Math.min(account.creditBalanceCents, subtotal) : 0;
-  const newBalance = account.creditBalanceCents - applied + (subtotal < 0 ? -subtotal : 0);
-
-  // A negative subtotal (a large downgrade credit) is billed as zero; the rest becomes credit balance (R9.5).
-  const invoice = await issueInvoice(trx, {
+  const { invoice, creditBalanceCents } = await issueWithCredit(trx, {
     organizationId,
     numberPrefix: org.slug,
     kind: 'renewal',
     issuedAt: ending.end,
-    periodStart: next.start,
-    periodEnd: next.end,
-    lines: subtotal < 0 ? [...lines, { kind: 'credit_balance', description: 'Net credit moved to your credit balance', quantity: 1, unitPriceCents: -subtotal, amountCents: -subtotal }] : lines,
-    creditAppliedCents: applied,
+    period: next,
+    lines,
+    creditBalanceCents: account.creditBalanceCents,
+    accrued,
+    usagePeriod: ending,
+    ledgerNoun: 'invoice',
   });
-  if (usage.length) {
-    await trx('invoice_usage').insert(
-      usage.map((u: { application_id: number; application_name: string; payloads: number }) => ({
-        invoice_id: invoice.id,
-        application_id: u.application_id,
-        application_name: u.application_name,
-        payloads: u.payloads,
-        usage_period_start: ending.start.getTime(),
-        usage_period_end: ending.end.getTime(),
-      })),
-    );
-  }
-  if (pending.length) await trx('pending_invoice_lines').whereIn('id', pending.map((p: { id: number }) => p.id)).update({ invoice_id: invoice.id });
-  if (applied > 0) await trx('credit_ledger').insert({ organization_id: organizationId, amount_cents: -applied, reason: `Applied to invoice ${invoice.number}`, invoice_id: invoice.id, created_at: ending.end.getTime() });
-  if (subtotal < 0) await trx('credit_ledger').insert({ organization_id: organizationId, amount_cents: -subtotal, reason: `Net credit of invoice ${invoice.number}`, invoice_id: invoice.id, created_at: ending.end.getTime() });
   await trx('billing_accounts').where({ organization_id: organizationId }).update({
     current_period_start: next.start.getTime(),
     current_period_end: next.end.getTime(),
-    credit_balance_cents: newBalance,
+    credit_balance_cents: creditBalanceCents,
     updated_at: at.getTime(),
   });
   return { invoice, nextPeriodEnd: next.end };
