@@ -1,13 +1,13 @@
 import type { Clock } from '../../clock.ts';
-import type { Db, DbOrTrx } from '../../db/knex.ts';
+import type { Db } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
-import { recordAudit, userActor } from '../audit/record.ts';
 import { planOfOwner } from '../billing/limits.ts';
 import { usagePeriodOf } from '../billing/owner-period.ts';
 import { can, type Role } from '../members/policy.ts';
 import { organizationsOfUser } from '../organizations/queries.ts';
 import { ownerCounts } from '../resources/counts.ts';
-import { lockOwner, ownerColumns, ownerFormValue, sameOwner, type Owner } from '../resources/owners.ts';
+import { ownerColumns, ownerFormValue, sameOwner, type Owner } from '../resources/owners.ts';
+import { auditTransfer, lockBothOwners, ownerLabel } from '../resources/transfer.ts';
 
 export interface TransferTarget {
   value: string;
@@ -28,9 +28,6 @@ export async function transferTargets(db: Db, user: User, current: Owner): Promi
 
 export type TransferResult = { ok: true } | { ok: false; reason: 'limit'; message: string } | { ok: false; reason: 'not_allowed' };
 
-const ownerLabel = async (db: DbOrTrx, owner: Owner) =>
-  owner.kind === 'sandbox' ? 'a Sandbox' : ((await db('organizations').where({ id: owner.organizationId }).first('name'))?.name as string);
-
 /**
  * R5.4: moves an application with its devices, workflows, keys, stored data
  * and the counters of the current period to another owner, all or nothing.
@@ -45,9 +42,7 @@ export async function transferApplication(
   const now = clock.now();
   return db.transaction(async (trx) => {
     // Lock both owners in a fixed order so two opposite transfers cannot deadlock.
-    const [first, second] = [input.from, input.to].sort((a, b) => ownerFormValue(a).localeCompare(ownerFormValue(b)));
-    await lockOwner(trx, first!);
-    await lockOwner(trx, second!);
+    await lockBothOwners(trx, input.from, input.to);
     const app = await trx('applications').where({ id: input.applicationId, ...ownerColumns(input.from) }).first();
     if (!app) return { ok: false, reason: 'not_allowed' } as const;
 
@@ -90,22 +85,7 @@ export async function transferApplication(
     // Per-resource roles belong to the old organization's members.
     await trx('resource_roles').where({ resource_type: 'application', resource_id: app.id }).delete();
 
-    const fromLabel = await ownerLabel(trx, input.from);
-    const toLabel = await ownerLabel(trx, input.to);
-    for (const [side, other, action] of [
-      [input.from, toLabel, 'application.transferred_out'],
-      [input.to, fromLabel, 'application.transferred_in'],
-    ] as const) {
-      if (side.kind !== 'organization') continue;
-      await recordAudit(trx, {
-        organizationId: side.organizationId,
-        actor: userActor(input.actor),
-        action,
-        target: { type: 'application', id: app.id, label: app.name },
-        after: { [action.endsWith('out') ? 'to' : 'from']: other, devices },
-        at: now,
-      });
-    }
+    await auditTransfer(trx, { actor: input.actor, from: input.from, to: input.to, resource: { type: 'application', id: app.id, name: app.name }, details: { devices }, at: now });
     return { ok: true } as const;
   });
 }

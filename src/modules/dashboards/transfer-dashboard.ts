@@ -1,10 +1,10 @@
 import type { Clock } from '../../clock.ts';
-import type { Db, DbOrTrx } from '../../db/knex.ts';
+import type { Db } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import type { TransferTarget } from '../applications/transfer-application.ts';
-import { recordAudit, userActor } from '../audit/record.ts';
 import { checkLimit } from '../resources/counts.ts';
-import { lockOwner, ownerColumns, ownerFormValue, sameOwner, type Owner } from '../resources/owners.ts';
+import { ownerColumns, sameOwner, type Owner } from '../resources/owners.ts';
+import { auditTransfer, lockBothOwners } from '../resources/transfer.ts';
 import { listBlocks } from './queries.ts';
 import { judgeSource } from './sources.ts';
 
@@ -12,9 +12,6 @@ export type TransferDashboardResult =
   | { ok: true; lostSources: string[] }
   | { ok: false; reason: 'limit'; message: string }
   | { ok: false; reason: 'not_allowed' };
-
-const ownerLabel = async (db: DbOrTrx, owner: Owner) =>
-  owner.kind === 'sandbox' ? 'a Sandbox' : String((await db('organizations').where({ id: owner.organizationId }).first('name'))?.name);
 
 /**
  * R5.4: moves a dashboard to another owner the actor administers, all or
@@ -30,9 +27,7 @@ export async function transferDashboard(
   if (!input.allowedTargets.some((t) => sameOwner(t.owner, input.to))) return { ok: false, reason: 'not_allowed' };
   const now = clock.now();
   return db.transaction(async (trx) => {
-    const [first, second] = [input.from, input.to].sort((a, b) => ownerFormValue(a).localeCompare(ownerFormValue(b)));
-    await lockOwner(trx, first!);
-    await lockOwner(trx, second!);
+    await lockBothOwners(trx, input.from, input.to);
     const dashboard = await trx('dashboards').where({ id: input.dashboardId, ...ownerColumns(input.from) }).first();
     if (!dashboard) return { ok: false, reason: 'not_allowed' } as const;
     const limit = await checkLimit(trx, input.to, 'dashboards', 1, now);
@@ -45,22 +40,7 @@ export async function transferDashboard(
       const verdict = await judgeSource(trx, input.to, block.applicationId);
       if (!verdict.ok) lostSources.push(block.title);
     }
-    const fromLabel = await ownerLabel(trx, input.from);
-    const toLabel = await ownerLabel(trx, input.to);
-    for (const [side, other, action] of [
-      [input.from, toLabel, 'dashboard.transferred_out'],
-      [input.to, fromLabel, 'dashboard.transferred_in'],
-    ] as const) {
-      if (side.kind !== 'organization') continue;
-      await recordAudit(trx, {
-        organizationId: side.organizationId,
-        actor: userActor(input.actor),
-        action,
-        target: { type: 'dashboard', id: dashboard.id, label: dashboard.name },
-        after: { [action.endsWith('out') ? 'to' : 'from']: other, blocksWithoutSource: lostSources },
-        at: now,
-      });
-    }
+    await auditTransfer(trx, { actor: input.actor, from: input.from, to: input.to, resource: { type: 'dashboard', id: dashboard.id, name: dashboard.name }, details: { blocksWithoutSource: lostSources }, at: now });
     return { ok: true, lostSources } as const;
   });
 }

@@ -1,0 +1,38 @@
+import type { Knex } from 'knex';
+import type { DbOrTrx } from '../../db/knex.ts';
+import type { User } from '../accounts/queries.ts';
+import { recordAudit, userActor } from '../audit/record.ts';
+import { lockOwner, ownerFormValue, type Owner } from './owners.ts';
+
+/** Locks both sides of a transfer in a fixed order, so two opposite transfers cannot deadlock. */
+export async function lockBothOwners(trx: Knex.Transaction, a: Owner, b: Owner): Promise<void> {
+  const [first, second] = [a, b].sort((x, y) => ownerFormValue(x).localeCompare(ownerFormValue(y)));
+  await lockOwner(trx, first!);
+  await lockOwner(trx, second!);
+}
+
+export const ownerLabel = async (db: DbOrTrx, owner: Owner): Promise<string> =>
+  owner.kind === 'sandbox' ? 'a Sandbox' : String((await db('organizations').where({ id: owner.organizationId }).first('name'))?.name);
+
+/** R4.5, R5.4: a transfer is written to the audit log of each organization involved. */
+export async function auditTransfer(
+  trx: DbOrTrx,
+  input: { actor: User; from: Owner; to: Owner; resource: { type: 'application' | 'dashboard'; id: number; name: string }; details: Record<string, unknown>; at: Date },
+): Promise<void> {
+  const fromLabel = await ownerLabel(trx, input.from);
+  const toLabel = await ownerLabel(trx, input.to);
+  for (const [side, key, other, direction] of [
+    [input.from, 'to', toLabel, 'out'],
+    [input.to, 'from', fromLabel, 'in'],
+  ] as const) {
+    if (side.kind !== 'organization') continue;
+    await recordAudit(trx, {
+      organizationId: side.organizationId,
+      actor: userActor(input.actor),
+      action: `${input.resource.type}.transferred_${direction}`,
+      target: { type: input.resource.type, id: input.resource.id, label: input.resource.name },
+      after: { [key]: other, ...input.details },
+      at: input.at,
+    });
+  }
+}
