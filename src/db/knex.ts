@@ -53,3 +53,9 @@ export function createDb(opts: DbOptions): Knex {
     },
   });
 }
+
+/** The first row of a `db.raw` SELECT: better-sqlite3 answers an array, pg a result with `rows`. */
+export function firstRawRow<T>(result: unknown): T | undefined {
+  const rows = Array.isArray(result) ? result : (result as { rows?: unknown[] } | undefined)?.rows;
+  return rows?.[0] as T | undefined;
+}

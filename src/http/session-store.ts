@@ -1,3 +1,4 @@
+import { firstRawRow } from '../db/knex.ts';
 import type { SessionStore } from '@fastify/session';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
@@ -10,12 +11,6 @@ interface StorableSession {
 }
 
 const SESSION_BY_ID = 'SELECT data, expires_at FROM sessions WHERE sid = ?';
-
-/** The first row of a `db.raw` SELECT: better-sqlite3 answers an array, pg a result with `rows`. */
-function firstRow<T>(result: unknown): T | undefined {
-  const rows = Array.isArray(result) ? result : (result as { rows?: unknown[] } | undefined)?.rows;
-  return rows?.[0] as T | undefined;
-}
 
 /**
  * A Knex-backed store for @fastify/session: sessions survive restarts and are
@@ -46,7 +41,7 @@ export class KnexSessionStore implements SessionStore {
     this.db
       .raw(SESSION_BY_ID, [sid])
       .then((result: unknown) => {
-        const row = firstRow<{ data: string; expires_at: number | string }>(result);
+        const row = firstRawRow<{ data: string; expires_at: number | string }>(result);
         if (!row || Number(row.expires_at) <= this.clock.now().getTime()) return callback(null, null);
         callback(null, JSON.parse(row.data) as Parameters<GetCallback>[1]);
       }, callback);

@@ -1,4 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hashSecret } from '../applications/manage-access-keys.ts';
+import { firstRawRow } from '../../db/knex.ts';
+import { timingSafeEqual } from 'node:crypto';
 import type { DbOrTrx } from '../../db/knex.ts';
 import type { CountedApplication } from '../usage/queries.ts';
 
@@ -15,7 +17,6 @@ export function parseBearer(header: string | undefined): { keyId: string; secret
 }
 
 /** How access key secrets are stored (R5.1): SHA-256, hex. Secrets are long random strings, so a slow hash adds nothing. */
-export const hashKeySecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 export interface KeyWithApplication {
   id: number;
@@ -58,8 +59,8 @@ interface KeyRow {
  * to whoever holds its secret.
  */
 export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string, deviceId: number | null = null): Promise<KeyCheck> {
-  const row = firstRow<KeyRow>(await db.raw(KEY_LOOKUP, [deviceId, keyId]));
-  const given = Buffer.from(hashKeySecret(secret), 'hex');
+  const row = firstRawRow<KeyRow>(await db.raw(KEY_LOOKUP, [deviceId, keyId]));
+  const given = Buffer.from(hashSecret(secret), 'hex');
   const stored = row ? Buffer.from(String(row.secret_hash), 'hex') : Buffer.alloc(given.length);
   const matches = stored.length === given.length && timingSafeEqual(stored, given);
   if (!row || !matches) return { ok: false, reason: 'unknown_key' };
@@ -76,12 +77,6 @@ export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string
       device: row.device_id == null ? null : { id: Number(row.device_id) },
     },
   };
-}
-
-/** The first row of a `db.raw` SELECT: better-sqlite3 answers an array, pg a result with `rows`. */
-function firstRow<T>(result: unknown): T | undefined {
-  const rows = Array.isArray(result) ? result : (result as { rows?: unknown[] }).rows;
-  return rows?.[0] as T | undefined;
 }
 
 /**
