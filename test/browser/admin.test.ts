@@ -51,7 +51,7 @@ async function makePastDue(org: Organization, amountCents: number) {
   });
 }
 
-describe.each(withAndWithoutJs)('the back-office %s (§11)', (_label, js) => {
+describe.each(withAndWithoutJs)('the back-office %s (R11.1, R11.2, R2.4)', (_label, js) => {
   const suffix = js ? 'js' : 'nojs';
 
   it('an admin finds a Past Due organization by filter, grants a credit, retries the charge, and the organization is Active', async () => {

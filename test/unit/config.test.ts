@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'orgplane-config-'));
 
-describe('loadConfig', () => {
+describe('loadConfig (§0, issue 2: env validated once at boot)', () => {
   it('defaults to SQLite under data/ on port 3000 with no keys', () => {
     const dir = tmp();
     const c = loadConfig({}, dir);

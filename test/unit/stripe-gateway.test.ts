@@ -146,7 +146,7 @@ const chargeRequest = {
 
 // ---- tests -------------------------------------------------------------------
 
-describe('createCustomer', () => {
+describe('createCustomer (R9.6)', () => {
   it('POSTs /v1/customers with our idempotency key', async () => {
     on('POST', '/v1/customers', customerReply());
     const res = await gateway.createCustomer({ email: 'billing@example.com', name: 'Acme', idempotencyKey: 'cus-key-1' });
@@ -159,7 +159,7 @@ describe('createCustomer', () => {
   });
 });
 
-describe('saveCard', () => {
+describe('saveCard (R9.6)', () => {
   it('refuses raw card numbers without calling Stripe', async () => {
     const res = await gateway.saveCard('cus_1', { kind: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' });
     expect(res.ok).toBe(false);
@@ -248,7 +248,7 @@ describe('saveCard', () => {
   });
 });
 
-describe('charge', () => {
+describe('charge off-session with the idempotency key (R9.6, R9.13)', () => {
   it('creates an off-session, confirmed PaymentIntent carrying our idempotency key', async () => {
     on('POST', '/v1/payment_intents', { status: 200, body: paymentIntent() });
     const res = await gateway.charge(chargeRequest);
@@ -323,7 +323,7 @@ describe('charge', () => {
   });
 });
 
-describe('refund', () => {
+describe('refund (R9.9)', () => {
   it('POSTs /v1/refunds for the PaymentIntent with our idempotency key', async () => {
     on('POST', '/v1/refunds', {
       status: 200,
@@ -345,7 +345,7 @@ describe('refund', () => {
   });
 });
 
-describe('findChargeByIdempotencyKey', () => {
+describe('findChargeByIdempotencyKey (R9.13)', () => {
   const searchResult = (data: unknown[]) => ({
     object: 'search_result',
     url: '/v1/payment_intents/search',
