@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { formatHelpers } from '../format.ts';
 
 export interface PageOptions {
   status?: number;
@@ -24,7 +25,9 @@ export const isHtmx = (request: FastifyRequest) => request.headers['hx-request']
 
 /**
  * Renders a page in the site layout with what every page needs: the signed-in
- * user, the CSRF token for its forms and htmx, the current path, a flash.
+ * user, the CSRF token for its forms and htmx, the current path, a flash, and
+ * the count and date formatters (`it.formatCount(…)`; a partial included with
+ * its own data gets none, so its view model carries the text).
  */
 export async function renderPage(
   request: FastifyRequest,
@@ -34,6 +37,7 @@ export async function renderPage(
   opts: PageOptions = {},
 ): Promise<FastifyReply> {
   const it = {
+    ...formatHelpers,
     ...data,
     title: opts.title ?? (data.title as string | undefined) ?? 'Orgplane',
     user: request.user,
@@ -59,7 +63,7 @@ export async function renderPartial(
   reply.header('Vary', 'HX-Request');
   reply.header('Cache-Control', 'no-store');
   reply.code(status).type('text/html; charset=utf-8');
-  return reply.view(view, { ...data, user: request.user, csrfToken: reply.generateCsrf() });
+  return reply.view(view, { ...formatHelpers, ...data, user: request.user, csrfToken: reply.generateCsrf() });
 }
 
 /** Post/Redirect/Get. */

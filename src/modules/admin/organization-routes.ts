@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser } from '../../http/auth.ts';
+import { formatCount } from '../../format.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody, type FieldErrors } from '../../http/forms.ts';
 import { seeOther, setFlash } from '../../http/render.ts';
@@ -40,7 +41,7 @@ import {
 } from './queries.ts';
 import { retryCharge } from './retry-charge.ts';
 import { creditSchema, CUSTOM_PLAN_FIELDS, customPlanSchema } from './schemas.ts';
-import { fmtInstant, fmtNumber, idParam, invoiceBadge, pageParam, queryString, statusBadge } from './view.ts';
+import { fmtInstant, idParam, invoiceBadge, pageParam, queryString, statusBadge } from './view.ts';
 
 type IdParams = { id: string };
 type InvoiceParams = { id: string; invoiceId: string };
@@ -66,7 +67,7 @@ export const describePlan = (plan: Plan) => ({
   price: formatCents(plan.priceCents),
   overage: plan.overageCentsPerMillion === null ? 'None (hard cap)' : `${formatCents(plan.overageCentsPerMillion)} per million payloads`,
   support: plan.supportLevel,
-  limits: LIMIT_ROWS.map((r) => ({ label: r.label, value: fmtNumber(plan.limits[r.key]) })),
+  limits: LIMIT_ROWS.map((r) => ({ label: r.label, value: formatCount(plan.limits[r.key]) })),
 });
 
 /** §11: the organizations list, an organization's page and every billing action on it (R11.1, R11.2). */
@@ -131,7 +132,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
         rows: rows.map((r) => ({
           ...r,
           status: statusBadge(r.status, r.deleted),
-          payloads: fmtNumber(r.payloadsThisPeriod),
+          payloads: formatCount(r.payloadsThisPeriod),
           balanceDue: formatCents(r.balanceDueCents),
         })),
         prevHref: page > 1 ? `/admin/organizations${queryString({ q, status, plan, page: page - 1 })}` : null,
@@ -198,8 +199,8 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
           ...describePlan(plan),
           usage: LIMIT_ROWS.map((r) => ({
             label: r.label,
-            limit: fmtNumber(plan.limits[r.key]),
-            used: Number.isNaN(used[r.key]) ? '—' : fmtNumber(used[r.key]),
+            limit: formatCount(plan.limits[r.key]),
+            used: Number.isNaN(used[r.key]) ? '—' : formatCount(used[r.key]),
             over: used[r.key] > plan.limits[r.key],
           })),
         },
@@ -228,7 +229,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
         ledger: ledger.map((l) => ({ at: fmtInstant(l.createdAt), amount: formatCents(l.amountCents), reason: l.reason, actor: l.actorLabel ?? 'Orgplane' })),
         pending: pending.map((p) => ({ description: p.description, amount: formatCents(p.amountCents), at: fmtInstant(p.createdAt) })),
         members: members.map((m) => ({ userId: m.userId, name: m.name, email: m.email, role: ROLE_LABELS[m.role] })),
-        applications: applications.map((a) => ({ name: a.name, devices: fmtNumber(a.devices) })),
+        applications: applications.map((a) => ({ name: a.name, devices: formatCount(a.devices) })),
         dashboards: dashboards.map((d) => ({ name: d.name, visibility: d.visibility })),
         audit: {
           events: audit.events.map((e) => ({ ...e, at: fmtInstant(e.createdAt) })),
@@ -279,7 +280,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
         org: { id: org.id, name: org.name },
         currentPlanId: account.planId,
         plans: plans.map((p) => ({ ...describePlan(p), current: p.id === account.planId, previewHref: `${orgUrl(org)}/plan/preview${queryString({ plan: p.id, inquiry: inquiry?.id })}` })),
-        inquiry: inquiry ? { id: inquiry.id, company: inquiry.company, name: inquiry.name, email: inquiry.email, expectedDevices: inquiry.expectedDevices === null ? null : fmtNumber(inquiry.expectedDevices), message: inquiry.message } : null,
+        inquiry: inquiry ? { id: inquiry.id, company: inquiry.company, name: inquiry.name, email: inquiry.email, expectedDevices: inquiry.expectedDevices === null ? null : formatCount(inquiry.expectedDevices), message: inquiry.message } : null,
         values: opts.values ?? defaults,
         errors: opts.errors ?? {},
         error: opts.error ? [opts.error].flat() : [],
@@ -334,10 +335,10 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
         lines: preview.lines.map((l) => ({ description: l.description, amount: formatCents(l.amountCents) })),
         net: formatCents(preview.netCents),
         netIsCredit: preview.netCents < 0,
-        limits: LIMIT_ROWS.map((r) => ({ label: r.label, before: fmtNumber(preview.limitsBefore[r.key]), after: fmtNumber(preview.limitsAfter[r.key]), changed: preview.limitsBefore[r.key] !== preview.limitsAfter[r.key] })),
+        limits: LIMIT_ROWS.map((r) => ({ label: r.label, before: formatCount(preview.limitsBefore[r.key]), after: formatCount(preview.limitsAfter[r.key]), changed: preview.limitsBefore[r.key] !== preview.limitsAfter[r.key] })),
         exceeded: preview.exceeded,
         payloadWarning: preview.payloadWarning,
-        agingOut: preview.agingOutPayloads === null ? null : fmtNumber(preview.agingOutPayloads),
+        agingOut: preview.agingOutPayloads === null ? null : formatCount(preview.agingOutPayloads),
         retentionDays: to.limits.retentionDays,
         refusal,
         quote: signQuote(config.sessionSecret, org.id, to.id, now),

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { systemClock } from '../../clock.ts';
+import { formatCount } from '../../format.ts';
 import { currentUser } from '../../http/auth.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody, type FieldErrors } from '../../http/forms.ts';
@@ -32,7 +33,7 @@ import { clockShiftSchema, toClockShift } from './schemas.ts';
 import { setInquiryStatus } from './set-inquiry-status.ts';
 import { setPlatformAdminFlag } from './set-platform-admin.ts';
 import { planShift, shiftClock } from './shift-clock.ts';
-import { datetimeLocal, describeDuration, fmtInstant, fmtNumber, fmtSeconds, idParam, linkify, pageParam, queryString, statusBadge } from './view.ts';
+import { datetimeLocal, describeDuration, fmtInstant, fmtSeconds, idParam, linkify, pageParam, queryString, statusBadge } from './view.ts';
 
 type IdParams = { id: string };
 
@@ -199,7 +200,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
           { label: 'All', count: counts.new + counts.contacted + counts.closed, href: '/admin/inquiries', current: status === null },
           ...INQUIRY_STATUSES.map((s) => ({ label: INQUIRY_STATUS_LABELS[s], count: counts[s], href: `/admin/inquiries?status=${s}`, current: status === s })),
         ],
-        rows: rows.map((r) => ({ ...r, statusLabel: INQUIRY_STATUS_LABELS[r.status], createdAt: fmtInstant(r.createdAt), expectedDevices: r.expectedDevices === null ? '—' : fmtNumber(r.expectedDevices) })),
+        rows: rows.map((r) => ({ ...r, statusLabel: INQUIRY_STATUS_LABELS[r.status], createdAt: fmtInstant(r.createdAt), expectedDevices: r.expectedDevices === null ? '—' : formatCount(r.expectedDevices) })),
         prevHref: page > 1 ? `/admin/inquiries${queryString({ status, page: page - 1 })}` : null,
         nextHref: page < pages ? `/admin/inquiries${queryString({ status, page: page + 1 })}` : null,
       },
@@ -224,7 +225,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       'inquiries',
       'pages/admin/inquiry.eta',
       {
-        inquiry: { ...inquiry, statusLabel: INQUIRY_STATUS_LABELS[inquiry.status], createdAt: fmtInstant(inquiry.createdAt), expectedDevices: inquiry.expectedDevices === null ? '—' : fmtNumber(inquiry.expectedDevices) },
+        inquiry: { ...inquiry, statusLabel: INQUIRY_STATUS_LABELS[inquiry.status], createdAt: fmtInstant(inquiry.createdAt), expectedDevices: inquiry.expectedDevices === null ? '—' : formatCount(inquiry.expectedDevices) },
         statuses: INQUIRY_STATUSES.map((s) => ({ value: s, label: INQUIRY_STATUS_LABELS[s] })),
         administered: administered.filter((o) => o.role === 'administrator').map((o) => ({ id: o.id, name: o.name, planHref: planHref(o.id) })),
         orgQuery,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatCount } from '../../format.ts';
 import { formatCents, parseDollars } from '../../money.ts';
 import type { CustomPlanDefinition } from './create-custom-plan.ts';
 import type { ClockShift } from './shift-clock.ts';
@@ -47,7 +48,7 @@ const whole = (label: string, min: number, max: number) =>
       }
       const n = Number(cleaned);
       if (n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `Enter ${label} from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}.` });
+        ctx.addIssue({ code: 'custom', message: `Enter ${label} from ${formatCount(min)} to ${formatCount(max)}.` });
         return z.NEVER;
       }
       return n;

@@ -1,3 +1,4 @@
+import { formatCount } from '../../format.ts';
 import type { InvoiceStatus } from '../billing/invoices.ts';
 import type { BillingStatus } from '../billing/queries.ts';
 import { STATUS_LABELS } from '../billing/status.ts';
@@ -7,9 +8,8 @@ import { STATUS_LABELS } from '../billing/status.ts';
 export const fmtInstant = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 export const fmtSeconds = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 export const fmtDay = (d: Date) => d.toISOString().slice(0, 10);
-export const fmtNumber = (n: number) => n.toLocaleString('en-US');
 
-export const helpers = { fmtInstant, fmtSeconds, fmtDay, fmtNumber };
+export const helpers = { fmtInstant, fmtSeconds, fmtDay };
 
 export function statusBadge(status: BillingStatus, deleted = false): { label: string; badge: string } {
   if (deleted) return { label: `Deleted (${STATUS_LABELS[status]})`, badge: 'badge-muted' };
@@ -29,7 +29,7 @@ export function describeDuration(ms: number): string {
   const hours = Math.floor((minutes % 1440) / 60);
   const mins = minutes % 60;
   const parts: string[] = [];
-  if (days) parts.push(`${fmtNumber(days)} day${days === 1 ? '' : 's'}`);
+  if (days) parts.push(`${formatCount(days)} day${days === 1 ? '' : 's'}`);
   if (hours) parts.push(`${hours} hour${hours === 1 ? '' : 's'}`);
   if (mins && !days) parts.push(`${mins} minute${mins === 1 ? '' : 's'}`);
   return parts.length ? parts.join(' ') : 'less than a minute';

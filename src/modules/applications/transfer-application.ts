@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
+import { formatCount } from '../../format.ts';
 import type { User } from '../accounts/queries.ts';
 import { planOfOwner } from '../billing/limits.ts';
 import { usagePeriodOf } from '../billing/owner-period.ts';
@@ -55,10 +56,10 @@ export async function transferApplication(
     const plan = await planOfOwner(trx, input.to);
     const counts = await ownerCounts(trx, input.to, now);
     const over: string[] = [];
-    if (counts.applications + 1 > plan.limits.applications) over.push(`${plan.limits.applications.toLocaleString('en-US')} applications`);
-    if (counts.devices + devices > plan.limits.devices) over.push(`${plan.limits.devices.toLocaleString('en-US')} devices`);
+    if (counts.applications + 1 > plan.limits.applications) over.push(`${formatCount(plan.limits.applications)} applications`);
+    if (counts.devices + devices > plan.limits.devices) over.push(`${formatCount(plan.limits.devices)} devices`);
     if (plan.overageCentsPerMillion === null && counts.payloadsThisPeriod + movingPayloads > plan.limits.payloadsPerMonth) {
-      over.push(`${plan.limits.payloadsPerMonth.toLocaleString('en-US')} payloads this month`);
+      over.push(`${formatCount(plan.limits.payloadsPerMonth)} payloads this month`);
     }
     if (over.length) {
       const where = input.to.kind === 'sandbox' ? `Your Sandbox (${plan.name} limits)` : `${await ownerLabel(trx, input.to)} on the ${plan.name} plan`;

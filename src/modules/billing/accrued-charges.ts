@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { formatCount } from '../../format.ts';
 import type { Plan } from '../plans/queries.ts';
 import { issueInvoice, type Invoice, type InvoiceKind, type InvoiceLineInput } from './invoices.ts';
 import { describePeriod } from './open-subscription.ts';
@@ -38,7 +39,7 @@ export async function accruedCharges(
   if (overage.over > 0 && plan.overageCentsPerMillion !== null) {
     lines.push({
       kind: 'overage',
-      description: `Overage: ${overage.over.toLocaleString('en-US')} payloads over the ${plan.limits.payloadsPerMonth.toLocaleString('en-US')} of ${plan.name}, ${describePeriod(usagePeriod.start, usagePeriod.end)}, at ${(plan.overageCentsPerMillion / 100).toFixed(2)} USD per million`,
+      description: `Overage: ${formatCount(overage.over)} payloads over the ${formatCount(plan.limits.payloadsPerMonth)} of ${plan.name}, ${describePeriod(usagePeriod.start, usagePeriod.end)}, at ${(plan.overageCentsPerMillion / 100).toFixed(2)} USD per million`,
       quantity: overage.over,
       unitPriceCents: plan.overageCentsPerMillion,
       amountCents: overage.cents,

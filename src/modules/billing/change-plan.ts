@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../../deps.ts';
 import type { DbOrTrx } from '../../db/knex.ts';
+import { formatCount } from '../../format.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor, type AuditActor } from '../audit/record.ts';
 import { countOpenInvitations } from '../invitations/queries.ts';
@@ -49,7 +50,7 @@ export async function previewPlanChange(db: DbOrTrx, organizationId: number, to:
   const invited = await countOpenInvitations(db, organizationId, at);
   const exceeded: string[] = [];
   const check = (label: string, used: number, limit: number) => {
-    if (used > limit) exceeded.push(`${label}: ${used.toLocaleString('en-US')} in use, ${to.name} allows ${limit.toLocaleString('en-US')}`);
+    if (used > limit) exceeded.push(`${label}: ${formatCount(used)} in use, ${to.name} allows ${formatCount(limit)}`);
   };
   check('Devices', counts.devices, to.limits.devices);
   check('Applications', counts.applications, to.limits.applications);
@@ -57,7 +58,7 @@ export async function previewPlanChange(db: DbOrTrx, organizationId: number, to:
   check('Members (with pending invitations)', counts.members + invited, to.limits.members);
   const payloadWarning =
     counts.payloadsThisPeriod > to.limits.payloadsPerMonth
-      ? `This period already has ${counts.payloadsThisPeriod.toLocaleString('en-US')} payloads, more than the ${to.limits.payloadsPerMonth.toLocaleString('en-US')} of ${to.name}: overage may be charged at the end of the period.`
+      ? `This period already has ${formatCount(counts.payloadsThisPeriod)} payloads, more than the ${formatCount(to.limits.payloadsPerMonth)} of ${to.name}: overage may be charged at the end of the period.`
       : null;
   let agingOutPayloads: number | null = null;
   if (to.limits.retentionDays < from.limits.retentionDays) {

@@ -1,7 +1,6 @@
 import type { Deps } from '../../deps.ts';
+import { formatDateLong } from '../../format.ts';
 import { formatCents } from '../../money.ts';
-
-const fmtDate = (d: Date) => d.toLocaleDateString('en-US', { dateStyle: 'long', timeZone: 'UTC' });
 
 interface InvoiceMailContext {
   organizationId: number;
@@ -19,7 +18,7 @@ export async function sendReceipt(deps: Pick<Deps, 'mailer'>, ctx: InvoiceMailCo
     organizationId: ctx.organizationId,
     subject: `Receipt for ${ctx.organizationName}: ${formatCents(ctx.amountCents)} paid (invoice ${ctx.invoiceNumber})`,
     text: [
-      `Thank you. We received ${formatCents(ctx.amountCents)} for ${ctx.organizationName} on ${fmtDate(ctx.paidAt)}, charged to ${ctx.card}.`,
+      `Thank you. We received ${formatCents(ctx.amountCents)} for ${ctx.organizationName} on ${formatDateLong(ctx.paidAt)}, charged to ${ctx.card}.`,
       '',
       `Invoice ${ctx.invoiceNumber}: ${ctx.invoiceUrl}`,
     ].join('\n'),
@@ -39,7 +38,7 @@ export async function sendPaymentFailed(
       `We could not charge ${formatCents(ctx.amountCents)} for ${ctx.organizationName}: ${ctx.reason}`,
       '',
       ctx.nextAttempt
-        ? `We will try again on ${fmtDate(ctx.nextAttempt)}. Everything keeps working for now. To avoid interruption, update the card: ${ctx.paymentMethodUrl}`
+        ? `We will try again on ${formatDateLong(ctx.nextAttempt)}. Everything keeps working for now. To avoid interruption, update the card: ${ctx.paymentMethodUrl}`
         : `This was the last automatic attempt. Update the card to pay what is owed: ${ctx.paymentMethodUrl}`,
       '',
       `Invoice ${ctx.invoiceNumber}: ${ctx.invoiceUrl}`,

@@ -1,3 +1,4 @@
+import { formatCount, formatDateShort, formatDateTime24 } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { PaymentAttempt } from './attempts.ts';
 import type { InvoiceApplicationUsage } from './invoice-queries.ts';
@@ -23,10 +24,6 @@ const ATTEMPT_RESULT: Record<PaymentAttempt['status'], { label: string; badge: s
   pending: { label: 'Pending', badge: 'badge-warning' },
 };
 
-export const formatDate = (d: Date) => d.toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
-export const formatDateTime = (d: Date) =>
-  `${d.toLocaleString('en-US', { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC' })} UTC`;
-const formatCount = (n: number) => n.toLocaleString('en-US');
 const brandName = (brand: string) => (brand === 'amex' ? 'American Express' : brand.charAt(0).toUpperCase() + brand.slice(1));
 
 /** What is still owed: nothing on a voided invoice; otherwise what was due and not paid. */
@@ -39,7 +36,7 @@ export function invoiceSummary(invoice: Invoice) {
   return {
     id: invoice.id,
     number: invoice.number,
-    issuedOn: formatDate(invoice.issuedAt),
+    issuedOn: formatDateShort(invoice.issuedAt),
     issuedIso: invoice.issuedAt.toISOString(),
     period: describePeriod(invoice.periodStart, invoice.periodEnd),
     status: INVOICE_STATUS[invoice.status],
@@ -63,7 +60,7 @@ export function presentLine(line: InvoiceLine) {
 
 export function presentAttempt(attempt: PaymentAttempt) {
   return {
-    time: formatDateTime(attempt.createdAt),
+    time: formatDateTime24(attempt.createdAt),
     timeIso: attempt.createdAt.toISOString(),
     card: attempt.cardBrand && attempt.cardLast4 ? `${brandName(attempt.cardBrand)} •••• ${attempt.cardLast4}` : '—',
     cardLabel: attempt.cardBrand && attempt.cardLast4 ? `${brandName(attempt.cardBrand)} ending in ${attempt.cardLast4}` : 'No card',
@@ -86,7 +83,7 @@ export function invoiceDetail(input: {
   return {
     ...invoiceSummary(invoice),
     billedTo: { name: input.organizationName, email: input.billingEmail },
-    paidOn: invoice.paidAt ? formatDate(invoice.paidAt) : null,
+    paidOn: invoice.paidAt ? formatDateShort(invoice.paidAt) : null,
     lines: input.lines.map(presentLine),
     subtotal: formatCents(invoice.subtotalCents),
     creditApplied: formatCents(invoice.creditAppliedCents === 0 ? 0 : -invoice.creditAppliedCents),

@@ -1,4 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
+import { formatDateShort } from '../../format.ts';
 import type { Plan } from '../plans/queries.ts';
 import { recordCompletedAttempt } from './attempts.ts';
 import type { ChargeResult } from './gateway/types.ts';
@@ -6,10 +7,7 @@ import { issueInvoice, markInvoicePaid, type Invoice } from './invoices.ts';
 import { periodAt } from './periods.ts';
 import { insertBillingAccount, type Card } from './queries.ts';
 
-export const describePeriod = (start: Date, end: Date) => {
-  const fmt = (d: Date) => d.toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
-  return `${fmt(start)} – ${fmt(end)}`;
-};
+export const describePeriod = (start: Date, end: Date) => `${formatDateShort(start)} – ${formatDateShort(end)}`;
 
 /**
  * R3.6, R9.2: opens an organization's subscription after its first charge

@@ -1,3 +1,4 @@
+import { formatProrationTime } from '../../format.ts';
 import { roundHalfUp, type Cents } from '../../money.ts';
 
 export interface ProrationLine {
@@ -9,9 +10,6 @@ export interface ProrationLine {
   periodStart: Date;
   periodEnd: Date;
 }
-
-const fmt = (d: Date) =>
-  d.toLocaleString('en-US', { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC', hour12: false }) + ' UTC';
 
 /** Whole seconds from `at` to the period end; a change at the very end leaves nothing. */
 export function remainingSeconds(at: Date, period: { start: Date; end: Date }): { remaining: number; total: number } {
@@ -34,7 +32,7 @@ export function prorationLines(
 ): ProrationLine[] {
   const { remaining, total } = remainingSeconds(at, period);
   const share = (price: Cents) => roundHalfUp(BigInt(price) * BigInt(remaining), BigInt(total));
-  const span = `${fmt(at)} – ${fmt(period.end)}`;
+  const span = `${formatProrationTime(at)} – ${formatProrationTime(period.end)}`;
   return [
     {
       kind: 'proration_credit',

@@ -1,4 +1,5 @@
 import type { Deps } from '../../deps.ts';
+import { formatDateLong } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import { userActor } from '../audit/record.ts';
 import type { User } from '../accounts/queries.ts';
@@ -130,7 +131,7 @@ export async function retryPass(deps: BillingDeps, at: Date): Promise<{ retried:
         organizationId: orgId,
         subject: `Reminder: ${row.name} is Past Due — we retry the payment tomorrow`,
         text: [
-          `${row.name} owes ${formatCents(balance.cents)}. We will charge the card on file again on ${new Date(nextRetry).toLocaleDateString('en-US', { dateStyle: 'long', timeZone: 'UTC' })}.`,
+          `${row.name} owes ${formatCents(balance.cents)}. We will charge the card on file again on ${formatDateLong(new Date(nextRetry))}.`,
           `To use another card, update it before then: ${deps.config.publicUrl}/orgs/${row.slug}/settings/payment-method`,
         ].join('\n\n'),
       });

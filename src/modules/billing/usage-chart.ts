@@ -1,3 +1,5 @@
+import { formatCount, formatDateShort, formatDayShort } from '../../format.ts';
+
 /**
  * The geometry of the usage page's "payloads per day" bar chart (R8.3),
  * computed on the server so the page needs no script and no inline style:
@@ -34,9 +36,6 @@ export interface UsageChart {
 
 const DAY_MS = 86_400_000;
 const round1 = (n: number) => Math.round(n * 10) / 10;
-const fmtDay = (d: Date, withYear = false) =>
-  d.toLocaleDateString('en-US', { month: 'short', day: 'numeric', ...(withYear ? { year: 'numeric' } : {}), timeZone: 'UTC' });
-const fmtNumber = (n: number) => n.toLocaleString('en-US');
 
 /** `series` is one entry per UTC day (00:00 UTC), oldest first; days starting after `now` are the future. */
 export function usageChart(series: { day: Date; payloads: number }[], now: Date): UsageChart {
@@ -58,7 +57,7 @@ export function usageChart(series: { day: Date; payloads: number }[], now: Date)
       y: round1(plot.bottom - barHeight),
       width: barWidth,
       height: barHeight,
-      label: fmtDay(s.day),
+      label: formatDayShort(s.day),
       isoDay: s.day.toISOString().slice(0, 10),
       value: s.payloads,
       future: s.day.getTime() > today,
@@ -66,13 +65,13 @@ export function usageChart(series: { day: Date; payloads: number }[], now: Date)
   });
   const first = series[0]?.day;
   const last = series.at(-1)?.day;
-  const range = first && last ? `from ${fmtDay(first)} to ${fmtDay(last, true)}` : '';
+  const range = first && last ? `from ${formatDayShort(first)} to ${formatDateShort(last)}` : '';
   let summary: string;
   if (total === 0) {
     summary = `Payloads per day ${range}: none yet.`;
   } else {
     const peak = bars.reduce((best, b) => (b.value > best.value ? b : best), bars[0]!);
-    summary = `Payloads per day ${range}: ${fmtNumber(total)} in total; the busiest day was ${peak.label} with ${fmtNumber(peak.value)}.`;
+    summary = `Payloads per day ${range}: ${formatCount(total)} in total; the busiest day was ${peak.label} with ${formatCount(peak.value)}.`;
   }
   return {
     width,
@@ -81,8 +80,8 @@ export function usageChart(series: { day: Date; payloads: number }[], now: Date)
     bars,
     maxValue,
     total,
-    firstLabel: first ? fmtDay(first) : '',
-    lastLabel: last ? fmtDay(last) : '',
+    firstLabel: first ? formatDayShort(first) : '',
+    lastLabel: last ? formatDayShort(last) : '',
     summary,
   };
 }

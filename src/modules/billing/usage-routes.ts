@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { formatCount } from '../../format.ts';
 import { requireUser } from '../../http/auth.ts';
 import { renderPage } from '../../http/render.ts';
 import { countOpenInvitations } from '../invitations/queries.ts';
@@ -63,11 +64,11 @@ export async function usageRoutes(app: FastifyInstance): Promise<void> {
           payloads: totals.payloads,
           hardCap,
         }),
-        rejected: totals.rejected.toLocaleString('en-US'),
+        rejected: formatCount(totals.rejected),
         applications: byApplication.map((a) => ({
           name: a.applicationName,
-          payloads: a.payloads.toLocaleString('en-US'),
-          rejected: a.rejected.toLocaleString('en-US'),
+          payloads: formatCount(a.payloads),
+          rejected: formatCount(a.rejected),
         })),
         chart: usageChart(daily, now),
         projection: projectionText(projection, period.end),

@@ -1,14 +1,12 @@
+import { formatCount, formatDateTime24 } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { Limits } from '../plans/queries.ts';
-import { formatDateTime } from './invoice-view.ts';
 import type { UsageProjection } from './projection.ts';
 
 /**
  * How the usage page reads (R8.3): each count against its plan limit, and
  * the projection in words. Pure; the template only places these values.
  */
-
-const fmt = (n: number) => n.toLocaleString('en-US');
 
 export interface LimitRow {
   key: 'devices' | 'applications' | 'dashboards' | 'members' | 'payloads';
@@ -39,8 +37,8 @@ function row(key: LimitRow['key'], label: string, used: number, limit: number, n
     label,
     used,
     limit,
-    usedText: fmt(used),
-    limitText: fmt(limit),
+    usedText: formatCount(used),
+    limitText: formatCount(limit),
     shareText: shareText(used, limit),
     meter: { value: Math.min(used, max), max, low: Math.floor(max * 0.75), high: Math.floor(max * 0.9) },
     over: used > limit,
@@ -64,7 +62,7 @@ export function limitRows(input: {
     overBy > 0
       ? input.hardCap
         ? `Allotment reached: further payloads are refused until the period ends.`
-        : `${fmt(overBy)} over the monthly allotment; the overage is billed at period end.`
+        : `${formatCount(overBy)} over the monthly allotment; the overage is billed at period end.`
       : 'Monthly allotment, renewed each billing period.';
   const invitations = input.openInvitations;
   return [
@@ -76,7 +74,7 @@ export function limitRows(input: {
       'Members',
       input.members + invitations,
       limits.members,
-      invitations > 0 ? `${fmt(input.members)} members and ${fmt(invitations)} pending invitation${invitations === 1 ? '' : 's'}, which count toward the limit.` : '',
+      invitations > 0 ? `${formatCount(input.members)} members and ${formatCount(invitations)} pending invitation${invitations === 1 ? '' : 's'}, which count toward the limit.` : '',
     ),
     row('payloads', 'Payloads this period', input.payloads, limits.payloadsPerMonth, payloadNote),
   ];
@@ -88,8 +86,8 @@ export function periodText(period: { start: Date; end: Date }, now: Date) {
   const elapsed = Math.min(period.end.getTime(), Math.max(period.start.getTime(), now.getTime())) - period.start.getTime();
   const day = Math.min(totalDays, Math.floor(elapsed / DAY_MS) + 1);
   return {
-    start: formatDateTime(period.start),
-    end: formatDateTime(period.end),
+    start: formatDateTime24(period.start),
+    end: formatDateTime24(period.end),
     startIso: period.start.toISOString(),
     endIso: period.end.toISOString(),
     progress: `Day ${day} of ${totalDays}`,
@@ -98,19 +96,19 @@ export function periodText(period: { start: Date; end: Date }, now: Date) {
 
 /** The projection of R8.3 in words. */
 export function projectionText(p: UsageProjection, periodEnd: Date) {
-  const by = formatDateTime(periodEnd);
+  const by = formatDateTime24(periodEnd);
   const headline =
     p.elapsedShare >= 1
-      ? `The period has ended with ${fmt(p.payloadsSoFar)} payloads.`
+      ? `The period has ended with ${formatCount(p.payloadsSoFar)} payloads.`
       : p.payloadsSoFar === 0
         ? `No payloads yet this period, so none are projected by ${by}.`
-        : `At the current pace, about ${fmt(p.projectedPayloads)} payloads by the end of the period (${by}).`;
-  const allotment = `Your plan includes ${fmt(p.allotment)} payloads a month.`;
+        : `At the current pace, about ${formatCount(p.projectedPayloads)} payloads by the end of the period (${by}).`;
+  const allotment = `Your plan includes ${formatCount(p.allotment)} payloads a month.`;
   if (p.overage.kind === 'hard_cap') {
     return {
       headline,
       allotment,
-      projected: fmt(p.projectedPayloads),
+      projected: formatCount(p.projectedPayloads),
       overage: 'No overage: your plan has a hard cap. Payloads over the monthly allotment are refused, never billed.',
       overageCost: null,
       soFar: null,
@@ -121,12 +119,12 @@ export function projectionText(p: UsageProjection, periodEnd: Date) {
   return {
     headline,
     allotment,
-    projected: fmt(p.projectedPayloads),
+    projected: formatCount(p.projectedPayloads),
     overage:
       o.projectedOver > 0
-        ? `Projected overage: ${fmt(o.projectedOver)} payloads over the allotment at ${rate} = ${formatCents(o.projectedCents)}, billed on the invoice at period end.`
+        ? `Projected overage: ${formatCount(o.projectedOver)} payloads over the allotment at ${rate} = ${formatCents(o.projectedCents)}, billed on the invoice at period end.`
         : `No overage projected: payloads over the allotment would cost ${rate}.`,
     overageCost: formatCents(o.projectedCents),
-    soFar: o.overSoFar > 0 ? `Overage so far: ${fmt(o.overSoFar)} payloads = ${formatCents(o.centsSoFar)}.` : null,
+    soFar: o.overSoFar > 0 ? `Overage so far: ${formatCount(o.overSoFar)} payloads = ${formatCents(o.centsSoFar)}.` : null,
   };
 }

@@ -1,3 +1,5 @@
+import { formatCount, formatDateShort, formatDayShort } from '../../format.ts';
+
 /**
  * The geometry of a "Payloads over time" bar chart, computed on the server so
  * the page needs no script and no inline style: the template only draws
@@ -12,6 +14,8 @@ export interface ChartBar {
   label: string;
   isoDay: string;
   value: number;
+  /** "1,200" */
+  valueText: string;
 }
 
 export interface DailyChart {
@@ -21,6 +25,9 @@ export interface DailyChart {
   bars: ChartBar[];
   maxValue: number;
   total: number;
+  /** The counts as the partial prints them (it gets no helpers of its own). */
+  maxValueText: string;
+  totalText: string;
   firstLabel: string;
   lastLabel: string;
   /** One sentence a screen reader hears for the whole chart. */
@@ -28,10 +35,6 @@ export interface DailyChart {
 }
 
 const DAY_MS = 86_400_000;
-
-const fmtDay = (d: Date, withYear = false) =>
-  d.toLocaleDateString('en-US', { month: 'short', day: 'numeric', ...(withYear ? { year: 'numeric' } : {}), timeZone: 'UTC' });
-const fmtNumber = (n: number) => n.toLocaleString('en-US');
 
 /** The start (00:00 UTC) of the day containing `instant`. */
 export function utcDayStart(instant: Date): Date {
@@ -62,22 +65,23 @@ export function dailyChart(series: { day: Date; value: number }[], what = 'Paylo
       y: Math.round((plot.bottom - barHeight) * 10) / 10,
       width: barWidth,
       height: barHeight,
-      label: fmtDay(s.day),
+      label: formatDayShort(s.day),
       isoDay: s.day.toISOString().slice(0, 10),
       value: s.value,
+      valueText: formatCount(s.value),
     };
   });
   const first = series[0]?.day;
   const last = series.at(-1)?.day;
-  const firstLabel = first ? fmtDay(first) : '';
-  const lastLabel = last ? fmtDay(last) : '';
-  const range = first && last ? `from ${fmtDay(first)} to ${fmtDay(last, true)}` : '';
+  const firstLabel = first ? formatDayShort(first) : '';
+  const lastLabel = last ? formatDayShort(last) : '';
+  const range = first && last ? `from ${formatDayShort(first)} to ${formatDateShort(last)}` : '';
   let summary: string;
   if (total === 0) {
     summary = `${what} per day ${range}: none.`;
   } else {
     const peak = bars.reduce((best, b) => (b.value > best.value ? b : best), bars[0]!);
-    summary = `${what} per day ${range}: ${fmtNumber(total)} in total; the busiest day was ${peak.label} with ${fmtNumber(peak.value)}.`;
+    summary = `${what} per day ${range}: ${formatCount(total)} in total; the busiest day was ${peak.label} with ${formatCount(peak.value)}.`;
   }
-  return { width, height, plot, bars, maxValue, total, firstLabel, lastLabel, summary };
+  return { width, height, plot, bars, maxValue, total, maxValueText: formatCount(maxValue), totalText: formatCount(total), firstLabel, lastLabel, summary };
 }

@@ -1,4 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
+import { formatDateTimeMedium } from '../../format.ts';
 import { billingStatusOf } from '../billing/owner-period.ts';
 import type { BillingStatus } from '../billing/queries.ts';
 import { dailyChart, lastDays, type DailyChart } from './chart.ts';
@@ -10,6 +11,8 @@ export interface DeviceStateView {
   deviceName: string;
   applicationName: string;
   lastSeenAt: Date | null;
+  /** "Mar 10, 2026, 9:05 AM UTC" */
+  lastSeenText: string | null;
   entries: { key: string; value: string }[];
   /** Keys beyond the ones shown. */
   moreKeys: number;
@@ -89,7 +92,13 @@ async function presentBlock(db: DbOrTrx, dashboard: Dashboard, block: Block, ver
       return {
         ...base,
         status: 'device_state',
-        device: { deviceName: device.name, applicationName: application.name, lastSeenAt: device.lastSeenAt, ...stateEntries(device.lastStateJson) },
+        device: {
+          deviceName: device.name,
+          applicationName: application.name,
+          lastSeenAt: device.lastSeenAt,
+          lastSeenText: device.lastSeenAt ? formatDateTimeMedium(device.lastSeenAt) : null,
+          ...stateEntries(device.lastStateJson),
+        },
       };
     }
     case 'payloads_over_time': {

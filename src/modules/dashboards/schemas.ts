@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatCount } from '../../format.ts';
 import { BLOCK_NEEDS_DEVICE, isBlockKind, isVisibility, SHARED_PASSWORD_MAX, type BlockKind, type Visibility } from './policy.ts';
 
 export const NAME_MAX = 255;
@@ -13,7 +14,7 @@ const name = z
 
 const description = z
   .string()
-  .max(DESCRIPTION_MAX, `The description can be at most ${DESCRIPTION_MAX.toLocaleString('en-US')} characters.`)
+  .max(DESCRIPTION_MAX, `The description can be at most ${formatCount(DESCRIPTION_MAX)} characters.`)
   .default('')
   .transform((s) => s.trim());
 

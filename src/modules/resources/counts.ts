@@ -1,4 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
+import { formatCount } from '../../format.ts';
 import { planOfOwner } from '../billing/limits.ts';
 import { usagePeriodOf } from '../billing/owner-period.ts';
 import { countMembers } from '../members/queries.ts';
@@ -54,6 +55,6 @@ export async function checkLimit(db: DbOrTrx, owner: Owner, resource: LimitedRes
     resource,
     limit,
     planName: plan.name,
-    message: `${who} allows ${limit.toLocaleString('en-US')} ${LIMIT_NOUNS[resource]}${owner.kind === 'sandbox' ? ` (${plan.name} limit)` : ''}, and ${counts[resource].toLocaleString('en-US')} are in use. Remove some or move to a larger plan.`,
+    message: `${who} allows ${formatCount(limit)} ${LIMIT_NOUNS[resource]}${owner.kind === 'sandbox' ? ` (${plan.name} limit)` : ''}, and ${formatCount(counts[resource])} are in use. Remove some or move to a larger plan.`,
   };
 }
