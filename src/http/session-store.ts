@@ -1,4 +1,4 @@
-import { firstRawRow } from '../db/knex.ts';
+import { statementsOf } from '../db/sql.ts';
 import type { SessionStore } from '@fastify/session';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
@@ -38,10 +38,9 @@ export class KnexSessionStore implements SessionStore {
 
   // Every signed-in request reads its session: one statement, written once.
   get(sid: string, callback: GetCallback): void {
-    this.db
-      .raw(SESSION_BY_ID, [sid])
-      .then((result: unknown) => {
-        const row = firstRawRow<{ data: string; expires_at: number | string }>(result);
+    statementsOf(this.db)
+      .first<{ data: string; expires_at: number | string }>(SESSION_BY_ID, [sid])
+      .then((row) => {
         if (!row || Number(row.expires_at) <= this.clock.now().getTime()) return callback(null, null);
         callback(null, JSON.parse(row.data) as Parameters<GetCallback>[1]);
       }, callback);

@@ -1,4 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
+import { statementsOf } from '../../db/sql.ts';
 
 export interface User {
   id: number;
@@ -28,7 +29,8 @@ const toUser = (r: UserRow): User => ({
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export async function findUserById(db: DbOrTrx, id: number): Promise<User | undefined> {
-  const row = await db<UserRow>('users').where({ id }).first();
+  // Every signed-in request reads its user: fixed SQL (db/sql.ts).
+  const row = await statementsOf(db).first<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
   return row ? toUser(row) : undefined;
 }
 

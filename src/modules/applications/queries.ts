@@ -1,5 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { ownerColumns, type Owner } from '../resources/owners.ts';
+import { statementsOf } from '../../db/sql.ts';
 
 export interface Application {
   id: number;
@@ -47,14 +48,14 @@ const parseState = (s: string | null): Record<string, unknown> | null => {
 };
 
 export async function listApplicationsOf(db: DbOrTrx, owner: Owner): Promise<{ id: number; name: string; description: string; devices: number }[]> {
-  const rows = await db('applications as a')
-    .leftJoin('devices as d', 'd.application_id', 'a.id')
-    .where({ 'a.owner_type': ownerColumns(owner).owner_type, 'a.owner_id': ownerColumns(owner).owner_id })
-    .groupBy('a.id', 'a.name', 'a.description')
-    .orderBy([{ column: 'a.name' }, { column: 'a.id' }])
-    .select('a.id', 'a.name', 'a.description')
-    .count({ devices: 'd.id' });
-  return rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), name: String(r.name), description: String(r.description), devices: Number(r.devices) }));
+  // Each application's devices are counted from the devices index, one application at a time.
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const rows = await statementsOf(db).rows<Record<string, unknown>>(
+    `SELECT a.id, a.name, a.description, (SELECT count(*) FROM devices d WHERE d.application_id = a.id) AS devices
+     FROM applications a WHERE a.owner_type = ? AND a.owner_id = ? ORDER BY a.name, a.id`,
+    [owner_type, owner_id],
+  );
+  return rows.map((r) => ({ id: Number(r.id), name: String(r.name), description: String(r.description), devices: Number(r.devices) }));
 }
 
 export async function insertApplication(

@@ -1,5 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { toPlan, type Plan } from '../plans/queries.ts';
+import { statementsOf } from '../../db/sql.ts';
 
 export type BillingStatus = 'active' | 'past_due' | 'unpaid';
 
@@ -59,7 +60,8 @@ const toAccount = (r: AccountRow): BillingAccount => ({
 });
 
 export async function findBillingAccount(db: DbOrTrx, organizationId: number): Promise<BillingAccount | undefined> {
-  const row = await db<AccountRow>('billing_accounts').where({ organization_id: organizationId }).first();
+  // Read on every organization page and device report: fixed SQL (db/sql.ts).
+  const row = await statementsOf(db).first<AccountRow>('SELECT * FROM billing_accounts WHERE organization_id = ?', [organizationId]);
   return row ? toAccount(row) : undefined;
 }
 
@@ -103,7 +105,10 @@ export async function updateBillingEmail(db: DbOrTrx, organizationId: number, bi
 
 /** The plan an organization is on now. */
 export async function planOfOrganization(db: DbOrTrx, organizationId: number): Promise<Plan | undefined> {
-  const row = await db('billing_accounts as b').join('plans as p', 'p.id', 'b.plan_id').where('b.organization_id', organizationId).first('p.*');
+  const row = await statementsOf(db).first<Parameters<typeof toPlan>[0]>(
+    'SELECT p.* FROM billing_accounts b JOIN plans p ON p.id = b.plan_id WHERE b.organization_id = ?',
+    [organizationId],
+  );
   return row ? toPlan(row) : undefined;
 }
 

@@ -1,6 +1,7 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { ownerColumns, ownerFromColumns, type Owner } from '../resources/owners.ts';
 import type { BlockKind, Visibility } from './policy.ts';
+import { statementsOf } from '../../db/sql.ts';
 
 export interface Dashboard {
   id: number;
@@ -84,10 +85,11 @@ export async function findDashboardByShareToken(db: DbOrTrx, shareToken: string)
 
 /** An owner's dashboards by name, for the Sandbox and organization overview pages. */
 export async function listDashboardsOf(db: DbOrTrx, owner: Owner): Promise<{ id: number; name: string; visibility: Visibility }[]> {
-  const rows = await db<DashboardRow>('dashboards')
-    .where(ownerColumns(owner))
-    .orderBy([{ column: 'name' }, { column: 'id' }])
-    .select('id', 'name', 'visibility');
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const rows = await statementsOf(db).rows<Pick<DashboardRow, 'id' | 'name' | 'visibility'>>(
+    'SELECT id, name, visibility FROM dashboards WHERE owner_type = ? AND owner_id = ? ORDER BY name, id',
+    [owner_type, owner_id],
+  );
   return rows.map((r) => ({ id: Number(r.id), name: r.name, visibility: r.visibility }));
 }
 

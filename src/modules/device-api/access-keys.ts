@@ -1,5 +1,5 @@
 import { hashSecret } from '../applications/manage-access-keys.ts';
-import { firstRawRow } from '../../db/knex.ts';
+import { statementsOf } from '../../db/sql.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { DbOrTrx } from '../../db/knex.ts';
 import type { CountedApplication } from '../usage/queries.ts';
@@ -59,7 +59,7 @@ interface KeyRow {
  * to whoever holds its secret.
  */
 export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string, deviceId: number | null = null): Promise<KeyCheck> {
-  const row = firstRawRow<KeyRow>(await db.raw(KEY_LOOKUP, [deviceId, keyId]));
+  const row = await statementsOf(db).first<KeyRow>(KEY_LOOKUP, [deviceId, keyId]);
   const given = Buffer.from(hashSecret(secret), 'hex');
   const stored = row ? Buffer.from(String(row.secret_hash), 'hex') : Buffer.alloc(given.length);
   const matches = stored.length === given.length && timingSafeEqual(stored, given);
@@ -87,10 +87,11 @@ export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string
 export async function touchAccessKey(db: DbOrTrx, key: KeyWithApplication, now: Date): Promise<void> {
   const t = now.getTime();
   if (key.lastUsedAt !== null && t - key.lastUsedAt < LAST_USED_RESOLUTION_MS) return;
-  await db('access_keys')
-    .where({ id: key.id })
-    .andWhere((q) => q.whereNull('last_used_at').orWhere('last_used_at', '<=', t - LAST_USED_RESOLUTION_MS))
-    .update({ last_used_at: t });
+  await statementsOf(db).run('UPDATE access_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)', [
+    t,
+    key.id,
+    t - LAST_USED_RESOLUTION_MS,
+  ]);
 }
 
 /** Whether an application exists (to tell "no such application" from "not this key's application"). */

@@ -1,5 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import type { ResourceRole, Role } from './policy.ts';
+import { statementsOf } from '../../db/sql.ts';
 
 export interface Membership {
   organizationId: number;
@@ -23,7 +24,7 @@ const toMembership = (r: MembershipRow): Membership => ({
 });
 
 export async function findMembership(db: DbOrTrx, organizationId: number, userId: number): Promise<Membership | undefined> {
-  const row = await db<MembershipRow>('memberships').where({ organization_id: organizationId, user_id: userId }).first();
+  const row = await statementsOf(db).first<MembershipRow>('SELECT * FROM memberships WHERE organization_id = ? AND user_id = ?', [organizationId, userId]);
   return row ? toMembership(row) : undefined;
 }
 
@@ -62,17 +63,11 @@ export interface MemberListing {
 }
 
 export async function listMembers(db: DbOrTrx, organizationId: number): Promise<MemberListing[]> {
-  const rows = await db('memberships as m')
-    .join('users as u', 'u.id', 'm.user_id')
-    .where('m.organization_id', organizationId)
-    .orderBy([{ column: 'u.name' }, { column: 'u.id' }])
-    .select<{ user_id: number; name: string; email: string; role: Role; created_at: number }[]>(
-      'm.user_id',
-      'u.name',
-      'u.email',
-      'm.role',
-      'm.created_at',
-    );
+  const rows = await statementsOf(db).rows<{ user_id: number; name: string; email: string; role: Role; created_at: number }>(
+    `SELECT m.user_id, u.name, u.email, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
+     WHERE m.organization_id = ? ORDER BY u.name, u.id`,
+    [organizationId],
+  );
   return rows.map((r) => ({ userId: r.user_id, name: r.name, email: r.email, role: r.role, joinedAt: new Date(r.created_at) }));
 }
 

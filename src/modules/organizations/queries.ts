@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DbOrTrx } from '../../db/knex.ts';
+import { statementsOf } from '../../db/sql.ts';
 
 export interface Organization {
   id: number;
@@ -60,7 +61,7 @@ export async function insertOrganization(
 
 /** A live (not deleted) organization by its address. */
 export async function findOrganizationBySlug(db: DbOrTrx, slug: string): Promise<Organization | undefined> {
-  const row = await db<OrganizationRow>('organizations').where({ slug }).whereNull('deleted_at').first();
+  const row = await statementsOf(db).first<OrganizationRow>('SELECT * FROM organizations WHERE slug = ? AND deleted_at IS NULL', [slug]);
   return row ? toOrganization(row) : undefined;
 }
 
@@ -82,12 +83,12 @@ export async function organizationsOfUser(
   db: DbOrTrx,
   userId: number,
 ): Promise<(Organization & { role: string })[]> {
-  const rows = await db('organizations as o')
-    .join('memberships as m', 'm.organization_id', 'o.id')
-    .where('m.user_id', userId)
-    .whereNull('o.deleted_at')
-    .orderBy([{ column: 'o.name' }, { column: 'o.id' }])
-    .select<(OrganizationRow & { role: string })[]>('o.*', 'm.role');
+  // Every signed-in page's header lists these: fixed SQL (db/sql.ts).
+  const rows = await statementsOf(db).rows<OrganizationRow & { role: string }>(
+    `SELECT o.*, m.role FROM organizations o JOIN memberships m ON m.organization_id = o.id
+     WHERE m.user_id = ? AND o.deleted_at IS NULL ORDER BY o.name, o.id`,
+    [userId],
+  );
   return rows.map((r) => ({ ...toOrganization(r), role: r.role }));
 }
 

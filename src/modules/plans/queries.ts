@@ -1,4 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
+import { statementsOf, type Executor } from '../../db/sql.ts';
 
 export interface Limits {
   devices: number;
@@ -21,7 +22,7 @@ export interface Plan {
   supportLevel: string;
 }
 
-interface PlanRow {
+export interface PlanRow {
   id: number;
   code: string;
   name: string;
@@ -55,13 +56,13 @@ export const toPlan = (r: PlanRow): Plan => ({
   supportLevel: r.support_level,
 });
 
-export async function findPlanByCode(db: DbOrTrx, code: string): Promise<Plan | undefined> {
-  const row = await db<PlanRow>('plans').where({ code }).first();
+export async function findPlanByCode(db: Executor, code: string): Promise<Plan | undefined> {
+  const row = await statementsOf(db).first<PlanRow>('SELECT * FROM plans WHERE code = ?', [code]);
   return row ? toPlan(row) : undefined;
 }
 
 /** The personal limits every user's Sandbox has (R1.2, R7.2). */
-export async function sandboxPlan(db: DbOrTrx): Promise<Plan> {
+export async function sandboxPlan(db: Executor): Promise<Plan> {
   const plan = await findPlanByCode(db, 'sandbox');
   if (!plan) throw new Error('The sandbox plan is missing: run the migrations');
   return plan;

@@ -1,5 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { ownerColumns, type Owner } from '../resources/owners.ts';
+import { statementsOf, type Executor } from '../../db/sql.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -35,25 +36,27 @@ const INCREMENT_DAY = `INSERT INTO usage_daily (owner_type, owner_id, applicatio
  * pages and invoices after a rename or a deletion.
  */
 export async function incrementUsage(
-  db: DbOrTrx,
+  db: Executor,
   input: { application: CountedApplication; periodStart: Date; day: number; payloads: number; rejected: number },
 ): Promise<void> {
   const { application, payloads, rejected } = input;
   const ownerType = application.owner_type;
   const ownerId = Number(application.owner_id);
-  await db.raw(INCREMENT_PERIOD, [ownerType, ownerId, application.id, input.periodStart.getTime(), application.name, payloads, rejected]);
-  if (payloads > 0) await db.raw(INCREMENT_DAY, [ownerType, ownerId, application.id, input.day, payloads]);
+  const sql = statementsOf(db);
+  await sql.run(INCREMENT_PERIOD, [ownerType, ownerId, application.id, input.periodStart.getTime(), application.name, payloads, rejected]);
+  if (payloads > 0) await sql.run(INCREMENT_DAY, [ownerType, ownerId, application.id, input.day, payloads]);
 }
 
 const n = (value: unknown) => Number(value ?? 0);
 
 /** Payloads an owner has had accepted in a billing period, over all its applications (one primary-key range). */
-export async function payloadsInPeriod(db: DbOrTrx, owner: Owner, periodStart: Date): Promise<number> {
-  const row = await db('usage_counters')
-    .where({ ...ownerColumns(owner), period_start: periodStart.getTime() })
-    .sum({ n: 'payloads' })
-    .first();
-  return n((row as { n?: unknown } | undefined)?.n);
+export async function payloadsInPeriod(db: Executor, owner: Owner, periodStart: Date): Promise<number> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const row = await statementsOf(db).first<{ n: unknown }>(
+    'SELECT sum(payloads) AS n FROM usage_counters WHERE owner_type = ? AND owner_id = ? AND period_start = ?',
+    [owner_type, owner_id, periodStart.getTime()],
+  );
+  return n(row?.n);
 }
 
 export interface UsageTotals {

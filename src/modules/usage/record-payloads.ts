@@ -1,8 +1,6 @@
-import type { Knex } from 'knex';
 import { isPostgres, type Db, type DbOrTrx } from '../../db/knex.ts';
-import { lockRow } from '../../db/locks.ts';
-import { planOfOwner } from '../billing/limits.ts';
-import { billingStatusOf, usagePeriodOf } from '../billing/owner-period.ts';
+import { inTransaction, type Statements } from '../../db/sql.ts';
+import { ownerUsageTerms, usagePeriodOf } from '../billing/owner-period.ts';
 import { ownerFromColumns, type Owner } from '../resources/owners.ts';
 import { incrementUsage, payloadsInPeriod, utcDayStart, type CountedApplication } from './queries.ts';
 
@@ -45,32 +43,27 @@ export async function recordPayloads(
   now: Date,
 ): Promise<RecordPayloadsResult> {
   const owner = ownerFromColumns(target.application);
-  if ((await billingStatusOf(db, owner)) === 'unpaid') return { ok: false, reason: 'owner_unpaid' };
-  const plan = await planOfOwner(db, owner);
-  const period = await usagePeriodOf(db, owner, now);
+  const { status, plan, period } = await ownerUsageTerms(db, owner, now);
+  if (status === 'unpaid') return { ok: false, reason: 'owner_unpaid' };
   const receivedAt = now.getTime();
-  const rows = states.map((s) => ({
-    application_id: target.application.id,
-    device_id: target.deviceId,
-    time: s.time ? s.time.getTime() : receivedAt,
-    received_at: receivedAt,
-    data: JSON.stringify(s.data),
-  }));
+  const rows = states.map((s) => ({ time: s.time ? s.time.getTime() : receivedAt, data: JSON.stringify(s.data) }));
+  const postgres = isPostgres(db);
 
-  return db.transaction(async (trx): Promise<RecordPayloadsResult> => {
+  return inTransaction(db, async (sql): Promise<RecordPayloadsResult> => {
     if (plan.overageCentsPerMillion === null) {
       // Concurrent requests of one capped owner take turns here (PostgreSQL;
       // SQLite has one writer), so together they cannot pass the cap.
-      await lockOwnerRow(trx, owner);
-      const used = await payloadsInPeriod(trx, owner, period.start);
+      if (postgres) await lockOwnerRow(sql, owner);
+      const used = await payloadsInPeriod(sql, owner, period.start);
       const limit = plan.limits.payloadsPerMonth;
       if (used + rows.length > limit) {
         return { ok: false, reason: 'monthly_payloads_cap', owner, planName: plan.name, limit, used, requested: rows.length, periodEnd: period.end };
       }
     }
-    await insertPayloads(trx, target.application.id, target.deviceId, receivedAt, rows);
-    await updateLatestState(trx, target.deviceId, rows);
-    await incrementUsage(trx, { application: target.application, periodStart: period.start, day: utcDayStart(now), payloads: rows.length, rejected: 0 });
+    const states = JSON.stringify(rows.map((r) => [r.time, r.data]));
+    await sql.run(postgres ? INSERT_PAYLOADS_POSTGRES : INSERT_PAYLOADS_SQLITE, [target.application.id, target.deviceId, receivedAt, states]);
+    await updateLatestState(sql, target.deviceId, rows);
+    await incrementUsage(sql, { application: target.application, periodStart: period.start, day: utcDayStart(now), payloads: rows.length, rejected: 0 });
     return { ok: true, accepted: rows.length };
   });
 }
@@ -84,8 +77,6 @@ export async function recordRejected(db: DbOrTrx, application: CountedApplicatio
   const period = await usagePeriodOf(db, ownerFromColumns(application), now);
   await incrementUsage(db, { application, periodStart: period.start, day: utcDayStart(now), payloads: 0, rejected: 1 });
 }
-
-type PayloadRow = { application_id: number; device_id: number; time: number; received_at: number; data: string };
 
 // The statements of the device API's hot path are written once, as plain
 // SQL: a request costs its database work, not query building. The states go
@@ -101,11 +92,6 @@ const INSERT_PAYLOADS_POSTGRES = `INSERT INTO payloads (application_id, device_i
   SELECT ?, ?, (s.value ->> 0)::bigint, ?, s.value ->> 1
   FROM json_array_elements(?::json) WITH ORDINALITY AS s(value, n) ORDER BY s.n`;
 
-async function insertPayloads(trx: Knex.Transaction, applicationId: number, deviceId: number, receivedAt: number, rows: readonly PayloadRow[]): Promise<void> {
-  const states = JSON.stringify(rows.map((r) => [r.time, r.data]));
-  await trx.raw(isPostgres(trx as unknown as Knex) ? INSERT_PAYLOADS_POSTGRES : INSERT_PAYLOADS_SQLITE, [applicationId, deviceId, receivedAt, states]);
-}
-
 const UPDATE_LATEST_STATE = `UPDATE devices SET last_state_json = ?, last_seen_at = ?
   WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at <= ?)`;
 
@@ -113,15 +99,15 @@ const UPDATE_LATEST_STATE = `UPDATE devices SET last_state_json = ?, last_seen_a
  * The device's latest state is the one with the latest time (a backfill of
  * older states does not replace it); among equal times, the last one sent.
  */
-async function updateLatestState(trx: Knex.Transaction, deviceId: number, rows: readonly { time: number; data: string }[]) {
+async function updateLatestState(sql: Statements, deviceId: number, rows: readonly { time: number; data: string }[]) {
   let latest = rows[0];
   for (const row of rows) if (latest === undefined || row.time >= latest.time) latest = row;
   if (!latest) return;
-  await trx.raw(UPDATE_LATEST_STATE, [latest.data, latest.time, deviceId, latest.time]);
+  await sql.run(UPDATE_LATEST_STATE, [latest.data, latest.time, deviceId, latest.time]);
 }
 
 /** The same rows resource limits lock, so limit checks and counting never deadlock one another. */
-async function lockOwnerRow(trx: Knex.Transaction, owner: Owner): Promise<void> {
-  if (owner.kind === 'sandbox') await lockRow(trx, 'users', { id: owner.userId });
-  else await lockRow(trx, 'organizations', { id: owner.organizationId });
+async function lockOwnerRow(sql: Statements, owner: Owner): Promise<void> {
+  if (owner.kind === 'sandbox') await sql.first('SELECT id FROM users WHERE id = ? FOR UPDATE', [owner.userId]);
+  else await sql.first('SELECT id FROM organizations WHERE id = ? FOR UPDATE', [owner.organizationId]);
 }

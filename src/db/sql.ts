@@ -1,0 +1,138 @@
+import type { Knex } from 'knex';
+import { isPostgres, type Db, type DbOrTrx } from './knex.ts';
+
+/** A value a statement can bind: no Dates or booleans (epoch ms and 0/1 are what the tables hold). */
+export type SqlValue = string | number | bigint | null;
+
+/**
+ * Fixed SQL for the hot paths (issue #9). Every request of a signed-in page
+ * and every device report runs a handful of small statements; through knex's
+ * query builder and runner each costs ~40 µs of CPU on top of SQLite's few
+ * microseconds. These run the same SQL text, with `?` placeholders, on either
+ * database:
+ *
+ * - SQLite (better-sqlite3 is synchronous, one connection): a statement
+ *   outside a transaction runs at once on the connection when nobody holds it
+ *   — it runs to completion before anything else can, so it cannot land inside
+ *   someone else's transaction — and otherwise waits its turn in knex's pool
+ *   like any query. Statements are prepared once per connection
+ *   (`cacheStatements` in knex.ts).
+ * - PostgreSQL: `knex.raw`, on the pool or on the transaction given.
+ */
+export interface Statements {
+  rows<T>(sql: string, bindings?: readonly SqlValue[]): Promise<T[]>;
+  first<T>(sql: string, bindings?: readonly SqlValue[]): Promise<T | undefined>;
+  /** Runs an INSERT/UPDATE/DELETE; answers how many rows it changed. */
+  run(sql: string, bindings?: readonly SqlValue[]): Promise<number>;
+}
+
+interface SqliteStatement {
+  reader: boolean;
+  all(...bindings: unknown[]): unknown[];
+  get(...bindings: unknown[]): unknown;
+  run(...bindings: unknown[]): { changes: number };
+}
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+  inTransaction: boolean;
+}
+interface TarnPool {
+  free: { resource: SqliteConnection }[];
+  numUsed(): number;
+  numPendingAcquires(): number;
+  numPendingCreates(): number;
+}
+interface SqliteClient {
+  pool?: TarnPool;
+  acquireConnection(): Promise<SqliteConnection>;
+  releaseConnection(conn: SqliteConnection): Promise<void>;
+}
+
+function isTransaction(db: DbOrTrx): db is Knex.Transaction {
+  return (db as { isTransaction?: boolean }).isTransaction === true;
+}
+
+/** Where statements can run: the pool, a knex transaction, or the statements of an `inTransaction`. */
+export type Executor = DbOrTrx | Statements;
+
+/** Statements on `db`: the pool, or a knex transaction (PostgreSQL, or SQLite code still on knex). */
+export function statementsOf(db: Executor): Statements {
+  // Knex instances and transactions are functions; Statements are plain objects.
+  if (typeof db !== 'function') return db;
+  if (isPostgres(db as Db) || isTransaction(db)) return knexStatements(db);
+  return sqliteStatements(db.client as unknown as SqliteClient);
+}
+
+/**
+ * Runs `fn` in one transaction and answers what it answers; a throw rolls
+ * everything back. On SQLite it is `BEGIN IMMEDIATE` on the pool's connection
+ * (held until the end, as knex holds it for its own transactions), so every
+ * statement inside is a direct call; on PostgreSQL a knex transaction.
+ */
+export async function inTransaction<T>(db: Db, fn: (sql: Statements) => Promise<T>): Promise<T> {
+  if (isPostgres(db)) return db.transaction((trx) => fn(knexStatements(trx)));
+  const client = db.client as unknown as SqliteClient;
+  const conn = await client.acquireConnection();
+  try {
+    conn.prepare('BEGIN IMMEDIATE').run();
+    let result: T;
+    try {
+      result = await fn(connectionStatements(conn));
+      conn.prepare('COMMIT').run();
+    } catch (err) {
+      if (conn.inTransaction) conn.prepare('ROLLBACK').run();
+      throw err;
+    }
+    return result;
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+function knexStatements(db: DbOrTrx): Statements {
+  const pg = isPostgres(db as Db);
+  const rowsOf = (result: unknown): unknown[] => (pg ? (result as { rows: unknown[] }).rows : (result as unknown[]));
+  return {
+    rows: async <T>(sql: string, bindings: readonly SqlValue[] = []) => rowsOf(await db.raw(sql, bindings as readonly Knex.RawBinding[])) as T[],
+    first: async <T>(sql: string, bindings: readonly SqlValue[] = []) => rowsOf(await db.raw(sql, bindings as readonly Knex.RawBinding[]))[0] as T | undefined,
+    run: async (sql: string, bindings: readonly SqlValue[] = []) => {
+      const result = await db.raw(sql, bindings as readonly Knex.RawBinding[]);
+      // knex answers a run on better-sqlite3 with better-sqlite3's RunResult.
+      return pg ? ((result as { rowCount: number | null }).rowCount ?? 0) : (result as { changes: number }).changes;
+    },
+  };
+}
+
+function connectionStatements(conn: SqliteConnection): Statements {
+  return {
+    rows: async <T>(sql: string, bindings: readonly SqlValue[] = []) => conn.prepare(sql).all(...bindings) as T[],
+    first: async <T>(sql: string, bindings: readonly SqlValue[] = []) => conn.prepare(sql).get(...bindings) as T | undefined,
+    run: async (sql: string, bindings: readonly SqlValue[] = []) => conn.prepare(sql).run(...bindings).changes,
+  };
+}
+
+/** The pool's connection when nobody holds it or waits for it: then a synchronous statement cannot interleave with anyone. */
+function idleConnection(client: SqliteClient): SqliteConnection | undefined {
+  const pool = client.pool;
+  if (!pool || pool.numUsed() !== 0 || pool.numPendingAcquires() !== 0 || pool.numPendingCreates() !== 0) return undefined;
+  const conn = pool.free[0]?.resource;
+  return conn && !conn.inTransaction ? conn : undefined;
+}
+
+function sqliteStatements(client: SqliteClient): Statements {
+  const onConnection = async <R>(work: (conn: SqliteConnection) => R): Promise<R> => {
+    const idle = idleConnection(client);
+    if (idle) return work(idle);
+    const conn = await client.acquireConnection();
+    try {
+      return work(conn);
+    } finally {
+      await client.releaseConnection(conn);
+    }
+  };
+  return {
+    rows: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).all(...bindings) as T[]),
+    first: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).get(...bindings) as T | undefined),
+    run: (sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).run(...bindings).changes),
+  };
+}

@@ -1,0 +1,91 @@
+// Issue #9 (performance): the fixed-SQL path of db/sql.ts must keep knex's
+// semantics on both databases — a statement never lands inside someone
+// else's open transaction, a transaction is all or nothing (R8.1: a report's
+// payloads and counters together), and results read the same.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction, statementsOf } from '../../src/db/sql.ts';
+import { createTestDb, type TestDb } from '../support/db.ts';
+
+describe('fixed SQL statements', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb();
+    await t.db.schema.createTable('sql_probe', (table) => {
+      table.increments('id');
+      table.text('v').notNullable();
+      table.bigInteger('n').notNullable().defaultTo(0);
+    });
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it('reads and writes the same rows as knex', async () => {
+    const sql = statementsOf(t.db);
+    expect(await sql.run('INSERT INTO sql_probe (v, n) VALUES (?, ?), (?, ?)', ['a', 1, 'b', 2])).toBe(2);
+    expect(await sql.rows('SELECT v, n FROM sql_probe ORDER BY id')).toEqual([
+      { v: 'a', n: 1 },
+      { v: 'b', n: 2 },
+    ]);
+    expect(await sql.first('SELECT v FROM sql_probe WHERE n = ?', [2])).toEqual({ v: 'b' });
+    expect(await sql.first('SELECT v FROM sql_probe WHERE n = ?', [99])).toBeUndefined();
+    expect(await sql.run('UPDATE sql_probe SET n = n + 10 WHERE v = ?', ['a'])).toBe(1);
+    expect(await t.db('sql_probe').where({ v: 'a' }).first('n')).toEqual({ n: 11 });
+    await sql.run('DELETE FROM sql_probe');
+  });
+
+  it('rolls a transaction back whole when it throws, and commits it otherwise', async () => {
+    await expect(
+      inTransaction(t.db, async (sql) => {
+        await sql.run('INSERT INTO sql_probe (v) VALUES (?)', ['lost']);
+        throw new Error('stop');
+      }),
+    ).rejects.toThrow('stop');
+    expect(await t.db('sql_probe').where({ v: 'lost' })).toEqual([]);
+    const answer = await inTransaction(t.db, async (sql) => {
+      await sql.run('INSERT INTO sql_probe (v) VALUES (?)', ['kept']);
+      return (await sql.first<{ v: string }>('SELECT v FROM sql_probe WHERE v = ?', ['kept']))?.v;
+    });
+    expect(answer).toBe('kept');
+    expect(await t.db('sql_probe').where({ v: 'kept' }).count({ c: '*' })).toEqual([{ c: 1 }]);
+    await t.db('sql_probe').delete();
+  });
+
+  it('does not land inside a transaction another request holds open', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const trx = t.db.transaction(async (k) => {
+      await k('sql_probe').insert({ v: 'in-trx' });
+      entered();
+      await held;
+      throw new Error('roll back');
+    });
+    await inside;
+    // Written while the transaction is open: it must wait, then stand alone.
+    const write = statementsOf(t.db).run('INSERT INTO sql_probe (v) VALUES (?)', ['outside']);
+    const other = inTransaction(t.db, (sql) => sql.run('INSERT INTO sql_probe (v) VALUES (?)', ['outside-trx']));
+    release();
+    await expect(trx).rejects.toThrow('roll back');
+    await write;
+    await other;
+    expect((await t.db('sql_probe').orderBy('id').select('v')).map((r) => r.v)).toEqual(['outside', 'outside-trx']);
+    await t.db('sql_probe').delete();
+  });
+
+  it('runs many concurrent transactions without losing or mixing their writes', async () => {
+    await t.db('sql_probe').insert({ v: 'counter', n: 0 });
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        inTransaction(t.db, async (sql) => {
+          if (t.dialect === 'postgres') await sql.first("SELECT id FROM sql_probe WHERE v = 'counter' FOR UPDATE");
+          const row = await sql.first<{ n: number }>("SELECT n FROM sql_probe WHERE v = 'counter'");
+          await sql.run("UPDATE sql_probe SET n = ? WHERE v = 'counter'", [Number(row!.n) + 1]);
+          if (i % 5 === 0) throw new Error('this one rolls back');
+        }).catch(() => undefined),
+      ),
+    );
+    expect(await t.db('sql_probe').where({ v: 'counter' }).first('n')).toEqual({ n: 32 });
+  });
+});
