@@ -17,6 +17,7 @@ export type SqlValue = string | number | bigint | null;
  *   someone else's transaction — and otherwise waits its turn in knex's pool
  *   like any query. Statements are prepared once per connection
  *   (`cacheStatements` in knex.ts).
+ * - Inside a knex transaction on SQLite, directly on the connection it holds.
  * - PostgreSQL: `knex.raw`, on the pool or on the transaction given.
  */
 export interface Statements {
@@ -59,7 +60,8 @@ export type Executor = DbOrTrx | Statements;
 export function statementsOf(db: Executor): Statements {
   // Knex instances and transactions are functions; Statements are plain objects.
   if (typeof db !== 'function') return db;
-  if (isPostgres(db as Db) || isTransaction(db)) return knexStatements(db);
+  if (isPostgres(db as Db)) return knexStatements(db);
+  if (isTransaction(db)) return sqliteTransactionStatements(db);
   return sqliteStatements(db.client as unknown as SqliteClient);
 }
 
@@ -129,6 +131,24 @@ function sqliteStatements(client: SqliteClient): Statements {
     } finally {
       await client.releaseConnection(conn);
     }
+  };
+  return {
+    rows: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).all(...bindings) as T[]),
+    first: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).get(...bindings) as T | undefined),
+    run: (sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).run(...bindings).changes),
+  };
+}
+
+/**
+ * Inside a knex transaction on SQLite, statements run directly on the
+ * connection the transaction holds (knex hands it out without the pool), in
+ * the order they are awaited, like the transaction's own queries.
+ */
+function sqliteTransactionStatements(trx: Knex.Transaction): Statements {
+  const client = trx.client as unknown as SqliteClient;
+  const onConnection = async <R>(work: (conn: SqliteConnection) => R): Promise<R> => {
+    if (trx.isCompleted()) throw new Error('Transaction query already complete');
+    return work(await client.acquireConnection());
   };
   return {
     rows: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).all(...bindings) as T[]),

@@ -89,3 +89,42 @@ describe('fixed SQL statements', () => {
     expect(await t.db('sql_probe').where({ v: 'counter' }).first('n')).toEqual({ n: 32 });
   });
 });
+
+describe('fixed SQL inside a knex transaction', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb();
+    await t.db.schema.createTable('sql_probe2', (table) => {
+      table.increments('id');
+      table.text('v').notNullable();
+    });
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it('runs in that transaction: seen by it, rolled back with it', async () => {
+    await expect(
+      t.db.transaction(async (trx) => {
+        await statementsOf(trx).run('INSERT INTO sql_probe2 (v) VALUES (?)', ['a']);
+        expect(await trx('sql_probe2').select('v')).toEqual([{ v: 'a' }]);
+        await trx('sql_probe2').insert({ v: 'b' });
+        expect(await statementsOf(trx).rows('SELECT v FROM sql_probe2 ORDER BY id')).toEqual([{ v: 'a' }, { v: 'b' }]);
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect(await t.db('sql_probe2').select('v')).toEqual([]);
+    await t.db.transaction(async (trx) => {
+      await statementsOf(trx).run('INSERT INTO sql_probe2 (v) VALUES (?)', ['kept']);
+    });
+    expect(await t.db('sql_probe2').select('v')).toEqual([{ v: 'kept' }]);
+  });
+
+  it('refuses to run after the transaction ended', async () => {
+    let done: Awaited<ReturnType<typeof t.db.transaction>> | undefined;
+    await t.db.transaction(async (trx) => {
+      done = trx;
+    });
+    await expect(statementsOf(done!).rows('SELECT 1 AS one')).rejects.toThrow(/complete/);
+  });
+});
