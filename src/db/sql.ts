@@ -21,6 +21,8 @@ export type SqlValue = string | number | bigint | null;
  * - PostgreSQL: `knex.raw`, on the pool or on the transaction given.
  */
 export interface Statements {
+  /** Which database runs them (for the few statements that differ, e.g. row locks). */
+  readonly postgres: boolean;
   rows<T>(sql: string, bindings?: readonly SqlValue[]): Promise<T[]>;
   first<T>(sql: string, bindings?: readonly SqlValue[]): Promise<T | undefined>;
   /** Runs an INSERT/UPDATE/DELETE; answers how many rows it changed. */
@@ -95,6 +97,7 @@ function knexStatements(db: DbOrTrx): Statements {
   const pg = isPostgres(db as Db);
   const rowsOf = (result: unknown): unknown[] => (pg ? (result as { rows: unknown[] }).rows : (result as unknown[]));
   return {
+    postgres: pg,
     rows: async <T>(sql: string, bindings: readonly SqlValue[] = []) => rowsOf(await db.raw(sql, bindings as readonly Knex.RawBinding[])) as T[],
     first: async <T>(sql: string, bindings: readonly SqlValue[] = []) => rowsOf(await db.raw(sql, bindings as readonly Knex.RawBinding[]))[0] as T | undefined,
     run: async (sql: string, bindings: readonly SqlValue[] = []) => {
@@ -107,6 +110,7 @@ function knexStatements(db: DbOrTrx): Statements {
 
 function connectionStatements(conn: SqliteConnection): Statements {
   return {
+    postgres: false,
     rows: async <T>(sql: string, bindings: readonly SqlValue[] = []) => conn.prepare(sql).all(...bindings) as T[],
     first: async <T>(sql: string, bindings: readonly SqlValue[] = []) => conn.prepare(sql).get(...bindings) as T | undefined,
     run: async (sql: string, bindings: readonly SqlValue[] = []) => conn.prepare(sql).run(...bindings).changes,
@@ -133,6 +137,7 @@ function sqliteStatements(client: SqliteClient): Statements {
     }
   };
   return {
+    postgres: false,
     rows: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).all(...bindings) as T[]),
     first: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).get(...bindings) as T | undefined),
     run: (sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).run(...bindings).changes),
@@ -151,8 +156,36 @@ function sqliteTransactionStatements(trx: Knex.Transaction): Statements {
     return work(await client.acquireConnection());
   };
   return {
+    postgres: false,
     rows: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).all(...bindings) as T[]),
     first: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).get(...bindings) as T | undefined),
     run: (sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).run(...bindings).changes),
   };
+}
+
+/**
+ * `INSERT INTO table (columns…) VALUES (?…)` for rows of the same columns
+ * (table and column names come from code, never from input). The SQL text
+ * depends only on the columns and the number of rows, so it is prepared once.
+ */
+export function insertSql(table: string, rows: readonly Record<string, SqlValue>[], returning?: string): { sql: string; bindings: SqlValue[] } {
+  const columns = Object.keys(rows[0] ?? {});
+  if (columns.length === 0) throw new Error(`insert into ${table} without columns`);
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}${returning ? ` RETURNING ${returning}` : ''}`;
+  return { sql, bindings: rows.flatMap((row) => columns.map((c) => row[c] ?? null)) };
+}
+
+/** Inserts one row and answers its `id`. */
+export async function insertReturningId(db: Executor, table: string, row: Record<string, SqlValue>): Promise<number> {
+  const { sql, bindings } = insertSql(table, [row], 'id');
+  const inserted = await statementsOf(db).first<{ id: number | string }>(sql, bindings);
+  return Number(inserted!.id);
+}
+
+/** Inserts rows (nothing for none). */
+export async function insertRows(db: Executor, table: string, rows: readonly Record<string, SqlValue>[]): Promise<void> {
+  if (rows.length === 0) return;
+  const { sql, bindings } = insertSql(table, rows);
+  await statementsOf(db).run(sql, bindings);
 }

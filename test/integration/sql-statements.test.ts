@@ -2,6 +2,7 @@
 // semantics on both databases — a statement never lands inside someone
 // else's open transaction, a transaction is all or nothing (R8.1: a report's
 // payloads and counters together), and results read the same.
+import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction, statementsOf } from '../../src/db/sql.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
@@ -121,7 +122,7 @@ describe('fixed SQL inside a knex transaction', () => {
   });
 
   it('refuses to run after the transaction ended', async () => {
-    let done: Awaited<ReturnType<typeof t.db.transaction>> | undefined;
+    let done: Knex.Transaction | undefined;
     await t.db.transaction(async (trx) => {
       done = trx;
     });

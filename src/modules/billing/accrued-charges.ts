@@ -1,11 +1,22 @@
-import type { Knex } from 'knex';
 import { formatCount } from '../../format.ts';
 import type { Plan } from '../plans/queries.ts';
 import { issueInvoice, type Invoice, type InvoiceKind, type InvoiceLineInput } from './invoices.ts';
 import { describePeriod } from './open-subscription.ts';
 import { overageCents } from './proration.ts';
+import { insertRows, statementsOf, type Executor } from '../../db/sql.ts';
 
 type Period = { start: Date; end: Date };
+
+interface PendingRow {
+  id: number;
+  kind: InvoiceLineInput['kind'];
+  description: string;
+  quantity: number;
+  unit_price_cents: number;
+  amount_cents: number;
+  period_start: number | null;
+  period_end: number | null;
+}
 
 interface UsageRow {
   application_id: number;
@@ -26,13 +37,16 @@ export interface AccruedCharges {
  * proration lines (those accrued before `pendingBefore`, when given).
  */
 export async function accruedCharges(
-  trx: Knex.Transaction,
+  trx: Executor,
   input: { organizationId: number; plan: Plan; usagePeriod: Period; usagePeriodStart: Date; pendingBefore?: Date },
 ): Promise<AccruedCharges> {
   const { organizationId, plan, usagePeriod } = input;
-  const usage: UsageRow[] = await trx('usage_counters')
-    .where({ owner_type: 'organization', owner_id: organizationId, period_start: input.usagePeriodStart.getTime() })
-    .select('application_id', 'application_name', 'payloads');
+  const sql = statementsOf(trx);
+  const usage = await sql.rows<UsageRow>(
+    `SELECT application_id, application_name, payloads FROM usage_counters
+     WHERE owner_type = 'organization' AND owner_id = ? AND period_start = ?`,
+    [organizationId, input.usagePeriodStart.getTime()],
+  );
   const payloads = usage.reduce((s, u) => s + Number(u.payloads), 0);
   const lines: InvoiceLineInput[] = [];
   const overage = overageCents(payloads, plan.limits.payloadsPerMonth, plan.overageCentsPerMillion);
@@ -47,9 +61,10 @@ export async function accruedCharges(
       periodEnd: usagePeriod.end,
     });
   }
-  let pendingQuery = trx('pending_invoice_lines').where({ organization_id: organizationId }).whereNull('invoice_id');
-  if (input.pendingBefore) pendingQuery = pendingQuery.andWhere('created_at', '<', input.pendingBefore.getTime());
-  const pending = await pendingQuery.orderBy('id');
+  const pending = await sql.rows<PendingRow>(
+    `SELECT * FROM pending_invoice_lines WHERE organization_id = ? AND invoice_id IS NULL${input.pendingBefore ? ' AND created_at < ?' : ''} ORDER BY id`,
+    input.pendingBefore ? [organizationId, input.pendingBefore.getTime()] : [organizationId],
+  );
   for (const p of pending) {
     lines.push({
       kind: p.kind,
@@ -61,7 +76,7 @@ export async function accruedCharges(
       ...(p.period_end != null ? { periodEnd: new Date(Number(p.period_end)) } : {}),
     });
   }
-  return { lines, usage, pendingIds: pending.map((p: { id: number }) => p.id) };
+  return { lines, usage, pendingIds: pending.map((p) => Number(p.id)) };
 }
 
 /**
@@ -72,7 +87,7 @@ export async function accruedCharges(
  * caller stores with the rest of its account update.
  */
 export async function issueWithCredit(
-  trx: Knex.Transaction,
+  trx: Executor,
   input: {
     organizationId: number;
     numberPrefix: string;
@@ -102,21 +117,24 @@ export async function issueWithCredit(
       : input.lines,
     creditAppliedCents: applied,
   });
-  if (input.accrued.usage.length) {
-    await trx('invoice_usage').insert(
-      input.accrued.usage.map((u) => ({
+  await insertRows(
+    trx,
+    'invoice_usage',
+    input.accrued.usage.map((u) => ({
         invoice_id: invoice.id,
         application_id: u.application_id,
         application_name: u.application_name,
         payloads: u.payloads,
         usage_period_start: input.usagePeriod.start.getTime(),
-        usage_period_end: input.usagePeriod.end.getTime(),
-      })),
-    );
+      usage_period_end: input.usagePeriod.end.getTime(),
+    })),
+  );
+  const ids = input.accrued.pendingIds;
+  if (ids.length) {
+    await statementsOf(trx).run(`UPDATE pending_invoice_lines SET invoice_id = ? WHERE id IN (${ids.map(() => '?').join(', ')})`, [invoice.id, ...ids]);
   }
-  if (input.accrued.pendingIds.length) await trx('pending_invoice_lines').whereIn('id', input.accrued.pendingIds).update({ invoice_id: invoice.id });
   const ledger = (amount: number, reason: string) =>
-    trx('credit_ledger').insert({ organization_id: input.organizationId, amount_cents: amount, reason, invoice_id: invoice.id, created_at: input.issuedAt.getTime() });
+    insertRows(trx, 'credit_ledger', [{ organization_id: input.organizationId, amount_cents: amount, reason, invoice_id: invoice.id, created_at: input.issuedAt.getTime() }]);
   if (applied) await ledger(-applied, `Applied to ${input.ledgerNoun} ${invoice.number}`);
   if (netCredit) await ledger(netCredit, `Net credit of ${input.ledgerNoun} ${invoice.number}`);
   return { invoice, creditBalanceCents: input.creditBalanceCents - applied + netCredit };

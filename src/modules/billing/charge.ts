@@ -1,6 +1,6 @@
-import type { Knex } from 'knex';
 import type { Deps } from '../../deps.ts';
-import { isPostgres, type Db } from '../../db/knex.ts';
+import type { Db } from '../../db/knex.ts';
+import { inTransaction, insertRows, statementsOf, type Executor } from '../../db/sql.ts';
 import type { ChargeRequest, ChargeResult } from './gateway/types.ts';
 import { findBillingAccount } from './queries.ts';
 
@@ -11,9 +11,19 @@ export type ChargeOutcome =
   | { status: 'skipped'; invoiceId: number; reason: 'not_open' | 'in_flight' | 'no_card' };
 
 /** Locks an organization's billing account row for the transaction (PostgreSQL). */
-export async function lockAccount(trx: Knex.Transaction, organizationId: number): Promise<void> {
-  if (isPostgres(trx as unknown as Knex)) await trx('billing_accounts').where({ organization_id: organizationId }).forUpdate().first('organization_id');
+export async function lockAccount(trx: Executor, organizationId: number): Promise<void> {
+  const sql = statementsOf(trx);
+  if (sql.postgres) await sql.first('SELECT organization_id FROM billing_accounts WHERE organization_id = ? FOR UPDATE', [organizationId]);
 }
+
+interface InvoiceDueRow {
+  organization_id: number;
+  number: string;
+  status: string;
+  amount_due_cents: number;
+  amount_paid_cents: number;
+}
+const INVOICE_DUE = 'SELECT organization_id, number, status, amount_due_cents, amount_paid_cents FROM invoices WHERE id = ?';
 
 /** A payment attempt committed as pending, before the gateway hears of it (R9.13). */
 export interface ClaimedAttempt {
@@ -33,23 +43,23 @@ export interface ClaimedAttempt {
  */
 export async function claimAttempt(deps: Pick<Deps, 'db' | 'clock'>, invoiceId: number): Promise<ClaimedAttempt | { skip: 'not_open' | 'in_flight' | 'no_card' }> {
   const { db, clock } = deps;
-  return db.transaction(async (trx) => {
-    const inv = await trx('invoices').where({ id: invoiceId }).first();
+  return inTransaction(db, async (sql) => {
+    const inv = await sql.first<InvoiceDueRow>(INVOICE_DUE, [invoiceId]);
     if (!inv) return { skip: 'not_open' as const };
-    await lockAccount(trx, inv.organization_id);
+    await lockAccount(sql, inv.organization_id);
     // PostgreSQL: read the row again now that the account is locked. On SQLite
     // the transaction is the lock and sees one snapshot: the row read above is it.
-    const invoice = isPostgres(db) ? await trx('invoices').where({ id: invoiceId }).first() : inv;
+    const invoice = sql.postgres ? (await sql.first<InvoiceDueRow>(INVOICE_DUE, [invoiceId]))! : inv;
     const due = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
     if (invoice.status !== 'open' || due <= 0) return { skip: 'not_open' as const };
     // One read tells whether an attempt is in flight and which attempt this is.
-    const attempts: { status: string }[] = await trx('payment_attempts').where({ invoice_id: invoiceId }).select('status');
+    const attempts = await sql.rows<{ status: string }>('SELECT status FROM payment_attempts WHERE invoice_id = ?', [invoiceId]);
     if (attempts.some((a) => a.status === 'pending')) return { skip: 'in_flight' as const };
-    const account = await findBillingAccount(trx, invoice.organization_id);
+    const account = await findBillingAccount(sql, invoice.organization_id);
     if (!account?.card) return { skip: 'no_card' as const };
     const n = attempts.length + 1;
     const key = `invoice-${invoiceId}-attempt-${n}`;
-    await trx('payment_attempts').insert({
+    await insertRows(sql, 'payment_attempts', [{
       organization_id: invoice.organization_id,
       invoice_id: invoiceId,
       idempotency_key: key,
@@ -58,7 +68,7 @@ export async function claimAttempt(deps: Pick<Deps, 'db' | 'clock'>, invoiceId: 
       card_brand: account.card.brand,
       card_last4: account.card.last4,
       created_at: clock.now().getTime(),
-    });
+    }]);
     return {
       organizationId: Number(invoice.organization_id),
       invoiceId,
@@ -126,30 +136,41 @@ export interface RecordedAttempt {
  * (emails, status) follow once.
  */
 export async function recordOutcome(db: Db, key: string, result: ChargeResult, at: Date): Promise<RecordedAttempt | null> {
-  return db.transaction(async (trx) => {
-    const found = await trx('payment_attempts').where({ idempotency_key: key }).first('organization_id', 'status');
+  return inTransaction(db, async (sql) => {
+    const found = await sql.first<{ organization_id: number; status: string }>(
+      'SELECT organization_id, status FROM payment_attempts WHERE idempotency_key = ?',
+      [key],
+    );
     if (!found || found.status !== 'pending') return null;
     // Under the account lock, like claimAttempt: otherwise a claim could read
     // the invoice still open, then (after this commits) find no pending
     // attempt, and charge the invoice a second time.
-    await lockAccount(trx, Number(found.organization_id));
-    const attempt = await trx('payment_attempts').where({ idempotency_key: key }).first();
+    await lockAccount(sql, Number(found.organization_id));
+    const attempt = await sql.first<{ id: number; organization_id: number; invoice_id: number; amount_cents: number; status: string }>(
+      'SELECT id, organization_id, invoice_id, amount_cents, status FROM payment_attempts WHERE idempotency_key = ?',
+      [key],
+    );
     if (!attempt || attempt.status !== 'pending') return null;
-    const updated = await trx('payment_attempts')
-      .where({ id: attempt.id, status: 'pending' })
-      .update({
-        status: result.status,
-        charge_ref: result.chargeRef,
-        failure_code: result.status === 'failed' ? result.failure.code : null,
-        failure_message: result.status === 'failed' ? result.failure.message.slice(0, 500) : null,
-        completed_at: at.getTime(),
-      });
+    const updated = await sql.run(
+      `UPDATE payment_attempts SET status = ?, charge_ref = ?, failure_code = ?, failure_message = ?, completed_at = ?
+       WHERE id = ? AND status = 'pending'`,
+      [
+        result.status,
+        result.chargeRef,
+        result.status === 'failed' ? result.failure.code : null,
+        result.status === 'failed' ? result.failure.message.slice(0, 500) : null,
+        at.getTime(),
+        attempt.id,
+      ],
+    );
     // Another writer (an instance settling the same attempt, a webhook) got there first.
     if (updated !== 1) return null;
     if (result.status === 'succeeded') {
-      await trx('invoices')
-        .where({ id: attempt.invoice_id, status: 'open' })
-        .update({ status: 'paid', amount_paid_cents: trx.raw('amount_paid_cents + ?', [Number(attempt.amount_cents)]), paid_at: at.getTime() });
+      await sql.run(`UPDATE invoices SET status = 'paid', amount_paid_cents = amount_paid_cents + ?, paid_at = ? WHERE id = ? AND status = 'open'`, [
+        Number(attempt.amount_cents),
+        at.getTime(),
+        attempt.invoice_id,
+      ]);
     }
     return { organizationId: Number(attempt.organization_id), invoiceId: Number(attempt.invoice_id), amountCents: Number(attempt.amount_cents) };
   });

@@ -1,5 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { takeInvoiceSeq } from './queries.ts';
+import { insertRows, insertSql, statementsOf, type Executor } from '../../db/sql.ts';
 
 export type InvoiceStatus = 'open' | 'paid' | 'void' | 'uncollectible';
 export type InvoiceKind = 'first' | 'renewal' | 'final' | 'reactivation';
@@ -71,7 +72,7 @@ export const invoiceNumber = (prefix: string, seq: number) => `${prefix.toUpperC
 
 /** Issues an invoice with its lines; the subtotal is the sum of the lines (inside the caller's transaction). */
 export async function issueInvoice(
-  db: DbOrTrx,
+  db: Executor,
   input: {
     organizationId: number;
     numberPrefix: string;
@@ -87,8 +88,8 @@ export async function issueInvoice(
   const amountDue = subtotal - input.creditAppliedCents;
   if (amountDue < 0) throw new Error('credit applied exceeds the subtotal');
   const seq = await takeInvoiceSeq(db, input.organizationId);
-  const [row] = await db<InvoiceRow>('invoices')
-    .insert({
+  const insert = insertSql('invoices', [
+    {
       organization_id: input.organizationId,
       seq,
       number: invoiceNumber(input.numberPrefix, seq),
@@ -102,11 +103,14 @@ export async function issueInvoice(
       amount_due_cents: amountDue,
       amount_paid_cents: 0,
       paid_at: amountDue === 0 ? input.issuedAt.getTime() : null,
-    })
-    .returning('*');
-  const invoice = toInvoice(row as InvoiceRow);
+    },
+  ], '*');
+  const row = await statementsOf(db).first<InvoiceRow>(insert.sql, insert.bindings);
+  const invoice = toInvoice(row!);
   if (input.lines.length) {
-    await db('invoice_lines').insert(
+    await insertRows(
+      db,
+      'invoice_lines',
       input.lines.map((l, i) => ({
         invoice_id: invoice.id,
         position: i + 1,

@@ -1,6 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { toPlan, type Plan } from '../plans/queries.ts';
-import { statementsOf } from '../../db/sql.ts';
+import { statementsOf, type Executor } from '../../db/sql.ts';
 
 export type BillingStatus = 'active' | 'past_due' | 'unpaid';
 
@@ -59,7 +59,7 @@ const toAccount = (r: AccountRow): BillingAccount => ({
   creditBalanceCents: Number(r.credit_balance_cents),
 });
 
-export async function findBillingAccount(db: DbOrTrx, organizationId: number): Promise<BillingAccount | undefined> {
+export async function findBillingAccount(db: Executor, organizationId: number): Promise<BillingAccount | undefined> {
   // Read on every organization page and device report: fixed SQL (db/sql.ts).
   const row = await statementsOf(db).first<AccountRow>('SELECT * FROM billing_accounts WHERE organization_id = ?', [organizationId]);
   return row ? toAccount(row) : undefined;
@@ -104,7 +104,7 @@ export async function updateBillingEmail(db: DbOrTrx, organizationId: number, bi
 }
 
 /** The plan an organization is on now. */
-export async function planOfOrganization(db: DbOrTrx, organizationId: number): Promise<Plan | undefined> {
+export async function planOfOrganization(db: Executor, organizationId: number): Promise<Plan | undefined> {
   const row = await statementsOf(db).first<Parameters<typeof toPlan>[0]>(
     'SELECT p.* FROM billing_accounts b JOIN plans p ON p.id = b.plan_id WHERE b.organization_id = ?',
     [organizationId],
@@ -129,15 +129,14 @@ export async function billingSummaries(db: DbOrTrx, organizationIds: number[]): 
 }
 
 /** Takes the organization's next invoice sequence number (inside the caller's transaction). */
-export async function takeInvoiceSeq(db: DbOrTrx, organizationId: number): Promise<number> {
-  const row = await db<AccountRow>('billing_accounts').where({ organization_id: organizationId }).first('next_invoice_seq');
+export async function takeInvoiceSeq(db: Executor, organizationId: number): Promise<number> {
+  // One atomic statement: concurrent takers each get their own number.
+  const row = await statementsOf(db).first<{ seq: number | string }>(
+    'UPDATE billing_accounts SET next_invoice_seq = next_invoice_seq + 1 WHERE organization_id = ? RETURNING next_invoice_seq - 1 AS seq',
+    [organizationId],
+  );
   if (!row) throw new Error(`no billing account for organization ${organizationId}`);
-  const seq = row.next_invoice_seq;
-  const updated = await db('billing_accounts')
-    .where({ organization_id: organizationId, next_invoice_seq: seq })
-    .update({ next_invoice_seq: seq + 1 });
-  if (updated !== 1) throw new Error('invoice sequence taken concurrently; retry');
-  return seq;
+  return Number(row.seq);
 }
 
 /** Proration lines waiting for the next invoice (R9.5). */

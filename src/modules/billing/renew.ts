@@ -1,22 +1,26 @@
-import type { Knex } from 'knex';
 import type { Deps } from '../../deps.ts';
-import { isPostgres } from '../../db/knex.ts';
-import { toPlan, type Plan } from '../plans/queries.ts';
+import { inTransaction, statementsOf, type Executor, type Statements } from '../../db/sql.ts';
+import { toPlan, type Plan, type PlanRow } from '../plans/queries.ts';
 import { chargeInvoice, lockAccount, type ChargeOutcome } from './charge.ts';
 import { sendPaymentFailed, sendReceipt } from './emails.ts';
 import { accruedCharges, issueWithCredit } from './accrued-charges.ts';
 import { describePeriod } from './open-subscription.ts';
 import { periodAt, periodContaining } from './periods.ts';
-import { findBillingAccount, type BillingAccount, type BillingStatus } from './queries.ts';
+import { findBillingAccount, planOfOrganization, type BillingAccount, type BillingStatus } from './queries.ts';
 import { nextRetryAt } from './retry-schedule.ts';
 import { transition } from './status.ts';
 
 /** The plan in force for an organization at an instant (R9.3: overage uses the plan at period end). */
-export async function planInForce(trx: Knex | Knex.Transaction, organizationId: number, at: Date): Promise<Plan> {
-  const row =
-    (await trx('plan_changes as c').join('plans as p', 'p.id', 'c.plan_id').where('c.organization_id', organizationId).andWhere('c.effective_at', '<=', at.getTime()).orderBy([{ column: 'c.effective_at', order: 'desc' }, { column: 'c.id', order: 'desc' }]).first('p.*')) ??
-    (await trx('billing_accounts as b').join('plans as p', 'p.id', 'b.plan_id').where('b.organization_id', organizationId).first('p.*'));
-  return toPlan(row);
+export async function planInForce(trx: Executor, organizationId: number, at: Date): Promise<Plan> {
+  const changed = await statementsOf(trx).first<PlanRow>(
+    `SELECT p.* FROM plan_changes c JOIN plans p ON p.id = c.plan_id
+     WHERE c.organization_id = ? AND c.effective_at <= ? ORDER BY c.effective_at DESC, c.id DESC LIMIT 1`,
+    [organizationId, at.getTime()],
+  );
+  if (changed) return toPlan(changed);
+  const plan = await planOfOrganization(trx, organizationId);
+  if (!plan) throw new Error(`organization ${organizationId} has no billing account`);
+  return plan;
 }
 
 /**
@@ -26,9 +30,9 @@ export async function planInForce(trx: Knex | Knex.Transaction, organizationId: 
  * invoice and the end of the period it opened, or null when the account's
  * period has not ended yet.
  */
-async function issueNextRenewal(trx: Knex.Transaction, organizationId: number, account: BillingAccount, at: Date) {
+async function issueNextRenewal(trx: Statements, organizationId: number, account: BillingAccount, at: Date) {
   if (account.currentPeriodEnd.getTime() > at.getTime()) return null;
-  const org = await trx('organizations').where({ id: organizationId }).first('slug', 'name', 'deleted_at');
+  const org = await trx.first<{ slug: string; deleted_at: number | null }>('SELECT slug, deleted_at FROM organizations WHERE id = ?', [organizationId]);
   if (!org || org.deleted_at !== null) return null;
   const ending = { start: account.currentPeriodStart, end: account.currentPeriodEnd };
   const index = periodContaining(account.periodAnchor, ending.start).index;
@@ -60,12 +64,10 @@ async function issueNextRenewal(trx: Knex.Transaction, organizationId: number, a
     usagePeriod: ending,
     ledgerNoun: 'invoice',
   });
-  await trx('billing_accounts').where({ organization_id: organizationId }).update({
-    current_period_start: next.start.getTime(),
-    current_period_end: next.end.getTime(),
-    credit_balance_cents: creditBalanceCents,
-    updated_at: at.getTime(),
-  });
+  await trx.run(
+    'UPDATE billing_accounts SET current_period_start = ?, current_period_end = ?, credit_balance_cents = ?, updated_at = ? WHERE organization_id = ?',
+    [next.start.getTime(), next.end.getTime(), creditBalanceCents, at.getTime(), organizationId],
+  );
   return { invoice, nextPeriodEnd: next.end };
 }
 
@@ -86,10 +88,10 @@ export async function renewOrganization(deps: Pick<Deps, 'db' | 'clock' | 'gatew
   const { db } = deps;
   let issued = 0;
   for (;;) {
-    const renewed = await db.transaction(async (trx) => {
-      if (isPostgres(db)) {
+    const renewed = await inTransaction(db, async (trx) => {
+      if (trx.postgres) {
         // Several instances: whoever holds the row renews it; the others skip it.
-        const got = await trx('billing_accounts').where({ organization_id: organizationId }).forUpdate().skipLocked().first('status');
+        const got = await trx.first('SELECT status FROM billing_accounts WHERE organization_id = ? FOR UPDATE SKIP LOCKED', [organizationId]);
         if (!got) return null;
       }
       const account = await findBillingAccount(trx, organizationId);
@@ -111,7 +113,7 @@ export async function renewOrganization(deps: Pick<Deps, 'db' | 'clock' | 'gatew
 /** Charges every open invoice oldest first; stops at the first failure, which makes the organization Past Due. */
 export async function chargeOpenInvoices(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, organizationId: number, at: Date): Promise<ChargeOutcome[]> {
   const { db } = deps;
-  const open = await db('invoices').where({ organization_id: organizationId, status: 'open' }).orderBy('seq').select('id');
+  const open = await statementsOf(db).rows<{ id: number }>("SELECT id FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
   const outcomes: ChargeOutcome[] = [];
   for (const { id } of open) {
     const outcome = await chargeInvoice(deps, id);
@@ -143,10 +145,11 @@ export async function becomePastDue(deps: Pick<Deps, 'db'>, organizationId: numb
 /** R9.12: the receipt of a payment, or the payment-failed email with the next attempt date (if one follows). */
 export async function notifyChargeOutcome(deps: Pick<Deps, 'db' | 'mailer' | 'config'>, organizationId: number, outcome: ChargeOutcome, at: Date) {
   if (outcome.status !== 'succeeded' && outcome.status !== 'failed') return;
+  const sql = statementsOf(deps.db);
   const [org, account, invoice] = await Promise.all([
-    deps.db('organizations').where({ id: organizationId }).first('name', 'slug'),
+    sql.first<{ name: string; slug: string }>('SELECT name, slug FROM organizations WHERE id = ?', [organizationId]),
     findBillingAccount(deps.db, organizationId),
-    deps.db('invoices').where({ id: outcome.invoiceId }).first('number', 'id'),
+    sql.first<{ number: string; id: number }>('SELECT number, id FROM invoices WHERE id = ?', [outcome.invoiceId]),
   ]);
   if (!org || !account || !invoice) return;
   const base = deps.config.publicUrl;

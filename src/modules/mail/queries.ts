@@ -1,4 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
+import { insertReturningId } from '../../db/sql.ts';
 
 export type MailTransport = 'outbox' | 'smtp';
 /** 'pending' only while an SMTP send is in flight (or if the process died during one). */
@@ -101,21 +102,18 @@ export interface NewOutboxRow {
 }
 
 export async function insertOutboxMail(db: DbOrTrx, mail: NewOutboxRow): Promise<number> {
-  const [row] = await db('mail_outbox')
-    .insert({
-      to_address: mail.to,
-      subject: mail.subject,
-      text_body: mail.text,
-      html_body: mail.html,
-      kind: mail.kind,
-      organization_id: mail.organizationId,
-      transport: mail.transport,
-      status: mail.status,
-      created_at: mail.createdAt.getTime(),
-    })
-    .returning('id');
-  const id = typeof row === 'object' && row !== null ? (row as { id: number }).id : row;
-  return Number(id);
+  // Every receipt of a renewal pass lands here: fixed SQL (db/sql.ts).
+  return insertReturningId(db, 'mail_outbox', {
+    to_address: mail.to,
+    subject: mail.subject,
+    text_body: mail.text,
+    html_body: mail.html,
+    kind: mail.kind,
+    organization_id: mail.organizationId,
+    transport: mail.transport,
+    status: mail.status,
+    created_at: mail.createdAt.getTime(),
+  });
 }
 
 export async function markOutboxMailSent(db: DbOrTrx, id: number, sent: { messageId: string | null; sentAt: Date }) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../../../clock.ts';
+import { insertSql, statementsOf } from '../../../db/sql.ts';
 import type {
   CardSetupInput,
   ChargeRequest,
@@ -392,7 +393,7 @@ export class SimulatedGateway implements PaymentGateway {
   }
 
   private chargeByKey(key: string): Promise<ChargeRow | undefined> {
-    return this.db<ChargeRow>('sim_charges').where({ idempotency_key: key }).first();
+    return statementsOf(this.db).first<ChargeRow>('SELECT * FROM sim_charges WHERE idempotency_key = ?', [key]);
   }
 
   private sameCharge(row: ChargeRow, request: ChargeRequest): boolean {
@@ -410,7 +411,7 @@ export class SimulatedGateway implements PaymentGateway {
       return chargeResultOf(existing);
     }
 
-    const pm = await this.db<PaymentMethodRow>('sim_payment_methods').where({ ref: request.paymentMethodRef }).first();
+    const pm = await statementsOf(this.db).first<PaymentMethodRow>('SELECT * FROM sim_payment_methods WHERE ref = ?', [request.paymentMethodRef]);
     if (!pm || pm.customer_ref !== request.customerRef) {
       // Stripe answers this with an invalid_request_error, not a decline.
       throw new Error(`simulated gateway: no payment method ${request.paymentMethodRef} for customer ${request.customerRef}`);
@@ -439,7 +440,8 @@ export class SimulatedGateway implements PaymentGateway {
     };
     // Two callers racing with one key: the UNIQUE index lets exactly one row
     // in, and both answer with whatever that row says.
-    await this.db('sim_charges').insert(row).onConflict('idempotency_key').ignore();
+    const insert = insertSql('sim_charges', [{ ...row }]);
+    await statementsOf(this.db).run(`${insert.sql} ON CONFLICT (idempotency_key) DO NOTHING`, insert.bindings);
     const stored = await this.chargeByKey(request.idempotencyKey);
     if (!stored) throw new Error('simulated gateway: charge vanished after insert');
     if (!this.sameCharge(stored, request)) throw idempotencyMismatch(request.idempotencyKey);
