@@ -31,12 +31,15 @@ export function parseStates(body: unknown, now: Date): ParsedStates {
     }
   }
   const states: DeviceState[] = [];
-  for (const [index, item] of items.entries()) {
-    const where = Array.isArray(body) ? `[${index}]` : 'The body';
-    const field = (name: string) => (Array.isArray(body) ? `[${index}].${name}` : `"${name}"`);
-    if (!isPlainObject(item)) return { ok: false, message: `${where} must be a JSON object. ${SHAPE}` };
-    for (const key of Object.keys(item)) {
-      if (key !== 'data' && key !== 'time') return { ok: false, message: `${where} has an unexpected field "${key}": a state has only "data" and an optional "time".` };
+  const many = Array.isArray(body);
+  for (let index = 0; index < items.length; index++) {
+    const item: unknown = items[index];
+    // Built only for a message: a valid report of 100 states builds none.
+    const where = () => (many ? `[${index}]` : 'The body');
+    const field = (name: string) => (many ? `[${index}].${name}` : `"${name}"`);
+    if (!isPlainObject(item)) return { ok: false, message: `${where()} must be a JSON object. ${SHAPE}` };
+    for (const key in item) {
+      if (key !== 'data' && key !== 'time') return { ok: false, message: `${where()} has an unexpected field "${key}": a state has only "data" and an optional "time".` };
     }
     if (!isPlainObject(item.data)) return { ok: false, message: `${field('data')} must be a JSON object, like { "temperature": 21.5 }.` };
     let time: Date | null = null;
@@ -63,16 +66,29 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function parseIsoDateTime(value: string): Date | null {
   const m = ISO_DATE_TIME.exec(value);
   if (!m) return null;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
-  const millis = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return null;
+  // Every device report parses up to 100 of these: plain arithmetic, no temporary arrays or Dates.
+  const year = +m[1]!;
+  const month = +m[2]!;
+  const day = +m[3]!;
+  const hour = +m[4]!;
+  const minute = +m[5]!;
+  const second = m[6] === undefined ? 0 : +m[6];
+  const fraction = m[7];
+  const millis = fraction === undefined ? 0 : fraction.length >= 3 ? +fraction.slice(0, 3) : +fraction.padEnd(3, '0');
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return null;
   let offsetMinutes = 0;
   if (!m[8]) {
-    const [offsetHours, offsetMins] = [Number(m[10]), Number(m[11])];
+    const offsetHours = +m[10]!;
+    const offsetMins = +m[11]!;
     if (offsetHours > 23 || offsetMins > 59) return null;
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
   }
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
   return ms < 0 ? null : new Date(ms);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function daysIn(year: number, month: number): number {
+  if (month !== 2) return DAYS_IN_MONTH[month - 1]!;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }
