@@ -91,8 +91,11 @@ describe.skipIf(!onPostgres)('two scheduler instances at once on PostgreSQL — 
     t.clock.set(at);
     const [a, b] = [instance(), instance()];
     const reports = await Promise.all([renewalPass(a, at), renewalPass(b, at)]);
-    // Both saw every organization due; between them each invoice was issued once.
-    expect(reports.map((r) => r.organizations)).toEqual([ORGS, ORGS]);
+    // The passes overlapped: each listed (nearly) every organization as due —
+    // one may start after the other already renewed a few — and between them
+    // each invoice was issued once.
+    for (const r of reports) expect(r.organizations).toBeGreaterThan(ORGS / 2);
+    for (const r of reports) expect(r.organizations).toBeLessThanOrEqual(ORGS);
     expect(reports[0]!.invoices + reports[1]!.invoices).toBe(ORGS);
 
     const { invoices, charges } = await ledger(orgIds, at.getTime());

@@ -135,21 +135,25 @@ export interface RecordedAttempt {
  * only to the caller that wrote it (null otherwise), so the consequences
  * (emails, status) follow once.
  */
+interface AttemptRow {
+  id: number;
+  organization_id: number;
+  invoice_id: number;
+  amount_cents: number;
+  status: string;
+}
+const ATTEMPT_BY_KEY = 'SELECT id, organization_id, invoice_id, amount_cents, status FROM payment_attempts WHERE idempotency_key = ?';
+
 export async function recordOutcome(db: Db, key: string, result: ChargeResult, at: Date): Promise<RecordedAttempt | null> {
   return inTransaction(db, async (sql) => {
-    const found = await sql.first<{ organization_id: number; status: string }>(
-      'SELECT organization_id, status FROM payment_attempts WHERE idempotency_key = ?',
-      [key],
-    );
+    const found = await sql.first<AttemptRow>(ATTEMPT_BY_KEY, [key]);
     if (!found || found.status !== 'pending') return null;
     // Under the account lock, like claimAttempt: otherwise a claim could read
     // the invoice still open, then (after this commits) find no pending
-    // attempt, and charge the invoice a second time.
+    // attempt, and charge the invoice a second time. PostgreSQL: read the
+    // attempt again under the lock; a SQLite transaction sees one snapshot.
     await lockAccount(sql, Number(found.organization_id));
-    const attempt = await sql.first<{ id: number; organization_id: number; invoice_id: number; amount_cents: number; status: string }>(
-      'SELECT id, organization_id, invoice_id, amount_cents, status FROM payment_attempts WHERE idempotency_key = ?',
-      [key],
-    );
+    const attempt = sql.postgres ? await sql.first<AttemptRow>(ATTEMPT_BY_KEY, [key]) : found;
     if (!attempt || attempt.status !== 'pending') return null;
     const updated = await sql.run(
       `UPDATE payment_attempts SET status = ?, charge_ref = ?, failure_code = ?, failure_message = ?, completed_at = ?

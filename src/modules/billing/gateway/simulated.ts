@@ -441,8 +441,9 @@ export class SimulatedGateway implements PaymentGateway {
     // Two callers racing with one key: the UNIQUE index lets exactly one row
     // in, and both answer with whatever that row says.
     const insert = insertSql('sim_charges', [{ ...row }]);
-    await statementsOf(this.db).run(`${insert.sql} ON CONFLICT (idempotency_key) DO NOTHING`, insert.bindings);
-    const stored = await this.chargeByKey(request.idempotencyKey);
+    const inserted = await statementsOf(this.db).run(`${insert.sql} ON CONFLICT (idempotency_key) DO NOTHING`, insert.bindings);
+    // Ours went in: it is the row. Otherwise another caller's did; read it.
+    const stored = inserted === 1 ? row : await this.chargeByKey(request.idempotencyKey);
     if (!stored) throw new Error('simulated gateway: charge vanished after insert');
     if (!this.sameCharge(stored, request)) throw idempotencyMismatch(request.idempotencyKey);
     return chargeResultOf(stored);
