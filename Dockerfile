@@ -1,5 +1,8 @@
 # syntax=docker/dockerfile:1
-# Build: compile native modules (better-sqlite3, argon2) with production dependencies only.
+# Build: compile native modules (better-sqlite3, argon2) with production
+# dependencies only, then the production build (scripts/build.mjs) into dist/:
+# the server and the CLI bundled to JavaScript, the migrations compiled. esbuild
+# is a production dependency, since `npm start` builds first.
 FROM node:20-slim AS build
 WORKDIR /app
 RUN apt-get update \
@@ -7,22 +10,29 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts/build.mjs ./scripts/
+COPY src ./src
+COPY migrations ./migrations
+RUN node scripts/build.mjs
 
-# Run: the app as a non-root user; migrations first, then the server.
+# Run: compiled JavaScript, no TypeScript loader, as a non-root user;
+# migrations first, then the server.
 FROM node:20-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 COPY package.json ./
-COPY src ./src
 COPY views ./views
 COPY public ./public
-COPY migrations ./migrations
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 VOLUME ["/app/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["sh", "-c", "node --import tsx src/cli.ts migrate && exec node --import tsx src/server.ts"]
+# The server's command is package.json's "start" (without its prestart build:
+# the image has dist/ already); keep the two the same.
+CMD ["sh", "-c", "node dist/cli.js migrate && exec node dist/server.js"]
