@@ -1,7 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface RunningServer {
   name: string;
@@ -50,18 +54,18 @@ export function procCpuSeconds(pid: number): number {
 const CLOCK_TICKS = 100;
 
 /**
- * Starts `node [nodeArgs] --import tsx <script>` as its own process on a free
- * loopback port and waits until `readyPath` answers.
+ * Starts `node <args>` as its own process on a free loopback port and waits
+ * until `readyPath` answers.
  */
 export async function startProcess(opts: {
   name: string;
-  script: string;
+  args: string[];
   env: Record<string, string>;
   readyPath: string;
-  nodeArgs?: string[];
 }): Promise<RunningServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.script], {
+  const child: ChildProcess = spawn(process.execPath, opts.args, {
+    cwd: root,
     env: { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -101,13 +105,36 @@ export async function startProcess(opts: {
   };
 }
 
-/** The application in production mode, as `npm start` runs it, on a seeded database. */
+/**
+ * What `npm start` runs after its prestart build: the arguments of its
+ * `node …` command (V8 flags and the compiled server), read from package.json
+ * so the bench cannot drift from production.
+ */
+export function productionNodeArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const [command, ...args] = pkg.scripts.start!.trim().split(/\s+/);
+  if (command !== 'node' || args.some((a) => /['"$&|;]/.test(a))) {
+    throw new Error(`bench: expected package.json "start" to be a plain \`node …\` command, not ${JSON.stringify(pkg.scripts.start)}`);
+  }
+  return args;
+}
+
+let built = false;
+/** The production build (scripts/build.mjs, as `npm start`'s prestart), once per bench run, so the code measured is the code checked out. */
+function buildOnce(): void {
+  if (built) return;
+  const res = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
+  if (res.status !== 0) throw new Error('bench: the production build (scripts/build.mjs) failed');
+  built = true;
+}
+
+/** The application in production mode, as `npm start` runs it (compiled, with its V8 flags), on a seeded database. */
 export function startApp(name: string, databaseEnv: Record<string, string>, nodeArgs: string[] = []): Promise<RunningServer> {
+  buildOnce();
   return startProcess({
     name,
-    script: 'src/server.ts',
+    args: [...nodeArgs, ...productionNodeArgs()],
     readyPath: '/health',
-    nodeArgs,
     env: {
       NODE_ENV: 'production',
       SESSION_SECRET: randomBytes(32).toString('hex'),
@@ -123,5 +150,5 @@ export function startApp(name: string, databaseEnv: Record<string, string>, node
 
 /** The yardstick: a bare Fastify hello world in its own process. */
 export function startHello(): Promise<RunningServer> {
-  return startProcess({ name: 'hello', script: 'bench/hello.ts', readyPath: '/', env: {} });
+  return startProcess({ name: 'hello', args: ['--import', 'tsx', 'bench/hello.ts'], readyPath: '/', env: {} });
 }
