@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
 import { insertOutboxMail, markOutboxMailFailed, markOutboxMailSent } from './queries.ts';
@@ -72,12 +71,12 @@ function outboxMailer({ db, clock }: MailerOptions): Mailer {
 
 function smtpMailer({ db, clock, smtpTimeoutMs }: MailerOptions, smtpUrl: string, from: string): Mailer {
   const timeout = smtpTimeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
-  const transporter = nodemailer.createTransport({
-    url: smtpUrl,
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout,
-  });
+  // nodemailer is loaded with the first mail sent, not at start: it is about
+  // 8 MiB of the server's resident memory (issue #9), and without SMTP_URL it
+  // is never needed. An SMTP_URL that does not parse still fails at start, as
+  // it did when the transport was made here.
+  new URL(smtpUrl);
+  let transporter: ReturnType<typeof createSmtpTransport> | undefined;
   return {
     async send(mail) {
       assertValidMail(mail);
@@ -86,7 +85,8 @@ function smtpMailer({ db, clock, smtpTimeoutMs }: MailerOptions, smtpUrl: string
       const id = await insertOutboxMail(db, { ...recordOf(mail), transport: 'smtp', status: 'pending', createdAt: clock.now() });
       let messageId: string | null;
       try {
-        const info = await transporter.sendMail({
+        transporter ??= createSmtpTransport(smtpUrl, timeout);
+        const info = await (await transporter).sendMail({
           from,
           to: mail.to,
           subject: mail.subject,
@@ -102,6 +102,16 @@ function smtpMailer({ db, clock, smtpTimeoutMs }: MailerOptions, smtpUrl: string
       return { id, transport: 'smtp', status: 'sent' };
     },
   };
+}
+
+async function createSmtpTransport(smtpUrl: string, timeout: number) {
+  const { default: nodemailer } = await import('nodemailer');
+  return nodemailer.createTransport({
+    url: smtpUrl,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+  });
 }
 
 const recordOf = (mail: OutgoingMail) => ({
