@@ -185,6 +185,39 @@ export async function seedBigOrganization(
 }
 
 /**
+ * B's second database is the same organization with the same usage and no
+ * stored payloads, as after retention removed them: the counters of the
+ * period (R8.2) are copied from the first database's organization, so the
+ * two usage pages differ only in what is stored.
+ */
+export async function copyUsageCounters(from: Db, fromOrganizationId: number, to: Db, toOrganizationId: number): Promise<void> {
+  const names = new Map<string, number>(
+    (await to('applications').where({ owner_type: 'organization', owner_id: toOrganizationId }).select('id', 'name')).map((a: { id: number; name: string }) => [a.name, a.id]),
+  );
+  const appId = (name: string) => {
+    const id = names.get(name);
+    if (id === undefined) throw new Error(`seed: no application ${name} to copy counters to`);
+    return id;
+  };
+  const fromNames = new Map<number, string>(
+    (await from('applications').where({ owner_type: 'organization', owner_id: fromOrganizationId }).select('id', 'name')).map((a: { id: number; name: string }) => [a.id, a.name]),
+  );
+  const counters = await from('usage_counters').where({ owner_type: 'organization', owner_id: fromOrganizationId });
+  await insertChunked(
+    to,
+    'usage_counters',
+    counters.map((c: Record<string, unknown>) => ({ ...c, owner_id: toOrganizationId, application_id: appId(String(c.application_name)) })),
+  );
+  const daily = await from('usage_daily').where({ owner_type: 'organization', owner_id: fromOrganizationId });
+  await insertChunked(
+    to,
+    'usage_daily',
+    daily.map((d: Record<string, unknown>) => ({ ...d, owner_id: toOrganizationId, application_id: appId(fromNames.get(Number(d.application_id))!) })),
+  );
+  await settle(to);
+}
+
+/**
  * Stored payloads in bulk, in the database itself: a recursive CTE on SQLite,
  * generate_series on PostgreSQL; round-robin over the devices, times spread
  * evenly over [from, to).
