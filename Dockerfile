@@ -34,5 +34,7 @@ VOLUME ["/app/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The server's command is package.json's "start" (without its prestart build:
-# the image has dist/ already); keep the two the same.
-CMD ["sh", "-c", "node dist/cli.js migrate && exec node dist/server.js"]
+# the image has dist/ already); keep the two the same. --max-semi-space-size=8
+# halves V8's young generation (16 MiB semi-spaces by default): about 20 MiB
+# less peak RSS under load for 1-2 % more CPU in scavenges (issue #9, F).
+CMD ["sh", "-c", "node dist/cli.js migrate && exec node --max-semi-space-size=8 dist/server.js"]
