@@ -12,7 +12,7 @@ export async function createRuntimeDeps(
   opts: { config?: Config; clock?: Clock; migrate?: boolean } = {},
 ): Promise<Deps> {
   const config = opts.config ?? loadConfig();
-  const db = createDb({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile });
+  const db = createDb({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile, backgroundCheckpoints: true });
   if (opts.migrate ?? true) await migrateLatest(db);
   const clock = opts.clock ?? (config.isProduction ? systemClock : await startDemoClock(db));
   const gateway = createGateway({ db, clock, stripeSecretKey: config.stripeSecretKey });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import { startCheckpointer } from './checkpointer.ts';
 
 export type Db = Knex;
 export type DbOrTrx = Knex | Knex.Transaction;
@@ -17,6 +18,8 @@ export interface DbOptions {
   /** PostgreSQL schema to work in (tests give each file its own). */
   schema?: string;
   poolMax?: number;
+  /** SQLite file: checkpoint the WAL from a worker thread instead of the committing request (checkpointer.ts). */
+  backgroundCheckpoints?: boolean;
 }
 
 export function isPostgres(db: Knex): boolean {
@@ -34,7 +37,8 @@ export function createDb(opts: DbOptions): Knex {
   }
   const file = opts.sqliteFile ?? ':memory:';
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  return knexFactory({
+  const background = opts.backgroundCheckpoints === true && file !== ':memory:';
+  const db = knexFactory({
     client: 'better-sqlite3',
     connection: { filename: file },
     useNullAsDefault: true,
@@ -49,10 +53,24 @@ export function createDb(opts: DbOptions): Knex {
         conn.pragma('synchronous = NORMAL');
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 5000');
+        // With a background checkpointer this connection checkpoints only if that falls far behind.
+        if (background) conn.pragma('wal_autocheckpoint = 16384');
         done(null, conn);
       },
     },
   });
+  if (!background) return db;
+  const checkpointer = startCheckpointer(file, {
+    onError: (message) => console.error(`SQLite background checkpoint failed: ${message}`),
+  });
+  // knex.destroy() ends in client.destroy(): stop the checkpointer (after a last checkpoint) first.
+  const client = db.client as { destroy: (callback?: unknown) => Promise<unknown> };
+  const destroy = client.destroy.bind(client);
+  client.destroy = async (callback?: unknown) => {
+    await checkpointer.stop();
+    return destroy(callback);
+  };
+  return db;
 }
 
 interface SqliteStatement {
