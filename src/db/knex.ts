@@ -110,9 +110,3 @@ export function cacheStatements(conn: SqliteConnection, size = STATEMENT_CACHE_S
     return statement;
   };
 }
-
-/** The first row of a `db.raw` SELECT: better-sqlite3 answers an array, pg a result with `rows`. */
-export function firstRawRow<T>(result: unknown): T | undefined {
-  const rows = Array.isArray(result) ? result : (result as { rows?: unknown[] } | undefined)?.rows;
-  return rows?.[0] as T | undefined;
-}

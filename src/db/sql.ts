@@ -108,13 +108,19 @@ function knexStatements(db: DbOrTrx): Statements {
   };
 }
 
-function connectionStatements(conn: SqliteConnection): Statements {
+/** Statements run directly on a SQLite connection that `onConnection` hands to each. */
+function directStatements(onConnection: <R>(work: (conn: SqliteConnection) => R) => Promise<R>): Statements {
   return {
     postgres: false,
-    rows: async <T>(sql: string, bindings: readonly SqlValue[] = []) => conn.prepare(sql).all(...bindings) as T[],
-    first: async <T>(sql: string, bindings: readonly SqlValue[] = []) => conn.prepare(sql).get(...bindings) as T | undefined,
-    run: async (sql: string, bindings: readonly SqlValue[] = []) => conn.prepare(sql).run(...bindings).changes,
+    rows: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).all(...bindings) as T[]),
+    first: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).get(...bindings) as T | undefined),
+    run: (sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).run(...bindings).changes),
   };
+}
+
+/** The connection an `inTransaction` holds. */
+function connectionStatements(conn: SqliteConnection): Statements {
+  return directStatements(async (work) => work(conn));
 }
 
 /** The pool's connection when nobody holds it or waits for it: then a synchronous statement cannot interleave with anyone. */
@@ -125,8 +131,9 @@ function idleConnection(client: SqliteClient): SqliteConnection | undefined {
   return conn && !conn.inTransaction ? conn : undefined;
 }
 
+/** The pool: at once on its idle connection, or in turn like any query. */
 function sqliteStatements(client: SqliteClient): Statements {
-  const onConnection = async <R>(work: (conn: SqliteConnection) => R): Promise<R> => {
+  return directStatements(async (work) => {
     const idle = idleConnection(client);
     if (idle) return work(idle);
     const conn = await client.acquireConnection();
@@ -135,13 +142,7 @@ function sqliteStatements(client: SqliteClient): Statements {
     } finally {
       await client.releaseConnection(conn);
     }
-  };
-  return {
-    postgres: false,
-    rows: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).all(...bindings) as T[]),
-    first: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).get(...bindings) as T | undefined),
-    run: (sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).run(...bindings).changes),
-  };
+  });
 }
 
 /**
@@ -151,16 +152,10 @@ function sqliteStatements(client: SqliteClient): Statements {
  */
 function sqliteTransactionStatements(trx: Knex.Transaction): Statements {
   const client = trx.client as unknown as SqliteClient;
-  const onConnection = async <R>(work: (conn: SqliteConnection) => R): Promise<R> => {
+  return directStatements(async (work) => {
     if (trx.isCompleted()) throw new Error('Transaction query already complete');
     return work(await client.acquireConnection());
-  };
-  return {
-    postgres: false,
-    rows: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).all(...bindings) as T[]),
-    first: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).get(...bindings) as T | undefined),
-    run: (sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).run(...bindings).changes),
-  };
+  });
 }
 
 /**
