@@ -26,6 +26,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# scripts/build.mjs finds no src/ here and keeps dist/, so `npm run cli -- …` works in the container.
+COPY scripts/build.mjs ./scripts/
 COPY views ./views
 COPY public ./public
 RUN mkdir -p /app/data && chown -R node:node /app/data

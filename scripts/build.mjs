@@ -10,10 +10,9 @@
 // tenth of a second, no network. It builds into a fresh directory and then
 // swaps it for dist/, so a server or CLI starting from dist/ meanwhile never
 // sees it half-written.
-import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist');
@@ -22,6 +21,13 @@ const stale = join(root, `.dist-old-${process.pid}`);
 const common = { platform: 'node', target: 'node20', format: 'esm', sourcemap: 'linked', logLevel: 'warning' };
 
 const started = performance.now();
+// The Docker image ships dist/ without src/ (and may not write to /app): there
+// `npm start` and `npm run cli` run what was built into the image.
+if (!existsSync(join(root, 'src')) && existsSync(join(outdir, 'server.js'))) {
+  console.error('[build] no src/: using the dist/ already built');
+  process.exit(0);
+}
+const { build } = await import('esbuild');
 try {
   await Promise.all([
     build({
@@ -44,7 +50,12 @@ try {
   } catch (err) {
     if (err.code !== 'ENOENT') throw err;
   }
-  renameSync(fresh, outdir);
+  try {
+    renameSync(fresh, outdir);
+  } catch (err) {
+    // Another build finished at the same moment and put its dist/ in place: the same sources, so use it.
+    if (!((err.code === 'ENOTEMPTY' || err.code === 'EEXIST') && existsSync(join(outdir, 'server.js')))) throw err;
+  }
 } finally {
   rmSync(fresh, { recursive: true, force: true });
   rmSync(stale, { recursive: true, force: true });

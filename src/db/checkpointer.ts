@@ -10,10 +10,12 @@ import { Worker } from 'node:worker_threads';
  *
  * This runs the checkpoints on a second connection in a worker thread, every
  * `intervalMs`, in PASSIVE mode (it never blocks the server's reads or
- * writes). The log is also synced to disk at each one, so with
- * `synchronous = NORMAL` a commit is on disk within about `intervalMs` —
- * bounded in time rather than in pages. The server's own connection keeps a
- * much higher `wal_autocheckpoint` as a fallback should this fall behind.
+ * writes). With `synchronous = NORMAL` the log is synced to disk when a
+ * checkpoint has frames to copy, so while there are writes a commit reaches
+ * the disk within about `intervalMs` — bounded in time rather than in pages.
+ * The server's own connection keeps a much higher `wal_autocheckpoint` as a
+ * fallback should this fall behind, and goes back to SQLite's default if the
+ * worker ends unexpectedly (`onUnexpectedExit`).
  */
 export interface Checkpointer {
   stop(): Promise<void>;
@@ -47,7 +49,10 @@ parentPort.on('message', (message) => {
 
 const require = createRequire(import.meta.url);
 
-export function startCheckpointer(file: string, opts: { intervalMs?: number; onError?: (message: string) => void } = {}): Checkpointer {
+export function startCheckpointer(
+  file: string,
+  opts: { intervalMs?: number; onError?: (message: string) => void; onUnexpectedExit?: () => void } = {},
+): Checkpointer {
   const worker = new Worker(WORKER, {
     eval: true,
     // The worker runs plain JavaScript: no loader of the parent's is needed.
@@ -60,8 +65,13 @@ export function startCheckpointer(file: string, opts: { intervalMs?: number; onE
     if (message.error) opts.onError?.(message.error);
   });
   worker.on('error', (err) => opts.onError?.(err.message));
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   let stopping: Promise<void> | undefined;
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      if (!stopping) opts.onUnexpectedExit?.();
+      resolve();
+    }),
+  );
   return {
     stop() {
       stopping ??= (async () => {

@@ -38,6 +38,7 @@ export function createDb(opts: DbOptions): Knex {
   const file = opts.sqliteFile ?? ':memory:';
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const background = opts.backgroundCheckpoints === true && file !== ':memory:';
+  let checkpointerRunning = background;
   const db = knexFactory({
     client: 'better-sqlite3',
     connection: { filename: file },
@@ -54,7 +55,7 @@ export function createDb(opts: DbOptions): Knex {
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 5000');
         // With a background checkpointer this connection checkpoints only if that falls far behind.
-        if (background) conn.pragma('wal_autocheckpoint = 16384');
+        if (checkpointerRunning) conn.pragma('wal_autocheckpoint = 16384');
         done(null, conn);
       },
     },
@@ -62,6 +63,12 @@ export function createDb(opts: DbOptions): Knex {
   if (!background) return db;
   const checkpointer = startCheckpointer(file, {
     onError: (message) => console.error(`SQLite background checkpoint failed: ${message}`),
+    // Without the worker, this connection checkpoints at SQLite's default again.
+    onUnexpectedExit: () => {
+      checkpointerRunning = false;
+      console.error('SQLite background checkpointer stopped; checkpoints return to the server connection');
+      db.raw('PRAGMA wal_autocheckpoint = 1000').catch(() => undefined);
+    },
   });
   // knex.destroy() ends in client.destroy(): stop the checkpointer (after a last checkpoint) first.
   const client = db.client as { destroy: (callback?: unknown) => Promise<unknown> };

@@ -77,20 +77,40 @@ export async function inTransaction<T>(db: Db, fn: (sql: Statements) => Promise<
   if (isPostgres(db)) return db.transaction((trx) => fn(knexStatements(trx)));
   const client = db.client as unknown as SqliteClient;
   const conn = await client.acquireConnection();
+  // Statements of this transaction run only while it is open: one left
+  // unawaited by `fn` must not land in whatever uses the connection next.
+  const state = { open: true };
   try {
     conn.prepare('BEGIN IMMEDIATE').run();
     let result: T;
     try {
-      result = await fn(connectionStatements(conn));
+      result = await fn(connectionStatements(conn, state));
+      state.open = false;
       conn.prepare('COMMIT').run();
     } catch (err) {
-      if (conn.inTransaction) conn.prepare('ROLLBACK').run();
+      state.open = false;
+      rollBack(conn, err);
       throw err;
     }
     return result;
   } finally {
+    state.open = false;
     await client.releaseConnection(conn);
   }
+}
+
+/**
+ * Rolls back after `cause`. A connection left inside its transaction (the
+ * ROLLBACK itself failed) is marked so knex's pool discards it rather than
+ * hand it out with the transaction still open; `cause` stays the error.
+ */
+function rollBack(conn: SqliteConnection, cause: unknown): void {
+  try {
+    if (conn.inTransaction) conn.prepare('ROLLBACK').run();
+  } catch (err) {
+    console.error('SQLite ROLLBACK failed after', cause, err);
+  }
+  if (conn.inTransaction) (conn as { __knex__disposed?: unknown }).__knex__disposed = 'left inside a transaction whose ROLLBACK failed';
 }
 
 function knexStatements(db: DbOrTrx): Statements {
@@ -118,17 +138,20 @@ function directStatements(onConnection: <R>(work: (conn: SqliteConnection) => R)
   };
 }
 
-/** The connection an `inTransaction` holds. */
-function connectionStatements(conn: SqliteConnection): Statements {
-  return directStatements(async (work) => work(conn));
+/** The connection an `inTransaction` holds, while it is open. */
+function connectionStatements(conn: SqliteConnection, state: { open: boolean }): Statements {
+  return directStatements(async (work) => {
+    if (!state.open) throw new Error('Transaction query already complete');
+    return work(conn);
+  });
 }
 
 /** The pool's connection when nobody holds it or waits for it: then a synchronous statement cannot interleave with anyone. */
 function idleConnection(client: SqliteClient): SqliteConnection | undefined {
   const pool = client.pool;
   if (!pool || pool.numUsed() !== 0 || pool.numPendingAcquires() !== 0 || pool.numPendingCreates() !== 0) return undefined;
-  const conn = pool.free[0]?.resource;
-  return conn && !conn.inTransaction ? conn : undefined;
+  const conn = pool.free[0]?.resource as (SqliteConnection & { __knex__disposed?: unknown }) | undefined;
+  return conn && !conn.inTransaction && !conn.__knex__disposed ? conn : undefined;
 }
 
 /** The pool: at once on its idle connection, or in turn like any query. */
@@ -153,8 +176,10 @@ function sqliteStatements(client: SqliteClient): Statements {
 function sqliteTransactionStatements(trx: Knex.Transaction): Statements {
   const client = trx.client as unknown as SqliteClient;
   return directStatements(async (work) => {
+    const conn = await client.acquireConnection();
+    // Checked after the await, right before the statement runs synchronously.
     if (trx.isCompleted()) throw new Error('Transaction query already complete');
-    return work(await client.acquireConnection());
+    return work(conn);
   });
 }
 
@@ -166,9 +191,15 @@ function sqliteTransactionStatements(trx: Knex.Transaction): Statements {
 export function insertSql(table: string, rows: readonly Record<string, SqlValue>[], returning?: string): { sql: string; bindings: SqlValue[] } {
   const columns = Object.keys(rows[0] ?? {});
   if (columns.length === 0) throw new Error(`insert into ${table} without columns`);
+  // Every row names the same columns: a value left out is a bug, not a database default.
+  for (const row of rows) {
+    if (Object.keys(row).length !== columns.length || columns.some((c) => row[c] === undefined)) {
+      throw new Error(`insert into ${table}: every row must give every column (${columns.join(', ')})`);
+    }
+  }
   const tuple = `(${columns.map(() => '?').join(', ')})`;
   const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}${returning ? ` RETURNING ${returning}` : ''}`;
-  return { sql, bindings: rows.flatMap((row) => columns.map((c) => row[c] ?? null)) };
+  return { sql, bindings: rows.flatMap((row) => columns.map((c) => row[c]!)) };
 }
 
 /** Inserts one row and answers its `id`. */

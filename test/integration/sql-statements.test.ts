@@ -75,6 +75,29 @@ describe('fixed SQL statements', () => {
     await t.db('sql_probe').delete();
   });
 
+  it('refuses a statement left running after its transaction ended, so it cannot land in the next one', async () => {
+    let stray: Promise<number> | undefined;
+    let release!: () => void;
+    const later = new Promise<void>((resolve) => (release = resolve));
+    await expect(
+      inTransaction(t.db, async (sql) => {
+        // A branch the callback does not wait for: it writes after the transaction has rolled back.
+        stray = later.then(() => sql.run('INSERT INTO sql_probe (v) VALUES (?)', ['stray']));
+        await sql.run('INSERT INTO sql_probe (v) VALUES (?)', ['first']);
+        throw new Error('fail');
+      }),
+    ).rejects.toThrow('fail');
+    const next = inTransaction(t.db, async (sql) => {
+      release();
+      await new Promise((r) => setTimeout(r, 20));
+      await sql.run('INSERT INTO sql_probe (v) VALUES (?)', ['second']);
+    });
+    await expect(stray).rejects.toThrow(/complete/);
+    await next;
+    expect((await t.db('sql_probe').orderBy('id').select('v')).map((r) => r.v)).toEqual(['second']);
+    await t.db('sql_probe').delete();
+  });
+
   it('runs many concurrent transactions without losing or mixing their writes', async () => {
     await t.db('sql_probe').insert({ v: 'counter', n: 0 });
     await Promise.all(

@@ -57,7 +57,7 @@ describe.skipIf(process.env.TEST_DB === 'postgres')('background WAL checkpoints 
     }
   });
 
-  it('stops with a last checkpoint when the database is closed', async () => {
+  it('closes with the worker and keeps what was committed', async () => {
     const file = join(dir, 'b.sqlite');
     const db = createDb({ sqliteFile: file, backgroundCheckpoints: true });
     await db.schema.createTable('t', (t) => t.text('v'));

@@ -80,6 +80,13 @@ describe('cacheStatements', () => {
       expect(await db('t').where({ id: 2 }).first()).toEqual({ id: 2, v: 'b' });
       expect(await db('t').where({ id: 3 }).first()).toEqual({ id: 3, v: 'c' });
       expect(await db('t').count({ n: '*' })).toEqual([{ n: 3 }]);
+      // The connection knex opened keeps what it prepared.
+      const conn = (await db.client.acquireConnection()) as Database.Database;
+      try {
+        expect(conn.prepare('SELECT v FROM t WHERE id = ?')).toBe(conn.prepare('SELECT v FROM t WHERE id = ?'));
+      } finally {
+        await db.client.releaseConnection(conn);
+      }
     } finally {
       await db.destroy();
     }

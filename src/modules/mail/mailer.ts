@@ -85,7 +85,11 @@ function smtpMailer({ db, clock, smtpTimeoutMs }: MailerOptions, smtpUrl: string
       const id = await insertOutboxMail(db, { ...recordOf(mail), transport: 'smtp', status: 'pending', createdAt: clock.now() });
       let messageId: string | null;
       try {
-        transporter ??= createSmtpTransport(smtpUrl, timeout);
+        // A failed load is not kept: the next mail tries again.
+        transporter ??= createSmtpTransport(smtpUrl, timeout).catch((err: unknown) => {
+          transporter = undefined;
+          throw err;
+        });
         const info = await (await transporter).sendMail({
           from,
           to: mail.to,

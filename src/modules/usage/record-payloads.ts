@@ -94,6 +94,7 @@ export async function recordRejected(db: DbOrTrx, application: CountedApplicatio
 // json_each, and skips encoding the states a second time.
 const insertPayloadsSqliteByCount: string[] = [];
 function insertPayloadsSqlite(count: number): string {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`cannot store ${count} states`);
   return (insertPayloadsSqliteByCount[count] ??= `INSERT INTO payloads (application_id, device_id, time, received_at, data) VALUES ${Array.from(
     { length: count },
     () => '(?, ?, ?, ?, ?)',
