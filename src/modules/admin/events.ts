@@ -1,19 +1,12 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import { userActor, type AuditActor } from '../audit/record.ts';
+import { auditEventColumns, userActor, type AuditActor, type AuditEvent } from '../audit/record.ts';
 
 /**
  * The back-office's own log (§11) for changes that belong to no
  * organization: platform-admin promotions, clock shifts, scheduler passes,
  * inquiry status. Changes to an organization go to its audit log instead.
  */
-export interface AdminEventInput {
-  actor: AuditActor;
-  action: string;
-  target: { type: string; id?: string | number | null; label: string };
-  before?: unknown;
-  after?: unknown;
-  at: Date;
-}
+export type AdminEventInput = AuditEvent;
 
 export interface AdminEvent {
   id: number;
@@ -38,19 +31,7 @@ export const adminActor = (user: { id: number; name: string; email: string }): A
 
 /** Appends one event; call it inside the transaction of the change it describes. */
 export async function recordAdminEvent(db: DbOrTrx, event: AdminEventInput): Promise<number> {
-  const [row] = await db('admin_events')
-    .insert({
-      actor_user_id: event.actor.userId,
-      actor_label: event.actor.label.slice(0, 400),
-      action: event.action,
-      target_type: event.target.type,
-      target_id: event.target.id == null ? null : String(event.target.id),
-      target_label: event.target.label.slice(0, 400),
-      before_json: event.before === undefined ? null : JSON.stringify(event.before),
-      after_json: event.after === undefined ? null : JSON.stringify(event.after),
-      created_at: event.at.getTime(),
-    })
-    .returning('id');
+  const [row] = await db('admin_events').insert(auditEventColumns(event)).returning('id');
   return Number(typeof row === 'object' && row !== null ? (row as { id: number }).id : row);
 }
 

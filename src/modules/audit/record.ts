@@ -5,8 +5,8 @@ export interface AuditActor {
   label: string;
 }
 
-export interface AuditEntry {
-  organizationId: number;
+/** Who did what to what, before and after: an organization's audit entry, or the back-office's own log. */
+export interface AuditEvent {
   actor: AuditActor;
   action: string;
   target: { type: string; id?: string | number | null; label: string };
@@ -14,6 +14,23 @@ export interface AuditEntry {
   after?: unknown;
   at: Date;
 }
+
+export interface AuditEntry extends AuditEvent {
+  organizationId: number;
+}
+
+/** The columns audit_events and admin_events share, as stored. */
+export const auditEventColumns = (event: AuditEvent) => ({
+  actor_user_id: event.actor.userId,
+  actor_label: event.actor.label.slice(0, 400),
+  action: event.action,
+  target_type: event.target.type,
+  target_id: event.target.id == null ? null : String(event.target.id),
+  target_label: event.target.label.slice(0, 400),
+  before_json: event.before === undefined ? null : JSON.stringify(event.before),
+  after_json: event.after === undefined ? null : JSON.stringify(event.after),
+  created_at: event.at.getTime(),
+});
 
 export const userActor = (user: { id: number; name: string; email: string }): AuditActor => ({
   userId: user.id,
@@ -24,16 +41,5 @@ export const systemActor: AuditActor = { userId: null, label: 'Orgplane' };
 
 /** R4.5: appends one entry; call it inside the transaction of the change it describes. */
 export async function recordAudit(db: DbOrTrx, entry: AuditEntry): Promise<void> {
-  await db('audit_events').insert({
-    organization_id: entry.organizationId,
-    actor_user_id: entry.actor.userId,
-    actor_label: entry.actor.label.slice(0, 400),
-    action: entry.action,
-    target_type: entry.target.type,
-    target_id: entry.target.id == null ? null : String(entry.target.id),
-    target_label: entry.target.label.slice(0, 400),
-    before_json: entry.before === undefined ? null : JSON.stringify(entry.before),
-    after_json: entry.after === undefined ? null : JSON.stringify(entry.after),
-    created_at: entry.at.getTime(),
-  });
+  await db('audit_events').insert({ organization_id: entry.organizationId, ...auditEventColumns(entry) });
 }
