@@ -1,17 +1,10 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, expectAccessible, newContext, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
-beforeAll(async () => {
-  server = await startBrowserServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+browserSuite((started) => ({ server, browser } = started));
 
 describe.each(withAndWithoutJs)('account journey %s (R1.1, R1.3)', (_label, js) => {
   it('signs up, logs out, logs in and uses the header menus', async () => {

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setPlatformAdmin } from '../../src/modules/accounts/queries.ts';
 import { issueInvoice } from '../../src/modules/billing/invoices.ts';
 import { findBillingAccount } from '../../src/modules/billing/queries.ts';
@@ -8,20 +8,15 @@ import type { Organization } from '../../src/modules/organizations/queries.ts';
 import { submitEnterpriseInquiry } from '../../src/modules/organizations/submit-enterprise-inquiry.ts';
 import { formatCents } from '../../src/money.ts';
 import { newOrg, newUser, type TestUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
+import { browserSuite, expectAccessible, newContext, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
 let admin: TestUser;
-beforeAll(async () => {
-  server = await startBrowserServer();
-  browser = await launchBrowser();
+browserSuite(async (started) => {
+  ({ server, browser } = started);
   admin = await newUser(server, { name: 'Olga Ops', email: 'ops@orgplane.example' });
   await setPlatformAdmin(server.deps.db, admin.id, true);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
 });
 
 async function logIn(page: Page, user: TestUser) {

@@ -1,24 +1,11 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { newUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
+import { browserSuite, expectAccessible, fillCard, newContext, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
-beforeAll(async () => {
-  server = await startBrowserServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function fillCard(page: Page, number: string) {
-  await page.getByLabel('Card number').fill(number);
-  await page.getByLabel('Expiry').fill('12/34');
-  await page.getByLabel('CVC').fill('123');
-}
+browserSuite((started) => ({ server, browser } = started));
 
 describe.each(withAndWithoutJs)('creating an organization %s (R3.3–R3.7)', (_label, js) => {
   it('a declined card keeps the form and creates nothing; a good card lands on the overview', async () => {

@@ -1,18 +1,11 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
+import { browserSuite, expectAccessible, newContext, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
-beforeAll(async () => {
-  server = await startBrowserServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+browserSuite((started) => ({ server, browser } = started));
 
 /** An application with one device whose latest state is already stored (written directly, as the device API would). */
 async function applicationWithDevice(userId: number, suffix: string) {

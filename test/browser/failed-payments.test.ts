@@ -1,28 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createAccessKey } from '../../src/modules/applications/manage-access-keys.ts';
 import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';
 import { newOrg, newUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
+import { browserSuite, expectAccessible, fillCard, newContext, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
-beforeAll(async () => {
-  server = await startBrowserServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function fillCard(page: Page, number: string) {
-  await page.getByLabel('Card number').fill(number);
-  await page.getByLabel('Expiry').fill('12/34');
-  await page.getByLabel('CVC').fill('123');
-}
+browserSuite((started) => ({ server, browser } = started));
 
 describe.each(withAndWithoutJs)('a failed payment %s (R9.7, R9.8, R9.10)', (_label, js) => {
   it('Past Due shows the bar to members only, Unpaid pauses everything, a new card reactivates', async () => {

@@ -1,19 +1,12 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mailsTo } from '../../src/modules/mail/queries.ts';
 import { newOrg, newUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
+import { browserSuite, expectAccessible, newContext, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
-beforeAll(async () => {
-  server = await startBrowserServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+browserSuite((started) => ({ server, browser } = started));
 
 describe.each(withAndWithoutJs)('inviting a member %s (R4.1–R4.5)', (_label, js) => {
   it('invites, the invitee signs up from the emailed link and accepts, then is promoted and removed; all audited', async () => {

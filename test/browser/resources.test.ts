@@ -1,18 +1,11 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newOrg, newUser } from '../support/builders.ts';
-import { expectAccessible, launchBrowser, newContext, startBrowserServer, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
+import { browserSuite, expectAccessible, newContext, withAndWithoutJs, type BrowserTestServer, logIn } from '../support/browser.ts';
 
 let server: BrowserTestServer;
 let browser: Browser;
-beforeAll(async () => {
-  server = await startBrowserServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+browserSuite((started) => ({ server, browser } = started));
 
 describe.each(withAndWithoutJs)('an application from device to dashboard %s (R5.1, R5.2, R5.4, R8.1)', (_label, js) => {
   it('creates an application, a device and a key, receives state, shows it publicly, and moves to an organization', async () => {

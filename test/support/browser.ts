@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { startTestApp, type TestContext } from './app.ts';
 
 /** Debian's Chromium (or CHROMIUM_PATH). A missing browser fails the test; it never skips. */
@@ -40,6 +40,30 @@ export async function startBrowserServer(): Promise<BrowserTestServer> {
   const t = await startTestApp();
   const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
   return { ...t, url: address };
+}
+
+export interface BrowserSuite {
+  server: BrowserTestServer;
+  browser: Browser;
+}
+
+/**
+ * The setup every browser test file shares: before its tests, the app on a
+ * loopback port and a launched Chromium, handed to `use` (awaited, so it may
+ * go on to seed data); after them, the browser closed, then the app.
+ */
+export function browserSuite(use: (started: BrowserSuite) => unknown): void {
+  let server: BrowserTestServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await startBrowserServer();
+    browser = await launchBrowser();
+    await use({ server, browser });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
 }
 
 const scriptless = new WeakSet<BrowserContext>();
@@ -93,4 +117,11 @@ export async function logIn(server: { url: string }, page: Page, email: string, 
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL(`${server.url}/sandbox`);
+}
+
+/** Fills the card fields of a payment form with this number and a valid expiry and CVC. */
+export async function fillCard(page: Page, number: string): Promise<void> {
+  await page.getByLabel('Card number').fill(number);
+  await page.getByLabel('Expiry').fill('12/34');
+  await page.getByLabel('CVC').fill('123');
 }
