@@ -23,3 +23,8 @@ export function safeNextPath(value: unknown): string | undefined {
   if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || value.length > 2000) return undefined;
   return value;
 }
+
+/** A form or query field as text, cut to `max` characters; anything but a string is empty. */
+export function formText(value: unknown, max = 40_000): string {
+  return typeof value === 'string' ? value.slice(0, max) : '';
+}

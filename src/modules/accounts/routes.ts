@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { fieldErrors, formBody, safeNextPath } from '../../http/forms.ts';
+import { fieldErrors, formBody, safeNextPath, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { logIn } from './log-in.ts';
 import { logInSchema, PASSWORD_MIN, signUpSchema } from './schemas.ts';
@@ -11,7 +11,7 @@ type FormState = {
   next?: string | undefined;
 };
 
-const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 400) : '');
+const str = (v: unknown) => formText(v, 400);
 
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
   const { db, clock, config } = app.deps;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser } from '../../http/auth.ts';
 import { formatCount } from '../../format.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
-import { fieldErrors, formBody, type FieldErrors } from '../../http/forms.ts';
+import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
 import { seeOther, setFlash } from '../../http/render.ts';
 import { formatCents } from '../../money.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
@@ -58,7 +58,7 @@ const LIMIT_ROWS: { key: keyof Limits; label: string }[] = [
   { key: 'retentionDays', label: 'Data retention (days)' },
 ];
 
-const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 2000) : '');
+const str = (v: unknown) => formText(v, 2_000);
 
 export const describePlan = (plan: Plan) => ({
   id: plan.id,

@@ -3,7 +3,7 @@ import { systemClock } from '../../clock.ts';
 import { formatCount } from '../../format.ts';
 import { currentUser } from '../../http/auth.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
-import { fieldErrors, formBody, type FieldErrors } from '../../http/forms.ts';
+import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
 import { seeOther, setFlash } from '../../http/render.ts';
 import { findUserById } from '../accounts/queries.ts';
 import { ROLE_LABELS, type Role } from '../members/policy.ts';
@@ -37,7 +37,7 @@ import { datetimeLocal, describeDuration, fmtInstant, fmtSeconds, idParam, linki
 
 type IdParams = { id: string };
 
-const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 2000) : '');
+const str = (v: unknown) => formText(v, 2_000);
 
 /** An admin event as the templates show it: before/after as "key: value" text. */
 const describeEvent = (e: AdminEvent) => {

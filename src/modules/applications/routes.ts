@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { forbidden, notFound } from '../../http/errors.ts';
-import { fieldErrors, formBody, type FieldErrors } from '../../http/forms.ts';
+import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { planOfOwner } from '../billing/limits.ts';
 import { can } from '../members/policy.ts';
@@ -24,7 +24,6 @@ import { updateApplication } from './update-application.ts';
 type AppParams = { id: string };
 type ChildParams = AppParams & { childId: string };
 
-const str = (v: unknown, max = 40_000) => (typeof v === 'string' ? v.slice(0, max) : '');
 const childId = parseId;
 
 interface AppPageExtras {
@@ -84,13 +83,13 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
   }
 
   app.get<{ Querystring: { owner?: string } }>('/applications/new', async (request, reply) =>
-    showNew(request, reply, { owner: str(request.query.owner, 20) || 'sandbox', name: '', description: '' }, {}),
+    showNew(request, reply, { owner: formText(request.query.owner, 20) || 'sandbox', name: '', description: '' }, {}),
   );
 
   app.post('/applications', async (request, reply) => {
     const user = currentUser(request);
     const body = formBody(request.body);
-    const values = { owner: str(body.owner, 20) || 'sandbox', name: str(body.name), description: str(body.description) };
+    const values = { owner: formText(body.owner, 20) || 'sandbox', name: formText(body.name), description: formText(body.description) };
     const choice = await allowedOwner(db, user, values.owner);
     const parsed = applicationSchema.safeParse(values);
     const errors: FieldErrors = parsed.success ? {} : fieldErrors(parsed.error);
@@ -111,7 +110,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
   async function editForm<S extends z.ZodType>(request: FastifyRequest<{ Params: AppParams }>, reply: FastifyReply, schema: S, section: string) {
     const ctx = await applicationFor(request, request.params.id, 'resources.edit');
     const body = formBody(request.body);
-    const values = Object.fromEntries(Object.entries(body).filter(([k]) => k !== '_csrf').map(([k, v]) => [k, str(v)]));
+    const values = Object.fromEntries(Object.entries(body).filter(([k]) => k !== '_csrf').map(([k, v]) => [k, formText(v)]));
     const parsed = schema.safeParse(values);
     if (!parsed.success) {
       await showApp(request, reply, ctx.application, ctx.access, { errors: fieldErrors(parsed.error), section, values }, 422);
@@ -182,7 +181,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     const workflow = workflowId === null ? undefined : (await listWorkflows(db, application.id)).find((w) => w.id === workflowId);
     if (!workflow) throw notFound();
     const body = formBody(request.body);
-    const values = { name: str(body.name), description: str(body.description), enabled: str(body.enabled, 5) };
+    const values = { name: formText(body.name), description: formText(body.description), enabled: formText(body.enabled, 5) };
     const parsed = workflowSchema.safeParse(values);
     if (!parsed.success) {
       return renderPage(request, reply, 'pages/applications/workflow.eta', { application, access, workflow, values, errors: fieldErrors(parsed.error) }, { status: 422, title: `${workflow.name} · ${application.name}` });

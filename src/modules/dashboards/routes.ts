@@ -4,7 +4,7 @@ import { currentUser, requireUser } from '../../http/auth.ts';
 import { forbidden, notFound } from '../../http/errors.ts';
 import { transferTargets } from '../applications/transfer-application.ts';
 import { transferDashboard } from './transfer-dashboard.ts';
-import { fieldErrors, formBody, type FieldErrors } from '../../http/forms.ts';
+import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { billingStatusOf } from '../billing/owner-period.ts';
 import { orgChrome } from '../organizations/chrome.ts';
@@ -37,7 +37,6 @@ type IdParams = { id: string };
 type BlockParams = IdParams & { blockId: string };
 type ShareParams = { shareToken: string };
 
-const str = (v: unknown, max = 40_000) => (typeof v === 'string' ? v.slice(0, max) : '');
 const idParam = parseId;
 /** A share token is 32 random bytes in base64url: exactly 43 characters. */
 const SHARE_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -154,7 +153,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     members.post('/dashboards/new', async (request, reply) => {
       const user = currentUser(request);
       const body = formBody(request.body);
-      const values = { name: str(body.name), description: str(body.description), owner: str(body.owner, 40) || 'sandbox' };
+      const values = { name: formText(body.name), description: formText(body.description), owner: formText(body.owner, 40) || 'sandbox' };
       const parsed = createDashboardSchema.safeParse(values);
       if (!parsed.success) return showNew(request, reply, { values, errors: fieldErrors(parsed.error), status: 422 });
       const choice = await allowedOwner(db, user, parsed.data.owner);
@@ -192,7 +191,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     members.post<{ Params: IdParams }>('/dashboards/:id/details', async (request, reply) => {
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.edit');
       const body = formBody(request.body);
-      const details = { name: str(body.name), description: str(body.description) };
+      const details = { name: formText(body.name), description: formText(body.description) };
       const parsed = dashboardDetailsSchema.safeParse(details);
       if (!parsed.success) return showDashboard(request, reply, dashboard, access, { details, detailsErrors: fieldErrors(parsed.error), status: 422 });
       await updateDashboard(db, dashboard, parsed.data);
@@ -204,7 +203,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     members.post<{ Params: IdParams }>('/dashboards/:id/blocks', async (request, reply) => {
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.edit');
       const body = formBody(request.body);
-      const block: BlockForm = { kind: str(body.kind, 40), title: str(body.title), application_id: str(body.application_id, 20), device_id: str(body.device_id, 20) };
+      const block: BlockForm = { kind: formText(body.kind, 40), title: formText(body.title), application_id: formText(body.application_id, 20), device_id: formText(body.device_id, 20) };
       const parsed = addBlockSchema.safeParse(block);
       if (!parsed.success) return showDashboard(request, reply, dashboard, access, { block, blockErrors: fieldErrors(parsed.error), status: 422 });
       const result = await addBlock(db, dashboard, {
@@ -261,8 +260,8 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     members.post<{ Params: IdParams }>('/dashboards/:id/visibility', async (request, reply) => {
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.edit');
       const body = formBody(request.body);
-      const visibility = { visibility: str(body.visibility, 40) };
-      const parsed = visibilitySchema.safeParse({ visibility: visibility.visibility, password: str(body.password, 1_000) });
+      const visibility = { visibility: formText(body.visibility, 40) };
+      const parsed = visibilitySchema.safeParse({ visibility: visibility.visibility, password: formText(body.password, 1_000) });
       if (!parsed.success) return showDashboard(request, reply, dashboard, access, { visibility, visibilityErrors: fieldErrors(parsed.error), status: 422 });
       const result = await setVisibility(db, clock, currentUser(request), dashboard, parsed.data);
       if (!result.ok) {
@@ -411,7 +410,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
       const dashboard = await sharedDashboard(request.params.shareToken);
       if (dashboard.visibility !== 'password') return seeOther(reply, sharePath(dashboard));
       if ((await billingStatusOf(db, dashboard.owner)) === 'unpaid') return showUnavailable(request, reply);
-      const parsed = unlockSchema.safeParse({ password: str(formBody(request.body).password, 1_000) });
+      const parsed = unlockSchema.safeParse({ password: formText(formBody(request.body).password, 1_000) });
       if (!parsed.success) return showUnlock(request, reply, dashboard, { error: fieldErrors(parsed.error).password ?? 'Enter the password.', status: 422 });
       const result = await unlockDashboard(dashboard, parsed.data.password, clock.now());
       if (!result.ok) {

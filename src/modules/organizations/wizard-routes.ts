@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Stripe from 'stripe';
 import { currentUser, requireUser } from '../../http/auth.ts';
-import { fieldErrors, formBody, type FieldErrors } from '../../http/forms.ts';
+import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
 import { isHtmx, renderPage, renderPartial, seeOther, setFlash } from '../../http/render.ts';
 import type { User } from '../accounts/queries.ts';
 import { StripeGateway } from '../billing/gateway/stripe.ts';
@@ -14,7 +14,6 @@ import { submitEnterpriseInquiry } from './submit-enterprise-inquiry.ts';
 import { openWizard, saveWizardDraft, selectPlan } from './wizard.ts';
 import { findWizard, patchWizard, type Wizard } from './wizard-queries.ts';
 
-const str = (v: unknown, max = 40_000) => (typeof v === 'string' ? v.slice(0, max) : '');
 
 /** What Stripe.js hands back after confirming a SetupIntent, and what Checkout puts in the return URL. */
 const PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9_]+$/;
@@ -98,7 +97,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/orgs/new/plan', async (request, reply) => {
     const wizard = await openWizard(db, clock, currentUser(request), { restartCompleted: true });
-    const result = await selectPlan(db, clock, wizard, str(formBody(request.body).plan, 64));
+    const result = await selectPlan(db, clock, wizard, formText(formBody(request.body).plan, 64));
     if (!result.ok) {
       switch (result.reason) {
         case 'unknown_plan':
@@ -153,7 +152,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
     }
     const wizard = await openWizard(db, clock, currentUser(request), { restartCompleted: true });
     const checkoutSession = (request.query as Record<string, unknown> | undefined)?.checkout_session;
-    if (stripe && checkoutSession !== undefined) return saveCheckoutCard(request, reply, stripe, wizard, str(checkoutSession, 255));
+    if (stripe && checkoutSession !== undefined) return saveCheckoutCard(request, reply, stripe, wizard, formText(checkoutSession, 255));
     return showDetails(request, reply, wizard);
   });
 
@@ -197,9 +196,9 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
   app.post('/orgs/new/icon', async (request, reply) => {
     const body = formBody(request.body);
     const wizard = await openWizard(db, clock, currentUser(request), { restartCompleted: false });
-    const current = isIconColor(str(body.icon_color, 7)) ? str(body.icon_color, 7).toLowerCase() : DEFAULT_ICON_COLOR;
+    const current = isIconColor(formText(body.icon_color, 7)) ? formText(body.icon_color, 7).toLowerCase() : DEFAULT_ICON_COLOR;
     const color = body.action === 'cycle-color' ? nextIconColor(current) : current;
-    const name = str(body.name, 255);
+    const name = formText(body.name, 255);
     await saveWizardDraft(db, clock, wizard, { name, iconColor: color });
     if (!isHtmx(request)) return seeOther(reply, '/orgs/new/details');
     return renderPartial(request, reply, 'partials/icon-picker.eta', { icon: iconFor(name || 'New Organization', color), palette: ICON_PALETTE, color });
@@ -209,10 +208,10 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
     const user = currentUser(request);
     const body = formBody(request.body);
     const values: DetailsValues = {
-      name: str(body.name),
-      description: str(body.description),
-      icon_color: str(body.icon_color, 7),
-      billing_email: str(body.billing_email, 400),
+      name: formText(body.name),
+      description: formText(body.description),
+      icon_color: formText(body.icon_color, 7),
+      billing_email: formText(body.billing_email, 400),
     };
     const wizard = await openWizard(db, clock, user, { restartCompleted: false });
 
@@ -256,7 +255,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
     const errors: FieldErrors = details.success ? {} : fieldErrors(details.error);
     let card: CardSetupInput | null = null;
     if (stripe) {
-      const paymentMethodId = str(body.payment_method_id, 255).trim();
+      const paymentMethodId = formText(body.payment_method_id, 255).trim();
       // Raw card numbers never go on to Stripe from here (PCI scope): refused, not forwarded.
       if (cardTyped) errors.card = RAW_CARD_REFUSED;
       else if (paymentMethodId !== '' && !PAYMENT_METHOD_ID.test(paymentMethodId)) errors.card = 'We could not read that card. Enter it again.';
@@ -351,7 +350,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
   app.post('/orgs/new/enterprise', async (request, reply) => {
     const user = currentUser(request);
     const body = formBody(request.body);
-    const values = { name: str(body.name, 400), email: str(body.email, 400), company: str(body.company, 400), expected_devices: str(body.expected_devices, 20), message: str(body.message, 6000) };
+    const values = { name: formText(body.name, 400), email: formText(body.email, 400), company: formText(body.company, 400), expected_devices: formText(body.expected_devices, 20), message: formText(body.message, 6000) };
     const parsed = enterpriseInquirySchema.safeParse(values);
     if (!parsed.success) {
       return renderPage(request, reply, 'pages/orgs/enterprise.eta', { values, errors: fieldErrors(parsed.error) }, { status: 422, title: 'Enterprise · Contact sales' });
