@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction, statementsOf } from '../../src/db/sql.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 
-describe('fixed SQL statements', () => {
+describe('fixed SQL statements: all or nothing, never inside another transaction (§0, R8.1, R9.13)', () => {
   let t: TestDb;
   beforeAll(async () => {
     t = await createTestDb();
@@ -114,7 +114,7 @@ describe('fixed SQL statements', () => {
   });
 });
 
-describe('fixed SQL inside a knex transaction', () => {
+describe('fixed SQL inside a knex transaction (§0, R9.13)', () => {
   let t: TestDb;
   beforeAll(async () => {
     t = await createTestDb();

@@ -1,4 +1,4 @@
-// Issue #9 (performance), R12.1: the WAL of a SQLite file is checkpointed
+// Issue #9 (performance), §0 (the SQLite file) and R8.1 (a 202 means stored): the WAL of a SQLite file is checkpointed
 // by a worker thread, not by whichever request's commit crosses the
 // threshold. Committed data must reach the database file without the
 // server's connection checkpointing, and closing the database must stop the
@@ -37,7 +37,7 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-describe.skipIf(process.env.TEST_DB === 'postgres')('background WAL checkpoints (SQLite)', () => {
+describe.skipIf(process.env.TEST_DB === 'postgres')('background WAL checkpoints of the SQLite file (§0, R8.1)', () => {
   it('copies committed pages into the database file while the server connection never checkpoints', async () => {
     const file = join(dir, 'a.sqlite');
     const db = createDb({ sqliteFile: file, backgroundCheckpoints: true });

@@ -112,7 +112,7 @@ describe('describePeriod, the period on invoices and line descriptions (R9.4, R9
   });
 });
 
-describe('formatCount prints what toLocaleString("en-US") printed', () => {
+describe('formatCount prints what toLocaleString("en-US") printed (R8.3, R9.4)', () => {
   const original = (n: number) => n.toLocaleString('en-US');
 
   it('for any integer, negative and large included', () => {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cacheStatements, createDb } from '../../src/db/knex.ts';
 
-describe('cacheStatements', () => {
+describe('cacheStatements: SQLite keeps prepared statements (§0, issue #9)', () => {
   const open: Database.Database[] = [];
   afterEach(() => {
     for (const conn of open.splice(0)) conn.close();
