@@ -1,6 +1,3 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.ts';
 import { ManualClock } from '../../src/clock.ts';
@@ -14,6 +11,7 @@ import { startTestApp } from '../support/app.ts';
 import { DEFAULT_PASSWORD } from '../support/builders.ts';
 import { testConfig } from '../support/config.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
+import { createStripeStandIn, stripeCardDeclined, stripeCustomer, stripePaymentMethod } from '../support/stripe-stand-in.ts';
 
 /**
  * The creation wizard (R3.4, R3.6) with the Stripe gateway (R9.6): the app
@@ -21,55 +19,17 @@ import { createTestDb, type TestDb } from '../support/db.ts';
  * test sees the calls our pages cause without a network or an account.
  */
 
-interface Seen {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  body: URLSearchParams;
-  headers: IncomingHttpHeaders;
-}
-type Reply = { status: number; body: unknown };
-type Handler = (req: Seen, params: Record<string, string>) => Reply;
-
-let stripeApi: Server;
-let stripePort: number;
-let routes: { method: string; pattern: RegExp; handler: Handler }[];
-let seen: Seen[];
+const stripe = createStripeStandIn();
+const { seen, on } = stripe;
 let sequence = 0;
-
-/** Registers a route; later registrations win, so a test can override a default. */
-function on(method: string, path: string, handler: Handler | Reply) {
-  const pattern = new RegExp(`^${path.replace(/:(\w+)/g, '(?<$1>[^/]+)')}$`);
-  routes.unshift({ method, pattern, handler: typeof handler === 'function' ? handler : () => handler });
-}
 
 const calls = () => seen.map((r) => `${r.method} ${r.path}`);
 const callsTo = (method: string, path: string) => seen.filter((r) => r.method === method && r.path === path);
 
 // ---- realistic response bodies -------------------------------------------
 
-const customer = (id: string) => ({
-  id,
-  object: 'customer',
-  email: 'billing@acme.example',
-  name: 'Wendy Wizard',
-  created: 1768478400,
-  livemode: false,
-  invoice_settings: { default_payment_method: null, custom_fields: null, footer: null, rendering_options: null },
-  metadata: {},
-});
-
-const paymentMethod = (id: string, customerId: string | null, card: Record<string, unknown> = {}) => ({
-  id,
-  object: 'payment_method',
-  type: 'card',
-  customer: customerId,
-  created: 1768478400,
-  livemode: false,
-  billing_details: { address: null, email: null, name: null, phone: null },
-  card: { brand: 'visa', display_brand: 'visa', country: 'US', exp_month: 12, exp_year: 2030, funding: 'credit', last4: '4242', fingerprint: 'Xt5EWLLDS7FJjR1c', ...card },
-  metadata: {},
-});
+const customer = (id: string) => stripeCustomer(id, { email: 'billing@acme.example', name: 'Wendy Wizard' });
+const paymentMethod = stripePaymentMethod;
 
 const checkoutSession = (id: string, customerId: string, over: Record<string, unknown> = {}) => ({
   id,
@@ -130,42 +90,8 @@ function defaultRoutes() {
   });
 }
 
-beforeAll(async () => {
-  stripeApi = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const request: Seen = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        body: new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
-        headers: req.headers,
-      };
-      seen.push(request);
-      let reply: Reply = {
-        status: 404,
-        body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: `Unrecognized request URL (${request.method}: ${request.path})` } },
-      };
-      for (const route of routes) {
-        const match = route.method === request.method ? route.pattern.exec(request.path) : null;
-        if (match) {
-          reply = route.handler(request, { ...match.groups });
-          break;
-        }
-      }
-      res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': `req_${seen.length}` });
-      res.end(JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>((resolve) => stripeApi.listen(0, '127.0.0.1', resolve));
-  stripePort = (stripeApi.address() as AddressInfo).port;
-});
-
-afterAll(async () => {
-  await new Promise<void>((resolve, reject) => stripeApi.close((err) => (err ? reject(err) : resolve())));
-});
+beforeAll(() => stripe.start());
+afterAll(() => stripe.stop());
 
 // ---- the application, with the Stripe gateway ------------------------------
 
@@ -176,9 +102,7 @@ let testDb: TestDb;
 beforeAll(async () => {
   testDb = await createTestDb();
   const clock = new ManualClock('2026-03-10T09:00:00.000Z');
-  const gateway = new StripeGateway(
-    new Stripe('sk_test_x', { host: '127.0.0.1', port: stripePort, protocol: 'http', maxNetworkRetries: 0, telemetry: false }),
-  );
+  const gateway = new StripeGateway(stripe.client());
   deps = {
     config: testConfig({ stripeSecretKey: 'sk_test_x', stripePublishableKey: 'pk_test_wizard', publicUrl: 'https://orgplane.example' }),
     db: testDb.db,
@@ -196,8 +120,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  routes = [];
-  seen = [];
+  stripe.reset();
   defaultRoutes();
 });
 
@@ -229,7 +152,7 @@ const details = (over: Record<string, string> = {}) => ({
 describe('step 2 with Stripe: the card form (R3.4, R9.6)', () => {
   it('renders the Elements mount with the publishable key and a SetupIntent of the wizard’s customer, and no raw card inputs', async () => {
     const { agent, wizardId } = await onStepTwo();
-    seen = [];
+    stripe.clearSeen();
     const res = await agent.get('/orgs/new/details');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('<div id="card-element"');
@@ -253,7 +176,7 @@ describe('step 2 with Stripe: the card form (R3.4, R9.6)', () => {
     });
 
     // A reload reuses the customer and asks for a fresh SetupIntent.
-    seen = [];
+    stripe.clearSeen();
     await agent.get('/orgs/new/details');
     expect(calls()).toEqual(['POST /v1/setup_intents']);
   });
@@ -268,7 +191,7 @@ describe('step 2 with Stripe: the card form (R3.4, R9.6)', () => {
 
   it('turns a boosted visit into a full page load, so Stripe.js can run', async () => {
     const { agent } = await onStepTwo();
-    seen = [];
+    stripe.clearSeen();
     const res = await agent.get('/orgs/new/details', { 'hx-request': 'true' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['hx-redirect']).toBe('/orgs/new/details');
@@ -286,7 +209,7 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
     const { user, agent, wizardId } = await onStepTwo('professional');
     await agent.get('/orgs/new/details');
     const customerRef = (await deps.db('organization_wizards').where({ id: wizardId }).first()).customer_ref;
-    seen = [];
+    stripe.clearSeen();
     const res = await agent.post('/orgs/new/details', details({ payment_method_id: 'pm_1Elements' }));
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toMatch(/^\/orgs\/[a-z0-9-]+$/);
@@ -324,7 +247,7 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
     const { agent, wizardId } = await onStepTwo();
     await agent.get('/orgs/new/details');
     const customerRef = (await deps.db('organization_wizards').where({ id: wizardId }).first()).customer_ref;
-    seen = [];
+    stripe.clearSeen();
 
     const toCheckout = await agent.post('/orgs/new/details', details({ action: 'stripe-checkout', name: 'Checkout Corp', description: 'kept while away' }));
     expect(toCheckout.statusCode).toBe(303);
@@ -342,7 +265,7 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
 
     // Stripe sends the browser back with the session id.
     on('GET', '/v1/checkout/sessions/:id', (_req, p) => ({ status: 200, body: checkoutSession(p.id!, customerRef) }));
-    seen = [];
+    stripe.clearSeen();
     const back = await agent.get(`/orgs/new/details?checkout_session=${sessionId}`);
     expect(back.statusCode).toBe(303);
     expect(back.headers.location).toBe('/orgs/new/details');
@@ -356,7 +279,7 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
     expect(page.body).toContain('kept while away');
     expect(page.body).toContain('>Create Organization</button>');
 
-    seen = [];
+    stripe.clearSeen();
     const created = await agent.post('/orgs/new/details', details({ name: 'Checkout Corp' }));
     expect(created.statusCode).toBe(303);
     expect(calls()).toEqual(['POST /v1/payment_intents']);
@@ -396,7 +319,7 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
   it('refuses a malformed checkout_session without asking Stripe', async () => {
     const { agent } = await onStepTwo();
     await agent.get('/orgs/new/details');
-    seen = [];
+    stripe.clearSeen();
     const res = await agent.get('/orgs/new/details?checkout_session=../../v1/customers');
     expect(res.statusCode).toBe(422);
     expect(calls()).not.toContain('GET /v1/checkout/sessions/../../v1/customers');
@@ -407,18 +330,11 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
     const before = await counts();
     const { agent } = await onStepTwo();
     await agent.get('/orgs/new/details');
-    on('POST', '/v1/payment_intents', {
-      status: 402,
-      body: {
-        error: {
-          type: 'card_error',
-          code: 'card_declined',
-          decline_code: 'insufficient_funds',
-          message: 'Your card has insufficient funds.',
-          doc_url: 'https://stripe.com/docs/error-codes/card-declined',
-        },
-      },
-    });
+    on(
+      'POST',
+      '/v1/payment_intents',
+      stripeCardDeclined('insufficient_funds', 'Your card has insufficient funds.', { doc_url: 'https://stripe.com/docs/error-codes/card-declined' }),
+    );
     const res = await agent.post('/orgs/new/details', details({ name: 'Declined Inc', description: 'Still here after a decline', payment_method_id: 'pm_declines' }));
     expect(res.statusCode).toBe(402);
     expect(res.body).toContain('Your card has insufficient funds.');
@@ -433,7 +349,7 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
     const before = await counts();
     const { agent } = await onStepTwo();
     await agent.get('/orgs/new/details');
-    seen = [];
+    stripe.clearSeen();
     const res = await agent.post('/orgs/new/details', details({ card_number: '4242 4242 4242 4242', card_expiry: '12/34', card_cvc: '123' }));
     expect(res.statusCode).toBe(422);
     expect(res.body).toContain('card numbers cannot be sent to this server');
@@ -447,7 +363,7 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
   it.each([['tok_visa'], ['pm_'], ['pm_1 OR 1=1'], ['pm_../../customers']])('refuses the payment_method_id %s without asking Stripe', async (paymentMethodId) => {
     const { agent } = await onStepTwo();
     await agent.get('/orgs/new/details');
-    seen = [];
+    stripe.clearSeen();
     const res = await agent.post('/orgs/new/details', details({ payment_method_id: paymentMethodId }));
     expect(res.statusCode).toBe(422);
     expect(res.body).toContain('We could not read that card. Enter it again.');

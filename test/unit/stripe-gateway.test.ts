@@ -1,114 +1,43 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { createGateway } from '../../src/modules/billing/gateway/index.ts';
 import { StripeGateway } from '../../src/modules/billing/gateway/stripe.ts';
 import type { Knex } from 'knex';
+import {
+  createStripeStandIn,
+  stripeCardDeclined,
+  stripeClient,
+  stripeCustomer,
+  stripePaymentMethod,
+  type StripeReply,
+} from '../support/stripe-stand-in.ts';
 
 /**
- * A local stand-in for api.stripe.com: records what the real SDK sends and
- * answers with recorded-style JSON, so the test checks the wire format our
- * calls produce without a network or an account.
+ * The Stripe adapter against a local stand-in for api.stripe.com (see
+ * test/support/stripe-stand-in.ts): the real SDK talks to it, so the test
+ * checks the wire format our calls produce without a network or an account.
  */
-interface Seen {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  body: URLSearchParams;
-  headers: IncomingHttpHeaders;
-}
-type Reply = { status: number; body: unknown };
-type Route = (req: Seen) => Reply;
-
-let server: Server;
-let port: number;
-let routes: Map<string, Route>;
-let seen: Seen[];
+const stripe = createStripeStandIn();
+const { seen, on } = stripe;
 let gateway: StripeGateway;
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const request: Seen = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        body: new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
-        headers: req.headers,
-      };
-      seen.push(request);
-      const route = routes.get(`${request.method} ${request.path}`);
-      const reply: Reply = route
-        ? route(request)
-        : {
-            status: 404,
-            body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: `Unrecognized request URL (${request.method}: ${request.path})` } },
-          };
-      res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': `req_${seen.length}` });
-      res.end(JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-});
-
-afterAll(async () => {
-  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-});
+beforeAll(() => stripe.start());
+afterAll(() => stripe.stop());
 
 beforeEach(() => {
-  routes = new Map();
-  seen = [];
-  gateway = new StripeGateway(
-    new Stripe('sk_test_x', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0, telemetry: false }),
-  );
+  stripe.reset();
+  gateway = new StripeGateway(stripe.client());
 });
-
-const on = (method: string, path: string, reply: Route | Reply) =>
-  routes.set(`${method} ${path}`, typeof reply === 'function' ? reply : () => reply);
 
 // ---- realistic response bodies -------------------------------------------
 
-const customer = (id = 'cus_1', over: Record<string, unknown> = {}) => ({
-  id,
-  object: 'customer',
-  email: 'billing@example.com',
-  name: 'Acme',
-  created: 1768478400,
-  livemode: false,
-  invoice_settings: { default_payment_method: null, custom_fields: null, footer: null, rendering_options: null },
-  metadata: {},
-  ...over,
-});
+const customer = (id = 'cus_1', over: Record<string, unknown> = {}) => stripeCustomer(id, over);
 
-const customerReply = (): Reply => ({ status: 200, body: customer() });
+const customerReply = (): StripeReply => ({ status: 200, body: customer() });
 
-const paymentMethod = (customerId: string | null, over: Record<string, unknown> = {}) => ({
-  id: 'pm_x',
-  object: 'payment_method',
-  type: 'card',
-  customer: customerId,
-  created: 1768478400,
-  livemode: false,
-  billing_details: { address: null, email: null, name: null, phone: null },
-  card: {
-    brand: 'visa',
-    display_brand: 'visa',
-    country: 'US',
-    exp_month: 12,
-    exp_year: 2030,
-    funding: 'credit',
-    last4: '4242',
-    fingerprint: 'Xt5EWLLDS7FJjR1c',
-  },
-  metadata: {},
-  ...over,
-});
+/** `over` replaces top-level fields, the whole `card` included. */
+const paymentMethod = (customerId: string | null, over: Record<string, unknown> = {}) => ({ ...stripePaymentMethod('pm_x', customerId), ...over });
 
 const paymentIntent = (over: Record<string, unknown> = {}) => ({
   id: 'pi_1',
@@ -200,10 +129,7 @@ describe('saveCard (R9.6)', () => {
 
   it('reports a decline at attach as a failure', async () => {
     on('GET', '/v1/payment_methods/pm_x', { status: 200, body: paymentMethod(null) });
-    on('POST', '/v1/payment_methods/pm_x/attach', {
-      status: 402,
-      body: { error: { type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' } },
-    });
+    on('POST', '/v1/payment_methods/pm_x/attach', stripeCardDeclined('insufficient_funds', 'Your card has insufficient funds.'));
     const res = await gateway.saveCard('cus_1', { kind: 'payment_method', paymentMethodId: 'pm_x' });
     expect(res).toEqual({ ok: false, failure: { code: 'insufficient_funds', message: 'Your card has insufficient funds.' } });
   });
@@ -271,19 +197,14 @@ describe('charge off-session with the idempotency key (R9.6, R9.13)', () => {
   });
 
   it('maps a 402 card_error to a failed result', async () => {
-    on('POST', '/v1/payment_intents', {
-      status: 402,
-      body: {
-        error: {
-          type: 'card_error',
-          code: 'card_declined',
-          decline_code: 'generic_decline',
-          message: 'Your card was declined.',
-          doc_url: 'https://stripe.com/docs/error-codes/card-declined',
-          payment_intent: declinedIntent('card_declined', 'generic_decline', 'Your card was declined.'),
-        },
-      },
-    });
+    on(
+      'POST',
+      '/v1/payment_intents',
+      stripeCardDeclined('generic_decline', 'Your card was declined.', {
+        doc_url: 'https://stripe.com/docs/error-codes/card-declined',
+        payment_intent: declinedIntent('card_declined', 'generic_decline', 'Your card was declined.'),
+      }),
+    );
     const res = await gateway.charge(chargeRequest);
     expect(res).toEqual({
       status: 'failed',
@@ -293,10 +214,7 @@ describe('charge off-session with the idempotency key (R9.6, R9.13)', () => {
   });
 
   it('prefers the specific decline reason when we know it', async () => {
-    on('POST', '/v1/payment_intents', {
-      status: 402,
-      body: { error: { type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' } },
-    });
+    on('POST', '/v1/payment_intents', stripeCardDeclined('insufficient_funds', 'Your card has insufficient funds.'));
     expect(await gateway.charge(chargeRequest)).toEqual({
       status: 'failed',
       chargeRef: null,
@@ -311,9 +229,7 @@ describe('charge off-session with the idempotency key (R9.6, R9.13)', () => {
   });
 
   it('rejects when Stripe cannot be reached', async () => {
-    const unreachable = new StripeGateway(
-      new Stripe('sk_test_x', { host: '127.0.0.1', port: 1, protocol: 'http', maxNetworkRetries: 0, telemetry: false }),
-    );
+    const unreachable = new StripeGateway(stripeClient(1));
     await expect(unreachable.charge(chargeRequest)).rejects.toBeInstanceOf(Stripe.errors.StripeConnectionError);
   });
 
@@ -441,7 +357,7 @@ describe('createGateway', () => {
   });
 
   it('is Stripe with a key, pointed at the API override', async () => {
-    const gw = createGateway({ db, clock, stripeSecretKey: 'sk_test_y', stripeApiOverride: { host: '127.0.0.1', port, protocol: 'http' } });
+    const gw = createGateway({ db, clock, stripeSecretKey: 'sk_test_y', stripeApiOverride: { host: '127.0.0.1', port: stripe.port, protocol: 'http' } });
     expect(gw.kind).toBe('stripe');
     on('POST', '/v1/customers', customerReply());
     expect(await gw.createCustomer({ email: 'billing@example.com', name: 'Acme', idempotencyKey: 'k' })).toEqual({ customerRef: 'cus_1' });
