@@ -1,16 +1,28 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type PgModule from 'pg';
 import { startCheckpointer } from './checkpointer.ts';
 
 export type Db = Knex;
 export type DbOrTrx = Knex | Knex.Transaction;
 
-// Counts and epoch-millisecond columns are BIGINT; they fit a JS number, so
-// read them as numbers on PostgreSQL the way SQLite already returns them.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
-pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+const require = createRequire(import.meta.url);
+let pgTypesSet = false;
+/**
+ * Counts and epoch-millisecond columns are BIGINT; they fit a JS number, so
+ * read them as numbers on PostgreSQL the way SQLite already returns them.
+ * Loaded with the first PostgreSQL database only: on SQLite the driver is
+ * never needed (≈3 MiB of the server's memory).
+ */
+function setPgTypeParsers(): void {
+  if (pgTypesSet) return;
+  const pg = require('pg') as typeof PgModule;
+  pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+  pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+  pgTypesSet = true;
+}
 
 export interface DbOptions {
   databaseUrl?: string | undefined;
@@ -28,6 +40,7 @@ export function isPostgres(db: Knex): boolean {
 
 export function createDb(opts: DbOptions): Knex {
   if (opts.databaseUrl) {
+    setPgTypeParsers();
     return knexFactory({
       client: 'pg',
       connection: opts.databaseUrl,
