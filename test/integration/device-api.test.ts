@@ -5,7 +5,7 @@ import { usagePeriodOf } from '../../src/modules/billing/owner-period.ts';
 import type { Organization } from '../../src/modules/organizations/queries.ts';
 import { dailyPayloads, usageByApplication, usageTotals } from '../../src/modules/usage/queries.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
-import { newOrg, newUser, type TestUser } from '../support/builders.ts';
+import { newOrg, newUser, insertApplication, insertDevice, orgOwner, sandboxOf, type OwnerCols, type TestUser } from '../support/builders.ts';
 
 let t: TestContext;
 beforeAll(async () => {
@@ -17,20 +17,8 @@ afterAll(async () => {
 
 // ---- data, made directly in the database (the application pages are not under test here) ----
 
-type OwnerCols = { owner_type: 'user' | 'organization'; owner_id: number };
-const sandboxOf = (user: TestUser): OwnerCols => ({ owner_type: 'user', owner_id: user.id });
-const orgOwner = (org: Organization): OwnerCols => ({ owner_type: 'organization', owner_id: org.id });
-
-async function insertId(table: string, row: Record<string, unknown>): Promise<number> {
-  const [inserted] = await t.deps.db(table).insert(row).returning('id');
-  return Number(typeof inserted === 'object' ? inserted.id : inserted);
-}
-
-const newApplication = (owner: OwnerCols, name = 'Greenhouse') =>
-  insertId('applications', { ...owner, name, description: '', created_at: t.clock.now().getTime() });
-
-const newDevice = (applicationId: number, name = 'Sensor 1') =>
-  insertId('devices', { application_id: applicationId, name, created_at: t.clock.now().getTime() });
+const newApplication = (owner: OwnerCols, name = 'Greenhouse') => insertApplication(t, owner, name);
+const newDevice = (applicationId: number, name = 'Sensor 1') => insertDevice(t, applicationId, name);
 
 interface Key {
   keyId: string;

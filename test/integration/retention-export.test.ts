@@ -3,7 +3,7 @@ import type { Organization } from '../../src/modules/organizations/queries.ts';
 import { csvField, deviceDataCsv, parseExportRange } from '../../src/modules/usage/export.ts';
 import { purgeExpiredPayloads, retentionJob } from '../../src/modules/usage/retention.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
-import { addMember, newOrg, newUser, signedIn, type TestUser } from '../support/builders.ts';
+import { addMember, newOrg, newUser, signedIn, insertApplication, insertDevice, orgOwner, sandboxOf, type OwnerCols, type TestUser } from '../support/builders.ts';
 
 let t: TestContext;
 beforeAll(async () => {
@@ -14,19 +14,8 @@ afterAll(async () => {
 });
 
 const DAY = 86_400_000;
-type OwnerCols = { owner_type: 'user' | 'organization'; owner_id: number };
-const sandboxOf = (user: TestUser): OwnerCols => ({ owner_type: 'user', owner_id: user.id });
-const orgOwner = (org: Organization): OwnerCols => ({ owner_type: 'organization', owner_id: org.id });
-
-async function insertId(table: string, row: Record<string, unknown>): Promise<number> {
-  const [inserted] = await t.deps.db(table).insert(row).returning('id');
-  return Number(typeof inserted === 'object' ? inserted.id : inserted);
-}
-
-const newApplication = (owner: OwnerCols, name = 'Field Sensors') =>
-  insertId('applications', { ...owner, name, description: '', created_at: t.clock.now().getTime() });
-const newDevice = (applicationId: number, name = 'Sensor 1') =>
-  insertId('devices', { application_id: applicationId, name, created_at: t.clock.now().getTime() });
+const newApplication = (owner: OwnerCols, name = 'Field Sensors') => insertApplication(t, owner, name);
+const newDevice = (applicationId: number, name = 'Sensor 1') => insertDevice(t, applicationId, name);
 
 /** Stores payloads directly: the device API is not under test here. */
 async function insertPayloads(applicationId: number, deviceId: number, items: { time: number | string; data?: unknown }[]) {

@@ -65,3 +65,22 @@ export async function newOrg(
 export async function addMember(t: TestContext, org: Organization, user: TestUser, role: Role): Promise<void> {
   await insertMembership(t.deps.db, { organizationId: org.id, userId: user.id, role, createdAt: t.clock.now() });
 }
+
+/** The owner columns of an application or dashboard row: a user's Sandbox or an organization (R5.1). */
+export type OwnerCols = { owner_type: 'user' | 'organization'; owner_id: number };
+export const sandboxOf = (user: TestUser): OwnerCols => ({ owner_type: 'user', owner_id: user.id });
+export const orgOwner = (org: Organization): OwnerCols => ({ owner_type: 'organization', owner_id: org.id });
+
+/** Inserts a row straight into the database (data the code under test does not make) and answers its id. */
+export async function insertRowId(t: TestContext, table: string, row: Record<string, unknown>): Promise<number> {
+  const [inserted] = await t.deps.db(table).insert(row).returning('id');
+  return Number(typeof inserted === 'object' ? inserted.id : inserted);
+}
+
+/** An application row, made directly. */
+export const insertApplication = (t: TestContext, owner: OwnerCols, name: string) =>
+  insertRowId(t, 'applications', { ...owner, name, description: '', created_at: t.clock.now().getTime() });
+
+/** A device row, made directly. */
+export const insertDevice = (t: TestContext, applicationId: number, name: string) =>
+  insertRowId(t, 'devices', { application_id: applicationId, name, created_at: t.clock.now().getTime() });
