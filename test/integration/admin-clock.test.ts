@@ -2,20 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
-import { ManualClock, OffsetClock, systemClock } from '../../src/clock.ts';
-import type { Deps } from '../../src/deps.ts';
+import { OffsetClock, systemClock } from '../../src/clock.ts';
 import { setPlatformAdmin } from '../../src/modules/accounts/queries.ts';
 import { readClockOffset } from '../../src/modules/admin/clock-offset.ts';
-import { SimulatedGateway } from '../../src/modules/billing/gateway/simulated.ts';
 import { findBillingAccount } from '../../src/modules/billing/queries.ts';
-import { createMailer } from '../../src/modules/mail/mailer.ts';
 import { createRuntimeDeps } from '../../src/runtime.ts';
 import { Agent } from '../support/agent.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { newOrg, newUser, signedIn, type TestUser } from '../support/builders.ts';
 import { testConfig } from '../support/config.ts';
-import { createTestDb } from '../support/db.ts';
 
 const DAY = 86_400_000;
 
@@ -28,26 +23,13 @@ let offsetClock: OffsetClock;
 let admin: TestUser;
 let adminAgent: Agent;
 beforeAll(async () => {
-  const testDb = await createTestDb();
-  const base = new ManualClock('2026-03-10T09:00:00.000Z');
-  offsetClock = new OffsetClock(() => readClockOffset(testDb.db), base);
-  await offsetClock.refresh();
-  const gateway = new SimulatedGateway(testDb.db, offsetClock);
-  const deps: Deps = { config: testConfig(), db: testDb.db, clock: offsetClock, gateway, mailer: createMailer({ db: testDb.db, clock: offsetClock }) };
-  const app = await buildApp(deps);
-  await app.ready();
-  t = {
-    app,
-    deps,
-    clock: base,
-    gateway,
-    testDb,
-    agent: (remoteAddress) => new Agent(app, remoteAddress),
-    async close() {
-      await app.close();
-      await testDb.drop();
+  t = await startTestApp({
+    appClock: async (db, base) => {
+      offsetClock = new OffsetClock(() => readClockOffset(db), base);
+      await offsetClock.refresh();
+      return offsetClock;
     },
-  };
+  });
   admin = await newUser(t, { name: 'Clara Clock' });
   await setPlatformAdmin(t.deps.db, admin.id, true);
   adminAgent = await signedIn(t, admin);

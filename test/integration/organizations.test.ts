@@ -5,7 +5,7 @@ import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import type { Agent } from '../support/agent.ts';
-import { addMember, newOrg, newUser, signedIn, type TestUser } from '../support/builders.ts';
+import { addMember, newOrg, newUser, signedIn, type TestUser, wizardDetailsForm } from '../support/builders.ts';
 
 let t: TestContext;
 beforeAll(async () => {
@@ -29,14 +29,7 @@ async function wizardUser(plan = 'starter'): Promise<{ user: TestUser; agent: Ag
   return { user, agent };
 }
 
-const details = (over: Record<string, string> = {}) => ({
-  name: 'Acme Robotics',
-  description: 'Robots that water plants',
-  icon_color: '#0f766e',
-  billing_email: 'billing@acme.example',
-  action: 'create',
-  ...over,
-});
+const details = wizardDetailsForm;
 
 describe('creation wizard, step 1 (R3.4)', () => {
   it('shows the tiers side by side with price, every limit and Select Plan, and an Enterprise link', async () => {

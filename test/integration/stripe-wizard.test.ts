@@ -8,7 +8,7 @@ import { createMailer } from '../../src/modules/mail/mailer.ts';
 import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
 import { Agent } from '../support/agent.ts';
 import { startTestApp } from '../support/app.ts';
-import { DEFAULT_PASSWORD } from '../support/builders.ts';
+import { DEFAULT_PASSWORD, wizardDetailsForm } from '../support/builders.ts';
 import { testConfig } from '../support/config.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import { createStripeStandIn, stripeCardDeclined, stripeCustomer, stripePaymentMethod } from '../support/stripe-stand-in.ts';
@@ -140,14 +140,7 @@ async function onStepTwo(plan = 'starter') {
   return { user: signed.user, agent, wizardId: wizard!.id };
 }
 
-const details = (over: Record<string, string> = {}) => ({
-  name: 'Acme Robotics',
-  description: 'Robots that water plants',
-  icon_color: '#0f766e',
-  billing_email: 'billing@acme.example',
-  action: 'create',
-  ...over,
-});
+const details = wizardDetailsForm;
 
 describe('step 2 with Stripe: the card form (R3.4, R9.6)', () => {
   it('renders the Elements mount with the publishable key and a SetupIntent of the wizard’s customer, and no raw card inputs', async () => {

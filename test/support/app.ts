@@ -1,5 +1,6 @@
 import { buildApp, type App } from '../../src/app.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock, type Clock } from '../../src/clock.ts';
+import type { Db } from '../../src/db/knex.ts';
 import type { Config } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
 import { SimulatedGateway } from '../../src/modules/billing/gateway/simulated.ts';
@@ -19,12 +20,20 @@ export interface TestContext {
 }
 
 /** The whole application on a fresh database with a manual clock. */
-export async function startTestApp(opts: { config?: Partial<Config>; sqliteFile?: string } = {}): Promise<TestContext> {
+export async function startTestApp(
+  opts: {
+    config?: Partial<Config>;
+    sqliteFile?: string;
+    /** The clock the application reads, made over the test's manual clock (default: that clock itself). */
+    appClock?: (db: Db, base: ManualClock) => Promise<Clock>;
+  } = {},
+): Promise<TestContext> {
   const testDb = await createTestDb(opts.sqliteFile ? { sqliteFile: opts.sqliteFile } : {});
   const clock = new ManualClock('2026-03-10T09:00:00.000Z');
-  const gateway = new SimulatedGateway(testDb.db, clock);
-  const mailer = createMailer({ db: testDb.db, clock });
-  const deps: Deps = { config: testConfig(opts.config), db: testDb.db, clock, gateway, mailer };
+  const appClock = opts.appClock ? await opts.appClock(testDb.db, clock) : clock;
+  const gateway = new SimulatedGateway(testDb.db, appClock);
+  const mailer = createMailer({ db: testDb.db, clock: appClock });
+  const deps: Deps = { config: testConfig(opts.config), db: testDb.db, clock: appClock, gateway, mailer };
   const app = await buildApp(deps);
   await app.ready();
   return {

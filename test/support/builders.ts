@@ -84,3 +84,13 @@ export const insertApplication = (t: TestContext, owner: OwnerCols, name: string
 /** A device row, made directly. */
 export const insertDevice = (t: TestContext, applicationId: number, name: string) =>
   insertRowId(t, 'devices', { application_id: applicationId, name, created_at: t.clock.now().getTime() });
+
+/** Step 2 of the creation wizard as a form posts it (R3.4), with fields overridden. */
+export const wizardDetailsForm = (over: Record<string, string> = {}) => ({
+  name: 'Acme Robotics',
+  description: 'Robots that water plants',
+  icon_color: '#0f766e',
+  billing_email: 'billing@acme.example',
+  action: 'create',
+  ...over,
+});
