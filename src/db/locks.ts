@@ -1,11 +1,14 @@
-import type { Knex } from 'knex';
-import { isPostgres } from './knex.ts';
+import { statementsOf, type Executor, type SqlValue } from './sql.ts';
 
 /**
  * Locks one row for the rest of the transaction on PostgreSQL, where several
  * writers run at once. SQLite runs one write transaction at a time, so the
- * transaction itself is the lock there.
+ * transaction itself is the lock there. `table` and the column names come
+ * from code, never from input.
  */
-export async function lockRow(trx: Knex.Transaction, table: string, where: Record<string, unknown>): Promise<void> {
-  if (isPostgres(trx as unknown as Knex)) await trx(table).where(where).forUpdate().first();
+export async function lockRow(trx: Executor, table: string, where: Record<string, SqlValue>): Promise<void> {
+  const sql = statementsOf(trx);
+  if (!sql.postgres) return;
+  const columns = Object.keys(where);
+  await sql.first(`SELECT 1 FROM ${table} WHERE ${columns.map((c) => `${c} = ?`).join(' AND ')} FOR UPDATE`, columns.map((c) => where[c]!));
 }

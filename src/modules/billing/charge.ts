@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps.ts';
 import type { Db } from '../../db/knex.ts';
+import { lockRow } from '../../db/locks.ts';
 import { inTransaction, insertRows, statementsOf, type Executor } from '../../db/sql.ts';
 import type { ChargeRequest, ChargeResult } from './gateway/types.ts';
 import { findBillingAccount } from './queries.ts';
@@ -12,8 +13,7 @@ export type ChargeOutcome =
 
 /** Locks an organization's billing account row for the transaction (PostgreSQL). */
 export async function lockAccount(trx: Executor, organizationId: number): Promise<void> {
-  const sql = statementsOf(trx);
-  if (sql.postgres) await sql.first('SELECT organization_id FROM billing_accounts WHERE organization_id = ? FOR UPDATE', [organizationId]);
+  await lockRow(trx, 'billing_accounts', { organization_id: organizationId });
 }
 
 interface InvoiceDueRow {

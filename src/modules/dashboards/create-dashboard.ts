@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
-import { lockRow } from '../../db/locks.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { billingStatusOf } from '../billing/owner-period.ts';
 import { checkLimit } from '../resources/counts.ts';
-import type { Owner } from '../resources/owners.ts';
+import { lockOwner, type Owner } from '../resources/owners.ts';
 import { insertDashboard } from './queries.ts';
 
 export type CreateDashboardResult =
@@ -30,8 +29,7 @@ export async function createDashboard(
   const now = clock.now();
   return db.transaction(async (trx) => {
     const { owner } = input;
-    if (owner.kind === 'sandbox') await lockRow(trx, 'users', { id: owner.userId });
-    else await lockRow(trx, 'organizations', { id: owner.organizationId });
+    await lockOwner(trx, owner);
     if ((await billingStatusOf(trx, owner)) === 'unpaid') return { ok: false, reason: 'owner_unpaid' } as const;
     const limit = await checkLimit(trx, owner, 'dashboards', 1, now);
     if (!limit.ok) return { ok: false, reason: 'over_limit', message: limit.message } as const;

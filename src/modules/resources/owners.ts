@@ -1,5 +1,5 @@
 import { parseId } from '../../http/ids.ts';
-import type { Knex } from 'knex';
+import type { Executor } from '../../db/sql.ts';
 import { lockRow } from '../../db/locks.ts';
 import type { Owner } from '../billing/limits.ts';
 
@@ -30,7 +30,7 @@ export function ownerFromFormValue(value: unknown, userId: number): Owner | null
 export const ownerFormValue = (owner: Owner) => (owner.kind === 'sandbox' ? 'sandbox' : `org:${owner.organizationId}`);
 
 /** Serializes changes that count against one owner's limits (PostgreSQL; SQLite has one writer). */
-export async function lockOwner(trx: Knex.Transaction, owner: Owner): Promise<void> {
+export async function lockOwner(trx: Executor, owner: Owner): Promise<void> {
   if (owner.kind === 'sandbox') await lockRow(trx, 'users', { id: owner.userId });
   else await lockRow(trx, 'organizations', { id: owner.organizationId });
 }

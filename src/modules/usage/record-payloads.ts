@@ -1,7 +1,7 @@
 import { isPostgres, type Db, type DbOrTrx } from '../../db/knex.ts';
 import { inTransaction, type Statements } from '../../db/sql.ts';
 import { ownerUsageTerms, usagePeriodOf } from '../billing/owner-period.ts';
-import { ownerFromColumns, type Owner } from '../resources/owners.ts';
+import { lockOwner, ownerFromColumns, type Owner } from '../resources/owners.ts';
 import { incrementUsage, payloadsInPeriod, utcDayStart, type CountedApplication } from './queries.ts';
 
 /** One state a device reported: its data object and when it was measured (null: when we received it). */
@@ -53,7 +53,7 @@ export async function recordPayloads(
     if (plan.overageCentsPerMillion === null) {
       // Concurrent requests of one capped owner take turns here (PostgreSQL;
       // SQLite has one writer), so together they cannot pass the cap.
-      if (postgres) await lockOwnerRow(sql, owner);
+      await lockOwner(sql, owner);
       const used = await payloadsInPeriod(sql, owner, period.start);
       const limit = plan.limits.payloadsPerMonth;
       if (used + rows.length > limit) {
@@ -119,10 +119,4 @@ async function updateLatestState(sql: Statements, deviceId: number, rows: readon
   for (const row of rows) if (latest === undefined || row.time >= latest.time) latest = row;
   if (!latest) return;
   await sql.run(UPDATE_LATEST_STATE, [latest.data, latest.time, deviceId, latest.time]);
-}
-
-/** The same rows resource limits lock, so limit checks and counting never deadlock one another. */
-async function lockOwnerRow(sql: Statements, owner: Owner): Promise<void> {
-  if (owner.kind === 'sandbox') await sql.first('SELECT id FROM users WHERE id = ? FOR UPDATE', [owner.userId]);
-  else await sql.first('SELECT id FROM organizations WHERE id = ? FOR UPDATE', [owner.organizationId]);
 }
