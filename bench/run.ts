@@ -4,7 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ManualClock } from '../src/clock.ts';
-import type { Config } from '../src/config.ts';
+import { benchConfig } from './config.ts';
 import { SimulatedGateway } from '../src/modules/billing/gateway/simulated.ts';
 import { renewalPass } from '../src/modules/billing/renew.ts';
 import { createMailer } from '../src/modules/mail/mailer.ts';
@@ -268,26 +268,6 @@ async function main() {
   results.table = table;
   writeFileSync(join('bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
   log(`\nWritten to bench/results.json (${fmt(results.totalSeconds as number)} s in all).`);
-}
-
-function benchConfig(): Config {
-  return {
-    nodeEnv: 'production',
-    isProduction: true,
-    port: 0,
-    host: '127.0.0.1',
-    databaseUrl: undefined,
-    sqliteFile: ':memory:',
-    sessionSecret: 'bench-session-secret-that-is-long-enough-0123456789',
-    smtpUrl: undefined,
-    stripeSecretKey: undefined,
-    stripePublishableKey: undefined,
-    stripeWebhookSecret: undefined,
-    publicUrl: 'http://localhost:3000',
-    authRateLimit: 10,
-    runScheduler: false,
-    logLevel: 'warn',
-  };
 }
 
 /** The figures against the issue's targets, as a Markdown table (it goes into the README as is). */

@@ -5,6 +5,8 @@ import type { User } from '../src/modules/accounts/queries.ts';
 import { createApplication } from '../src/modules/applications/create-application.ts';
 import { createAccessKey } from '../src/modules/applications/manage-access-keys.ts';
 import { SimulatedGateway } from '../src/modules/billing/gateway/simulated.ts';
+import { createMailer } from '../src/modules/mail/mailer.ts';
+import { benchConfig } from './config.ts';
 import { addMonthsClamped } from '../src/modules/billing/periods.ts';
 import { createDashboard } from '../src/modules/dashboards/create-dashboard.ts';
 import type { Role } from '../src/modules/members/policy.ts';
@@ -35,7 +37,7 @@ async function newOrganizationThroughWizard(
   if (!selected.ok) throw new Error(`seed: ${selected.reason}`);
   const gateway = new SimulatedGateway(db, clock);
   const result = await createOrganization(
-    { db, clock, gateway },
+    { db, clock, gateway, mailer: createMailer({ db, clock }), config: benchConfig() },
     user,
     (await findWizard(db, user.id))!,
     { name: opts.orgName, description: 'Seeded by npm run bench', iconColor: '#3346d3', billingEmail: user.email },

@@ -3,7 +3,8 @@ import { purgeExpiredSessions } from '../http/session-store.ts';
 import { settleStaleWizards } from '../modules/organizations/create-organization.ts';
 import { retentionJob } from '../modules/usage/retention.ts';
 import { renewalPass } from '../modules/billing/renew.ts';
-import { retryPass, settleAttemptsPass } from '../modules/billing/retries.ts';
+import { settlePendingAttempts } from '../modules/billing/charge.ts';
+import { retryPastDue } from '../modules/billing/retry-past-due.ts';
 import type { Job } from './registry.ts';
 
 const sessionCleanup: Job = {
@@ -27,8 +28,8 @@ const settleWizards: Job = {
 const settleAttempts: Job = {
   name: 'billing:settle-pending-attempts',
   async run(deps, at) {
-    const n = await settleAttemptsPass(deps, at, new Date(at.getTime() - 2 * 60_000));
-    return `${n} pending payment attempts settled`;
+    const settled = await settlePendingAttempts(deps, at, new Date(at.getTime() - 2 * 60_000));
+    return `${settled.length} pending payment attempts settled`;
   },
 };
 
@@ -43,10 +44,20 @@ const renewals: Job = {
 const retries: Job = {
   name: 'billing:past-due-retries',
   async run(deps, at) {
-    const r = await retryPass(deps, at);
+    const r = await retryPastDue(deps, at);
     return `${r.retried} retried, ${r.recovered} recovered, ${r.unpaid} became Unpaid, ${r.reminders} reminders`;
   },
 };
 
+// R9.12: mails written to the outbox with the change that caused them, still
+// waiting for SMTP (the relay was down, or the process died after the commit).
+const deliverMail: Job = {
+  name: 'mail:deliver-queued',
+  async run(deps) {
+    const sent = await deps.mailer.deliverQueued();
+    return `${sent} queued emails sent`;
+  },
+};
+
 /** Every job a scheduler pass runs, in order. Later modules append theirs. */
-export const jobs: Job[] = [settleWizards, settleAttempts, retries, renewals, retentionJob, sessionCleanup];
+export const jobs: Job[] = [settleWizards, settleAttempts, retries, renewals, retentionJob, sessionCleanup, deliverMail];

@@ -5,7 +5,7 @@ import type { Deps } from '../../src/deps.ts';
 import { SimulatedGateway } from '../../src/modules/billing/gateway/simulated.ts';
 import { renewalPass } from '../../src/modules/billing/renew.ts';
 import { replaceCard } from '../../src/modules/billing/replace-card.ts';
-import { retryPass } from '../../src/modules/billing/retries.ts';
+import { retryPastDue } from '../../src/modules/billing/retry-past-due.ts';
 import { createMailer } from '../../src/modules/mail/mailer.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { newOrg, newUser } from '../support/builders.ts';
@@ -138,7 +138,7 @@ describe.skipIf(!onPostgres)('two scheduler instances at once on PostgreSQL — 
     const at = new Date('2026-07-08T00:00:00Z');
     t.clock.set(at);
     const [a, b] = [instance(), instance()];
-    const reports = await Promise.all([retryPass(a, at), retryPass(b, at)]);
+    const reports = await Promise.all([retryPastDue(a, at), retryPastDue(b, at)]);
     expect(reports[0]!.retried + reports[1]!.retried).toBe(ORGS);
     expect(reports[0]!.recovered + reports[1]!.recovered).toBe(ORGS);
 

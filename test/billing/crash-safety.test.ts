@@ -121,7 +121,7 @@ describe('a crash in the renewal charge (R9.13)', () => {
     expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
     expect(s.attempts.map((a) => a.status)).toEqual(['succeeded', 'succeeded']);
     expect(s.charges.at(-1)).toMatchObject({ seq: 2, status: 'succeeded', at: '2026-05-01T00:03:00.000Z' });
-    expect(mailKinds(s)).toEqual(['receipt']);
+    expect(mailKinds(s)).toEqual(['receipt', 'receipt']); // the first charge's, then the renewal's
     expect(s.status).toBe('active');
   });
 
@@ -143,7 +143,7 @@ describe('a crash in the renewal charge (R9.13)', () => {
     s = await expectChargedOnce(orgId);
     expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
     expect(s.charges).toHaveLength(2);
-    expect(mailKinds(s)).toEqual(['receipt']);
+    expect(mailKinds(s)).toEqual(['receipt', 'receipt']); // the first charge's, then the renewal's
   });
 
   it('when the settle pass loses answers too, a later pass still settles with the same key', async () => {
@@ -164,7 +164,7 @@ describe('a crash in the renewal charge (R9.13)', () => {
     s = await expectChargedOnce(orgId);
     expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
     expect(s.charges.filter((c) => c.seq === 2)).toHaveLength(1);
-    expect(mailKinds(s)).toEqual(['receipt']);
+    expect(mailKinds(s)).toEqual(['receipt', 'receipt']); // the first charge's, then the renewal's
   });
 
   it('a decline whose answer was lost makes the organization Past Due once it is known', async () => {
@@ -178,8 +178,8 @@ describe('a crash in the renewal charge (R9.13)', () => {
     const s = await expectChargedOnce(orgId);
     expect(s.status).toBe('past_due');
     expect(s.history.map((h) => [h.from, h.to, h.cause, h.at])).toEqual([['active', 'past_due', 'Payment of invoice failed: Your card was declined.', '2026-05-01T00:03:00.000Z']]);
-    expect(mailKinds(s)).toEqual(['payment_failed']);
-    expect(s.mails[0]!.text).toContain('We will try again on May 8, 2026.');
+    expect(mailKinds(s)).toEqual(['receipt', 'payment_failed']);
+    expect(s.mails[1]!.text).toContain('We will try again on May 8, 2026.');
     expect(s.charges.filter((c) => c.seq === 2).map((c) => c.status)).toEqual(['failed']);
   });
 
@@ -216,39 +216,41 @@ describe('a crash in the renewal charge (R9.13)', () => {
     const s = await expectChargedOnce(orgId);
     expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
     expect(s.charges.filter((c) => c.seq === 2)).toHaveLength(1);
-    expect(mailKinds(s)).toEqual(['receipt']);
+    expect(mailKinds(s)).toEqual(['receipt', 'receipt']); // the first charge's, then the renewal's
   });
 });
 
 /**
  * The same, stopping chargeInvoice's own pieces where the process dies:
  * claimAttempt (the attempt row committed), the gateway call with
- * chargeRequestFor (the gateway answered), recordOutcome (our commit).
+ * chargeRequestFor (the gateway answered), recordOutcome (our commit, which
+ * holds the outcome, the status change and the receipt together, R9.12).
  */
-describe('a crash at each step of chargeInvoice, by its pieces (R9.13)', () => {
+describe('a crash at each step of chargeInvoice, by its pieces (R9.13, R9.12)', () => {
   const steps = {
     'after the attempt is committed, before the gateway call': async (_claim: ClaimedAttempt) => {},
     'after the gateway answered, before our commit': async (claim: ClaimedAttempt) => {
       await t.gateway.charge(chargeRequestFor(claim));
     },
-    'after our commit, before the follow-up (receipt, status)': async (claim: ClaimedAttempt) => {
+    'after our commit (outcome, status change and receipt in one transaction)': async (claim: ClaimedAttempt) => {
       const result = await t.gateway.charge(chargeRequestFor(claim));
-      expect(await recordOutcome(t.deps.db, claim.idempotencyKey, result, t.clock.now())).toMatchObject({ invoiceId: claim.invoiceId });
+      expect(await recordOutcome(t.deps, claim.idempotencyKey, result, { at: t.clock.now() })).toMatchObject({ invoiceId: claim.invoiceId, consequences: { statusTo: 'active', mails: ['receipt'] } });
     },
   };
 
   for (const [where, upTo] of Object.entries(steps)) {
     it(where, async () => {
       const { orgId, invoiceId } = await pastDueWithGoodCard();
-      const claim = await claimAttempt(t.deps, invoiceId);
+      const claim = await claimAttempt(t.deps, invoiceId, { at: t.clock.now(), trigger: 'pay_now' });
       if ('skip' in claim) throw new Error(`not claimed: ${claim.skip}`);
       expect(claim).toMatchObject({ invoiceId, idempotencyKey: `invoice-${invoiceId}-attempt-2`, amountCents: 25_000 });
       await upTo(claim);
       // ...and the process dies here.
+      const committed = where.startsWith('after our commit');
 
       // While an attempt is pending nobody starts another one.
-      const again = await claimAttempt(t.deps, invoiceId);
-      expect(again).toEqual(where.startsWith('after our commit') ? { skip: 'not_open' } : { skip: 'in_flight' });
+      const again = await claimAttempt(t.deps, invoiceId, { at: t.clock.now(), trigger: 'pay_now' });
+      expect(again).toEqual(committed ? { skip: 'not_open' } : { skip: 'in_flight' });
 
       await pass(3 * MINUTE); // a restarted instance
       await pass('2026-05-08T00:00:00Z'); // the day-7 retry
@@ -259,10 +261,74 @@ describe('a crash at each step of chargeInvoice, by its pieces (R9.13)', () => {
       expect(s.charges.map((c) => `#${c.seq} ${c.status} ${c.last4}`)).toEqual(['#1 succeeded 4242', '#2 failed 0341', '#2 succeeded 4242']);
       expect(s.status).toBe('active');
       expect(s.history.map((h) => `${h.from}→${h.to}`)).toEqual(['active→past_due', 'past_due→active']);
-      // Reactivated by the first pass after the restart, not the day-7 retry.
-      expect(s.history.at(-1)!.at).toBe('2026-05-02T09:03:00.000Z');
-      // The receipt is sent by whoever records the outcome; a crash after our commit loses it (at most once).
-      expect(mailKinds(s)).toEqual(where.startsWith('after our commit') ? ['payment_failed'] : ['payment_failed', 'receipt']);
+      // Active again with the outcome: at once when our commit happened, else at the first pass after the restart.
+      expect(s.history.at(-1)!.at).toBe(committed ? '2026-05-02T09:00:00.000Z' : '2026-05-02T09:03:00.000Z');
+      // Exactly one receipt, wherever the process died.
+      expect(mailKinds(s)).toEqual(['receipt', 'payment_failed', 'receipt']);
     });
   }
+});
+
+describe('the outcome and its consequences are one transaction (R9.12)', () => {
+  it('a crash while writing the receipt rolls the outcome back; the settle pass applies it all once', async () => {
+    const { orgId } = await starterOrg();
+    // The process dies inside the outcome's transaction, after the invoice was marked paid.
+    const enqueue = t.deps.mailer.enqueue;
+    let dying = true;
+    t.deps.mailer.enqueue = async (...args) => {
+      if (dying) {
+        dying = false;
+        throw new Error('process died');
+      }
+      return enqueue(...args);
+    };
+    try {
+      await expect(pass('2026-05-01T00:00:00Z')).rejects.toThrow('process died');
+    } finally {
+      t.deps.mailer.enqueue = enqueue;
+    }
+    let s = await state(orgId);
+    expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'open']);
+    expect(s.attempts.map((a) => a.status)).toEqual(['succeeded', 'pending']);
+    expect(s.charges.filter((c) => c.seq === 2).map((c) => c.status)).toEqual(['succeeded']);
+    expect(mailKinds(s)).toEqual(['receipt']); // the first charge's only
+
+    await pass(3 * MINUTE);
+    await pass(3 * MINUTE);
+    s = await expectChargedOnce(orgId);
+    expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
+    expect(mailKinds(s)).toEqual(['receipt', 'receipt']);
+    expect(s.mails[1]).toMatchObject({ at: '2026-05-01T00:03:00.000Z' });
+  });
+
+  it('a crash while writing the payment-failed email leaves no half state: Past Due and its email come together', async () => {
+    const { owner, orgId } = await starterOrg();
+    await saveCard(orgId, owner, DECLINED);
+    const enqueue = t.deps.mailer.enqueue;
+    let dying = true;
+    t.deps.mailer.enqueue = async (...args) => {
+      if (dying) {
+        dying = false;
+        throw new Error('process died');
+      }
+      return enqueue(...args);
+    };
+    try {
+      await expect(pass('2026-05-01T00:00:00Z')).rejects.toThrow('process died');
+    } finally {
+      t.deps.mailer.enqueue = enqueue;
+    }
+    // Not Active-with-a-recorded-failure: nothing of the outcome is there yet.
+    let s = await state(orgId);
+    expect(s.status).toBe('active');
+    expect(s.attempts.map((a) => a.status)).toEqual(['succeeded', 'pending']);
+    expect(s.history).toEqual([]);
+    expect(mailKinds(s)).toEqual(['receipt']); // the first charge's only
+
+    await pass(3 * MINUTE);
+    s = await expectChargedOnce(orgId);
+    expect(s.status).toBe('past_due');
+    expect(s.history.map((h) => [h.to, h.at])).toEqual([['past_due', '2026-05-01T00:03:00.000Z']]);
+    expect(mailKinds(s)).toEqual(['receipt', 'payment_failed']);
+  });
 });

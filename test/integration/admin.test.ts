@@ -291,10 +291,11 @@ describe('organization page and billing actions (R11.2), each audited with the a
     expect(await statusOf(org)).toBe('active');
     expect((await db()('invoices').where({ id: inv.id }).first()).status).toBe('paid');
     const audit = await auditOf(org);
-    expect(audit.map((e) => e.action)).toEqual(['organization.created', 'billing.status_changed', 'billing.credit_granted', 'billing.charge_retried', 'billing.status_changed']);
+    // The status change is written with the payment that caused it (R9.12), then the retry with its result.
+    expect(audit.map((e) => e.action)).toEqual(['organization.created', 'billing.status_changed', 'billing.credit_granted', 'billing.status_changed', 'billing.charge_retried']);
     expect(audit.at(-2)).toMatchObject({ actor_user_id: admin.id });
     expect(audit.at(-1)).toMatchObject({ actor_user_id: admin.id });
-    expect(JSON.parse(audit.at(-1).after_json)).toMatchObject({ status: 'Active', cause: 'Paid after an admin retry' });
+    expect(JSON.parse(audit.at(-2).after_json)).toMatchObject({ status: 'Active', cause: 'Paid after an admin retry' });
     const history = await db()('billing_status_history').where({ organization_id: org.id }).orderBy('id');
     expect(history.at(-1)).toMatchObject({ from_status: 'past_due', to_status: 'active', cause: 'Paid after an admin retry' });
     const page = await adminAgent.get(`/admin/organizations/${org.id}`);
@@ -351,13 +352,14 @@ describe('organization page and billing actions (R11.2), each audited with the a
     expect((await db()('invoices').where({ id: foreign.id }).first()).status).toBe('open');
   });
 
-  it('on an Unpaid organization, retry and void reactivate it: a new billing period starts now (R9.8)', async () => {
+  it('on an Unpaid organization, retry and void reactivate it on its original anchor (R9.8)', async () => {
     const owner = await newUser(t);
     const makeUnpaid = async (org: Organization) => {
       await makePastDue(org);
       await db().transaction((trx) => transition(trx, { organizationId: org.id, to: 'unpaid', cause: '28 days Past Due', at: t.clock.now() }));
     };
     const retried = await newOrg(t, { owner, name: 'Unpaid Retry Co' });
+    const before = (await findBillingAccount(db(), retried.id))!;
     const debt = await openInvoice(retried, 3_000);
     await makeUnpaid(retried);
     t.clock.advance(40 * 86_400_000);
@@ -367,8 +369,11 @@ describe('organization page and billing actions (R11.2), each audited with the a
     expect(await statusOf(retried)).toBe('active');
     expect((await db()('invoices').where({ id: debt.id }).first()).status).toBe('paid');
     const account = (await findBillingAccount(db(), retried.id))!;
-    expect(account.currentPeriodStart.getTime()).toBe(now.getTime());
-    expect(await db()('invoices').where({ organization_id: retried.id, kind: 'reactivation', status: 'paid' }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
+    // The anchor stays; the current anchored period is the one containing now, and the rest of it was billed.
+    expect(account.periodAnchor.getTime()).toBe(before.periodAnchor.getTime());
+    expect(account.currentPeriodStart.getTime()).toBeLessThanOrEqual(now.getTime());
+    expect(account.currentPeriodEnd.getTime()).toBeGreaterThan(now.getTime());
+    expect(await db()('invoices').where({ organization_id: retried.id, kind: 'reactivation', status: 'paid', period_start: now.getTime() }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
     expect((await auditOf(retried)).map((e) => e.action).slice(-2)).toEqual(['billing.status_changed', 'billing.charge_retried']);
 
     const voided = await newOrg(t, { owner, name: 'Unpaid Void Co' });
@@ -378,7 +383,9 @@ describe('organization page and billing actions (R11.2), each audited with the a
     expect(confirm.body).toContain('the Unpaid organization is reactivated');
     expect((await adminAgent.post(`/admin/organizations/${voided.id}/invoices/${only.id}/void`)).statusCode).toBe(303);
     expect(await statusOf(voided)).toBe('active');
-    expect((await findBillingAccount(db(), voided.id))!.currentPeriodStart.getTime()).toBe(t.clock.now().getTime());
+    // Voided within its first (invoiced) period: nothing new to bill, the period is unchanged.
+    expect((await findBillingAccount(db(), voided.id))!.currentPeriodStart.getTime()).toBe(voided.createdAt.getTime());
+    expect(await db()('invoices').where({ organization_id: voided.id, kind: 'reactivation' })).toEqual([]);
     expect((await auditOf(voided)).map((e) => e.action).slice(-2)).toEqual(['billing.invoice_voided', 'billing.status_changed']);
 
     // A failing card keeps it Unpaid, and says why.
@@ -386,6 +393,8 @@ describe('organization page and billing actions (R11.2), each audited with the a
     const stuckInvoice = await openInvoice(stuck, 3_000);
     await makeUnpaid(stuck);
     await giveFailingCard(stuck);
+    // A period later, so the reactivation has the rest of the current period to charge.
+    t.clock.advance(35 * 86_400_000);
     await adminAgent.post(`/admin/organizations/${stuck.id}/invoices/${stuckInvoice.id}/uncollectible`);
     expect(await statusOf(stuck)).toBe('unpaid');
     expect((await adminAgent.get(`/admin/organizations/${stuck.id}`)).body).toContain('Unpaid Stuck Co stays Unpaid: the reactivation charge failed');

@@ -20,10 +20,11 @@ import { findOrganizationById, type Organization } from '../organizations/querie
 import { listTiers, type Limits, type Plan } from '../plans/queries.ts';
 import { ownerCounts } from '../resources/counts.ts';
 import { adminPage, confirmPage } from './chrome.ts';
-import { closeInvoice, type InvoiceClosing } from './close-invoice.ts';
+import { closeInvoice, type InvoiceClosing } from '../billing/close-invoice.ts';
 import { createCustomPlan } from './create-custom-plan.ts';
 import { adminActor } from './events.ts';
-import { grantCredit } from './grant-credit.ts';
+import { grantCredit } from '../billing/grant-credit.ts';
+import { payNow } from '../billing/pay-now.ts';
 import {
   creditLedger,
   findInquiry,
@@ -39,7 +40,6 @@ import {
   type Inquiry,
   type OrgStatusFilter,
 } from './queries.ts';
-import { retryCharge } from './retry-charge.ts';
 import { creditSchema, CUSTOM_PLAN_FIELDS, customPlanSchema } from './schemas.ts';
 import { fmtInstant, idParam, invoiceBadge, pageParam, queryString, statusBadge } from './view.ts';
 
@@ -407,7 +407,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
         cancelHref: orgUrl(org),
       });
     }
-    const result = await grantCredit(app.deps, { organizationId: org.id, amountCents: amount, reason, admin: currentUser(request) });
+    const result = await grantCredit(app.deps, { organizationId: org.id, amountCents: amount, reason, actor: adminActor(currentUser(request)) });
     if (!result.ok) throw notFound();
     setFlash(reply, `Granted ${formatCents(amount)} of credit to ${org.name}. Credit balance: ${formatCents(result.balanceCents)}.`);
     return seeOther(reply, orgUrl(org));
@@ -430,7 +430,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
           ? [`${org.name} has no open invoice: there is nothing to charge.`]
           : reactivating
             ? [
-                `Every open invoice is charged now, oldest first, to the card on file. When all are paid, ${org.name} is reactivated: a new billing period starts now and its subscription is charged as part of the reactivation (R9.8). If a charge fails it stays Unpaid; what was paid stays paid.`,
+                `Every open invoice is charged now, oldest first, to the card on file. When all are paid, ${org.name} is reactivated on its original billing dates: if no invoice covers the current period, the rest of it is billed and charged at once (R9.8). If a charge fails it stays Unpaid; what was paid stays paid.`,
               ]
             : [
                 'Every open invoice is charged now, oldest first, to the card on file; the first failure stops the run. When no invoice is left open, a Past Due organization is Active again.',
@@ -450,7 +450,8 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
 
   app.post<{ Params: IdParams }>('/admin/organizations/:id/charge-retry', async (request, reply) => {
     const org = await organizationOr404(request.params.id);
-    const result = await retryCharge(app.deps, { organizationId: org.id, admin: currentUser(request) });
+    // The billing engine's own Pay now, with the admin as actor (R11.2): same rules, same audit trail.
+    const result = await payNow(app.deps, { organizationId: org.id, actor: adminActor(currentUser(request)), by: 'platform_admin' });
     if (!result.ok) {
       switch (result.reason) {
         case 'not_found':
@@ -505,7 +506,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
               open.count > 1
                 ? `${org.name} has ${open.count} open invoices.`
                 : account?.status === 'unpaid' && !org.deletedAt
-                  ? `It is ${org.name}'s last open invoice: the Unpaid organization is reactivated — a new billing period starts now and its subscription is charged to the card on file (R9.8).`
+                  ? `It is ${org.name}'s last open invoice: the Unpaid organization is reactivated on its original billing dates — if no invoice covers the current period, the rest of it is billed and charged to the card on file (R9.8).`
                   : `It is ${org.name}'s last open invoice: a Past Due organization becomes Active again.`,
             ]
           : [`Invoice ${invoice.number} is ${invoiceBadge(invoice.status).label.toLowerCase()}: only open invoices can be ${c.verb}.`],
@@ -527,7 +528,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
       const org = await organizationOr404(request.params.id);
       const invoiceId = idParam(request.params.invoiceId);
       if (invoiceId === null) throw notFound();
-      const result = await closeInvoice(app.deps, { organizationId: org.id, invoiceId, to, admin: currentUser(request) });
+      const result = await closeInvoice(app.deps, { organizationId: org.id, invoiceId, to, actor: adminActor(currentUser(request)) });
       if (!result.ok) {
         switch (result.reason) {
           case 'not_found':

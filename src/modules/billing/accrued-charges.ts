@@ -1,4 +1,6 @@
 import { formatCount } from '../../format.ts';
+import { formatCents } from '../../money.ts';
+import type { BilledTo } from './billing-details.ts';
 import type { Plan } from '../plans/queries.ts';
 import { issueInvoice, type Invoice, type InvoiceKind, type InvoiceLineInput } from './invoices.ts';
 import { describePeriod } from './open-subscription.ts';
@@ -53,7 +55,7 @@ export async function accruedCharges(
   if (overage.over > 0 && plan.overageCentsPerMillion !== null) {
     lines.push({
       kind: 'overage',
-      description: `Overage: ${formatCount(overage.over)} payloads over the ${formatCount(plan.limits.payloadsPerMonth)} of ${plan.name}, ${describePeriod(usagePeriod.start, usagePeriod.end)}, at ${(plan.overageCentsPerMillion / 100).toFixed(2)} USD per million`,
+      description: `Overage: ${formatCount(overage.over)} payloads over the ${formatCount(plan.limits.payloadsPerMonth)} of ${plan.name}, ${describePeriod(usagePeriod.start, usagePeriod.end)}, at ${formatCents(plan.overageCentsPerMillion)} per million`,
       quantity: overage.over,
       unitPriceCents: plan.overageCentsPerMillion,
       amountCents: overage.cents,
@@ -79,9 +81,17 @@ export async function accruedCharges(
   return { lines, usage, pendingIds: pending.map((p) => Number(p.id)) };
 }
 
+/** R9.3, R9.5: how much credit balance an invoice takes, and how much it gives back (a net credit). */
+export function creditMovement(subtotalCents: number, creditBalanceCents: number): { appliedCents: number; netCreditCents: number; balanceAfterCents: number } {
+  const appliedCents = subtotalCents > 0 ? Math.min(Math.max(0, creditBalanceCents), subtotalCents) : 0;
+  const netCreditCents = subtotalCents < 0 ? -subtotalCents : 0;
+  return { appliedCents, netCreditCents, balanceAfterCents: creditBalanceCents - appliedCents + netCreditCents };
+}
+
 /**
  * Issues an invoice of `lines` with the credit balance applied first (R9.3);
- * a negative subtotal is billed as zero and becomes credit balance (R9.5).
+ * a negative subtotal is billed as zero and becomes credit balance (R9.5),
+ * shown on the invoice below its total (not as a line).
  * Records the usage snapshot, marks the pending lines invoiced and writes the
  * credit ledger. Returns the invoice and the new credit balance, which the
  * caller stores with the rest of its account update.
@@ -97,14 +107,15 @@ export async function issueWithCredit(
     lines: InvoiceLineInput[];
     creditBalanceCents: number;
     accrued: AccruedCharges;
-    usagePeriod: Period;
+    /** The period whose usage is billed; null when the invoice bills none. */
+    usagePeriod: Period | null;
     /** How ledger entries name the invoice, e.g. "invoice" or "final invoice". */
     ledgerNoun: string;
+    billedTo: BilledTo | null;
   },
 ): Promise<{ invoice: Invoice; creditBalanceCents: number }> {
   const subtotal = input.lines.reduce((s, l) => s + l.amountCents, 0);
-  const applied = subtotal > 0 ? Math.min(input.creditBalanceCents, subtotal) : 0;
-  const netCredit = subtotal < 0 ? -subtotal : 0;
+  const { appliedCents: applied, netCreditCents: netCredit, balanceAfterCents } = creditMovement(subtotal, input.creditBalanceCents);
   const invoice = await issueInvoice(trx, {
     organizationId: input.organizationId,
     numberPrefix: input.numberPrefix,
@@ -112,10 +123,10 @@ export async function issueWithCredit(
     issuedAt: input.issuedAt,
     periodStart: input.period.start,
     periodEnd: input.period.end,
-    lines: netCredit
-      ? [...input.lines, { kind: 'credit_balance', description: 'Net credit moved to your credit balance', quantity: 1, unitPriceCents: netCredit, amountCents: netCredit }]
-      : input.lines,
+    lines: input.lines,
     creditAppliedCents: applied,
+    usagePeriod: input.usagePeriod,
+    billedTo: input.billedTo,
   });
   await insertRows(
     trx,
@@ -125,8 +136,8 @@ export async function issueWithCredit(
         application_id: u.application_id,
         application_name: u.application_name,
         payloads: u.payloads,
-        usage_period_start: input.usagePeriod.start.getTime(),
-      usage_period_end: input.usagePeriod.end.getTime(),
+        usage_period_start: (input.usagePeriod ?? input.period).start.getTime(),
+        usage_period_end: (input.usagePeriod ?? input.period).end.getTime(),
     })),
   );
   const ids = input.accrued.pendingIds;
@@ -137,5 +148,5 @@ export async function issueWithCredit(
     insertRows(trx, 'credit_ledger', [{ organization_id: input.organizationId, amount_cents: amount, reason, invoice_id: invoice.id, created_at: input.issuedAt.getTime() }]);
   if (applied) await ledger(-applied, `Applied to ${input.ledgerNoun} ${invoice.number}`);
   if (netCredit) await ledger(netCredit, `Net credit of ${input.ledgerNoun} ${invoice.number}`);
-  return { invoice, creditBalanceCents: input.creditBalanceCents - applied + netCredit };
+  return { invoice, creditBalanceCents: balanceAfterCents };
 }

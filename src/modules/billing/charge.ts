@@ -1,8 +1,9 @@
 import type { Deps } from '../../deps.ts';
-import type { Db } from '../../db/knex.ts';
 import { lockRow } from '../../db/locks.ts';
 import { inTransaction, insertRows, statementsOf, type Executor } from '../../db/sql.ts';
+import type { AuditActor } from '../audit/record.ts';
 import type { ChargeRequest, ChargeResult } from './gateway/types.ts';
+import { applyPaymentOutcome, type OutcomeConsequences } from './payment-outcome.ts';
 import { findBillingAccount } from './queries.ts';
 
 export type ChargeOutcome =
@@ -10,6 +11,25 @@ export type ChargeOutcome =
   | { status: 'failed'; invoiceId: number; code: string; message: string }
   | { status: 'unknown'; invoiceId: number }
   | { status: 'skipped'; invoiceId: number; reason: 'not_open' | 'in_flight' | 'no_card' };
+
+/**
+ * What started a charge. Kept on the attempt, so an outcome learned late (the
+ * settle job, a webhook) has the consequences it would have had at once.
+ */
+export type ChargeTrigger = 'renewal' | 'retry' | 'pay_now' | 'admin_retry' | 'reactivation' | 'final';
+
+/** Who asks for a charge, and when. */
+export interface ChargeContext {
+  /** The instant of the request or scheduler pass: the attempt, the outcome and its emails carry it (R12.1). */
+  at: Date;
+  trigger: ChargeTrigger;
+  /** Who status changes are attributed to in the audit log (the system when absent). */
+  actor?: AuditActor;
+  /** The cause written to the status history when this charge pays the last open invoice. */
+  settledCause?: string;
+}
+
+export type ChargeDeps = Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>;
 
 /** Locks an organization's billing account row for the transaction (PostgreSQL). */
 export async function lockAccount(trx: Executor, organizationId: number): Promise<void> {
@@ -39,11 +59,15 @@ export interface ClaimedAttempt {
 /**
  * The first step of a charge: under the account lock, checks that the invoice
  * is open with something due and nothing in flight, and commits a pending
- * attempt with its idempotency key and the card on file now.
+ * attempt with its idempotency key, the card on file now (brand, last four and
+ * the gateway's reference, so a resend uses this same card) and its trigger.
  */
-export async function claimAttempt(deps: Pick<Deps, 'db' | 'clock'>, invoiceId: number): Promise<ClaimedAttempt | { skip: 'not_open' | 'in_flight' | 'no_card' }> {
-  const { db, clock } = deps;
-  return inTransaction(db, async (sql) => {
+export async function claimAttempt(
+  deps: Pick<Deps, 'db'>,
+  invoiceId: number,
+  ctx: Pick<ChargeContext, 'at' | 'trigger'>,
+): Promise<ClaimedAttempt | { skip: 'not_open' | 'in_flight' | 'no_card' }> {
+  return inTransaction(deps.db, async (sql) => {
     const inv = await sql.first<InvoiceDueRow>(INVOICE_DUE, [invoiceId]);
     if (!inv) return { skip: 'not_open' as const };
     await lockAccount(sql, inv.organization_id);
@@ -59,16 +83,20 @@ export async function claimAttempt(deps: Pick<Deps, 'db' | 'clock'>, invoiceId: 
     if (!account?.card) return { skip: 'no_card' as const };
     const n = attempts.length + 1;
     const key = `invoice-${invoiceId}-attempt-${n}`;
-    await insertRows(sql, 'payment_attempts', [{
-      organization_id: invoice.organization_id,
-      invoice_id: invoiceId,
-      idempotency_key: key,
-      amount_cents: due,
-      status: 'pending',
-      card_brand: account.card.brand,
-      card_last4: account.card.last4,
-      created_at: clock.now().getTime(),
-    }]);
+    await insertRows(sql, 'payment_attempts', [
+      {
+        organization_id: invoice.organization_id,
+        invoice_id: invoiceId,
+        idempotency_key: key,
+        amount_cents: due,
+        status: 'pending',
+        card_brand: account.card.brand,
+        card_last4: account.card.last4,
+        payment_method_ref: account.card.paymentMethodRef,
+        trigger: ctx.trigger,
+        created_at: ctx.at.getTime(),
+      },
+    ]);
     return {
       organizationId: Number(invoice.organization_id),
       invoiceId,
@@ -101,22 +129,21 @@ export function chargeRequestFor(attempt: ClaimedAttempt): ChargeRequest {
  * R9.13: charges what is still due on one open invoice with the card on file
  * now. The attempt, with its idempotency key, is committed before the gateway
  * is called (claimAttempt); the gateway sees the key; the outcome is written
- * afterwards (recordOutcome). A crash in between leaves a pending attempt
- * that `settlePendingAttempts` finishes with the same key, so an invoice is
- * never charged twice.
+ * afterwards with all its consequences (recordOutcome). A crash in between
+ * leaves a pending attempt that `settlePendingAttempts` finishes with the same
+ * key and card, so an invoice is never charged twice.
  */
-export async function chargeInvoice(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>, invoiceId: number): Promise<ChargeOutcome> {
-  const { db, clock, gateway } = deps;
-  const claimed = await claimAttempt(deps, invoiceId);
+export async function chargeInvoice(deps: ChargeDeps, invoiceId: number, ctx: ChargeContext): Promise<ChargeOutcome> {
+  const claimed = await claimAttempt(deps, invoiceId, ctx);
   if ('skip' in claimed) return { status: 'skipped', invoiceId, reason: claimed.skip };
 
   let result: ChargeResult;
   try {
-    result = await gateway.charge(chargeRequestFor(claimed));
+    result = await deps.gateway.charge(chargeRequestFor(claimed));
   } catch {
     return { status: 'unknown', invoiceId };
   }
-  await recordOutcome(db, claimed.idempotencyKey, result, clock.now());
+  await recordOutcome(deps, claimed.idempotencyKey, result, ctx);
   return result.status === 'succeeded'
     ? { status: 'succeeded', invoiceId, amountCents: claimed.amountCents }
     : { status: 'failed', invoiceId, code: result.failure.code, message: result.failure.message };
@@ -127,25 +154,40 @@ export interface RecordedAttempt {
   organizationId: number;
   invoiceId: number;
   amountCents: number;
+  consequences: OutcomeConsequences;
 }
 
-/**
- * Writes a gateway outcome to its attempt and, on success, pays the invoice.
- * Idempotent: only a pending attempt is written, and the attempt is returned
- * only to the caller that wrote it (null otherwise), so the consequences
- * (emails, status) follow once.
- */
 interface AttemptRow {
   id: number;
   organization_id: number;
   invoice_id: number;
   amount_cents: number;
   status: string;
+  card_brand: string | null;
+  card_last4: string | null;
+  trigger: ChargeTrigger | null;
 }
-const ATTEMPT_BY_KEY = 'SELECT id, organization_id, invoice_id, amount_cents, status FROM payment_attempts WHERE idempotency_key = ?';
+const ATTEMPT_BY_KEY = 'SELECT id, organization_id, invoice_id, amount_cents, status, card_brand, card_last4, trigger FROM payment_attempts WHERE idempotency_key = ?';
 
-export async function recordOutcome(db: Db, key: string, result: ChargeResult, at: Date): Promise<RecordedAttempt | null> {
-  return inTransaction(db, async (sql) => {
+/**
+ * Writes a gateway outcome to its attempt and, in the same transaction, all
+ * it causes (R9.12): the invoice paid, the status change (Past Due, Active
+ * again, Unpaid, reactivated) and the emails (receipt, payment failed, unpaid
+ * notice, reactivated) in the outbox. Idempotent: only a pending attempt is
+ * written, and the attempt is returned only to the caller that wrote it (null
+ * otherwise), so the consequences happen exactly once. Then the outbox is
+ * delivered (SMTP), after the commit.
+ *
+ * `ctx.trigger` is what the caller started; an outcome learned late (`late`)
+ * takes the trigger stored on the attempt.
+ */
+export async function recordOutcome(
+  deps: Pick<Deps, 'db' | 'mailer' | 'config'>,
+  key: string,
+  result: ChargeResult,
+  ctx: Omit<ChargeContext, 'trigger'> & { late?: boolean },
+): Promise<RecordedAttempt | null> {
+  const recorded = await inTransaction(deps.db, async (sql) => {
     const found = await sql.first<AttemptRow>(ATTEMPT_BY_KEY, [key]);
     if (!found || found.status !== 'pending') return null;
     // Under the account lock, like claimAttempt: otherwise a claim could read
@@ -155,6 +197,7 @@ export async function recordOutcome(db: Db, key: string, result: ChargeResult, a
     await lockAccount(sql, Number(found.organization_id));
     const attempt = sql.postgres ? await sql.first<AttemptRow>(ATTEMPT_BY_KEY, [key]) : found;
     if (!attempt || attempt.status !== 'pending') return null;
+    const at = ctx.at;
     const updated = await sql.run(
       `UPDATE payment_attempts SET status = ?, charge_ref = ?, failure_code = ?, failure_message = ?, completed_at = ?
        WHERE id = ? AND status = 'pending'`,
@@ -176,8 +219,24 @@ export async function recordOutcome(db: Db, key: string, result: ChargeResult, a
         attempt.invoice_id,
       ]);
     }
-    return { organizationId: Number(attempt.organization_id), invoiceId: Number(attempt.invoice_id), amountCents: Number(attempt.amount_cents) };
+    const consequences = await applyPaymentOutcome(sql, deps, {
+      organizationId: Number(attempt.organization_id),
+      invoiceId: Number(attempt.invoice_id),
+      amountCents: Number(attempt.amount_cents),
+      card: { brand: attempt.card_brand, last4: attempt.card_last4 },
+      trigger: attempt.trigger ?? 'renewal',
+      result,
+      ctx,
+    });
+    return { organizationId: Number(attempt.organization_id), invoiceId: Number(attempt.invoice_id), amountCents: Number(attempt.amount_cents), consequences };
   });
+  if (recorded) await deliverOutbox(deps);
+  return recorded;
+}
+
+/** Sends what the outbox holds for SMTP; a relay that is down leaves the mails for the scheduler's mail job. */
+export async function deliverOutbox(deps: Pick<Deps, 'mailer'>): Promise<void> {
+  await deps.mailer.deliverQueued().catch(() => 0);
 }
 
 /** An attempt finished by settlePendingAttempts, with what the gateway said. */
@@ -187,19 +246,20 @@ export interface SettledAttempt extends RecordedAttempt {
 
 /**
  * R9.13: attempts left pending by a crash or a lost answer are finished with
- * their own key: the gateway tells what happened, or (if it never saw the
- * key) the same request is sent again — safe because the key is the same.
- * Returns the attempts this call settled; the caller owns the consequences.
+ * their own key and the card they were made with: the gateway tells what
+ * happened, or (if it never saw the key) the same request is sent again —
+ * safe because the key is the same. Each outcome then has the consequences
+ * it would have had at once (recordOutcome, `late`), at the pass's instant.
  */
-export async function settlePendingAttempts(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>, olderThan: Date): Promise<SettledAttempt[]> {
-  const { db, clock, gateway } = deps;
+export async function settlePendingAttempts(deps: ChargeDeps, at: Date, olderThan: Date): Promise<SettledAttempt[]> {
+  const { db, gateway } = deps;
   const pending = await db('payment_attempts as a')
     .join('billing_accounts as b', 'b.organization_id', 'a.organization_id')
     .join('invoices as i', 'i.id', 'a.invoice_id')
     .where('a.status', 'pending')
     .andWhere('a.created_at', '<', olderThan.getTime())
     .orderBy('a.id')
-    .select('a.idempotency_key', 'a.amount_cents', 'a.invoice_id', 'a.organization_id', 'i.number', 'b.customer_ref', 'b.payment_method_ref');
+    .select('a.idempotency_key', 'a.amount_cents', 'a.invoice_id', 'a.organization_id', 'i.number', 'b.customer_ref', 'b.payment_method_ref as card_on_file', 'a.payment_method_ref');
   const settled: SettledAttempt[] = [];
   for (const p of pending) {
     let result: ChargeResult | null;
@@ -213,13 +273,14 @@ export async function settlePendingAttempts(deps: Pick<Deps, 'db' | 'clock' | 'g
           idempotencyKey: p.idempotency_key,
           amountCents: Number(p.amount_cents),
           customerRef: p.customer_ref,
-          paymentMethodRef: p.payment_method_ref,
+          // Attempts recorded before the card was kept on them fall back to the card on file.
+          paymentMethodRef: p.payment_method_ref ?? p.card_on_file,
         }),
       );
     } catch {
       continue;
     }
-    const recorded = await recordOutcome(db, p.idempotency_key, result, clock.now());
+    const recorded = await recordOutcome(deps, p.idempotency_key, result, { at, late: true });
     if (recorded) settled.push({ ...recorded, result });
   }
   return settled;

@@ -1,30 +1,74 @@
 import type { Deps } from '../../deps.ts';
+import type { Db } from '../../db/knex.ts';
+import { formatCents } from '../../money.ts';
+import type { Executor } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { deleteDashboardsOf } from '../dashboards/queries.ts';
 import { cancelPendingInvitations } from '../invitations/queries.ts';
 import type { Organization } from '../organizations/queries.ts';
-import { chargeInvoice, lockAccount, type ChargeOutcome } from './charge.ts';
-import { accruedCharges, issueWithCredit } from './accrued-charges.ts';
-import { findBillingAccount } from './queries.ts';
+import { chargeInvoice, deliverOutbox, lockAccount, type ChargeDeps, type ChargeOutcome } from './charge.ts';
+import { accruedCharges, creditMovement, issueWithCredit, type AccruedCharges } from './accrued-charges.ts';
+import { billingMailContext, cardPhrase, refundMail } from './emails.ts';
+import { findBillingAccount, type BillingAccount } from './queries.ts';
 import { planInForce } from './renew.ts';
 
 export type DeleteOrganizationResult =
   | { ok: true; finalInvoice: { id: number; number: string; amountDueCents: number } | null; charge: ChargeOutcome | null; refundedCents: number; refundFailedCents: number }
   | { ok: false; reason: 'name_mismatch' };
 
+/** What deleting now would bill and refund (R9.15), computed as the deletion computes it. */
+export interface DeletionPreview {
+  /** The final invoice's lines (overage so far, proration not billed yet); empty when there is none. */
+  finalLines: AccruedCharges['lines'];
+  /** Its subtotal, the credit balance applied to it, and what would be charged to the card. */
+  finalSubtotalCents: number;
+  finalCreditAppliedCents: number;
+  finalAmountDueCents: number;
+  /** The credit balance refunded to the card after the final invoice. */
+  refundCents: number;
+  /** Open invoices that stay due after deletion (R3.9). */
+  openInvoices: number;
+  openBalanceCents: number;
+}
+
+async function finalCharges(trx: Executor, account: BillingAccount, at: Date) {
+  const period = { start: account.currentPeriodStart, end: at };
+  const plan = await planInForce(trx, account.organizationId, at);
+  const accrued = await accruedCharges(trx, { organizationId: account.organizationId, plan, usagePeriod: period, usagePeriodStart: account.currentPeriodStart });
+  return { period, accrued };
+}
+
+/** R9.15: the final invoice's amount and the refund, before the Administrator confirms. */
+export async function previewDeletion(db: Db, organizationId: number, at: Date): Promise<DeletionPreview> {
+  const account = await findBillingAccount(db, organizationId);
+  if (!account) throw new Error('no billing account');
+  const { accrued } = await finalCharges(db, account, at);
+  const subtotal = accrued.lines.reduce((s, l) => s + l.amountCents, 0);
+  const movement = accrued.lines.length ? creditMovement(subtotal, account.creditBalanceCents) : { appliedCents: 0, netCreditCents: 0, balanceAfterCents: account.creditBalanceCents };
+  const open = await db('invoices').where({ organization_id: organizationId, status: 'open' }).select('amount_due_cents', 'amount_paid_cents');
+  return {
+    finalLines: accrued.lines,
+    finalSubtotalCents: subtotal,
+    finalCreditAppliedCents: movement.appliedCents,
+    finalAmountDueCents: accrued.lines.length ? Math.max(0, subtotal - movement.appliedCents) : 0,
+    refundCents: Math.max(0, movement.balanceAfterCents),
+    openInvoices: open.length,
+    openBalanceCents: open.reduce((s: number, r: { amount_due_cents: number; amount_paid_cents: number }) => s + Number(r.amount_due_cents) - Number(r.amount_paid_cents), 0),
+  };
+}
+
 /**
  * R3.9, R9.9: deletes an organization's applications (with devices,
  * workflows, keys, payloads and counters) and dashboards, cancels pending
  * invitations and future billing, issues a final invoice for overage and
- * proration accrued since the last one (when there is any) and charges it,
- * and refunds a remaining credit balance to the card. Open invoices stay
- * collectible: the organization remains as a tombstone for billing.
+ * proration accrued since the last one (when there is any) and charges it
+ * (with its receipt, R9.12), and refunds a remaining credit balance to the
+ * card (with a refund notice). Open invoices stay collectible: the
+ * organization remains as a tombstone for billing, and its former
+ * Administrators keep reading its invoices (R9.14).
  */
-export async function deleteOrganization(
-  deps: Pick<Deps, 'db' | 'clock' | 'gateway'>,
-  input: { organization: Organization; actor: User; confirmName: string },
-): Promise<DeleteOrganizationResult> {
+export async function deleteOrganization(deps: ChargeDeps, input: { organization: Organization; actor: User; confirmName: string }): Promise<DeleteOrganizationResult> {
   const { db, clock } = deps;
   if (input.confirmName.trim() !== input.organization.name) return { ok: false, reason: 'name_mismatch' };
   const orgId = input.organization.id;
@@ -33,11 +77,8 @@ export async function deleteOrganization(
     await lockAccount(trx, orgId);
     const account = await findBillingAccount(trx, orgId);
     if (!account) throw new Error('no billing account');
-    const period = { start: account.currentPeriodStart, end: now };
-    const plan = await planInForce(trx, orgId, now);
-
     // The final invoice: overage of the period so far and the proration lines not yet billed.
-    const accrued = await accruedCharges(trx, { organizationId: orgId, plan, usagePeriod: period, usagePeriodStart: account.currentPeriodStart });
+    const { period, accrued } = await finalCharges(trx, account, now);
     let credit = account.creditBalanceCents;
     let finalInvoice: { id: number; number: string; amountDueCents: number } | null = null;
     if (accrued.lines.length) {
@@ -52,6 +93,7 @@ export async function deleteOrganization(
         accrued,
         usagePeriod: period,
         ledgerNoun: 'final invoice',
+        billedTo: { ...account.details, organizationName: input.organization.name },
       });
       credit = issued.creditBalanceCents;
       finalInvoice = { id: issued.invoice.id, number: issued.invoice.number, amountDueCents: issued.invoice.amountDueCents };
@@ -75,20 +117,25 @@ export async function deleteOrganization(
       actor: userActor(input.actor),
       action: 'organization.deleted',
       target: { type: 'organization', id: orgId, label: input.organization.name },
-      after: { applications: appIds.length, dashboards, invitationsCancelled: invitations, finalInvoice: finalInvoice?.number ?? null, creditToRefund: credit },
+      after: { applications: appIds.length, dashboards, invitationsCancelled: invitations, finalInvoice: finalInvoice?.number ?? null, creditToRefund: formatCents(Math.max(0, credit)) },
       at: now,
     });
     return { finalInvoice, credit };
   });
 
-  const charge = outcome.finalInvoice && outcome.finalInvoice.amountDueCents > 0 ? await chargeInvoice(deps, outcome.finalInvoice.id) : null;
-  const refund = await refundCredit(deps, orgId, outcome.credit);
+  const charge = outcome.finalInvoice && outcome.finalInvoice.amountDueCents > 0 ? await chargeInvoice(deps, outcome.finalInvoice.id, { at: now, trigger: 'final', actor: userActor(input.actor) }) : null;
+  const refund = await refundCredit(deps, orgId, outcome.credit, now);
+  await deliverOutbox(deps);
   return { ok: true, finalInvoice: outcome.finalInvoice, charge, ...refund };
 }
 
-/** Refunds a credit balance to the card, against the newest successful charges first (R3.9). */
-async function refundCredit(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>, organizationId: number, amount: number) {
-  const { db, clock, gateway } = deps;
+/**
+ * Refunds a credit balance to the card, against the newest successful
+ * charges first (R3.9); each refund's ledger entry and its notice (R9.12)
+ * are written in one transaction.
+ */
+async function refundCredit(deps: Pick<Deps, 'db' | 'gateway' | 'mailer' | 'config'>, organizationId: number, amount: number, at: Date) {
+  const { db, gateway } = deps;
   let remaining = amount;
   let refunded = 0;
   if (remaining <= 0) return { refundedCents: 0, refundFailedCents: 0 };
@@ -102,8 +149,10 @@ async function refundCredit(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>, organi
     const result = await gateway.refund({ chargeRef: c.charge_ref, amountCents: part, idempotencyKey: `refund-credit-${organizationId}-${c.id}`, reason: 'Credit balance refunded on deletion' }).catch(() => null);
     if (!result?.ok) continue;
     await db.transaction(async (trx) => {
-      await trx('credit_ledger').insert({ organization_id: organizationId, amount_cents: -part, reason: `Refunded to card (charge ${c.id})`, created_at: clock.now().getTime() });
+      await trx('credit_ledger').insert({ organization_id: organizationId, amount_cents: -part, reason: `Refunded to card (charge ${c.id})`, created_at: at.getTime() });
       await trx('billing_accounts').where({ organization_id: organizationId }).update({ credit_balance_cents: trx.raw('credit_balance_cents - ?', [part]) });
+      const mailCtx = await billingMailContext(trx, deps.config, organizationId);
+      if (mailCtx) await deps.mailer.enqueue(trx, refundMail(mailCtx, { amountCents: part, card: cardPhrase(c.card_brand, c.card_last4), refundedAt: at }), at);
     });
     remaining -= part;
     refunded += part;

@@ -1,9 +1,15 @@
 import type { DbOrTrx } from '../../db/knex.ts';
+import { billedToJson, parseBilledTo, type BilledTo } from './billing-details.ts';
 import { takeInvoiceSeq } from './queries.ts';
 import { insertRows, insertSql, statementsOf, type Executor } from '../../db/sql.ts';
 
 export type InvoiceStatus = 'open' | 'paid' | 'void' | 'uncollectible';
 export type InvoiceKind = 'first' | 'renewal' | 'final' | 'reactivation';
+/**
+ * `credit_balance` only on invoices issued before the net credit of an
+ * invoice was shown below its total (issue #14): such a line is the movement
+ * to the credit balance, not a charge, and is presented that way.
+ */
 export type LineKind = 'subscription' | 'overage' | 'proration_credit' | 'proration_charge' | 'credit_balance';
 
 export interface InvoiceLineInput {
@@ -31,6 +37,10 @@ export interface Invoice {
   amountDueCents: number;
   amountPaidCents: number;
   paidAt: Date | null;
+  /** The period whose overage and application usage this invoice bills (R9.3), when it bills one. */
+  usagePeriod: { start: Date; end: Date } | null;
+  /** Who it was made out to when issued (R9.14); null for invoices issued before that was kept. */
+  billedTo: BilledTo | null;
 }
 
 interface InvoiceRow {
@@ -48,6 +58,9 @@ interface InvoiceRow {
   amount_due_cents: number;
   amount_paid_cents: number;
   paid_at: number | null;
+  usage_period_start?: number | null;
+  usage_period_end?: number | null;
+  billed_to_json?: string | null;
 }
 
 export const toInvoice = (r: InvoiceRow): Invoice => ({
@@ -64,13 +77,20 @@ export const toInvoice = (r: InvoiceRow): Invoice => ({
   creditAppliedCents: Number(r.credit_applied_cents),
   amountDueCents: Number(r.amount_due_cents),
   amountPaidCents: Number(r.amount_paid_cents),
-  paidAt: r.paid_at === null ? null : new Date(r.paid_at),
+  paidAt: r.paid_at === null ? null : new Date(Number(r.paid_at)),
+  usagePeriod: r.usage_period_start == null || r.usage_period_end == null ? null : { start: new Date(Number(r.usage_period_start)), end: new Date(Number(r.usage_period_end)) },
+  billedTo: parseBilledTo(r.billed_to_json ?? null),
 });
 
 /** R9.4: numbers are sequential per organization, e.g. `K7Q2MZP4-000001`. */
 export const invoiceNumber = (prefix: string, seq: number) => `${prefix.toUpperCase()}-${String(seq).padStart(6, '0')}`;
 
-/** Issues an invoice with its lines; the subtotal is the sum of the lines (inside the caller's transaction). */
+/**
+ * Issues an invoice with its lines, inside the caller's transaction. The
+ * subtotal is the sum of the lines; a negative one (a net credit, R9.5) is
+ * due as $0.00 and its amount goes to the credit balance (the caller's
+ * ledger), shown below the total rather than as a line.
+ */
 export async function issueInvoice(
   db: Executor,
   input: {
@@ -82,11 +102,15 @@ export async function issueInvoice(
     periodEnd: Date;
     lines: InvoiceLineInput[];
     creditAppliedCents: number;
+    /** The period whose usage it bills (a renewal's ended period), if any. */
+    usagePeriod?: { start: Date; end: Date } | null;
+    /** Who it is made out to, kept with it (R9.14). */
+    billedTo?: BilledTo | null;
   },
 ): Promise<Invoice> {
   const subtotal = input.lines.reduce((sum, l) => sum + l.amountCents, 0);
-  const amountDue = subtotal - input.creditAppliedCents;
-  if (amountDue < 0) throw new Error('credit applied exceeds the subtotal');
+  if (input.creditAppliedCents < 0 || (input.creditAppliedCents > 0 && input.creditAppliedCents > subtotal)) throw new Error('credit applied exceeds the subtotal');
+  const amountDue = Math.max(0, subtotal - input.creditAppliedCents);
   const seq = await takeInvoiceSeq(db, input.organizationId);
   const insert = insertSql('invoices', [
     {
@@ -103,6 +127,9 @@ export async function issueInvoice(
       amount_due_cents: amountDue,
       amount_paid_cents: 0,
       paid_at: amountDue === 0 ? input.issuedAt.getTime() : null,
+      usage_period_start: input.usagePeriod?.start.getTime() ?? null,
+      usage_period_end: input.usagePeriod?.end.getTime() ?? null,
+      billed_to_json: input.billedTo ? billedToJson(input.billedTo) : null,
     },
   ], '*');
   const row = await statementsOf(db).first<InvoiceRow>(insert.sql, insert.bindings);

@@ -19,6 +19,7 @@ export async function openSubscription(
   trx: DbOrTrx,
   input: {
     organizationId: number;
+    organizationName: string;
     invoicePrefix: string;
     plan: Plan;
     billingEmail: string;
@@ -48,6 +49,8 @@ export async function openSubscription(
     periodStart: period.start,
     periodEnd: period.end,
     creditAppliedCents: 0,
+    usagePeriod: null,
+    billedTo: { email: input.billingEmail, name: null, address: null, taxId: null, organizationName: input.organizationName },
     lines: [
       {
         kind: 'subscription',

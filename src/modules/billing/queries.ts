@@ -1,6 +1,7 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { toPlan, type Plan } from '../plans/queries.ts';
 import { statementsOf, type Executor } from '../../db/sql.ts';
+import { detailsOfRow, type BillingDetails } from './billing-details.ts';
 
 export type BillingStatus = 'active' | 'past_due' | 'unpaid';
 
@@ -17,6 +18,8 @@ export interface BillingAccount {
   planId: number;
   status: BillingStatus;
   billingEmail: string;
+  /** R9.14: billing email, name, address and tax ID. */
+  details: BillingDetails;
   customerRef: string;
   card: Card | null;
   periodAnchor: Date;
@@ -41,6 +44,14 @@ interface AccountRow {
   current_period_end: number;
   credit_balance_cents: number;
   next_invoice_seq: number;
+  billing_name: string | null;
+  address_line1: string | null;
+  address_line2: string | null;
+  address_city: string | null;
+  address_region: string | null;
+  address_postal_code: string | null;
+  address_country: string | null;
+  tax_id: string | null;
 }
 
 const toAccount = (r: AccountRow): BillingAccount => ({
@@ -48,6 +59,7 @@ const toAccount = (r: AccountRow): BillingAccount => ({
   planId: r.plan_id,
   status: r.status,
   billingEmail: r.billing_email,
+  details: detailsOfRow(r),
   customerRef: r.customer_ref,
   card:
     r.payment_method_ref && r.card_brand && r.card_last4
@@ -97,10 +109,6 @@ export async function insertBillingAccount(
     created_at: input.now.getTime(),
     updated_at: input.now.getTime(),
   });
-}
-
-export async function updateBillingEmail(db: DbOrTrx, organizationId: number, billingEmail: string, now: Date): Promise<void> {
-  await db('billing_accounts').where({ organization_id: organizationId }).update({ billing_email: billingEmail, updated_at: now.getTime() });
 }
 
 /** The plan an organization is on now. */

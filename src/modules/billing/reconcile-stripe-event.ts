@@ -3,7 +3,6 @@ import type { Deps } from '../../deps.ts';
 import { recordOutcome } from './charge.ts';
 import { failureFromStripe } from './gateway/stripe.ts';
 import type { ChargeResult } from './gateway/types.ts';
-import { applyLateOutcome } from './retries.ts';
 
 export type StripeEventResult =
   | { status: 'reconciled'; invoiceId: number }
@@ -29,8 +28,8 @@ function resultOf(event: Stripe.Event, intent: Stripe.PaymentIntent): ChargeResu
  * R9.6, R9.13: a verified Stripe event, processed once by its id. A
  * PaymentIntent outcome is written to our attempt (found by the idempotency
  * key we put in its metadata) when we had not recorded it yet — the answer to
- * the charge itself was lost — and then has its usual consequences
- * (receipt and Active again, or the failure email and Past Due). Other
+ * the charge itself was lost — with its usual consequences (receipt and
+ * Active again, or the failure email and Past Due) in the same transaction. Other
  * events, and charges that are not invoice attempts, are acknowledged and
  * ignored.
  */
@@ -51,9 +50,9 @@ export async function reconcileStripeEvent(deps: Pick<Deps, 'db' | 'clock' | 'ga
     const attempt = await db('payment_attempts').where({ idempotency_key: key }).first('id');
     if (!attempt) return { status: 'ignored', reason: 'not_our_attempt' };
     const result = resultOf(event, intent);
-    const recorded = await recordOutcome(db, key, result, now);
+    // The outcome and its consequences (receipt, status, emails) in one transaction (R9.12).
+    const recorded = await recordOutcome(deps, key, result, { at: now, late: true });
     if (!recorded) return { status: 'already_known' };
-    await applyLateOutcome(deps, { ...recorded, result }, now);
     return { status: 'reconciled', invoiceId: recorded.invoiceId };
   } catch (err) {
     // Not processed after all: forget the id, so Stripe's redelivery is.

@@ -1,14 +1,11 @@
 import type { Deps } from '../../deps.ts';
 import { inTransaction, statementsOf, type Executor, type Statements } from '../../db/sql.ts';
 import { toPlan, type Plan, type PlanRow } from '../plans/queries.ts';
-import { chargeInvoice, lockAccount, type ChargeOutcome } from './charge.ts';
-import { sendPaymentFailed, sendReceipt } from './emails.ts';
+import { chargeInvoice, type ChargeContext, type ChargeDeps, type ChargeOutcome } from './charge.ts';
 import { accruedCharges, issueWithCredit } from './accrued-charges.ts';
 import { describePeriod } from './open-subscription.ts';
 import { periodAt, periodContaining } from './periods.ts';
-import { findBillingAccount, planOfOrganization, type BillingAccount, type BillingStatus } from './queries.ts';
-import { nextRetryAt } from './retry-schedule.ts';
-import { transition } from './status.ts';
+import { findBillingAccount, planOfOrganization, type BillingAccount } from './queries.ts';
 
 /** The plan in force for an organization at an instant (R9.3: overage uses the plan at period end). */
 export async function planInForce(trx: Executor, organizationId: number, at: Date): Promise<Plan> {
@@ -32,7 +29,7 @@ export async function planInForce(trx: Executor, organizationId: number, at: Dat
  */
 async function issueNextRenewal(trx: Statements, organizationId: number, account: BillingAccount, at: Date) {
   if (account.currentPeriodEnd.getTime() > at.getTime()) return null;
-  const org = await trx.first<{ slug: string; deleted_at: number | null }>('SELECT slug, deleted_at FROM organizations WHERE id = ?', [organizationId]);
+  const org = await trx.first<{ slug: string; name: string; deleted_at: number | null }>('SELECT slug, name, deleted_at FROM organizations WHERE id = ?', [organizationId]);
   if (!org || org.deleted_at !== null) return null;
   const ending = { start: account.currentPeriodStart, end: account.currentPeriodEnd };
   const index = periodContaining(account.periodAnchor, ending.start).index;
@@ -63,6 +60,7 @@ async function issueNextRenewal(trx: Statements, organizationId: number, account
     accrued,
     usagePeriod: ending,
     ledgerNoun: 'invoice',
+    billedTo: { ...account.details, organizationName: org.name },
   });
   await trx.run(
     'UPDATE billing_accounts SET current_period_start = ?, current_period_end = ?, credit_balance_cents = ?, updated_at = ? WHERE organization_id = ?',
@@ -84,7 +82,7 @@ export interface RenewalReport {
  * period invoices; their retries follow the retry schedule. Unpaid ones get
  * nothing (R9.8).
  */
-export async function renewOrganization(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, organizationId: number, at: Date): Promise<RenewalReport> {
+export async function renewOrganization(deps: ChargeDeps, organizationId: number, at: Date): Promise<RenewalReport> {
   const { db } = deps;
   let issued = 0;
   for (;;) {
@@ -106,86 +104,28 @@ export async function renewOrganization(deps: Pick<Deps, 'db' | 'clock' | 'gatew
   }
   const account = await findBillingAccount(db, organizationId);
   const charges: ChargeOutcome[] = [];
-  if (account?.status === 'active') charges.push(...(await chargeOpenInvoices(deps, organizationId, at)));
+  if (account?.status === 'active') charges.push(...(await chargeOpenInvoices(deps, organizationId, { at, trigger: 'renewal' })));
   return { issued, charges };
 }
 
-/** Charges every open invoice oldest first; stops at the first failure, which makes the organization Past Due. */
-export async function chargeOpenInvoices(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, organizationId: number, at: Date): Promise<ChargeOutcome[]> {
-  const { db } = deps;
-  const open = await statementsOf(db).rows<{ id: number }>("SELECT id FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
+/**
+ * Charges every open invoice oldest first and stops at the first failure
+ * (R9.7); each outcome has its consequences (receipt, Past Due, Active again,
+ * emails) in the transaction that records it (R9.12).
+ */
+export async function chargeOpenInvoices(deps: ChargeDeps, organizationId: number, ctx: ChargeContext): Promise<ChargeOutcome[]> {
+  const open = await statementsOf(deps.db).rows<{ id: number }>("SELECT id FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
   const outcomes: ChargeOutcome[] = [];
   for (const { id } of open) {
-    const outcome = await chargeInvoice(deps, id);
+    const outcome = await chargeInvoice(deps, id, ctx);
     outcomes.push(outcome);
-    await notifyChargeOutcome(deps, organizationId, outcome, at);
-    if (outcome.status === 'failed') {
-      await becomePastDue(deps, organizationId, outcome.message, at);
-      break;
-    }
-    if (outcome.status === 'unknown') break;
+    if (outcome.status === 'failed' || outcome.status === 'unknown') break;
   }
   return outcomes;
 }
 
-/**
- * R9.7: a failed charge makes an Active organization Past Due. Only an Active
- * one: a Past Due one keeps the day its retries count from, and an Unpaid one
- * becomes Active again only by reactivation (R9.8).
- */
-export async function becomePastDue(deps: Pick<Deps, 'db'>, organizationId: number, failure: string, at: Date): Promise<boolean> {
-  return deps.db.transaction(async (trx) => {
-    await lockAccount(trx, organizationId);
-    const account = await findBillingAccount(trx, organizationId);
-    if (account?.status !== 'active') return false;
-    return transition(trx, { organizationId, to: 'past_due', cause: `Payment of invoice failed: ${failure}`, at });
-  });
-}
-
-/** R9.12: the receipt of a payment, or the payment-failed email with the next attempt date (if one follows). */
-export async function notifyChargeOutcome(deps: Pick<Deps, 'db' | 'mailer' | 'config'>, organizationId: number, outcome: ChargeOutcome, at: Date) {
-  if (outcome.status !== 'succeeded' && outcome.status !== 'failed') return;
-  const sql = statementsOf(deps.db);
-  const [org, account, invoice] = await Promise.all([
-    sql.first<{ name: string; slug: string }>('SELECT name, slug FROM organizations WHERE id = ?', [organizationId]),
-    findBillingAccount(deps.db, organizationId),
-    sql.first<{ number: string; id: number }>('SELECT number, id FROM invoices WHERE id = ?', [outcome.invoiceId]),
-  ]);
-  if (!org || !account || !invoice) return;
-  const base = deps.config.publicUrl;
-  const ctx = {
-    organizationId,
-    organizationName: org.name as string,
-    billingEmail: account.billingEmail,
-    invoiceNumber: invoice.number as string,
-    invoiceUrl: `${base}/orgs/${org.slug}/settings/invoices/${invoice.id}`,
-  };
-  if (outcome.status === 'succeeded') {
-    const card = account.card ? `${account.card.brand} ending in ${account.card.last4}` : 'your card';
-    await sendReceipt(deps, { ...ctx, amountCents: outcome.amountCents, card, paidAt: at });
-  } else {
-    const due = await deps.db('invoices').where({ id: outcome.invoiceId }).first('amount_due_cents', 'amount_paid_cents');
-    const schedule = await deps.db('billing_accounts').where({ organization_id: organizationId }).first('status', 'past_due_since', 'retry_rounds_done');
-    const nextAttempt = nextRetryAt(
-      {
-        status: schedule.status as BillingStatus,
-        pastDueSince: schedule.past_due_since == null ? null : new Date(Number(schedule.past_due_since)),
-        retryRoundsDone: Number(schedule.retry_rounds_done),
-      },
-      at,
-    );
-    await sendPaymentFailed(deps, {
-      ...ctx,
-      amountCents: Number(due.amount_due_cents) - Number(due.amount_paid_cents),
-      reason: outcome.message,
-      nextAttempt,
-      paymentMethodUrl: `${base}/orgs/${org.slug}/settings/payment-method`,
-    });
-  }
-}
-
 /** One scheduler pass of renewals: every organization whose period has ended (R9.3, R12.2). */
-export async function renewalPass(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, at: Date): Promise<{ organizations: number; invoices: number; failed: number }> {
+export async function renewalPass(deps: ChargeDeps, at: Date): Promise<{ organizations: number; invoices: number; failed: number }> {
   const due = await deps.db('billing_accounts as b')
     .join('organizations as o', 'o.id', 'b.organization_id')
     .whereNull('o.deleted_at')

@@ -43,6 +43,9 @@ export async function replaceCard(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 
       at: clock.now(),
     });
   });
-  const reactivation = account.status === 'unpaid' ? await reactivate(deps, input.organizationId, input.actor) : null;
+  const reactivation =
+    account.status === 'unpaid'
+      ? await reactivate(deps, input.organizationId, { actor: userActor(input.actor), at: clock.now(), cause: 'Reactivated: every open invoice paid with a new card' })
+      : null;
   return { ok: true, card: { brand: saved.card.brand, last4: saved.card.last4 }, reactivation };
 }

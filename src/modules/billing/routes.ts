@@ -13,7 +13,8 @@ import type { CardSetupInput } from './gateway/types.ts';
 import { StripeGateway } from './gateway/stripe.ts';
 import { findBillingAccount, pendingInvoiceLines } from './queries.ts';
 import { replaceCard } from './replace-card.ts';
-import { payNow } from './retries.ts';
+import { payNow, type PayNowResult } from './pay-now.ts';
+import { userActor } from '../audit/record.ts';
 import { STATUS_LABELS } from './status.ts';
 
 type Params = { slug: string };
@@ -83,18 +84,8 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
   // R9.7: Pay now, for Administrators of a Past Due organization.
   app.post<{ Params: Params }>('/orgs/:slug/billing/pay-now', async (request, reply) => {
     const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
-    const { outcomes, settled } = await payNow(app.deps, ctx.organization.id, currentUser(request));
-    const failed = outcomes.find((o) => o.status === 'failed');
-    setFlash(
-      reply,
-      settled
-        ? 'Payment received: every open invoice is paid.'
-        : failed && failed.status === 'failed'
-          ? `The payment failed: ${failed.message} Update the payment method and try again.`
-          : outcomes.length === 0
-            ? 'There was nothing to charge.'
-            : 'The payment could not be confirmed yet; check the invoices in a moment.',
-    );
+    const result = await payNow(app.deps, { organizationId: ctx.organization.id, actor: userActor(currentUser(request)), by: 'administrator' });
+    setFlash(reply, payNowMessage(result));
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/invoices`);
   });
 
@@ -182,4 +173,24 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
     setFlash(reply, parts.join(' '));
     return seeOther(reply, '/orgs');
   });
+}
+
+/** What Pay now tells the Administrator, for every result. */
+function payNowMessage(result: PayNowResult): string {
+  if (!result.ok) {
+    switch (result.reason) {
+      case 'nothing_open':
+      case 'not_found':
+        return 'There was nothing to charge.';
+      case 'no_card':
+        return 'There is no card on file: add one under Payment Method.';
+      default: {
+        const never: never = result.reason;
+        return never;
+      }
+    }
+  }
+  if (result.stillOpen === 0 && !result.failure) return 'Payment received: every open invoice is paid.';
+  if (result.failure) return `The payment failed: ${result.failure} Update the payment method and try again.`;
+  return 'The payment could not be confirmed yet; check the invoices in a moment.';
 }

@@ -1,4 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
+import { insertRows, statementsOf, type Executor } from '../../db/sql.ts';
 import { recordAudit, systemActor, type AuditActor } from '../audit/record.ts';
 import type { BillingStatus } from './queries.ts';
 
@@ -11,32 +12,37 @@ export const STATUS_LABELS: Record<BillingStatus, string> = { active: 'Active', 
  * cause and written to the audit log. Runs inside the caller's transaction.
  */
 export async function transition(
-  trx: DbOrTrx,
+  trx: Executor,
   input: { organizationId: number; to: BillingStatus; cause: string; at: Date; actor?: AuditActor },
 ): Promise<boolean> {
-  const account = await trx('billing_accounts').where({ organization_id: input.organizationId }).first('status', 'past_due_since');
+  const sql = statementsOf(trx);
+  const account = await sql.first<{ status: BillingStatus; past_due_since: number | null }>(
+    'SELECT status, past_due_since FROM billing_accounts WHERE organization_id = ?',
+    [input.organizationId],
+  );
   if (!account || account.status === input.to) return false;
-  await trx('billing_accounts')
-    .where({ organization_id: input.organizationId })
-    .update({
-      status: input.to,
-      past_due_since: input.to === 'past_due' ? input.at.getTime() : input.to === 'active' ? null : account.past_due_since,
-      ...(input.to === 'past_due' ? { retry_rounds_done: 0, reminders_sent: 0 } : {}),
-      updated_at: input.at.getTime(),
-    });
-  await trx('billing_status_history').insert({
-    organization_id: input.organizationId,
-    from_status: account.status,
-    to_status: input.to,
-    cause: input.cause.slice(0, 500),
-    at: input.at.getTime(),
-  });
-  await recordAudit(trx, {
+  const pastDueSince = input.to === 'past_due' ? input.at.getTime() : input.to === 'active' ? null : account.past_due_since;
+  await sql.run(
+    input.to === 'past_due'
+      ? 'UPDATE billing_accounts SET status = ?, past_due_since = ?, retry_rounds_done = 0, reminders_sent = 0, updated_at = ? WHERE organization_id = ?'
+      : 'UPDATE billing_accounts SET status = ?, past_due_since = ?, updated_at = ? WHERE organization_id = ?',
+    [input.to, pastDueSince === null ? null : Number(pastDueSince), input.at.getTime(), input.organizationId],
+  );
+  await insertRows(sql, 'billing_status_history', [
+    {
+      organization_id: input.organizationId,
+      from_status: account.status,
+      to_status: input.to,
+      cause: input.cause.slice(0, 500),
+      at: input.at.getTime(),
+    },
+  ]);
+  await recordAudit(sql, {
     organizationId: input.organizationId,
     actor: input.actor ?? systemActor,
     action: 'billing.status_changed',
     target: { type: 'organization', id: input.organizationId, label: STATUS_LABELS[input.to] },
-    before: { status: STATUS_LABELS[account.status as BillingStatus] },
+    before: { status: STATUS_LABELS[account.status] },
     after: { status: STATUS_LABELS[input.to], cause: input.cause },
     at: input.at,
   });

@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
-import { insertOutboxMail, markOutboxMailFailed, markOutboxMailSent } from './queries.ts';
+import type { Executor } from '../../db/sql.ts';
+import { claimQueuedMail, insertOutboxMail, markOutboxMailFailed, markOutboxMailSent, queuedMailIds } from './queries.ts';
 
 export interface OutgoingMail {
   to: string;
@@ -33,6 +34,17 @@ export interface SentMail {
  */
 export interface Mailer {
   send(mail: OutgoingMail): Promise<SentMail>;
+  /**
+   * R9.12 (the outbox): records the mail inside the caller's transaction, at
+   * `at`, so it exists exactly when the change that causes it commits — a
+   * crash can neither lose it nor send it for a change that rolled back.
+   * Without SMTP that is all ('kept'); with SMTP it is 'queued' and
+   * `deliverQueued` sends it after the commit (and the scheduler's mail job
+   * sends any a crash left queued). Answers the row's id.
+   */
+  enqueue(trx: Executor, mail: OutgoingMail, at: Date): Promise<number>;
+  /** Sends the queued mails (each claimed first, so two instances never send one twice); answers how many were sent. */
+  deliverQueued(): Promise<number>;
 }
 
 export interface MailerOptions {
@@ -66,6 +78,13 @@ function outboxMailer({ db, clock }: MailerOptions): Mailer {
       const id = await insertOutboxMail(db, { ...recordOf(mail), transport: 'outbox', status: 'kept', createdAt: clock.now() });
       return { id, transport: 'outbox', status: 'kept' };
     },
+    async enqueue(trx, mail, at) {
+      assertValidMail(mail);
+      return insertOutboxMail(trx, { ...recordOf(mail), transport: 'outbox', status: 'kept', createdAt: at });
+    },
+    async deliverQueued() {
+      return 0;
+    },
   };
 }
 
@@ -77,33 +96,53 @@ function smtpMailer({ db, clock, smtpTimeoutMs }: MailerOptions, smtpUrl: string
   // it did when the transport was made here.
   new URL(smtpUrl);
   let transporter: ReturnType<typeof createSmtpTransport> | undefined;
+
+  /** Sends the recorded row `id` (status 'pending') and records the outcome. */
+  async function deliver(id: number, mail: { to: string; subject: string; text: string; html: string | null }): Promise<SentMail> {
+    let messageId: string | null;
+    try {
+      // A failed load is not kept: the next mail tries again.
+      transporter ??= createSmtpTransport(smtpUrl, timeout).catch((err: unknown) => {
+        transporter = undefined;
+        throw err;
+      });
+      const info = await (await transporter).sendMail({
+        from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        ...(mail.html !== null ? { html: mail.html } : {}),
+      });
+      messageId = info.messageId || null;
+    } catch (err) {
+      await markOutboxMailFailed(db, id, errorMessage(err));
+      return { id, transport: 'smtp', status: 'failed' };
+    }
+    await markOutboxMailSent(db, id, { messageId, sentAt: clock.now() });
+    return { id, transport: 'smtp', status: 'sent' };
+  }
+
   return {
     async send(mail) {
       assertValidMail(mail);
       // Recorded before the relay is called, so a crash mid-send still leaves
       // a trace ('pending') of a mail that may or may not have gone out.
-      const id = await insertOutboxMail(db, { ...recordOf(mail), transport: 'smtp', status: 'pending', createdAt: clock.now() });
-      let messageId: string | null;
-      try {
-        // A failed load is not kept: the next mail tries again.
-        transporter ??= createSmtpTransport(smtpUrl, timeout).catch((err: unknown) => {
-          transporter = undefined;
-          throw err;
-        });
-        const info = await (await transporter).sendMail({
-          from,
-          to: mail.to,
-          subject: mail.subject,
-          text: mail.text,
-          ...(mail.html !== undefined ? { html: mail.html } : {}),
-        });
-        messageId = info.messageId || null;
-      } catch (err) {
-        await markOutboxMailFailed(db, id, errorMessage(err));
-        return { id, transport: 'smtp', status: 'failed' };
+      const record = recordOf(mail);
+      const id = await insertOutboxMail(db, { ...record, transport: 'smtp', status: 'pending', createdAt: clock.now() });
+      return deliver(id, record);
+    },
+    async enqueue(trx, mail, at) {
+      assertValidMail(mail);
+      return insertOutboxMail(trx, { ...recordOf(mail), transport: 'smtp', status: 'queued', createdAt: at });
+    },
+    async deliverQueued() {
+      let sent = 0;
+      for (const id of await queuedMailIds(db)) {
+        const claimed = await claimQueuedMail(db, id);
+        if (!claimed) continue; // another instance took it
+        if ((await deliver(id, claimed)).status === 'sent') sent++;
       }
-      await markOutboxMailSent(db, id, { messageId, sentAt: clock.now() });
-      return { id, transport: 'smtp', status: 'sent' };
+      return sent;
     },
   };
 }

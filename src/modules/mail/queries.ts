@@ -1,9 +1,12 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import { insertReturningId } from '../../db/sql.ts';
+import { insertReturningId, statementsOf, type Executor } from '../../db/sql.ts';
 
 export type MailTransport = 'outbox' | 'smtp';
-/** 'pending' only while an SMTP send is in flight (or if the process died during one). */
-export type MailStatus = 'kept' | 'pending' | 'sent' | 'failed';
+/**
+ * 'queued': written with the change that causes it, waiting for SMTP (R9.12);
+ * 'pending' only while an SMTP send is in flight (or if the process died during one).
+ */
+export type MailStatus = 'kept' | 'queued' | 'pending' | 'sent' | 'failed';
 
 /** One recorded email (R10.1), as the back-office and tests read it. */
 export interface OutboxMail {
@@ -97,11 +100,11 @@ export interface NewOutboxRow {
   kind: string;
   organizationId: number | null;
   transport: MailTransport;
-  status: 'kept' | 'pending';
+  status: 'kept' | 'queued' | 'pending';
   createdAt: Date;
 }
 
-export async function insertOutboxMail(db: DbOrTrx, mail: NewOutboxRow): Promise<number> {
+export async function insertOutboxMail(db: Executor, mail: NewOutboxRow): Promise<number> {
   // Every receipt of a renewal pass lands here: fixed SQL (db/sql.ts).
   return insertReturningId(db, 'mail_outbox', {
     to_address: mail.to,
@@ -124,4 +127,18 @@ export async function markOutboxMailSent(db: DbOrTrx, id: number, sent: { messag
 
 export async function markOutboxMailFailed(db: DbOrTrx, id: number, error: string) {
   await db('mail_outbox').where({ id }).update({ status: 'failed', error });
+}
+
+/** Mails waiting for SMTP, oldest first (a bounded batch). */
+export async function queuedMailIds(db: DbOrTrx, limit = 200): Promise<number[]> {
+  const rows = await statementsOf(db).rows<{ id: number }>("SELECT id FROM mail_outbox WHERE status = 'queued' ORDER BY id LIMIT ?", [limit]);
+  return rows.map((r) => Number(r.id));
+}
+
+/** Takes a queued mail for sending ('pending'); null when another sender took it first. */
+export async function claimQueuedMail(db: DbOrTrx, id: number): Promise<{ to: string; subject: string; text: string; html: string | null } | null> {
+  const sql = statementsOf(db);
+  if ((await sql.run("UPDATE mail_outbox SET status = 'pending' WHERE id = ? AND status = 'queued'", [id])) !== 1) return null;
+  const row = await sql.first<OutboxRow>('SELECT * FROM mail_outbox WHERE id = ?', [id]);
+  return row ? { to: row.to_address, subject: row.subject, text: row.text_body, html: row.html_body } : null;
 }

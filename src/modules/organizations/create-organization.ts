@@ -2,6 +2,8 @@ import type { Deps } from '../../deps.ts';
 import { findUserById, type User } from '../accounts/queries.ts';
 import { recordAudit, systemActor, userActor } from '../audit/record.ts';
 import type { CardSetupInput, Failure } from '../billing/gateway/types.ts';
+import { deliverOutbox } from '../billing/charge.ts';
+import { billingMailContext, cardPhrase, receiptMail } from '../billing/emails.ts';
 import { openSubscription } from '../billing/open-subscription.ts';
 import { insertMembership } from '../members/queries.ts';
 import { findPlanByCode, type Plan } from '../plans/queries.ts';
@@ -46,7 +48,7 @@ export const STALE_CHARGE_MS = 2 * 60_000;
  * the same key, so the card is never charged twice.
  */
 export async function createOrganization(
-  deps: Pick<Deps, 'db' | 'clock' | 'gateway'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>,
   user: User,
   wizard: Wizard,
   details: OrganizationDetails,
@@ -113,7 +115,7 @@ export async function createOrganization(
  * success, creates the organization. Safe to call again for the same key.
  */
 export async function finishCharge(
-  deps: Pick<Deps, 'db' | 'clock' | 'gateway'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>,
   wizard: Wizard,
   knownPlan?: Plan,
 ): Promise<CreateOrganizationResult> {
@@ -166,8 +168,9 @@ export async function finishCharge(
       after: { plan: plan.name, firstCharge: plan.priceCents, card: `${card.brand} •••• ${card.last4}` },
       at: now,
     });
-    await openSubscription(trx, {
+    const invoice = await openSubscription(trx, {
       organizationId: org.id,
+      organizationName: org.name,
       invoicePrefix: org.slug,
       plan,
       billingEmail: wizard.billingEmail ?? '',
@@ -176,6 +179,15 @@ export async function finishCharge(
       now,
       charge: { idempotencyKey: chargeKey, result: succeeded, startedAt },
     });
+    // R9.12: the first charge's receipt, in the transaction that records it.
+    const mailCtx = await billingMailContext(trx, deps.config, org.id);
+    if (mailCtx) {
+      await deps.mailer.enqueue(
+        trx,
+        receiptMail(mailCtx, { invoiceId: invoice.id, invoiceNumber: invoice.number, amountCents: plan.priceCents, card: cardPhrase(card.brand, card.last4), paidAt: now }),
+        now,
+      );
+    }
     const marked = await markWizardCompleted(trx, wizard.id, org.id, now);
     if (marked !== 1) throw new WizardRaceError();
     return org;
@@ -187,6 +199,7 @@ export async function finishCharge(
     throw err;
   });
   if (!organization) return { ok: false, reason: 'in_progress' };
+  await deliverOutbox(deps);
   return { ok: true, organization };
 }
 
@@ -202,7 +215,7 @@ async function completedResult(deps: Pick<Deps, 'db'>, organizationId: number): 
  * answer was lost) is settled by its recorded key: a charge the gateway made
  * creates the organization; one it never saw or declined frees the wizard.
  */
-export async function settleStaleWizards(deps: Pick<Deps, 'db' | 'clock' | 'gateway'>, at: Date): Promise<{ created: number; released: number }> {
+export async function settleStaleWizards(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, at: Date): Promise<{ created: number; released: number }> {
   const { db, gateway } = deps;
   const stale = await staleChargingWizards(db, new Date(at.getTime() - STALE_CHARGE_MS));
   let created = 0;

@@ -53,7 +53,9 @@ function mailLine(m: { kind: string; at: string; text: string }): string {
         ? /charge the card on file again on ([^.]+)\./.exec(m.text)?.[1]
         : m.kind === 'receipt'
           ? /We received (\$[\d,.]+)/.exec(m.text)?.[1]
-          : undefined;
+          : m.kind === 'refund'
+            ? /We refunded (\$[\d,.]+)/.exec(m.text)?.[1]
+            : undefined;
   return [m.kind, when(m.at), promise].filter(Boolean).join(' ');
 }
 
@@ -67,6 +69,8 @@ function cardResults(results: StepResult[]) {
 
 const FIRST_INVOICE = { seq: 1, kind: 'first', status: 'paid', amountDue: 25_000, amountPaid: 25_000 };
 const FIRST_CHARGE = '2026-04-01 #1 25000 succeeded 4242';
+/** The first charge has its receipt too (R9.12). */
+const FIRST_RECEIPT = 'receipt 2026-04-01 $250.00';
 const DECLINE_MSG = 'Payment of invoice failed: Your card was declined.';
 
 /** Created on Starter ($250) on April 1 with a good card; the declining card saved on April 20. */
@@ -91,6 +95,7 @@ const pastDueFromMay20UntilUnpaid: Step[] = [
   { at: '2026-07-01T00:00:00Z', pass: true },
 ];
 const untilUnpaidMails = [
+  FIRST_RECEIPT,
   'payment_failed 2026-05-20 May 27, 2026',
   'payment_failed 2026-05-27 June 3, 2026',
   'payment_failed 2026-06-03 June 10, 2026',
@@ -128,7 +133,7 @@ const scenarios: FailedPaymentScenario[] = [
       invoices: [FIRST_INVOICE, { seq: 2, kind: 'renewal', status: 'paid', amountDue: 25_000, amountPaid: 25_000, periodStart: '2026-05-01T00:00:00.000Z' }],
       status: 'active',
       history: [`active→past_due 2026-05-01 ${DECLINE_MSG}`, 'past_due→active 2026-05-08 Paid on the day-7 retry'],
-      mails: ['payment_failed 2026-05-01 May 8, 2026', 'past_due_reminder 2026-05-07 May 8, 2026', 'receipt 2026-05-08 $250.00'],
+      mails: [FIRST_RECEIPT, 'payment_failed 2026-05-01 May 8, 2026', 'past_due_reminder 2026-05-07 May 8, 2026', 'receipt 2026-05-08 $250.00'],
       charges: [FIRST_CHARGE, '2026-05-01 #2 25000 failed card_declined 0341', '2026-05-08 #2 25000 succeeded 4242'],
     },
   },
@@ -143,6 +148,7 @@ const scenarios: FailedPaymentScenario[] = [
       status: 'unpaid',
       history: [`active→past_due 2026-05-01 ${DECLINE_MSG}`, 'past_due→unpaid 2026-05-29 No successful payment within 28 days of becoming Past Due'],
       mails: [
+        FIRST_RECEIPT,
         'payment_failed 2026-05-01 May 8, 2026',
         'past_due_reminder 2026-05-07 May 8, 2026',
         'payment_failed 2026-05-08 May 15, 2026',
@@ -180,6 +186,7 @@ const scenarios: FailedPaymentScenario[] = [
       status: 'active',
       history: [`active→past_due 2026-05-01 ${DECLINE_MSG}`, 'past_due→active 2026-05-15 Paid on the day-14 retry'],
       mails: [
+        FIRST_RECEIPT,
         'payment_failed 2026-05-01 May 8, 2026',
         'past_due_reminder 2026-05-07 May 8, 2026',
         'payment_failed 2026-05-08 May 15, 2026',
@@ -215,6 +222,7 @@ const scenarios: FailedPaymentScenario[] = [
       status: 'active',
       history: [`active→past_due 2026-05-20 ${DECLINE_MSG}`, 'past_due→active 2026-06-03 Paid on the day-14 retry'],
       mails: [
+        FIRST_RECEIPT,
         'payment_failed 2026-05-20 May 27, 2026',
         'past_due_reminder 2026-05-26 May 27, 2026',
         'payment_failed 2026-05-27 June 3, 2026',
@@ -249,12 +257,16 @@ const scenarios: FailedPaymentScenario[] = [
       invoices: [FIRST_INVOICE, { seq: 2, kind: 'renewal', status: 'paid', amountDue: 25_000, amountPaid: 25_000 }],
       status: 'active',
       history: [`active→past_due 2026-05-01 ${DECLINE_MSG}`, 'past_due→active 2026-05-03 10:05 Every open invoice paid (Pay now)'],
-      mails: ['payment_failed 2026-05-01 May 8, 2026', 'payment_failed 2026-05-02 10:00 May 8, 2026', 'receipt 2026-05-03 10:05 $250.00'],
+      mails: [FIRST_RECEIPT, 'payment_failed 2026-05-01 May 8, 2026', 'payment_failed 2026-05-02 10:00 May 8, 2026', 'receipt 2026-05-03 10:05 $250.00'],
       charges: [FIRST_CHARGE, '2026-05-01 #2 25000 failed card_declined 0341', '2026-05-02 10:00 #2 25000 failed card_declined 0341', '2026-05-03 10:05 #2 25000 succeeded 4242'],
     },
   },
   {
-    name: 'Unpaid with two open invoices, reactivated: both paid, a new period starts now and is charged',
+    // R9.8: the original anchor (the 1st) is kept. Unpaid from June 17 with #2 (May) and #3 (June) open;
+    // the July period began while Unpaid and has no invoice. Reactivated July 10 12:00: the rest of
+    // July is billed: 1,857,600 of July's 2,678,400 seconds (21.5 of 31 days),
+    // 25000 × 1857600 / 2678400 = 17338.71 → 17339. The next renewal is on August 1, as always.
+    name: 'Unpaid with two open invoices, reactivated a period later: both paid, the rest of the current period billed once',
     steps: [
       ...pastDueFromMay20UntilUnpaid,
       { at: '2026-07-10T12:00:00Z', card: VISA },
@@ -266,9 +278,9 @@ const scenarios: FailedPaymentScenario[] = [
         FIRST_INVOICE,
         { seq: 2, kind: 'renewal', status: 'paid', amountDue: 25_000, amountPaid: 25_000, periodStart: '2026-05-01T00:00:00.000Z' },
         { seq: 3, kind: 'renewal', status: 'paid', amountDue: 25_000, amountPaid: 25_000, periodStart: '2026-06-01T00:00:00.000Z' },
-        // No July 1 invoice (Unpaid); the new period runs from the reactivation.
-        { seq: 4, kind: 'reactivation', status: 'paid', amountDue: 25_000, amountPaid: 25_000, lines: [25_000], periodStart: '2026-07-10T12:00:00.000Z' },
-        { seq: 5, kind: 'renewal', status: 'paid', amountDue: 25_000, amountPaid: 25_000, periodStart: '2026-08-10T12:00:00.000Z' },
+        // No July 1 invoice (Unpaid); the reactivation bills July 10 12:00 – August 1.
+        { seq: 4, kind: 'reactivation', status: 'paid', amountDue: 17_339, amountPaid: 17_339, lines: [17_339], periodStart: '2026-07-10T12:00:00.000Z' },
+        { seq: 5, kind: 'renewal', status: 'paid', amountDue: 25_000, amountPaid: 25_000, periodStart: '2026-08-01T00:00:00.000Z' },
       ],
       status: 'active',
       history: [...untilUnpaidHistory, 'unpaid→active 2026-07-10 12:00 Reactivated: every open invoice paid with a new card'],
@@ -276,26 +288,35 @@ const scenarios: FailedPaymentScenario[] = [
         ...untilUnpaidMails,
         'receipt 2026-07-10 12:00 $250.00',
         'receipt 2026-07-10 12:00 $250.00',
-        'receipt 2026-07-10 12:00 $250.00',
+        'receipt 2026-07-10 12:00 $173.39',
         'reactivated 2026-07-10 12:00',
+        // The August 1 renewal, charged by the pass that ran on August 10.
         'receipt 2026-08-10 12:00 $250.00',
       ],
       charges: [
         ...untilUnpaidCharges,
         '2026-07-10 12:00 #2 25000 succeeded 4242',
         '2026-07-10 12:00 #3 25000 succeeded 4242',
-        '2026-07-10 12:00 #4 25000 succeeded 4242',
+        '2026-07-10 12:00 #4 17339 succeeded 4242',
         '2026-08-10 12:00 #5 25000 succeeded 4242',
       ],
     },
-    also: ({ results }) => {
+    also: async ({ orgId, results, records }) => {
       const saved = cardResults(results);
       expect(saved[0]!.reactivation).toBeNull(); // the declining card, saved while Active
       expect(saved[1]!.reactivation).toMatchObject({ ok: true });
       expect(saved[1]!.reactivation?.charged.map((c) => c.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+      const account = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first();
+      expect([account.period_anchor, account.current_period_start, account.current_period_end].map((v: number) => new Date(Number(v)).toISOString())).toEqual([
+        '2026-04-01T00:00:00.000Z',
+        '2026-08-01T00:00:00.000Z',
+        '2026-09-01T00:00:00.000Z',
+      ]);
+      expect(records.mails.find((m) => m.kind === 'reactivated')!.text).toContain('the current period ends on August 1, 2026');
     },
   },
   {
+    // Jul 12 09:00 → Aug 1: 19 days 15 hours = 1,695,600 s of 2,678,400: 25000 × 1695600 / 2678400 = 15826.61 → 15827.
     name: 'a reactivation where one charge fails stays Unpaid, and what was paid stays paid',
     steps: [
       ...pastDueFromMay20UntilUnpaid,
@@ -309,17 +330,17 @@ const scenarios: FailedPaymentScenario[] = [
         FIRST_INVOICE,
         { seq: 2, kind: 'renewal', status: 'paid', amountDue: 25_000, amountPaid: 25_000 },
         { seq: 3, kind: 'renewal', status: 'paid', amountDue: 25_000, amountPaid: 25_000 },
-        { seq: 4, kind: 'reactivation', status: 'paid', amountDue: 25_000, amountPaid: 25_000, periodStart: '2026-07-12T09:00:00.000Z' },
+        { seq: 4, kind: 'reactivation', status: 'paid', amountDue: 15_827, amountPaid: 15_827, periodStart: '2026-07-12T09:00:00.000Z' },
       ],
       status: 'active',
       history: [...untilUnpaidHistory, 'unpaid→active 2026-07-12 09:00 Reactivated: every open invoice paid with a new card'],
-      mails: [...untilUnpaidMails, 'receipt 2026-07-10 12:00 $250.00', 'receipt 2026-07-12 09:00 $250.00', 'receipt 2026-07-12 09:00 $250.00', 'reactivated 2026-07-12 09:00'],
+      mails: [...untilUnpaidMails, 'receipt 2026-07-10 12:00 $250.00', 'receipt 2026-07-12 09:00 $250.00', 'receipt 2026-07-12 09:00 $158.27', 'reactivated 2026-07-12 09:00'],
       charges: [
         ...untilUnpaidCharges,
         '2026-07-10 12:00 #2 25000 succeeded 4242',
         '2026-07-10 12:00 #3 25000 failed insufficient_funds 4242',
         '2026-07-12 09:00 #3 25000 succeeded 4444',
-        '2026-07-12 09:00 #4 25000 succeeded 4444',
+        '2026-07-12 09:00 #4 15827 succeeded 4444',
       ],
     },
     also: async ({ orgId, results }) => {
@@ -341,7 +362,7 @@ const scenarios: FailedPaymentScenario[] = [
       invoices: [FIRST_INVOICE, { seq: 2, kind: 'renewal', status: 'open', amountDue: 25_000, amountPaid: 0 }],
       status: 'past_due',
       history: [`active→past_due 2026-05-01 ${DECLINE_MSG}`],
-      mails: ['payment_failed 2026-05-01 May 8, 2026'],
+      mails: [FIRST_RECEIPT, 'payment_failed 2026-05-01 May 8, 2026'],
       charges: [FIRST_CHARGE, '2026-05-01 #2 25000 failed card_declined 0341'],
     },
     also: async ({ orgId, results }) => {
@@ -360,12 +381,14 @@ const scenarios: FailedPaymentScenario[] = [
     expected: {
       invoices: [
         { seq: 1, kind: 'first', status: 'paid', amountDue: 250_000, amountPaid: 250_000 },
-        // ⅓ of the period left: −83333 Business, +8333 Starter; the net −75000 becomes credit.
-        { seq: 2, kind: 'final', status: 'paid', amountDue: 0, amountPaid: 0, lines: [-83_333, 8_333, 75_000] },
+        // ⅓ of the period left: −83333 Business, +8333 Starter; the net −75000 becomes credit
+        // (shown below the total, not as a line).
+        { seq: 2, kind: 'final', status: 'paid', amountDue: 0, amountPaid: 0, lines: [-83_333, 8_333] },
       ],
       status: 'active',
       history: [],
-      mails: [],
+      // The refund has its notice, with its amount (R9.12).
+      mails: ['receipt 2026-04-01 $2,500.00', 'refund 2026-04-25 $750.00'],
       charges: ['2026-04-01 #1 250000 succeeded 4242'],
       refunds: [75_000],
       creditBalance: 0,
@@ -393,7 +416,8 @@ const scenarios: FailedPaymentScenario[] = [
       invoices: [FIRST_INVOICE, { seq: 2, kind: 'final', status: 'paid', amountDue: 5_000, amountPaid: 5_000, lines: [5_000] }],
       status: 'active',
       history: [],
-      mails: [],
+      // The final invoice's charge has its receipt (R9.12).
+      mails: [FIRST_RECEIPT, 'receipt 2026-04-25 $50.00'],
       charges: [FIRST_CHARGE, '2026-04-25 #2 5000 succeeded 4242'],
       refunds: [],
     },

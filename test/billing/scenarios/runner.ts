@@ -4,7 +4,8 @@ import { changePlan } from '../../../src/modules/billing/change-plan.ts';
 import { deleteOrganization, type DeleteOrganizationResult } from '../../../src/modules/billing/delete-organization.ts';
 import { usagePeriodOf } from '../../../src/modules/billing/owner-period.ts';
 import { replaceCard, type ReplaceCardResult } from '../../../src/modules/billing/replace-card.ts';
-import { payNow } from '../../../src/modules/billing/retries.ts';
+import { payNow } from '../../../src/modules/billing/pay-now.ts';
+import { userActor } from '../../../src/modules/audit/record.ts';
 import { findOrganizationById } from '../../../src/modules/organizations/queries.ts';
 import { findPlanByCode } from '../../../src/modules/plans/queries.ts';
 import { jobs } from '../../../src/scheduler/jobs.ts';
@@ -81,7 +82,7 @@ export async function play(t: TestContext, scenario: Scenario) {
       if (!r.ok) throw new Error(`replaceCard failed: ${r.failure.message}`);
       results.push({ step: i, card: r });
     } else if ('payNow' in step) {
-      results.push({ step: i, payNow: await payNow(t.deps, orgId, owner) });
+      results.push({ step: i, payNow: await payNow(t.deps, { organizationId: orgId, actor: userActor(owner), by: 'administrator' }) });
     } else if ('delete' in step) {
       const organization = (await findOrganizationById(t.deps.db, orgId))!;
       results.push({ step: i, delete: await deleteOrganization(t.deps, { organization, actor: owner, confirmName: organization.name }) });

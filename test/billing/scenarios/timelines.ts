@@ -69,8 +69,9 @@ export const scenarios: Scenario[] = [
     ],
     invoices: [
       { seq: 1, kind: 'first', status: 'paid', lines: [250_000], amountDue: 250_000 },
-      // −83333 (250000 ⅓), +8333 (25000 ⅓), Starter 25000 = −50000: billed 0, 50000 to credit.
-      { seq: 2, kind: 'renewal', status: 'paid', lines: [-83_333, 8_333, 25_000, 50_000], creditApplied: 0, amountDue: 0 },
+      // −83333 (250000 ⅓), +8333 (25000 ⅓), Starter 25000 = −50000: billed 0, 50000 to credit
+      // (shown below the total, not as a line).
+      { seq: 2, kind: 'renewal', status: 'paid', lines: [-83_333, 8_333, 25_000], creditApplied: 0, amountDue: 0 },
       { seq: 3, kind: 'renewal', status: 'paid', lines: [25_000], creditApplied: 25_000, amountDue: 0 },
       { seq: 4, kind: 'renewal', status: 'paid', lines: [25_000], creditApplied: 25_000, amountDue: 0 },
       { seq: 5, kind: 'renewal', status: 'paid', lines: [25_000], creditApplied: 0, amountDue: 25_000 },

@@ -1,22 +1,20 @@
 import type { Deps } from '../../deps.ts';
 import { formatCents } from '../../money.ts';
-import type { User } from '../accounts/queries.ts';
-import { recordAudit } from '../audit/record.ts';
-import { lockAccount } from '../billing/charge.ts';
-import { findBillingAccount } from '../billing/queries.ts';
+import { recordAudit, type AuditActor } from '../audit/record.ts';
 import { findOrganizationById } from '../organizations/queries.ts';
-import { adminActor } from './events.ts';
+import { lockAccount } from './charge.ts';
+import { findBillingAccount } from './queries.ts';
 
 export type GrantCreditResult = { ok: true; balanceCents: number } | { ok: false; reason: 'not_found' | 'deleted' };
 
 /**
- * R11.2: adds to an organization's credit balance, with its ledger row and
+ * R11.2: a platform admin adds to an organization's credit balance, with its ledger row and
  * audit entry, in one transaction. The balance is applied first on the next
  * invoice issued (R9.3); it does not pay invoices already open.
  */
 export async function grantCredit(
   deps: Pick<Deps, 'db' | 'clock'>,
-  input: { organizationId: number; amountCents: number; reason: string; admin: User },
+  input: { organizationId: number; amountCents: number; reason: string; actor: AuditActor },
 ): Promise<GrantCreditResult> {
   if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0) throw new RangeError('a credit is a positive number of cents');
   const { db, clock } = deps;
@@ -36,12 +34,12 @@ export async function grantCredit(
       organization_id: org.id,
       amount_cents: input.amountCents,
       reason: input.reason.slice(0, 500),
-      actor_user_id: input.admin.id,
+      actor_user_id: input.actor.userId,
       created_at: now.getTime(),
     });
     await recordAudit(trx, {
       organizationId: org.id,
-      actor: adminActor(input.admin),
+      actor: input.actor,
       action: 'billing.credit_granted',
       target: { type: 'organization', id: org.id, label: org.name },
       before: { creditBalance: formatCents(account.creditBalanceCents) },

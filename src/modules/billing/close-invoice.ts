@@ -1,13 +1,10 @@
-import type { Deps } from '../../deps.ts';
 import { formatCents } from '../../money.ts';
-import type { User } from '../accounts/queries.ts';
-import { recordAudit } from '../audit/record.ts';
-import { lockAccount } from '../billing/charge.ts';
-import { findBillingAccount } from '../billing/queries.ts';
-import { reactivate } from '../billing/reactivate.ts';
-import { transition } from '../billing/status.ts';
+import { recordAudit, type AuditActor } from '../audit/record.ts';
 import { findOrganizationById } from '../organizations/queries.ts';
-import { adminActor } from './events.ts';
+import { deliverOutbox, lockAccount, type ChargeDeps } from './charge.ts';
+import { findBillingAccount } from './queries.ts';
+import { reactivate } from './reactivate.ts';
+import { transition } from './status.ts';
 
 export type InvoiceClosing = 'void' | 'uncollectible';
 
@@ -19,19 +16,20 @@ const ACTIONS: Record<InvoiceClosing, string> = { void: 'billing.invoice_voided'
 const CAUSES: Record<InvoiceClosing, string> = { void: 'voided', uncollectible: 'marked uncollectible' };
 
 /**
- * R11.2: voids an open invoice or marks it uncollectible. If it was the last
- * open one, a Past Due organization is Active again (R9.7); an Unpaid one is
- * reactivated (R9.8: a new billing period starts now, its subscription
- * charged to the card on file; if that charge fails it stays Unpaid). An
- * invoice with a charge in flight is left alone: its outcome could still pay it.
+ * R11.2: a platform admin voids an open invoice or marks it uncollectible.
+ * If it was the last open one, a Past Due organization is Active again
+ * (R9.7); an Unpaid one is reactivated (R9.8: on its original anchor, the
+ * rest of the current period billed if no invoice covers it; if that charge
+ * fails it stays Unpaid). An invoice with a charge in flight is left alone:
+ * its outcome could still pay it.
  */
 export async function closeInvoice(
-  deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>,
-  input: { organizationId: number; invoiceId: number; to: InvoiceClosing; admin: User },
+  deps: ChargeDeps,
+  input: { organizationId: number; invoiceId: number; to: InvoiceClosing; actor: AuditActor },
 ): Promise<CloseInvoiceResult> {
   const { db, clock } = deps;
   const now = clock.now();
-  const actor = adminActor(input.admin);
+  const actor = input.actor;
   const closed = await db.transaction(async (trx) => {
     const org = await findOrganizationById(trx, input.organizationId);
     if (!org) return { ok: false, reason: 'not_found' } as const;
@@ -71,7 +69,8 @@ export async function closeInvoice(
   if (!closed.ok) return closed;
   if (!closed.needsReactivation) return { ok: true, invoiceNumber: closed.invoiceNumber, reactivated: closed.reactivated, reactivationFailure: null };
   // Outside the transaction: reactivation calls the payment gateway.
-  const r = await reactivate(deps, input.organizationId, input.admin);
+  const r = await reactivate(deps, input.organizationId, { actor, at: now, cause: `Reactivated: invoice ${closed.invoiceNumber} ${CAUSES[input.to]} by a platform admin, nothing left open` });
+  await deliverOutbox(deps);
   return {
     ok: true,
     invoiceNumber: closed.invoiceNumber,

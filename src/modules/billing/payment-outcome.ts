@@ -1,0 +1,153 @@
+import type { Deps } from '../../deps.ts';
+import type { Statements } from '../../db/sql.ts';
+import type { AuditActor } from '../audit/record.ts';
+import type { ChargeTrigger } from './charge.ts';
+import { billingMailContext, cardPhrase, paymentFailedMail, reactivatedMail, receiptMail, unpaidNoticeMail, type BillingMailContext } from './emails.ts';
+import type { ChargeResult } from './gateway/types.ts';
+import type { BillingStatus } from './queries.ts';
+import { nextRetryAt, RETRY_EVERY_DAYS, RETRY_ROUNDS } from './retry-schedule.ts';
+import { transition } from './status.ts';
+
+/** What an outcome changed besides the attempt and the invoice. */
+export interface OutcomeConsequences {
+  /** The status the organization moved to, if it moved. */
+  statusTo: BillingStatus | null;
+  /** The kinds of the emails written to the outbox, in order. */
+  mails: string[];
+}
+
+interface AccountRow {
+  status: BillingStatus;
+  past_due_since: number | null;
+  retry_rounds_done: number;
+  current_period_end: number;
+}
+
+const UNPAID_CAUSE = `No successful payment within ${RETRY_ROUNDS * RETRY_EVERY_DAYS} days of becoming Past Due`;
+
+/** What is still owed on open invoices, and how many there are. */
+export async function openBalance(sql: Statements, organizationId: number): Promise<{ count: number; cents: number }> {
+  const row = await sql.first<{ n: number | string; owed: number | string | null }>(
+    "SELECT COUNT(*) AS n, SUM(amount_due_cents - amount_paid_cents) AS owed FROM invoices WHERE organization_id = ? AND status = 'open'",
+    [organizationId],
+  );
+  return { count: Number(row?.n ?? 0), cents: Number(row?.owed ?? 0) };
+}
+
+/**
+ * R9.7, R9.8: an Unpaid organization whose every open invoice is paid, and
+ * whose current period is already invoiced, is Active again on its original
+ * anchor — in the transaction that paid the last invoice, with its email.
+ */
+export async function reactivateIfSettled(
+  sql: Statements,
+  deps: Pick<Deps, 'mailer'>,
+  mailCtx: BillingMailContext,
+  input: { organizationId: number; at: Date; cause: string; actor?: AuditActor },
+): Promise<boolean> {
+  const account = await sql.first<AccountRow>('SELECT status, past_due_since, retry_rounds_done, current_period_end FROM billing_accounts WHERE organization_id = ?', [input.organizationId]);
+  if (account?.status !== 'unpaid' || Number(account.current_period_end) <= input.at.getTime()) return false;
+  if ((await openBalance(sql, input.organizationId)).count > 0) return false;
+  const moved = await transition(sql, { organizationId: input.organizationId, to: 'active', cause: input.cause, at: input.at, ...(input.actor ? { actor: input.actor } : {}) });
+  if (moved) await deps.mailer.enqueue(sql, reactivatedMail(mailCtx, { periodEnd: new Date(Number(account.current_period_end)) }), input.at);
+  return moved;
+}
+
+/**
+ * The consequences of one payment outcome, inside the transaction that
+ * records it (R9.12):
+ *
+ * - success: a receipt for the amount charged, to the card the attempt used;
+ *   a Past Due organization with nothing left open is Active again (R9.7); an
+ *   Unpaid one with nothing left open and its current period invoiced is
+ *   reactivated (R9.8).
+ * - failure: an Active organization becomes Past Due (R9.7); the
+ *   payment-failed email names the next attempt; the failure of the day-28
+ *   retry makes the organization Unpaid, with its notice (R9.8). An Unpaid
+ *   organization gets nothing (a reactivation's failure is shown to whoever
+ *   saved the card); a deleted one only the email (its debt stays open, R3.9).
+ */
+export async function applyPaymentOutcome(
+  sql: Statements,
+  deps: Pick<Deps, 'mailer' | 'config'>,
+  input: {
+    organizationId: number;
+    invoiceId: number;
+    amountCents: number;
+    card: { brand: string | null; last4: string | null };
+    trigger: ChargeTrigger;
+    result: ChargeResult;
+    ctx: { at: Date; actor?: AuditActor; settledCause?: string; late?: boolean };
+  },
+): Promise<OutcomeConsequences> {
+  const { organizationId, result, ctx } = input;
+  const at = ctx.at;
+  const out: OutcomeConsequences = { statusTo: null, mails: [] };
+  const mailCtx = await billingMailContext(sql, deps.config, organizationId);
+  const invoice = await sql.first<{ number: string; amount_due_cents: number; amount_paid_cents: number }>(
+    'SELECT number, amount_due_cents, amount_paid_cents FROM invoices WHERE id = ?',
+    [input.invoiceId],
+  );
+  const account = await sql.first<AccountRow>('SELECT status, past_due_since, retry_rounds_done, current_period_end FROM billing_accounts WHERE organization_id = ?', [organizationId]);
+  if (!mailCtx || !invoice || !account) return out;
+  const enqueue = async (mail: ReturnType<typeof receiptMail>) => {
+    await deps.mailer.enqueue(sql, mail, at);
+    out.mails.push(mail.kind);
+  };
+  const move = async (to: BillingStatus, cause: string) => {
+    if (await transition(sql, { organizationId, to, cause, at, ...(ctx.actor ? { actor: ctx.actor } : {}) })) out.statusTo = to;
+  };
+  const live = mailCtx.settingsUrl !== null;
+
+  if (result.status === 'succeeded') {
+    await enqueue(receiptMail(mailCtx, { invoiceId: input.invoiceId, invoiceNumber: invoice.number, amountCents: input.amountCents, card: cardPhrase(input.card.brand, input.card.last4), paidAt: at }));
+    if (!live) return out;
+    if (account.status === 'past_due' && (await openBalance(sql, organizationId)).count === 0) {
+      await move('active', ctx.late ? 'Every open invoice paid (a late payment confirmation)' : (ctx.settledCause ?? 'Every open invoice paid'));
+    } else if (account.status === 'unpaid') {
+      const cause = ctx.late ? 'Reactivated: every open invoice paid (a late payment confirmation)' : (ctx.settledCause ?? 'Reactivated: every open invoice paid');
+      if (await reactivateIfSettled(sql, deps, mailCtx, { organizationId, at, cause, ...(ctx.actor ? { actor: ctx.actor } : {}) })) {
+        out.statusTo = 'active';
+        out.mails.push('reactivated');
+      }
+    }
+    return out;
+  }
+
+  const owed = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
+  const failed = { invoiceId: input.invoiceId, invoiceNumber: invoice.number, amountCents: owed, reason: result.failure.message };
+  if (!live) {
+    await enqueue(paymentFailedMail(mailCtx, { ...failed, nextAttempt: null }));
+    return out;
+  }
+  if (account.status === 'unpaid') return out;
+  let status = account.status;
+  let pastDueSince = account.past_due_since === null ? null : new Date(Number(account.past_due_since));
+  let rounds = Number(account.retry_rounds_done);
+  if (status === 'active') {
+    // Past Due from now: the retries count from this instant (R9.7).
+    await move('past_due', `Payment of invoice failed: ${result.failure.message}`);
+    status = 'past_due';
+    pastDueSince = at;
+    rounds = 0;
+  }
+  // The day-28 retry was the last one: its failure makes the organization Unpaid.
+  const lastRetry = input.trigger === 'retry' && account.status === 'past_due' && rounds >= RETRY_ROUNDS;
+  const nextAttempt = lastRetry ? null : nextRetryAt({ status, pastDueSince, retryRoundsDone: rounds }, at);
+  await enqueue(paymentFailedMail(mailCtx, { ...failed, nextAttempt }));
+  if (lastRetry) {
+    await move('unpaid', UNPAID_CAUSE);
+    if (out.statusTo === 'unpaid') await enqueue(unpaidNoticeMail(mailCtx, { owedCents: (await openBalance(sql, organizationId)).cents }));
+  }
+  return out;
+}
+
+/** R9.8, day 28 without success: Unpaid and its notice, in the caller's transaction (the retry pass's catch-up). */
+export async function becomeUnpaid(sql: Statements, deps: Pick<Deps, 'mailer' | 'config'>, organizationId: number, at: Date): Promise<boolean> {
+  const account = await sql.first<{ status: BillingStatus }>('SELECT status FROM billing_accounts WHERE organization_id = ?', [organizationId]);
+  if (account?.status !== 'past_due') return false;
+  const mailCtx = await billingMailContext(sql, deps.config, organizationId);
+  if (!mailCtx || !(await transition(sql, { organizationId, to: 'unpaid', cause: UNPAID_CAUSE, at }))) return false;
+  await deps.mailer.enqueue(sql, unpaidNoticeMail(mailCtx, { owedCents: (await openBalance(sql, organizationId)).cents }), at);
+  return true;
+}
