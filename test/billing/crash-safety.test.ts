@@ -7,6 +7,9 @@ import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { newOrg, newUser, type TestUser } from '../support/builders.ts';
+import { createOrganization } from '../../src/modules/organizations/create-organization.ts';
+import { openWizard, selectPlan } from '../../src/modules/organizations/wizard.ts';
+import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
 import { recordsOf } from './scenarios/runner.ts';
 
 /**
@@ -330,5 +333,27 @@ describe('the outcome and its consequences are one transaction (R9.12)', () => {
     expect(s.status).toBe('past_due');
     expect(s.history.map((h) => [h.to, h.at])).toEqual([['past_due', '2026-05-01T00:03:00.000Z']]);
     expect(mailKinds(s)).toEqual(['receipt', 'payment_failed']);
+  });
+});
+
+describe('the first charge (R9.12, R9.13)', () => {
+  it('the gateway charged and the answer was lost: the settle job creates the organization once, with one receipt', async () => {
+    t.clock.set('2026-04-01T00:00:00Z');
+    const owner = await newUser(t);
+    await selectPlan(t.deps.db, t.clock, await openWizard(t.deps.db, t.clock, owner, { restartCompleted: true }), 'starter');
+    t.gateway.failAfterChargeOnce();
+    const details = { name: 'Lost Answer Co', description: '', iconColor: '#3346d3', billingEmail: owner.email };
+    const card = { kind: 'card' as const, number: VISA, expMonth: 12, expYear: 2030, cvc: '123' };
+    expect(await createOrganization(t.deps, owner, (await findWizard(t.deps.db, owner.id))!, details, card)).toMatchObject({ ok: false, reason: 'gateway_unavailable' });
+    expect(await t.deps.db('organizations').where({ name: 'Lost Answer Co' })).toEqual([]);
+
+    await pass(3 * MINUTE);
+    await pass(3 * MINUTE);
+    const org = await t.deps.db('organizations').where({ name: 'Lost Answer Co' }).first();
+    const s = await expectChargedOnce(Number(org.id));
+    expect(s.invoices.map((i) => i.status)).toEqual(['paid']);
+    expect(s.charges.map((c) => c.status)).toEqual(['succeeded']);
+    expect(s.mails.map((m) => [m.kind, m.to])).toEqual([['receipt', owner.email]]);
+    expect(s.mails[0]!.text).toContain('We received $250.00 for Lost Answer Co');
   });
 });

@@ -462,6 +462,9 @@ describe('golden failed-payment timelines (R9.7–R9.9, R9.12, R9.13)', () => {
         expect(paid.reduce((s, c) => s + c.amount, 0)).toBe(inv.amountPaid);
       }
       expect(await t.deps.db('payment_attempts').where({ organization_id: orgId, status: 'pending' })).toHaveLength(0);
+      // Every successful charge has exactly one receipt, for its amount (R9.12).
+      const receipts = records.mails.filter((m) => m.kind === 'receipt').map((m) => Math.round(Number(/We received \$([\d,.]+)/.exec(m.text)![1]!.replace(/,/g, '')) * 100));
+      expect(receipts).toEqual(succeeded.map((c) => c.amount));
 
       await scenario.also?.({ orgId, results, records });
     });

@@ -162,4 +162,48 @@ export const scenarios: Scenario[] = [
     ],
     creditBalance: 0,
   },
+  {
+    // A true half cent: 1,296 of the 2,592,000 seconds of a 30-day period remain (21.6 minutes),
+    // 25000 × 1296 / 2592000 = 12.5 → 13 (half away from zero, as a credit −13);
+    // 100000 × 1296 / 2592000 = 50 exactly.
+    name: 'proration of exactly half a cent rounds half up: −12.5¢ → −13¢',
+    steps: [
+      { at: '2026-04-01T00:00:00Z', create: 'starter' },
+      { at: '2026-04-30T23:38:24Z', changePlan: 'professional' },
+      { at: '2026-05-01T00:00:00Z', pass: true },
+    ],
+    invoices: [
+      { seq: 1, kind: 'first', status: 'paid', lines: [25_000], amountDue: 25_000 },
+      { seq: 2, kind: 'renewal', status: 'paid', lines: [-13, 50, 100_000], amountDue: 100_037 },
+    ],
+    creditBalance: 0,
+  },
+  {
+    // 25,001,500 payloads: 1,500 over at 1000¢ per million = 1.5¢ → 2¢.
+    name: 'overage of exactly half a cent rounds half up: 1,500 over at $10 per million is 2¢',
+    steps: [
+      { at: '2026-04-01T00:00:00Z', create: 'starter' },
+      { at: '2026-04-20T00:00:00Z', payloads: 25_001_500 },
+      { at: '2026-05-01T00:00:00Z', pass: true },
+    ],
+    invoices: [
+      { seq: 1, kind: 'first', status: 'paid', lines: [25_000], amountDue: 25_000 },
+      { seq: 2, kind: 'renewal', status: 'paid', lines: [2, 25_000], amountDue: 25_002 },
+    ],
+    creditBalance: 0,
+  },
+  {
+    // 500,001,000 payloads: 1,000 over at 500¢ per million = 0.5¢ → 1¢.
+    name: 'overage of half a cent and nothing more still bills 1¢ (Business, 1,000 over at $5 per million)',
+    steps: [
+      { at: '2026-04-01T00:00:00Z', create: 'business' },
+      { at: '2026-04-20T00:00:00Z', payloads: 500_001_000 },
+      { at: '2026-05-01T00:00:00Z', pass: true },
+    ],
+    invoices: [
+      { seq: 1, kind: 'first', status: 'paid', lines: [250_000], amountDue: 250_000 },
+      { seq: 2, kind: 'renewal', status: 'paid', lines: [1, 250_000], amountDue: 250_001 },
+    ],
+    creditBalance: 0,
+  },
 ];
