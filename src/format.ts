@@ -22,18 +22,12 @@ const dateTime24 = new Intl.DateTimeFormat('en-US', {
   hourCycle: 'h23',
   timeZone: 'UTC',
 });
-// `hour12: false` resolves to hourCycle h24 in en-US, so the first hour of a
-// day reads "24:05", not "00:05" (unlike `dateTime24`). Proration line
-// descriptions have always been written this way; kept as it was.
-const prorationTime = new Intl.DateTimeFormat('en-US', {
-  month: 'short',
-  day: 'numeric',
-  year: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  timeZone: 'UTC',
-  hour12: false,
-});
+// Proration line descriptions used `hour12: false`, which resolves to
+// hourCycle h24 in en-US: the first hour of a day read "24:05". New lines use
+// h23 ("00:05", issue #14). Lines of issued invoices are stored text and stay
+// as they were written (invoices are immutable); only new lines change. They
+// stay in UTC whoever reads them: the text is part of the invoice.
+const prorationTime = dateTime24;
 
 // `toLocale*String` print an invalid date as "Invalid Date"; a formatter throws.
 const dateWith = (formatter: Intl.DateTimeFormat) => (d: Date) => (Number.isNaN(d.getTime()) ? 'Invalid Date' : formatter.format(d));
@@ -55,7 +49,7 @@ export const formatDateTimeLong = utc(dateWith(dateTimeLong));
 export const formatDateTimeMedium = utc(dateWith(dateTimeMedium));
 /** "Jan 31, 2026, 09:05 UTC"; midnight is 00:00. */
 export const formatDateTime24 = utc(dateWith(dateTime24));
-/** "Jan 31, 2026, 09:05 UTC"; midnight is 24:00 (see above). Only for proration line descriptions. */
+/** "Jan 31, 2026, 09:05 UTC", midnight 00:00, always UTC: the text of new proration lines (see above). */
 export const formatProrationTime = utc(dateWith(prorationTime));
 
 /** For templates: every page gets these as `it.formatCount(…)` etc., beside `it.formatCents`. */

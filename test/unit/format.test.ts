@@ -32,9 +32,10 @@ const DATE_HELPERS: [string, (d: Date) => string, (d: Date) => string][] = [
     (d) => `${d.toLocaleString('en-US', { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC' })} UTC`,
   ],
   [
+    // New proration lines: h23, so the first hour of a day reads 00:xx (issue #14).
     'formatProrationTime',
     formatProrationTime,
-    (d) => d.toLocaleString('en-US', { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC', hour12: false }) + ' UTC',
+    (d) => `${d.toLocaleString('en-US', { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC' })} UTC`,
   ],
 ];
 
@@ -85,10 +86,10 @@ describe('cached date formatters print what toLocale*String printed (R9.4, R9.12
     expect(formatDateTime24(d)).toBe('Jan 31, 2026, 09:05 UTC');
   });
 
-  it('proration lines keep their 24:xx for the first hour of a day (hour12: false in en-US), unlike formatDateTime24', () => {
+  it('new proration lines read 00:05 for the first hour of a day, not 24:05 (issue #14)', () => {
     const d = new Date('2026-03-01T00:05:00Z');
-    expect(formatProrationTime(d)).toBe('Mar 1, 2026, 24:05 UTC');
-    expect(formatDateTime24(d)).toBe('Mar 1, 2026, 00:05 UTC');
+    expect(formatProrationTime(d)).toBe('Mar 1, 2026, 00:05 UTC');
+    expect(formatProrationTime(new Date('2026-03-01T23:59:00Z'))).toBe('Mar 1, 2026, 23:59 UTC');
   });
 });
 

@@ -66,3 +66,12 @@ describe('overage (R9.3)', () => {
     expect(overageCents(payloads, allotment, price)).toEqual({ over, cents });
   });
 });
+
+describe('proration line text (issue #14)', () => {
+  it('a change in the first hour of a day reads 00:05, not 24:05', () => {
+    const period = periodAt(new Date('2026-02-15T00:00:00Z'), 0);
+    const [credit, charge] = prorationLines({ name: 'Starter', priceCents: 25_000 }, { name: 'Professional', priceCents: 100_000 }, new Date('2026-03-01T00:05:00Z'), period);
+    expect(credit!.description).toBe('Unused time on Starter (Mar 1, 2026, 00:05 UTC – Mar 15, 2026, 00:00 UTC)');
+    expect(charge!.description).toBe('Remaining time on Professional (Mar 1, 2026, 00:05 UTC – Mar 15, 2026, 00:00 UTC)');
+  });
+});
