@@ -18,5 +18,6 @@ export function benchConfig(): Config {
     authRateLimit: 10,
     runScheduler: false,
     logLevel: 'warn',
+    seller: { name: 'Orgplane', address: [], taxId: undefined },
   };
 }

@@ -24,9 +24,19 @@ export interface Config {
   /** Start the in-process scheduler (off in tests, which run passes explicitly). */
   runScheduler: boolean;
   logLevel: string;
+  /** R9.14: the seller printed on every invoice: legal name, address lines, tax ID. */
+  seller: { name: string; address: string[]; taxId: string | undefined };
 }
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+/** One line of printable text (no control characters), trimmed. */
+function sellerText(max: number) {
+  return z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must be one line without control characters (separate address lines with |)');
+}
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -49,6 +59,9 @@ const envSchema = z.object({
   AUTH_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   SCHEDULER: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  SELLER_NAME: z.preprocess(emptyToUndefined, sellerText(200).default('Orgplane')),
+  SELLER_ADDRESS: z.preprocess(emptyToUndefined, sellerText(500).optional()),
+  SELLER_TAX_ID: z.preprocess(emptyToUndefined, sellerText(50).optional()),
 });
 
 export class ConfigError extends Error {}
@@ -92,6 +105,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
     authRateLimit: e.AUTH_RATE_LIMIT,
     runScheduler: e.SCHEDULER === 'on',
     logLevel: e.LOG_LEVEL ?? (isProduction ? 'info' : e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    seller: {
+      name: e.SELLER_NAME,
+      address: (e.SELLER_ADDRESS ?? '').split('|').map((l) => l.trim()).filter(Boolean),
+      taxId: e.SELLER_TAX_ID,
+    },
   };
 }
 

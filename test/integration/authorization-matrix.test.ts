@@ -107,6 +107,13 @@ const rows: [string, string, Record<string, string>, Expect][] = [
   ['GET /orgs/:slug/settings/usage', '/orgs/{slug}/settings/usage', {}, org('administrator', 200)],
   ['GET /orgs/:slug/settings/invoices', '/orgs/{slug}/settings/invoices', {}, org('administrator', 200)],
   ['GET /orgs/:slug/settings/invoices/:invoiceId', '/orgs/{slug}/settings/invoices/{invoice}', {}, org('administrator', 200)],
+  ['GET /orgs/:slug/settings/invoices/:invoiceId/pdf', '/orgs/{slug}/settings/invoices/{invoice}/pdf', {}, org('administrator', 200)],
+  ['GET /orgs/:slug/settings/billing-details', '/orgs/{slug}/settings/billing-details', {}, org('administrator', 200)],
+  ['POST /orgs/:slug/settings/billing-details', '/orgs/{slug}/settings/billing-details', { billing_email: 'not-an-email' }, org('administrator', 422)],
+  // R9.14: only former Administrators of a deleted organization (invoices.test.ts); a live one is not found here.
+  ['GET /orgs/deleted/:slug/invoices', '/orgs/deleted/{slug}/invoices', {}, signedInOnly(404)],
+  ['GET /orgs/deleted/:slug/invoices/:invoiceId', '/orgs/deleted/{slug}/invoices/{invoice}', {}, signedInOnly(404)],
+  ['GET /orgs/deleted/:slug/invoices/:invoiceId/pdf', '/orgs/deleted/{slug}/invoices/{invoice}/pdf', {}, signedInOnly(404)],
   ['GET /orgs/:slug/settings/payment-method', '/orgs/{slug}/settings/payment-method', {}, org('administrator', 200)],
   ['POST /orgs/:slug/settings/payment-method', '/orgs/{slug}/settings/payment-method', { card_number: 'x' }, org('administrator', 422)],
   ['POST /orgs/:slug/billing/pay-now', '/orgs/{slug}/billing/pay-now', {}, org('administrator', 303)],

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
-import { addMember, newOrg, newUser, signedIn } from '../support/builders.ts';
+import { addMember, insertApplication, insertDevice, newOrg, newUser, orgOwner, signedIn } from '../support/builders.ts';
 
 let t: TestContext;
 beforeAll(async () => {
@@ -86,8 +86,18 @@ describe('Billing Plan tab (R9.5)', () => {
     const starter = await t.deps.db('plans').where({ code: 'starter' }).first();
     const preview = await agent.get(`/orgs/${org.slug}/settings/billing-plan/change?plan=${starter.id}`);
     expect(preview.body).toContain('overage may be charged');
-    expect(preview.body).toContain('Data retention drops to 90 days');
     expect(preview.body).toContain('name="quote"');
+    // Nothing stored is older than 90 days: no warning about deleting nothing (issue #14).
+    expect(preview.body).not.toContain('Data retention drops to 90 days');
+    expect(preview.body).not.toContain('0 stored payloads');
+
+    // Two payloads older than 90 days: then the warning says how many.
+    const appId = await insertApplication(t, orgOwner(org), 'Old Data');
+    const deviceId = await insertDevice(t, appId, 'sensor');
+    const old = t.clock.now().getTime() - 100 * 86_400_000;
+    await t.deps.db('payloads').insert([0, 1].map((i) => ({ application_id: appId, device_id: deviceId, time: old + i, received_at: old + i, data: '{}' })));
+    const again = await agent.get(`/orgs/${org.slug}/settings/billing-plan/change?plan=${starter.id}`);
+    expect(again.body).toContain('Data retention drops to 90 days: 2 stored payloads are older than that and will be deleted by the next clean-up.');
   });
 });
 

@@ -410,7 +410,7 @@ describe('visibility and the share link (R5.2, R3.5, R9.10)', () => {
     await setBillingStatus(org, 'past_due');
     expect((await adminAgent.post(`/dashboards/${dashboardId}/visibility`, { visibility: 'public' })).statusCode).toBe(303);
     const member = await adminAgent.get(`/dashboards/${dashboardId}`);
-    expect(member.body).toContain('is Past Due: the last payment failed.');
+    expect(member.body).toContain('is Past Due</strong>');
     expect(member.body).toContain('Zeta Secret Org');
     const link = `/d/${await shareToken(dashboardId)}`;
     expect(member.body).toContain(`http://localhost:3000${link}`);

@@ -17,6 +17,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     authRateLimit: 1000,
     runScheduler: false,
     logLevel: 'silent',
+    seller: { name: 'Orgplane', address: [], taxId: undefined },
     ...overrides,
   };
 }

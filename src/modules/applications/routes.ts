@@ -46,7 +46,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
   }
 
   async function showApp(request: FastifyRequest, reply: FastifyReply, application: ApplicationRow, access: ResourceAccess, extras: AppPageExtras = {}, status = 200) {
-    const bar = access.organization ? billingBar(access.organization, access.role, access.billingStatus) : null;
+    const bar = access.organization ? billingBar(access.organization, access.role, access.billingStatus, access.billingStanding) : null;
     if (access.billingStatus === 'unpaid') {
       // R9.8: members see why instead of the content; the data can still be exported.
       return renderPage(request, reply, 'pages/applications/unpaid.eta', { application, access, billingBar: bar, ownerName: await ownerName(access) }, { status: 200, title: `${application.name} · paused` });

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../../deps.ts';
 import type { DbOrTrx } from '../../db/knex.ts';
 import { formatCount } from '../../format.ts';
+import { formatCents } from '../../money.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor, type AuditActor } from '../audit/record.ts';
 import { countOpenInvitations } from '../invitations/queries.ts';
@@ -27,7 +28,11 @@ export interface PlanChangePreview {
   exceeded: string[];
   /** The period's payloads already exceed the new allotment: allowed, with a warning. */
   payloadWarning: string | null;
-  /** Stored payloads older than the new (shorter) retention, which the next purge removes. */
+  /**
+   * Stored payloads older than the new (shorter) retention, which the next
+   * purge removes; null when none would be (the retention is not shorter, or
+   * nothing stored is that old), so no warning is shown for nothing.
+   */
   agingOutPayloads: number | null;
 }
 
@@ -69,7 +74,8 @@ export async function previewPlanChange(db: DbOrTrx, organizationId: number, to:
       .andWhere('p.time', '<', cutoff)
       .count({ n: '*' })
       .first();
-    agingOutPayloads = Number(row?.n ?? 0);
+    const n = Number(row?.n ?? 0);
+    agingOutPayloads = n > 0 ? n : null;
   }
   return {
     from,
@@ -150,8 +156,8 @@ export async function changePlan(
       actor: 'email' in input.actor ? userActor(input.actor) : input.actor,
       action: 'billing.plan_changed',
       target: { type: 'plan', id: to.id, label: to.name },
-      before: { plan: preview.from.name, price: preview.from.priceCents },
-      after: { plan: to.name, price: to.priceCents, prorationCredit: preview.lines[0]!.amountCents, prorationCharge: preview.lines[1]!.amountCents },
+      before: { plan: preview.from.name, price: formatCents(preview.from.priceCents) },
+      after: { plan: to.name, price: formatCents(to.priceCents), prorationCredit: formatCents(preview.lines[0]!.amountCents), prorationCharge: formatCents(preview.lines[1]!.amountCents) },
       at: now,
     });
     return { ok: true, preview } as const;

@@ -56,7 +56,7 @@ export function receiptMail(ctx: BillingMailContext, p: { invoiceId: number; inv
     `Thank you. We received ${formatCents(p.amountCents)} for ${ctx.organizationName} on ${formatDateLong(p.paidAt)}, charged to ${p.card}.`,
     '',
     `Invoice ${p.invoiceNumber}: ${ctx.invoicesUrl}/${p.invoiceId}`,
-    `PDF: ${ctx.invoicesUrl}/${p.invoiceId}.pdf`,
+    `PDF: ${ctx.invoicesUrl}/${p.invoiceId}/pdf`,
   ]);
 }
 

@@ -38,3 +38,14 @@ export async function invoiceUsageOf(db: DbOrTrx, invoiceId: number): Promise<In
     periodEnd: new Date(Number(r.usage_period_end)),
   }));
 }
+
+/**
+ * The credit balance right after an invoice moved credit (applied it, or
+ * added a net credit), from the ledger; null when the invoice moved none.
+ */
+export async function creditBalanceAfterInvoice(db: DbOrTrx, organizationId: number, invoiceId: number): Promise<number | null> {
+  const last = await db('credit_ledger').where({ organization_id: organizationId, invoice_id: invoiceId }).max({ id: 'id' }).first();
+  if (last?.id == null) return null;
+  const sum = await db('credit_ledger').where({ organization_id: organizationId }).andWhere('id', '<=', Number(last.id)).sum({ n: 'amount_cents' }).first();
+  return Number(sum?.n ?? 0);
+}

@@ -1,13 +1,15 @@
 import { parseId } from '../../http/ids.ts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireUser } from '../../http/auth.ts';
 import { notFound } from '../../http/errors.ts';
 import { renderPage } from '../../http/render.ts';
-import { organizationFor } from '../organizations/access.ts';
+import { deletedOrganizationFor, organizationFor } from '../organizations/access.ts';
 import { orgChrome } from '../organizations/chrome.ts';
+import type { Organization } from '../organizations/queries.ts';
 import { attemptsOfInvoice } from './attempts.ts';
-import { findInvoiceOfOrganization, invoiceUsageOf } from './invoice-queries.ts';
-import { invoiceDetail, invoiceSummary } from './invoice-view.ts';
+import { renderInvoicePdf } from './invoice-pdf.ts';
+import { creditBalanceAfterInvoice, findInvoiceOfOrganization, invoiceUsageOf } from './invoice-queries.ts';
+import { invoiceDetail, invoiceSummary, type InvoiceDetail } from './invoice-view.ts';
 import { invoiceLines, listInvoices } from './invoices.ts';
 import { findBillingAccount } from './queries.ts';
 
@@ -17,53 +19,103 @@ type InvoiceParams = Params & { invoiceId: string };
 /** R9.11: the tab lists this many, newest first. */
 const RECENT_INVOICES = 12;
 
-/** An id as the URL gives it: digits that fit the integer column (a bigger one would be a database error, not a 404). */
-const idParam = parseId;
-
-/** R9.4, R9.11: Settings → Invoices and each invoice's printable detail, for Administrators. */
+/**
+ * R9.4, R9.11, R9.14: Settings → Invoices and each invoice's detail (also
+ * printable, and as a PDF), for Administrators; and the same for a deleted
+ * organization's former Administrators, for 12 months, under /orgs/deleted/.
+ */
 export async function invoiceRoutes(app: FastifyInstance): Promise<void> {
-  const { db } = app.deps;
+  const { db, config } = app.deps;
   app.addHook('preHandler', requireUser);
 
-  app.get<{ Params: Params }>('/orgs/:slug/settings/invoices', async (request, reply) => {
-    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
-    const invoices = await listInvoices(db, ctx.organization.id, RECENT_INVOICES);
-    return renderPage(
-      request,
-      reply,
-      'pages/billing/invoices.eta',
-      { ...orgChrome(ctx, 'settings'), tab: 'invoices', invoices: invoices.map(invoiceSummary), limit: RECENT_INVOICES },
-      { title: `Invoices · ${ctx.organization.name}` },
-    );
-  });
-
-  // `?print=1` is the same invoice laid out for paper: no site chrome, and
-  // (with JavaScript) the browser's print dialog opens by itself.
-  app.get<{ Params: InvoiceParams; Querystring: { print?: string } }>('/orgs/:slug/settings/invoices/:invoiceId', async (request, reply) => {
-    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
-    const invoiceId = idParam(request.params.invoiceId);
-    const invoice = invoiceId === null ? undefined : await findInvoiceOfOrganization(db, ctx.organization.id, invoiceId);
+  /** The invoice of this organization at :invoiceId, presented; 404 for anything else. */
+  async function loadDetail(organization: Organization, rawId: string): Promise<InvoiceDetail> {
+    const invoiceId = parseId(rawId);
+    const invoice = invoiceId === null ? undefined : await findInvoiceOfOrganization(db, organization.id, invoiceId);
     if (!invoice) throw notFound('We could not find that invoice in this organization.');
-    const [lines, attempts, usage, account] = await Promise.all([
+    const [lines, attempts, usage, account, creditBalanceAfterCents] = await Promise.all([
       invoiceLines(db, invoice.id),
       attemptsOfInvoice(db, invoice.id),
       invoiceUsageOf(db, invoice.id),
-      findBillingAccount(db, ctx.organization.id),
+      findBillingAccount(db, organization.id),
+      creditBalanceAfterInvoice(db, organization.id, invoice.id),
     ]);
-    const detail = invoiceDetail({
+    return invoiceDetail({
       invoice,
       lines,
       attempts,
       usage,
-      organizationName: ctx.organization.name,
-      billingEmail: account?.billingEmail ?? null,
+      organizationName: organization.name,
+      currentDetails: account?.details ?? null,
+      seller: config.seller,
+      creditBalanceAfterCents,
     });
+  }
+
+  async function sendPdf(reply: FastifyReply, detail: InvoiceDetail) {
+    const pdf = await renderInvoicePdf(detail);
+    return reply
+      .type('application/pdf')
+      .header('content-disposition', `attachment; filename="invoice-${detail.number}.pdf"`)
+      .header('cache-control', 'private, no-store')
+      .send(pdf);
+  }
+
+  async function showList(request: FastifyRequest, reply: FastifyReply, organization: Organization, chrome: Record<string, unknown>, invoicesUrl: string) {
+    const invoices = await listInvoices(db, organization.id, RECENT_INVOICES);
+    return renderPage(
+      request,
+      reply,
+      'pages/billing/invoices.eta',
+      { ...chrome, tab: 'invoices', invoices: invoices.map(invoiceSummary), limit: RECENT_INVOICES, invoicesUrl },
+      { title: `Invoices · ${organization.name}` },
+    );
+  }
+
+  // `?print=1` is the same invoice laid out for paper: no site chrome, and
+  // (with JavaScript) the browser's print dialog opens by itself.
+  async function showInvoice(request: FastifyRequest<{ Querystring: { print?: string } }>, reply: FastifyReply, organization: Organization, detail: InvoiceDetail, chrome: Record<string, unknown>, invoicesUrl: string) {
     return renderPage(
       request,
       reply,
       'pages/billing/invoice.eta',
-      { ...orgChrome(ctx, 'settings'), tab: 'invoices', invoice: detail, printView: request.query.print === '1' },
-      { title: `Invoice ${invoice.number} · ${ctx.organization.name}` },
+      { ...chrome, tab: 'invoices', invoice: detail, printView: request.query.print === '1', invoicesUrl },
+      { title: `Invoice ${detail.number} · ${organization.name}` },
     );
+  }
+
+  app.get<{ Params: Params }>('/orgs/:slug/settings/invoices', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    return showList(request, reply, ctx.organization, orgChrome(ctx, 'settings'), `/orgs/${ctx.organization.slug}/settings/invoices`);
+  });
+
+  app.get<{ Params: InvoiceParams; Querystring: { print?: string } }>('/orgs/:slug/settings/invoices/:invoiceId', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    const detail = await loadDetail(ctx.organization, request.params.invoiceId);
+    return showInvoice(request, reply, ctx.organization, detail, orgChrome(ctx, 'settings'), `/orgs/${ctx.organization.slug}/settings/invoices`);
+  });
+
+  app.get<{ Params: InvoiceParams }>('/orgs/:slug/settings/invoices/:invoiceId/pdf', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    return sendPdf(reply, await loadDetail(ctx.organization, request.params.invoiceId));
+  });
+
+  // R9.14: a deleted organization's invoices, for its former Administrators.
+  const deletedChrome = (organization: Organization) => ({ deletedOrg: { name: organization.name, deletedAt: organization.deletedAt } });
+
+  app.get<{ Params: Params }>('/orgs/deleted/:slug/invoices', async (request, reply) => {
+    const organization = await deletedOrganizationFor(request, request.params.slug);
+    return showList(request, reply, organization, deletedChrome(organization), `/orgs/deleted/${organization.slug}/invoices`);
+  });
+
+  app.get<{ Params: InvoiceParams; Querystring: { print?: string } }>('/orgs/deleted/:slug/invoices/:invoiceId', async (request, reply) => {
+    const organization = await deletedOrganizationFor(request, request.params.slug);
+    const detail = await loadDetail(organization, request.params.invoiceId);
+    return showInvoice(request, reply, organization, detail, deletedChrome(organization), `/orgs/deleted/${organization.slug}/invoices`);
+  });
+
+  app.get<{ Params: InvoiceParams }>('/orgs/deleted/:slug/invoices/:invoiceId/pdf', async (request, reply) => {
+    const organization = await deletedOrganizationFor(request, request.params.slug);
+    return sendPdf(reply, await loadDetail(organization, request.params.invoiceId));
   });
 }

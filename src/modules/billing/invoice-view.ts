@@ -1,6 +1,8 @@
+import type { Config } from '../../config.ts';
 import { formatCount, formatDateShort, formatDateTime24 } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { PaymentAttempt } from './attempts.ts';
+import { addressLines, type BilledTo, type BillingDetails } from './billing-details.ts';
 import type { InvoiceApplicationUsage } from './invoice-queries.ts';
 import type { Invoice, InvoiceLine, InvoiceStatus } from './invoices.ts';
 import { describePeriod } from './open-subscription.ts';
@@ -70,28 +72,70 @@ export function presentAttempt(attempt: PaymentAttempt) {
   };
 }
 
+/** Who an invoice is made out to: as kept at issue, else (older invoices) the current details. */
+function billedToLines(billedTo: BilledTo | null, current: BillingDetails | null, organizationName: string) {
+  const d = billedTo ?? (current ? { ...current, organizationName } : null);
+  const name = d?.name || d?.organizationName || organizationName;
+  return {
+    name,
+    lines: [
+      ...(d?.name && d.name !== d.organizationName ? [d.organizationName] : []),
+      ...addressLines(d?.address ?? null),
+      ...(d?.email ? [d.email] : []),
+      ...(d?.taxId ? [`Tax ID: ${d.taxId}`] : []),
+    ],
+  };
+}
+
+/**
+ * The whole invoice as the detail page and the PDF print it (R9.4, R9.14):
+ * seller and buyer, both periods of a renewal (the subscription it opens and
+ * the usage it bills, R9.3), the lines, the totals and, below them, a net
+ * credit moved to the credit balance — signed as a credit, with the balance
+ * after it — rather than as a line that reads like a charge.
+ */
 export function invoiceDetail(input: {
   invoice: Invoice;
   lines: InvoiceLine[];
   attempts: PaymentAttempt[];
   usage: InvoiceApplicationUsage[];
   organizationName: string;
-  billingEmail: string | null;
+  /** The organization's billing details now (used for invoices issued before they were kept on the invoice). */
+  currentDetails: BillingDetails | null;
+  seller: Config['seller'];
+  /** The credit balance right after this invoice, when it moved credit. */
+  creditBalanceAfterCents: number | null;
 }) {
   const { invoice, usage } = input;
-  const usagePeriod = usage[0] ? describePeriod(usage[0].periodStart, usage[0].periodEnd) : null;
+  // Before issue #14 a net credit was stored as a positive `credit_balance` line; it is shown as the movement it is.
+  const lines = input.lines.filter((l) => l.kind !== 'credit_balance');
+  const subtotalCents = lines.reduce((s, l) => s + l.amountCents, 0);
+  const netCreditCents = subtotalCents < 0 ? -subtotalCents : 0;
+  const usagePeriod = invoice.usagePeriod ?? (usage[0] ? { start: usage[0].periodStart, end: usage[0].periodEnd } : null);
+  const period = describePeriod(invoice.periodStart, invoice.periodEnd);
+  const usagePeriodText = usagePeriod ? describePeriod(usagePeriod.start, usagePeriod.end) : null;
   return {
     ...invoiceSummary(invoice),
-    billedTo: { name: input.organizationName, email: input.billingEmail },
+    seller: { name: input.seller.name, lines: [...input.seller.address, ...(input.seller.taxId ? [`Tax ID: ${input.seller.taxId}`] : [])] },
+    billedTo: billedToLines(invoice.billedTo, input.currentDetails, input.organizationName),
+    /** A final invoice bills usage only: its period is the usage period. */
+    periodLabel: invoice.kind === 'final' ? 'Usage period' : 'Subscription period',
+    period,
+    usagePeriod: usagePeriodText !== null && (invoice.kind !== 'final' || usagePeriodText !== period) ? usagePeriodText : null,
     paidOn: invoice.paidAt ? formatDateShort(invoice.paidAt) : null,
-    lines: input.lines.map(presentLine),
-    subtotal: formatCents(invoice.subtotalCents),
+    lines: lines.map(presentLine),
+    subtotal: formatCents(subtotalCents),
     creditApplied: formatCents(invoice.creditAppliedCents === 0 ? 0 : -invoice.creditAppliedCents),
+    amountDue: formatCents(invoice.amountDueCents),
     amountPaid: formatCents(invoice.amountPaidCents),
     balanceRemaining: formatCents(balanceRemainingCents(invoice)),
+    /** The net credit moved to the credit balance, as a credit (negative); null when none. */
+    creditMoved: netCreditCents ? formatCents(-netCreditCents) : null,
+    creditBalanceAfter: input.creditBalanceAfterCents === null ? null : formatCents(input.creditBalanceAfterCents),
     attempts: input.attempts.map(presentAttempt),
-    usagePeriod,
     usage: usage.map((u) => ({ name: u.applicationName, payloads: formatCount(u.payloads) })),
     usageTotal: formatCount(usage.reduce((s, u) => s + u.payloads, 0)),
   };
 }
+
+export type InvoiceDetail = ReturnType<typeof invoiceDetail>;

@@ -1,7 +1,7 @@
 import { parseId } from '../../http/ids.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, requireUser } from '../../http/auth.ts';
-import { fieldErrors, formBody } from '../../http/forms.ts';
+import { fieldErrors, formBody, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { formatCents } from '../../money.ts';
 import { cardSchema } from '../organizations/schemas.ts';
@@ -13,6 +13,9 @@ import type { CardSetupInput } from './gateway/types.ts';
 import { StripeGateway } from './gateway/stripe.ts';
 import { findBillingAccount, pendingInvoiceLines } from './queries.ts';
 import { replaceCard } from './replace-card.ts';
+import { billingDetailsSchema, COUNTRIES, detailsFromForm, formOfDetails, type BillingDetailsForm } from './billing-details.ts';
+import { updateBillingDetails } from './update-billing-details.ts';
+import { previewDeletion } from './delete-organization.ts';
 import { payNow, type PayNowResult } from './pay-now.ts';
 import { userActor } from '../audit/record.ts';
 import { STATUS_LABELS } from './status.ts';
@@ -79,6 +82,46 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
       expYear: parsed.data.card_expiry.year,
       cvc: parsed.data.card_cvc,
     });
+  });
+
+  // R9.14: Billing Details (email, name, address, tax ID).
+  async function showDetails(request: FastifyRequest, reply: FastifyReply, ctx: OrgContext, opts: { values?: BillingDetailsForm; errors?: Record<string, string>; error?: string; status?: number } = {}) {
+    const account = await findBillingAccount(db, ctx.organization.id);
+    return renderPage(
+      request,
+      reply,
+      'pages/billing/details.eta',
+      { ...orgChrome(ctx, 'settings'), tab: 'details', values: opts.values ?? (account ? formOfDetails(account.details) : {}), errors: opts.errors ?? {}, error: opts.error, countries: COUNTRIES },
+      { status: opts.status ?? 200, title: `Billing Details · ${ctx.organization.name}` },
+    );
+  }
+
+  app.get<{ Params: Params }>('/orgs/:slug/settings/billing-details', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    return showDetails(request, reply, ctx);
+  });
+
+  app.post<{ Params: Params }>('/orgs/:slug/settings/billing-details', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
+    const body = formBody(request.body);
+    const values = Object.fromEntries(Object.keys(billingDetailsSchema.shape).map((k) => [k, formText(body[k], 1_000)])) as BillingDetailsForm;
+    const parsed = billingDetailsSchema.safeParse(values);
+    if (!parsed.success) return showDetails(request, reply, ctx, { values, errors: fieldErrors(parsed.error), status: 422 });
+    const result = await updateBillingDetails(app.deps, { organizationId: ctx.organization.id, organizationName: ctx.organization.name, details: detailsFromForm(parsed.data), actor: currentUser(request) });
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'gateway_unavailable':
+          return showDetails(request, reply, ctx, { values, error: 'The payment processor could not be reached, so nothing was changed. Please try again in a moment.', status: 503 });
+        case 'no_account':
+          return showDetails(request, reply, ctx, { values, error: 'This organization has no billing account.', status: 409 });
+        default: {
+          const never: never = result.reason;
+          return never;
+        }
+      }
+    }
+    setFlash(reply, result.changed.length ? `Billing details saved: ${result.changed.join(', ')}. The next invoices are made out to them.` : 'Nothing changed: these are the billing details on file.');
+    return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-details`);
   });
 
   // R9.7: Pay now, for Administrators of a Past Due organization.
@@ -154,8 +197,21 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
   });
 
   // R3.9: Delete Organization, confirmed by typing the name.
-  const showDelete = (request: FastifyRequest, reply: FastifyReply, ctx: OrgContext, error?: string, status = 200) =>
-    renderPage(request, reply, 'pages/billing/delete.eta', { ...orgChrome(ctx, 'settings'), tab: 'delete', error }, { status, title: `Delete ${ctx.organization.name}` });
+  // R9.15: what deleting now bills and refunds, stated before the Administrator confirms.
+  const showDelete = async (request: FastifyRequest, reply: FastifyReply, ctx: OrgContext, error?: string, status = 200) => {
+    const preview = await previewDeletion(db, ctx.organization.id, clock.now());
+    const money = {
+      finalLines: preview.finalLines.map((l) => ({ description: l.description, amount: formatCents(l.amountCents) })),
+      finalSubtotal: formatCents(preview.finalSubtotalCents),
+      finalCreditApplied: preview.finalCreditAppliedCents ? formatCents(-preview.finalCreditAppliedCents) : null,
+      finalAmountDue: formatCents(preview.finalAmountDueCents),
+      refund: formatCents(preview.refundCents),
+      refundCents: preview.refundCents,
+      openInvoices: preview.openInvoices,
+      openBalance: formatCents(preview.openBalanceCents),
+    };
+    return renderPage(request, reply, 'pages/billing/delete.eta', { ...orgChrome(ctx, 'settings'), tab: 'delete', error, money }, { status, title: `Delete ${ctx.organization.name}` });
+  };
 
   app.get<{ Params: Params }>('/orgs/:slug/settings/delete', async (request, reply) => {
     const ctx = await organizationFor(request, request.params.slug, 'organization.delete');

@@ -83,7 +83,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     if (id === null) throw notFound();
     const dashboard = await findDashboard(db, id);
     if (!dashboard) throw notFound();
-    const access = await resourceAccess(db, currentUser(request).id, dashboardResource(dashboard), action);
+    const access = await resourceAccess(db, currentUser(request).id, dashboardResource(dashboard), action, clock.now());
     return { dashboard, access };
   }
 
@@ -92,7 +92,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
   async function showDashboard(request: FastifyRequest, reply: FastifyReply, dashboard: Dashboard, access: ResourceAccess, opts: ShowOptions = {}) {
     const content = await presentDashboard(db, dashboard, clock.now());
     const unpaid = content.billingStatus === 'unpaid';
-    const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus }, 'dashboards') : null;
+    const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus, billingStanding: access.billingStanding }, 'dashboards') : null;
     const sources = access.canEdit && !unpaid ? await sourceChoices(db, dashboard.owner) : [];
     return renderPage(
       request,
@@ -283,7 +283,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     // ---- Delete, confirmed on its own page (works the same without JavaScript) ----
     members.get<{ Params: IdParams }>('/dashboards/:id/delete', async (request, reply) => {
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.edit');
-      const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus }, 'dashboards') : null;
+      const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus, billingStanding: access.billingStanding }, 'dashboards') : null;
       return renderPage(
         request,
         reply,

@@ -1,5 +1,7 @@
 import { can, ROLE_LABELS, type Role } from '../members/policy.ts';
 import type { BillingStatus } from '../billing/queries.ts';
+import type { BillingStanding } from '../billing/standing.ts';
+import { formatCents } from '../../money.ts';
 import type { OrgContext } from './access.ts';
 import { iconFor } from './icon.ts';
 
@@ -12,13 +14,24 @@ export function orgChrome(ctx: OrgContext, section: string) {
     roleLabel: ROLE_LABELS[ctx.role],
     section,
     canManageSettings: can(ctx.role, 'settings.manage'),
-    billingBar: billingBar(ctx.organization, ctx.role, ctx.billingStatus),
+    billingBar: billingBar(ctx.organization, ctx.role, ctx.billingStatus, ctx.billingStanding ?? null),
   };
 }
 
 
-/** R9.10: the bar members of a Past Due or Unpaid organization see on its pages. */
-export function billingBar(org: { name: string; slug: string }, role: Role | null, status: BillingStatus | undefined) {
+/**
+ * R9.10: the bar members of a Past Due or Unpaid organization see on its
+ * pages: the amount owed, the next attempt and the day it becomes Unpaid.
+ */
+export function billingBar(org: { name: string; slug: string }, role: Role | null, status: BillingStatus | undefined, standing: BillingStanding | null) {
   if (!status || status === 'active') return null;
-  return { orgName: org.name, slug: org.slug, status, canManageBilling: role !== null && can(role, 'billing.manage') };
+  return {
+    orgName: org.name,
+    slug: org.slug,
+    status,
+    canManageBilling: role !== null && can(role, 'billing.manage'),
+    owed: standing ? formatCents(standing.owedCents) : null,
+    nextAttemptAt: standing?.nextAttemptAt ?? null,
+    unpaidAt: standing?.unpaidAt ?? null,
+  };
 }

@@ -1,4 +1,5 @@
 import type { Deps } from '../../deps.ts';
+import { formatCents } from '../../money.ts';
 import { findUserById, type User } from '../accounts/queries.ts';
 import { recordAudit, systemActor, userActor } from '../audit/record.ts';
 import type { CardSetupInput, Failure } from '../billing/gateway/types.ts';
@@ -165,7 +166,7 @@ export async function finishCharge(
       actor: creator ? userActor(creator) : systemActor,
       action: 'organization.created',
       target: { type: 'organization', id: org.id, label: org.name },
-      after: { plan: plan.name, firstCharge: plan.priceCents, card: `${card.brand} •••• ${card.last4}` },
+      after: { plan: plan.name, firstCharge: formatCents(plan.priceCents), card: `${card.brand} •••• ${card.last4}` },
       at: now,
     });
     const invoice = await openSubscription(trx, {

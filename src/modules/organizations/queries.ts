@@ -92,14 +92,20 @@ export async function organizationsOfUser(
   return rows.map((r) => ({ ...toOrganization(r), role: r.role }));
 }
 
-/** Organizations a user belonged to that were deleted since `since` (the listing's notice, R3.9). */
-export async function recentlyDeletedOrganizationsOf(db: DbOrTrx, userId: number, since: Date): Promise<{ name: string; deletedAt: Date }[]> {
+/** Organizations a user belonged to that were deleted since `since`, with the role they had (the listing's notice, R3.9, R9.14). */
+export async function recentlyDeletedOrganizationsOf(db: DbOrTrx, userId: number, since: Date): Promise<{ name: string; slug: string; role: string; deletedAt: Date }[]> {
   const rows = await db('organizations as o')
     .join('memberships as m', 'm.organization_id', 'o.id')
     .where('m.user_id', userId)
     .whereNotNull('o.deleted_at')
     .andWhere('o.deleted_at', '>=', since.getTime())
     .orderBy('o.deleted_at', 'desc')
-    .select('o.name', 'o.deleted_at');
-  return rows.map((r: { name: string; deleted_at: number }) => ({ name: r.name, deletedAt: new Date(Number(r.deleted_at)) }));
+    .select('o.name', 'o.slug', 'm.role', 'o.deleted_at');
+  return rows.map((r: { name: string; slug: string; role: string; deleted_at: number }) => ({ name: r.name, slug: r.slug, role: r.role, deletedAt: new Date(Number(r.deleted_at)) }));
+}
+
+/** A deleted organization by its former address. */
+export async function findDeletedOrganizationBySlug(db: DbOrTrx, slug: string): Promise<Organization | undefined> {
+  const row = await statementsOf(db).first<OrganizationRow>('SELECT * FROM organizations WHERE slug = ? AND deleted_at IS NOT NULL', [slug]);
+  return row ? toOrganization(row) : undefined;
 }

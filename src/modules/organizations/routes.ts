@@ -13,6 +13,8 @@ import { organizationFor, type OrgContext } from './access.ts';
 import { orgChrome } from './chrome.ts';
 import { ICON_PALETTE, iconFor } from './icon.ts';
 import { organizationsOfUser, recentlyDeletedOrganizationsOf } from './queries.ts';
+import { DELETED_INVOICES_MONTHS } from './access.ts';
+import { addMonthsClamped } from '../billing/periods.ts';
 import { generalSettingsSchema } from './schemas.ts';
 import { updateGeneralSettings } from './update-general.ts';
 import { wizardRoutes } from './wizard-routes.ts';
@@ -56,7 +58,17 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
           statusKey: b?.status ?? 'active',
         };
       });
-      const deleted = await recentlyDeletedOrganizationsOf(db, user.id, new Date(app.deps.clock.now().getTime() - 30 * 86_400_000));
+      // R3.9: the notice shows for 30 days; R9.14: former Administrators read the invoices for 12 months.
+      const now = app.deps.clock.now();
+      const noticeSince = now.getTime() - 30 * 86_400_000;
+      const deleted = (await recentlyDeletedOrganizationsOf(db, user.id, addMonthsClamped(now, -DELETED_INVOICES_MONTHS)))
+        .map((d) => ({
+          ...d,
+          notice: d.deletedAt.getTime() >= noticeSince,
+          invoicesUrl: d.role === 'administrator' ? `/orgs/deleted/${d.slug}/invoices` : null,
+          invoicesUntil: addMonthsClamped(d.deletedAt, DELETED_INVOICES_MONTHS),
+        }))
+        .filter((d) => d.notice || d.invoicesUrl);
       return renderPage(request, reply, 'pages/orgs/index.eta', { rows, deleted }, { title: 'Organizations · Orgplane' });
     });
 

@@ -5,6 +5,7 @@ import { currentUser } from '../../http/auth.ts';
 import { forbidden, HttpError, notFound } from '../../http/errors.ts';
 import { billingStatusOf } from '../billing/owner-period.ts';
 import type { BillingStatus } from '../billing/queries.ts';
+import { billingStandingOf, type BillingStanding } from '../billing/standing.ts';
 import { can, type OrgAction, type ResourceType, type Role } from '../members/policy.ts';
 import { findMembership, resourceRolesOf } from '../members/queries.ts';
 import { findOrganizationById, type Organization } from '../organizations/queries.ts';
@@ -22,6 +23,8 @@ export interface ResourceAccess {
   canAdminister: boolean;
   /** The owner's billing status: Unpaid pauses applications and dashboards (R9.8). */
   billingStatus: BillingStatus;
+  /** R9.10: what the Past Due bar states; null when Active. */
+  billingStanding: BillingStanding | null;
 }
 
 /**
@@ -34,11 +37,12 @@ export async function resourceAccess(
   userId: number,
   resource: { type: ResourceType; id: number; owner_type: string; owner_id: number },
   action: OrgAction,
+  now: Date,
 ): Promise<ResourceAccess> {
   const owner = ownerFromColumns(resource);
   if (owner.kind === 'sandbox') {
     if (owner.userId !== userId) throw notFound();
-    return { owner, organization: null, role: null, canEdit: true, canAdminister: true, billingStatus: 'active' };
+    return { owner, organization: null, role: null, canEdit: true, canAdminister: true, billingStatus: 'active', billingStanding: null };
   }
   const organization = await findOrganizationById(db, owner.organizationId);
   if (!organization || organization.deletedAt) throw notFound();
@@ -47,13 +51,15 @@ export async function resourceAccess(
   const actor = { role: membership.role, resourceRoles: await resourceRolesOf(db, organization.id, userId) };
   const ref = { type: resource.type, id: resource.id };
   if (!can(actor, action, ref)) throw forbidden();
+  const billingStatus = await billingStatusOf(db, owner);
   return {
     owner,
     organization,
     role: membership.role,
     canEdit: can(actor, 'resources.edit', ref),
     canAdminister: can(membership.role, 'settings.manage'),
-    billingStatus: await billingStatusOf(db, owner),
+    billingStatus,
+    billingStanding: await billingStandingOf(db, organization.id, billingStatus, now),
   };
 }
 
@@ -64,7 +70,7 @@ export async function applicationFor(request: FastifyRequest, rawId: string, act
   const { db } = request.server.deps;
   const app = await db('applications').where({ id }).first();
   if (!app) throw notFound();
-  const access = await resourceAccess(db, currentUser(request).id, { type: 'application', ...app }, action);
+  const access = await resourceAccess(db, currentUser(request).id, { type: 'application', ...app }, action, request.server.deps.clock.now());
   // R9.8: an Unpaid organization's applications stop working; exporting data stays possible.
   if (action === 'resources.edit' && access.billingStatus === 'unpaid') {
     throw new HttpError(409, `${access.organization?.name ?? 'The organization'} is Unpaid, so its applications are paused. An Administrator can update the payment method to reactivate it.`, 'Application paused');

@@ -12,6 +12,7 @@ import type {
   RefundRequest,
   RefundResult,
   SaveCardResult,
+  CustomerDetails,
 } from './types.ts';
 
 /**
@@ -22,7 +23,7 @@ import type {
  * as it treats Stripe, including its idempotency keys (R9.13).
  */
 
-export type GatewayMethod = 'createCustomer' | 'saveCard' | 'charge' | 'refund' | 'findChargeByIdempotencyKey';
+export type GatewayMethod = 'createCustomer' | 'updateCustomer' | 'saveCard' | 'charge' | 'refund' | 'findChargeByIdempotencyKey';
 
 /**
  * 'before': the request never reaches the gateway. 'after': the gateway does
@@ -303,6 +304,15 @@ export class SimulatedGateway implements PaymentGateway {
       if (!row) throw new Error('simulated gateway: customer vanished after insert');
       if (row.email !== input.email || row.name !== input.name) throw idempotencyMismatch(input.idempotencyKey);
       return { customerRef: row.ref };
+    });
+  }
+
+  updateCustomer(customerRef: string, details: CustomerDetails): Promise<void> {
+    return this.withInjectedFailure('updateCustomer', async () => {
+      const updated = await this.db('sim_customers')
+        .where({ ref: customerRef })
+        .update({ email: details.email, name: details.name, details_json: JSON.stringify({ address: details.address, taxId: details.taxId }) });
+      if (updated !== 1) throw new Error(`simulated gateway: no such customer ${customerRef}`);
     });
   }
 

@@ -3,6 +3,7 @@ import type {
   CardSetupInput,
   ChargeRequest,
   ChargeResult,
+  CustomerDetails,
   Failure,
   FailureCode,
   PaymentGateway,
@@ -143,6 +144,25 @@ export class StripeGateway implements PaymentGateway {
       { idempotencyKey: input.idempotencyKey },
     );
     return { customerRef: customer.id };
+  }
+
+  /**
+   * R9.14: the Customer's email (Stripe mails its own receipts there), name
+   * and address; the tax ID goes in its metadata and as an invoice custom
+   * field, since a Stripe tax ID object needs a type we do not ask for.
+   * Fields left empty are cleared.
+   */
+  async updateCustomer(customerRef: string, details: CustomerDetails): Promise<void> {
+    const a = details.address;
+    await this.stripe.customers.update(customerRef, {
+      email: details.email,
+      name: details.name,
+      address: a
+        ? { line1: a.line1, line2: a.line2, city: a.city, state: a.region, postal_code: a.postalCode, ...(a.country ? { country: a.country } : {}) }
+        : '',
+      metadata: { tax_id: details.taxId ?? '' },
+      invoice_settings: { custom_fields: details.taxId ? [{ name: 'Tax ID', value: details.taxId.slice(0, 140) }] : '' },
+    });
   }
 
   async saveCard(customerRef: string, input: CardSetupInput): Promise<SaveCardResult> {

@@ -72,10 +72,20 @@ export interface RefundRequest {
 
 export type RefundResult = { ok: true; refundRef: string } | { ok: false; failure: Failure };
 
+/** R9.14: what the gateway's customer carries of the billing details (Stripe prints them on its receipts). */
+export interface CustomerDetails {
+  email: string;
+  name: string;
+  address: { line1: string; line2: string; city: string; region: string; postalCode: string; country: string } | null;
+  taxId: string | null;
+}
+
 export interface PaymentGateway {
   readonly kind: 'simulated' | 'stripe';
   /** Creates the customer that cards and charges hang off. Idempotent by key. */
   createCustomer(input: { email: string; name: string; idempotencyKey: string }): Promise<{ customerRef: string }>;
+  /** Replaces the customer's email, name, address and tax ID (R9.14); setting the same values again changes nothing. */
+  updateCustomer(customerRef: string, details: CustomerDetails): Promise<void>;
   /** Validates and attaches a card to the customer; the card is reusable off-session. */
   saveCard(customerRef: string, input: CardSetupInput): Promise<SaveCardResult>;
   /** Charges off-session. Calling again with the same key returns the first outcome, never a second charge. */
