@@ -50,7 +50,7 @@ export async function renderInvoicePdf(inv: InvoiceDetail): Promise<Buffer> {
   text('Invoice', MARGIN, MARGIN);
   doc.font('Helvetica').fontSize(11);
   text(inv.number, MARGIN, MARGIN + 26);
-  text(inv.status.label + (inv.paidOn ? `, paid ${inv.paidOn}` : ''), MARGIN, MARGIN, { width: CONTENT, align: 'right' });
+  text(inv.status.label, MARGIN, MARGIN, { width: CONTENT, align: 'right' });
 
   // Parties: seller and buyer, side by side.
   const partiesY = MARGIN + 60;
