@@ -18,6 +18,14 @@ describe('loadConfig (§0, issue 2: env validated once at boot)', () => {
     expect(c.publicUrl).toBe('http://localhost:3000');
   });
 
+  it('the seller printed on invoices (R9.14): Orgplane by default, else the configured name, address lines and tax ID', () => {
+    expect(loadConfig({}, tmp()).seller).toEqual({ name: 'Orgplane', address: [], taxId: undefined });
+    const c = loadConfig({ SELLER_NAME: ' Orgplane Inc. ', SELLER_ADDRESS: '1 Example Way | Springfield, IL 62701 || United States', SELLER_TAX_ID: 'US-12-3456789' }, tmp());
+    expect(c.seller).toEqual({ name: 'Orgplane Inc.', address: ['1 Example Way', 'Springfield, IL 62701', 'United States'], taxId: 'US-12-3456789' });
+    expect(() => loadConfig({ SELLER_NAME: 'Evil\nCo' }, tmp())).toThrow(/SELLER_NAME: must be one line/);
+    expect(() => loadConfig({ SELLER_ADDRESS: 'x'.repeat(501) }, tmp())).toThrow(/SELLER_ADDRESS: must be at most 500 characters/);
+  });
+
   it('generates a session secret once outside production and keeps it under data/', () => {
     const dir = tmp();
     const first = loadConfig({}, dir).sessionSecret;

@@ -88,6 +88,44 @@ describe('createCustomer (R9.6)', () => {
   });
 });
 
+describe('updateCustomer (R9.14)', () => {
+  it('POSTs the billing email, name, address and tax ID to the customer', async () => {
+    on('POST', '/v1/customers/:id', (_req, params) => ({ status: 200, body: customer(params.id) }));
+    await gateway.updateCustomer('cus_1', {
+      email: 'ap@acme.example',
+      name: 'Acme Robotics GmbH',
+      address: { line1: 'Hauptstraße 5', line2: '', city: 'Berlin', region: '', postalCode: '10115', country: 'DE' },
+      taxId: 'DE123456789',
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.path).toBe('/v1/customers/cus_1');
+    expect(Object.fromEntries(seen[0]!.body)).toEqual({
+      email: 'ap@acme.example',
+      name: 'Acme Robotics GmbH',
+      'address[line1]': 'Hauptstraße 5',
+      'address[line2]': '',
+      'address[city]': 'Berlin',
+      'address[state]': '',
+      'address[postal_code]': '10115',
+      'address[country]': 'DE',
+      'metadata[tax_id]': 'DE123456789',
+      'invoice_settings[custom_fields][0][name]': 'Tax ID',
+      'invoice_settings[custom_fields][0][value]': 'DE123456789',
+    });
+  });
+
+  it('clears the address and the tax ID when they are removed', async () => {
+    on('POST', '/v1/customers/:id', (_req, params) => ({ status: 200, body: customer(params.id) }));
+    await gateway.updateCustomer('cus_1', { email: 'ap@acme.example', name: 'Acme', address: null, taxId: null });
+    expect(Object.fromEntries(seen[0]!.body)).toEqual({ email: 'ap@acme.example', name: 'Acme', address: '', 'metadata[tax_id]': '', 'invoice_settings[custom_fields]': '' });
+  });
+
+  it('an API error propagates (the use case then changes nothing)', async () => {
+    on('POST', '/v1/customers/:id', { status: 500, body: { error: { type: 'api_error', message: 'boom' } } });
+    await expect(gateway.updateCustomer('cus_1', { email: 'a@b.example', name: 'A', address: null, taxId: null })).rejects.toThrow();
+  });
+});
+
 describe('saveCard (R9.6)', () => {
   it('refuses raw card numbers without calling Stripe', async () => {
     const res = await gateway.saveCard('cus_1', { kind: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' });

@@ -62,12 +62,11 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
       const now = app.deps.clock.now();
       const noticeSince = now.getTime() - 30 * 86_400_000;
       const deleted = (await recentlyDeletedOrganizationsOf(db, user.id, addMonthsClamped(now, -DELETED_INVOICES_MONTHS)))
-        .map((d) => ({
-          ...d,
-          notice: d.deletedAt.getTime() >= noticeSince,
-          invoicesUrl: d.role === 'administrator' ? `/orgs/deleted/${d.slug}/invoices` : null,
-          invoicesUntil: addMonthsClamped(d.deletedAt, DELETED_INVOICES_MONTHS),
-        }))
+        .map((d) => {
+          const invoicesUntil = addMonthsClamped(d.deletedAt, DELETED_INVOICES_MONTHS);
+          const readable = d.role === 'administrator' && invoicesUntil.getTime() > now.getTime();
+          return { ...d, notice: d.deletedAt.getTime() >= noticeSince, invoicesUrl: readable ? `/orgs/deleted/${d.slug}/invoices` : null, invoicesUntil };
+        })
         .filter((d) => d.notice || d.invoicesUrl);
       return renderPage(request, reply, 'pages/orgs/index.eta', { rows, deleted }, { title: 'Organizations · Orgplane' });
     });
