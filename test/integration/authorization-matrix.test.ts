@@ -104,6 +104,7 @@ const rows: [string, string, Record<string, string>, Expect][] = [
   ['POST /orgs/:slug/invitations', '/orgs/{slug}/invitations', { email: 'not-an-email', role: 'viewer' }, org('administrator', 422)],
   ['POST /orgs/:slug/invitations/:id/renew', '/orgs/{slug}/invitations/{invitation}/renew', {}, org('administrator', 303)],
   ['GET /orgs/:slug/settings/audit-log', '/orgs/{slug}/settings/audit-log', {}, org('administrator', 200)],
+  ['GET /orgs/:slug/settings/audit-log/export.csv', '/orgs/{slug}/settings/audit-log/export.csv', {}, org('administrator', 200)],
   ['GET /orgs/:slug/settings/usage', '/orgs/{slug}/settings/usage', {}, org('administrator', 200)],
   ['GET /orgs/:slug/settings/invoices', '/orgs/{slug}/settings/invoices', {}, org('administrator', 200)],
   ['GET /orgs/:slug/settings/invoices/:invoiceId', '/orgs/{slug}/settings/invoices/{invoice}', {}, org('administrator', 200)],

@@ -296,14 +296,82 @@ describe('audit log (R4.5)', () => {
     for (let i = 0; i < 30; i++) await agent.post(`/orgs/${org.slug}/invitations`, { email: `a${i}@example.com`, role: 'viewer' }).catch(() => undefined);
     const first = await agent.get(`/orgs/${org.slug}/settings/audit-log`);
     expect(first.statusCode).toBe(200);
-    expect(first.body).toContain('invitation.sent');
+    expect(first.body).toContain('Invitation sent');
     expect(first.body).toContain('Page 1 of 2');
     const second = await agent.get(`/orgs/${org.slug}/settings/audit-log?page=2`);
-    expect(second.body).toContain('settings.general_updated');
+    expect(second.body).toContain('General settings changed');
     expect(second.body).toContain('People Co Renamed');
     const viewer = await newUser(t);
     await addMember(t, org, viewer, 'editor');
     expect((await (await signedIn(t, viewer)).get(`/orgs/${org.slug}/settings/audit-log`)).statusCode).toBe(403);
+  });
+});
+
+describe('audit log as a person reads it (R4.5, R9.1, issue #14)', () => {
+  it('amounts as $1,234.56 (also in entries stored as raw cents), actions in words, dates formatted, "1 entry"', async () => {
+    const { org, agent, admin } = await adminOf();
+    // organization.created is the one entry; an older plan change is stored as it used to be: raw cents, an ISO instant.
+    let page = await agent.get(`/orgs/${org.slug}/settings/audit-log`);
+    expect(page.body).toContain('1 entry');
+    expect(page.body).toContain('Organization created');
+    expect(page.body).toContain('First charge');
+    expect(page.body).toContain('$250.00');
+    await t.deps.db('audit_events').insert([
+      { organization_id: org.id, actor_user_id: admin.id, actor_label: 'Old Entry <old@example.com>', action: 'billing.plan_changed', target_type: 'plan', target_id: '2', target_label: 'Professional', before_json: JSON.stringify({ plan: 'Starter', price: 25_000 }), after_json: JSON.stringify({ plan: 'Professional', price: 100_000, prorationCredit: -24_998, prorationCharge: 99_991 }), created_at: Date.parse('2026-03-11T00:05:00Z') },
+      { organization_id: org.id, actor_user_id: admin.id, actor_label: 'Old Entry <old@example.com>', action: 'invitation.sent', target_type: 'invitation', target_id: '9', target_label: 'x@example.com', before_json: null, after_json: JSON.stringify({ email: 'x@example.com', expiresAt: '2026-12-07T05:23:38.688Z' }), created_at: Date.parse('2026-03-12T09:00:00Z') },
+    ]);
+    page = await agent.get(`/orgs/${org.slug}/settings/audit-log`);
+    const text = page.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    expect(text).toContain('3 entries');
+    expect(text).toContain('Plan changed');
+    expect(text).toContain('Price $250.00 → $1,000.00');
+    expect(text).toContain('Proration credit -$249.98');
+    expect(text).toContain('Proration charge $999.91');
+    expect(text).toContain('Expires Dec 7, 2026, 05:23 UTC');
+    expect(text).toContain('Mar 11, 2026, 00:05 UTC');
+    for (const raw of ['25000', '2026-12-07T05:23:38.688Z', 'billing.plan_changed', 'prorationCredit']) expect(text).not.toContain(raw);
+  });
+
+  it('filters by action, actor and dates (kept through the pages), and exports what it shows as CSV', async () => {
+    const { org, agent, admin } = await adminOf({ plan: 'professional' });
+    const at = (iso: string) => Date.parse(iso);
+    const entry = (action: string, actor: string, iso: string, after: Record<string, unknown>) => ({ organization_id: org.id, actor_user_id: null, actor_label: actor, action, target_type: 'x', target_id: null, target_label: 'Target', before_json: null, after_json: JSON.stringify(after), created_at: at(iso) });
+    await t.deps.db('audit_events').insert([
+      ...Array.from({ length: 30 }, (_, i) => entry('invitation.sent', 'Bea <bea@example.com>', `2026-03-${String(11 + (i % 10)).padStart(2, '0')}T10:00:00Z`, { email: `i${i}@example.com` })),
+      entry('billing.credit_granted', 'Staff <s@example.com> (platform admin)', '2026-03-15T10:00:00Z', { granted: '$20.00', reason: '=HYPERLINK("evil")' }),
+    ]);
+    const base = `/orgs/${org.slug}/settings/audit-log`;
+    const invitations = await agent.get(`${base}?action=invitation.sent`);
+    expect(invitations.body).toContain('30 entries match');
+    expect(invitations.body).toContain('<option value="invitation.sent" selected>Invitation sent</option>');
+    expect(invitations.body).toContain('href="?action=invitation.sent&amp;page=2"');
+    expect((await agent.get(`${base}?action=invitation.sent&page=2`)).body).toContain('Page 2 of 2');
+    const byActor = await agent.get(`${base}?actor=${encodeURIComponent('Staff <s@example.com> (platform admin)')}`);
+    expect(byActor.body).toContain('1 entry match');
+    expect(byActor.body).toContain('Credit granted');
+    // March 11 and 12 (the "to" day included): 3 + 3 invitations.
+    const days = await agent.get(`${base}?from=2026-03-11&to=2026-03-12&action=invitation.sent`);
+    expect(days.body).toContain('6 entries match');
+    const bad = await agent.get(`${base}?from=yesterday`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('must be a date like 2026-03-01');
+    expect(days.body).toContain(`href="/orgs/${org.slug}/settings/audit-log/export.csv?action=invitation.sent&amp;from=2026-03-11&amp;to=2026-03-12"`);
+
+    const csv = await agent.get(`${base}/export.csv?action=invitation.sent&from=2026-03-11&to=2026-03-12`);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const lines = csv.body.trim().split('\r\n');
+    expect(lines[0]).toBe('Time (UTC),Actor,Action,Action key,Target,Field,Before,After');
+    expect(lines).toHaveLength(7);
+    expect(lines[1]).toMatch(/^2026-03-12T10:00:00\.000Z,Bea <bea@example\.com>,Invitation sent,invitation\.sent,Target,Email,,i\d+@example\.com$/);
+    const credit = await agent.get(`${base}/export.csv?action=billing.credit_granted`);
+    expect(credit.body).toContain(`Granted,,$20.00`);
+    expect(credit.body).toContain(`Reason,,"'=HYPERLINK(""evil"")"`); // no formula reaches a spreadsheet
+    expect((await agent.get(`${base}/export.csv?to=nope`)).statusCode).toBe(400);
+    const editor = await newUser(t);
+    await addMember(t, org, editor, 'editor');
+    expect((await (await signedIn(t, editor)).get(`${base}/export.csv`)).statusCode).toBe(403);
+    void admin;
   });
 });
 

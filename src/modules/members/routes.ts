@@ -3,11 +3,14 @@ import { listDashboardsOf } from '../dashboards/queries.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { currentUser, requireUser } from '../../http/auth.ts';
-import { notFound } from '../../http/errors.ts';
+import { badRequest, notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { normalizeEmail } from '../accounts/queries.ts';
-import { listAuditEvents } from '../audit/queries.ts';
+import { Readable } from 'node:stream';
+import { auditEventsFor, auditFilterChoices, listAuditEvents, type AuditFilter } from '../audit/queries.ts';
+import { actionLabel, entriesText, presentAuditEvent } from '../audit/present.ts';
+import { csvLine, parseExportRange } from '../usage/export.ts';
 import { inviteMember } from '../invitations/invite-member.ts';
 import { renewInvitation, revokeInvitation } from '../invitations/manage-invitation.ts';
 import { isExpired, listPendingInvitations } from '../invitations/queries.ts';
@@ -258,18 +261,72 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members/${target.userId}/access`);
   });
 
-  // R4.5: the audit log, newest first, paged.
-  app.get<{ Params: Params; Querystring: { page?: string } }>('/orgs/:slug/settings/audit-log', async (request, reply) => {
+  // R4.5: the audit log, newest first, paged, narrowed by action, actor and dates; the same as CSV.
+  type AuditQuery = { page?: string; action?: string; actor?: string; from?: string; to?: string };
+  const auditFilterOf = (query: AuditQuery) => {
+    const parsed = parseExportRange({ from: query.from, to: query.to });
+    const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v.slice(0, 400) : undefined);
+    const filter: AuditFilter = { action: text(query.action), actor: text(query.actor) };
+    if (parsed.ok) {
+      if (parsed.range.startMs !== null) filter.from = new Date(parsed.range.startMs);
+      if (parsed.range.endMs !== null) filter.to = new Date(parsed.range.endMs);
+    }
+    const values = { action: filter.action ?? '', actor: filter.actor ?? '', from: parsed.ok ? (parsed.range.from ?? '') : text(query.from) ?? '', to: parsed.ok ? (parsed.range.to ?? '') : text(query.to) ?? '' };
+    // The same filters for the pager and the export links.
+    const qs = new URLSearchParams(Object.entries(values).filter(([, v]) => v !== '')).toString();
+    return { filter, values, qs, error: parsed.ok ? null : parsed.message };
+  };
+
+  app.get<{ Params: Params; Querystring: AuditQuery }>('/orgs/:slug/settings/audit-log', async (request, reply) => {
     const ctx = await organizationFor(request, request.params.slug, 'settings.manage');
     const page = Math.max(1, Math.min(1_000_000, Number.parseInt(request.query.page ?? '1', 10) || 1));
-    const { events, total } = await listAuditEvents(db, ctx.organization.id, { limit: AUDIT_PAGE_SIZE, offset: (page - 1) * AUDIT_PAGE_SIZE });
+    const { filter, values, qs, error } = auditFilterOf(request.query);
+    const [{ events, total }, choices] = await Promise.all([
+      listAuditEvents(db, ctx.organization.id, { limit: AUDIT_PAGE_SIZE, offset: (page - 1) * AUDIT_PAGE_SIZE }, filter),
+      auditFilterChoices(db, ctx.organization.id),
+    ]);
     const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
     return renderPage(
       request,
       reply,
       'pages/orgs/settings-audit.eta',
-      { ...orgChrome(ctx, 'settings'), tab: 'audit', events, page, pages, total },
-      { title: `Audit Log · ${ctx.organization.name}` },
+      {
+        ...orgChrome(ctx, 'settings'),
+        tab: 'audit',
+        events: events.map(presentAuditEvent),
+        page,
+        pages,
+        total,
+        totalText: entriesText(total),
+        values,
+        qs,
+        error,
+        filtered: qs !== '',
+        actions: choices.actions.map((a) => ({ value: a, label: actionLabel(a) })).sort((a, b) => a.label.localeCompare(b.label)),
+        actors: choices.actors,
+      },
+      { status: error ? 400 : 200, title: `Audit Log · ${ctx.organization.name}` },
     );
+  });
+
+  app.get<{ Params: Params; Querystring: AuditQuery }>('/orgs/:slug/settings/audit-log/export.csv', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'settings.manage');
+    const { filter, error } = auditFilterOf(request.query);
+    if (error) throw badRequest(`${error} Leave it empty to export from the first or to the last entry.`);
+    async function* rows() {
+      yield csvLine(['Time (UTC)', 'Actor', 'Action', 'Action key', 'Target', 'Field', 'Before', 'After']);
+      for await (const e of auditEventsFor(db, ctx.organization.id, filter)) {
+        const p = presentAuditEvent(e);
+        const changes = p.changes.length ? p.changes : [{ field: '', before: null, after: null }];
+        // One row per changed field, so a spreadsheet can filter on it.
+        for (const c of changes) yield csvLine([p.atIso, p.actor, p.action, p.actionKey, p.target, c.field, c.before ?? '', c.after ?? '']);
+      }
+    }
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('Content-Disposition', `attachment; filename="audit-log-${ctx.organization.slug}.csv"`)
+      .header('Cache-Control', 'no-store')
+      .header('X-Content-Type-Options', 'nosniff')
+      .send(Readable.from(rows(), { objectMode: false }));
   });
 }
