@@ -61,8 +61,8 @@ describe.each(withAndWithoutJs)('inviting a member %s (R4.1–R4.5)', (_label, j
 
       await page.getByRole('link', { name: 'Audit Log' }).click();
       await page.waitForURL(`${server.url}/orgs/${org.slug}/settings/audit-log`);
-      for (const action of ['invitation.sent', 'invitation.accepted', 'member.role_changed', 'member.removed']) {
-        expect(await page.getByText(action, { exact: true }).count(), action).toBe(1);
+      for (const action of ['Invitation sent', 'Invitation accepted', 'Member role changed', 'Member removed']) {
+        expect(await page.getByRole('cell', { name: action, exact: true }).count(), action).toBe(1);
       }
       await expectAccessible(page);
     } finally {

@@ -254,3 +254,50 @@ describe('with SMTP_URL: a real SMTP relay (R10.1)', () => {
     }
   });
 });
+
+describe('the outbox written inside a transaction (R9.12)', () => {
+  const mail = (to: string) => ({ to, subject: 'Receipt', text: 'Thank you.', kind: 'receipt', organizationId: 9 });
+
+  it('without SMTP: kept with the change, at the instant given; nothing when the change rolls back', async () => {
+    const mailer = createMailer({ db: t.db, clock });
+    const at = new Date('2026-12-30T07:05:00Z');
+    const id = await t.db.transaction((trx) => mailer.enqueue(trx, mail('kept@example.com'), at));
+    expect(await findOutboxMail(t.db, id)).toMatchObject({ status: 'kept', transport: 'outbox', createdAt: at });
+    await expect(
+      t.db.transaction(async (trx) => {
+        await mailer.enqueue(trx, mail('rolled-back@example.com'), at);
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    expect(await mailsTo(t.db, 'rolled-back@example.com')).toEqual([]);
+    expect(await mailer.deliverQueued()).toBe(0);
+  });
+
+  it('with SMTP: queued with the change and sent once after it, by whichever sender claims it first', async () => {
+    const smtp = await startSmtpServer();
+    try {
+      const a = createMailer({ db: t.db, clock, smtpUrl: `smtp://127.0.0.1:${smtp.port}`, smtpTimeoutMs: 2_000 });
+      const b = createMailer({ db: t.db, clock, smtpUrl: `smtp://127.0.0.1:${smtp.port}`, smtpTimeoutMs: 2_000 });
+      const id = await t.db.transaction((trx) => a.enqueue(trx, mail('queued@example.com'), clock.now()));
+      expect(await findOutboxMail(t.db, id)).toMatchObject({ status: 'queued', transport: 'smtp' });
+      expect(smtp.received).toHaveLength(0);
+      const sent = await Promise.all([a.deliverQueued(), b.deliverQueued()]);
+      expect(sent[0] + sent[1]).toBe(1);
+      expect(smtp.received.filter((m) => m.to.includes('queued@example.com'))).toHaveLength(1);
+      expect(await findOutboxMail(t.db, id)).toMatchObject({ status: 'sent' });
+      expect(await a.deliverQueued()).toBe(0);
+    } finally {
+      await smtp.stop();
+    }
+  });
+
+  it('with SMTP down: the delivery fails and is recorded as failed with its error, as a direct send is', async () => {
+    const smtp = await startSmtpServer();
+    const port = smtp.port;
+    await smtp.stop();
+    const mailer = createMailer({ db: t.db, clock, smtpUrl: `smtp://127.0.0.1:${port}`, smtpTimeoutMs: 1_000 });
+    const id = await t.db.transaction((trx) => mailer.enqueue(trx, mail('later@example.com'), clock.now()));
+    expect(await mailer.deliverQueued()).toBe(0);
+    expect(await findOutboxMail(t.db, id)).toMatchObject({ status: 'failed', error: expect.any(String) });
+  });
+});
