@@ -272,24 +272,29 @@ describe('a crash at each step of chargeInvoice, by its pieces (R9.13, R9.12)', 
   }
 });
 
+/** Runs `work` with the process dying (a throw) at the first email written to the outbox, inside its transaction. */
+async function diesWritingTheFirstEmail(work: () => Promise<unknown>) {
+  const enqueue = t.deps.mailer.enqueue;
+  let dying = true;
+  t.deps.mailer.enqueue = async (...args) => {
+    if (dying) {
+      dying = false;
+      throw new Error('process died');
+    }
+    return enqueue(...args);
+  };
+  try {
+    await expect(work()).rejects.toThrow('process died');
+  } finally {
+    t.deps.mailer.enqueue = enqueue;
+  }
+}
+
 describe('the outcome and its consequences are one transaction (R9.12)', () => {
   it('a crash while writing the receipt rolls the outcome back; the settle pass applies it all once', async () => {
     const { orgId } = await starterOrg();
     // The process dies inside the outcome's transaction, after the invoice was marked paid.
-    const enqueue = t.deps.mailer.enqueue;
-    let dying = true;
-    t.deps.mailer.enqueue = async (...args) => {
-      if (dying) {
-        dying = false;
-        throw new Error('process died');
-      }
-      return enqueue(...args);
-    };
-    try {
-      await expect(pass('2026-05-01T00:00:00Z')).rejects.toThrow('process died');
-    } finally {
-      t.deps.mailer.enqueue = enqueue;
-    }
+    await diesWritingTheFirstEmail(() => pass('2026-05-01T00:00:00Z'));
     let s = await state(orgId);
     expect(s.invoices.map((i) => i.status)).toEqual(['paid', 'open']);
     expect(s.attempts.map((a) => a.status)).toEqual(['succeeded', 'pending']);
@@ -307,20 +312,7 @@ describe('the outcome and its consequences are one transaction (R9.12)', () => {
   it('a crash while writing the payment-failed email leaves no half state: Past Due and its email come together', async () => {
     const { owner, orgId } = await starterOrg();
     await saveCard(orgId, owner, DECLINED);
-    const enqueue = t.deps.mailer.enqueue;
-    let dying = true;
-    t.deps.mailer.enqueue = async (...args) => {
-      if (dying) {
-        dying = false;
-        throw new Error('process died');
-      }
-      return enqueue(...args);
-    };
-    try {
-      await expect(pass('2026-05-01T00:00:00Z')).rejects.toThrow('process died');
-    } finally {
-      t.deps.mailer.enqueue = enqueue;
-    }
+    await diesWritingTheFirstEmail(() => pass('2026-05-01T00:00:00Z'));
     // Not Active-with-a-recorded-failure: nothing of the outcome is there yet.
     let s = await state(orgId);
     expect(s.status).toBe('active');

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changePlan } from '../../src/modules/billing/change-plan.ts';
-import { usagePeriodOf } from '../../src/modules/billing/owner-period.ts';
 import { replaceCard } from '../../src/modules/billing/replace-card.ts';
 import type { Organization } from '../../src/modules/organizations/queries.ts';
 import { findPlanByCode } from '../../src/modules/plans/queries.ts';
 import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
+import { addPayloads, visibleText } from '../support/pages.ts';
 import { addMember, newOrg, newUser, signedIn, type TestUser } from '../support/builders.ts';
 
 /**
@@ -25,12 +25,7 @@ afterAll(async () => {
   await t.close();
 });
 
-const visible = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/\s+/g, ' ');
 
-async function addPayloads(org: Organization, payloads: number) {
-  const period = await usagePeriodOf(t.deps.db, { kind: 'organization', organizationId: org.id }, t.clock.now());
-  await t.deps.db('usage_counters').insert({ owner_type: 'organization', owner_id: org.id, application_id: 1, period_start: period.start.getTime(), application_name: 'Fleet', payloads, rejected: 0 });
-}
 
 describe('deleting an organization (R9.15, R9.9, R9.12, R9.14)', () => {
   let owner: TestUser;
@@ -48,13 +43,13 @@ describe('deleting an organization (R9.15, R9.9, R9.12, R9.14)', () => {
     t.clock.set('2026-04-21T00:00:00Z');
     const starter = await findPlanByCode(t.deps.db, 'starter');
     expect(await changePlan(t.deps, { organizationId: org.id, planId: starter!.id, at: t.clock.now(), actor: owner })).toMatchObject({ ok: true });
-    await addPayloads(org, 30_000_000);
+    await addPayloads(t, org, 30_000_000);
     t.clock.set('2026-04-25T00:00:00Z');
   });
 
   it('states the final invoice and the refund before confirming', async () => {
     const agent = await signedIn(t, owner);
-    const page = visible((await agent.get(`/orgs/${org.slug}/settings/delete`)).body);
+    const page = visibleText((await agent.get(`/orgs/${org.slug}/settings/delete`)).body);
     // Overage on Starter (plan in force now): 5,000,000 over at $10 per million = $50.00;
     // −$833.33 + $83.33 + $50.00 = −$700.00: nothing to charge, $700.00 refunded.
     expect(page).toContain('Overage: 5,000,000 payloads over the 25,000,000 of Starter');
@@ -79,7 +74,7 @@ describe('deleting an organization (R9.15, R9.9, R9.12, R9.14)', () => {
     expect(refund.text_body).toContain(`http://localhost:3000/orgs/deleted/${org.slug}/invoices`);
 
     // The listing links the former Administrator to the invoices; a former Viewer only gets the notice.
-    const listing = visible((await agent.get('/orgs')).body);
+    const listing = visibleText((await agent.get('/orgs')).body);
     expect(listing).toContain('Farewell Co was deleted on April 25, 2026.');
     expect((await agent.get('/orgs')).body).toContain(`href="/orgs/deleted/${org.slug}/invoices"`);
     expect(listing).toContain('available until April 25, 2027');
@@ -90,7 +85,7 @@ describe('deleting an organization (R9.15, R9.9, R9.12, R9.14)', () => {
     expect(list.statusCode).toBe(200);
     expect(list.body).toContain(final.number);
     expect(list.body).toContain(`/orgs/deleted/${org.slug}/invoices/${final.id}`);
-    const detail = visible((await agent.get(`/orgs/deleted/${org.slug}/invoices/${final.id}`)).body);
+    const detail = visibleText((await agent.get(`/orgs/deleted/${org.slug}/invoices/${final.id}`)).body);
     expect(detail).toContain('Usage period Apr 1, 2026 – Apr 25, 2026');
     expect(detail).toContain('Net credit moved to your credit balance -$700.00');
     const pdf = await agent.get(`/orgs/deleted/${org.slug}/invoices/${final.id}/pdf`);
@@ -120,11 +115,11 @@ describe('deleting an organization (R9.15, R9.9, R9.12, R9.14)', () => {
     t.clock.set('2026-04-01T00:00:00Z');
     const admin = await newUser(t);
     const heavy = await newOrg(t, { owner: admin, name: 'Heavy Co' });
-    await addPayloads(heavy, 30_000_000);
+    await addPayloads(t, heavy, 30_000_000);
     t.clock.set('2026-04-25T00:00:00Z');
     const agent = await signedIn(t, admin);
     // 5,000,000 over at $10 per million: $50.00 charged; no credit to refund.
-    const page = visible((await agent.get(`/orgs/${heavy.slug}/settings/delete`)).body);
+    const page = visibleText((await agent.get(`/orgs/${heavy.slug}/settings/delete`)).body);
     expect(page).toContain('Charged to the card now $50.00');
     expect(page).toContain('Credit refunded to the card $0.00');
     expect((await agent.post(`/orgs/${heavy.slug}/settings/delete`, { confirm_name: 'Heavy Co' })).statusCode).toBe(303);
@@ -148,14 +143,14 @@ describe('the Past Due bar (R9.10)', () => {
     t.clock.set('2026-05-03T10:00:00Z');
     const agent = await signedIn(t, owner);
     const page = await agent.get(`/orgs/${org.slug}`);
-    const bar = visible(/<div class="past-due-bar"[\s\S]*?<\/div>\s*<\/div>/.exec(page.body)![0]);
+    const bar = visibleText(/<div class="past-due-bar"[\s\S]*?<\/div>\s*<\/div>/.exec(page.body)![0]);
     expect(bar).toContain('Late Co is Past Due : $250.00 is owed.');
     expect(bar).toContain('The card on file is charged again on May 8, 2026.');
     expect(bar).toContain('the organization becomes Unpaid on May 29, 2026');
     // The form carries its own CSRF token, so Pay now works with JavaScript off.
     const token = /action="\/orgs\/[a-z0-9]+\/billing\/pay-now"[\s\S]*?name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
     expect(token).toBeTruthy();
-    const viewerPage = visible((await (await signedIn(t, viewer)).get(`/orgs/${org.slug}`)).body);
+    const viewerPage = visibleText((await (await signedIn(t, viewer)).get(`/orgs/${org.slug}`)).body);
     expect(viewerPage).toContain('$250.00 is owed');
     expect(viewerPage).toContain('Ask an Administrator of Late Co to update the payment method.');
     expect(viewerPage).not.toContain('Pay now');
@@ -163,7 +158,7 @@ describe('the Past Due bar (R9.10)', () => {
     // After the day-7 retry fails, the next one is May 15; May 29 stays the Unpaid date.
     await runPass(jobs, t.deps, new Date('2026-05-08T00:00:00Z'));
     t.clock.set('2026-05-09T00:00:00Z');
-    const later = visible((await agent.get(`/orgs/${org.slug}`)).body);
+    const later = visibleText((await agent.get(`/orgs/${org.slug}`)).body);
     expect(later).toContain('charged again on May 15, 2026');
     expect(later).toContain('becomes Unpaid on May 29, 2026');
   });

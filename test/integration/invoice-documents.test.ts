@@ -1,13 +1,13 @@
 import { extractText, getDocumentProxy } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changePlan } from '../../src/modules/billing/change-plan.ts';
-import { usagePeriodOf } from '../../src/modules/billing/owner-period.ts';
 import { findPlanByCode } from '../../src/modules/plans/queries.ts';
 import type { Organization } from '../../src/modules/organizations/queries.ts';
 import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';
 import type { Agent } from '../support/agent.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
+import { addPayloads, visibleText } from '../support/pages.ts';
 import { addMember, newOrg, newUser, signedIn, type TestUser } from '../support/builders.ts';
 
 /**
@@ -43,13 +43,7 @@ async function pdfText(agent: Agent, url: string): Promise<string> {
   return text.replace(/\s+/g, ' ');
 }
 
-/** The text of a page, without tags, whitespace collapsed. */
-const visible = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/\s+/g, ' ');
 
-async function addPayloads(org: Organization, payloads: number) {
-  const period = await usagePeriodOf(t.deps.db, { kind: 'organization', organizationId: org.id }, t.clock.now());
-  await t.deps.db('usage_counters').insert({ owner_type: 'organization', owner_id: org.id, application_id: 1, period_start: period.start.getTime(), application_name: 'Fleet', payloads, rejected: 0 });
-}
 
 const DETAILS = {
   billing_email: 'ap@acme.example',
@@ -143,11 +137,11 @@ describe('Billing Details (R9.14)', () => {
 
   it('the renewal invoice is made out to them, names both periods, reads $10.00 per million, and its PDF carries the same', async () => {
     // 26,000,000 payloads in Mar 10 – Apr 10: 1,000,000 over Starter's 25,000,000 at $10.00 per million = $10.00.
-    await addPayloads(org, 26_000_000);
+    await addPayloads(t, org, 26_000_000);
     await pass('2026-04-10T09:00:00Z');
     const invoice = await t.deps.db('invoices').where({ organization_id: org.id, seq: 2 }).first();
     const url = `/orgs/${org.slug}/settings/invoices/${invoice.id}`;
-    const page = visible((await agent.get(url)).body);
+    const page = visibleText((await agent.get(url)).body);
     for (const text of [
       'From Orgplane Inc. 1 Example Way Springfield, IL 62701 United States Tax ID: US-12-3456789',
       'Billed to Acme Robotics GmbH Acme Robotics Hauptstraße 5 10115 Berlin Germany ap@acme.example Tax ID: DE123456789',
@@ -193,12 +187,12 @@ describe('Billing Details (R9.14)', () => {
   it('invoices already issued keep the details they were made out to', async () => {
     expect((await agent.post(`/orgs/${org.slug}/settings/billing-details`, { ...DETAILS, billing_name: 'Acme Holding AG', address_city: 'Munich', address_postal_code: '80331' })).statusCode).toBe(303);
     const invoice = await t.deps.db('invoices').where({ organization_id: org.id, seq: 2 }).first();
-    const old = visible((await agent.get(`/orgs/${org.slug}/settings/invoices/${invoice.id}`)).body);
+    const old = visibleText((await agent.get(`/orgs/${org.slug}/settings/invoices/${invoice.id}`)).body);
     expect(old).toContain('Acme Robotics GmbH');
     expect(old).not.toContain('Acme Holding AG');
     await pass('2026-05-10T09:00:00Z');
     const next = await t.deps.db('invoices').where({ organization_id: org.id, seq: 3 }).first();
-    const fresh = visible((await agent.get(`/orgs/${org.slug}/settings/invoices/${next.id}`)).body);
+    const fresh = visibleText((await agent.get(`/orgs/${org.slug}/settings/invoices/${next.id}`)).body);
     expect(fresh).toContain('Billed to Acme Holding AG Acme Robotics Hauptstraße 5 80331 Munich Germany');
   });
 
@@ -225,7 +219,7 @@ describe('a net credit on an invoice (issue #14 item 13)', () => {
     const invoice = await t.deps.db('invoices').where({ organization_id: org.id, seq: 2 }).first();
     const url = `/orgs/${org.slug}/settings/invoices/${invoice.id}`;
     // ⅓ of April left: −83333 (Business), +8333 (Starter), Starter for May 25000: −50000 in all.
-    const page = visible((await agent.get(url)).body);
+    const page = visibleText((await agent.get(url)).body);
     expect(page).toContain('Subtotal -$500.00');
     expect(page).toContain('Amount due $0.00');
     expect(page).toContain('Net credit moved to your credit balance -$500.00');
@@ -237,7 +231,7 @@ describe('a net credit on an invoice (issue #14 item 13)', () => {
     // The next invoice takes the credit: $250.00 applied, $250.00 left after it.
     await pass('2026-06-01T00:00:00Z');
     const next = await t.deps.db('invoices').where({ organization_id: org.id, seq: 3 }).first();
-    const nextPage = visible((await agent.get(`/orgs/${org.slug}/settings/invoices/${next.id}`)).body);
+    const nextPage = visibleText((await agent.get(`/orgs/${org.slug}/settings/invoices/${next.id}`)).body);
     expect(nextPage).toContain('Credit applied -$250.00');
     expect(nextPage).toContain('Credit balance after this invoice $250.00');
   });
@@ -258,7 +252,7 @@ describe('a net credit on an invoice (issue #14 item 13)', () => {
       { invoice_id: id, position: 3, kind: 'subscription', description: 'Starter plan, May 1, 2026 – Jun 1, 2026', quantity: 1, unit_price_cents: 25_000, amount_cents: 25_000 },
       { invoice_id: id, position: 4, kind: 'credit_balance', description: 'Net credit moved to your credit balance', quantity: 1, unit_price_cents: 50_000, amount_cents: 50_000 },
     ]);
-    const page = visible((await agent.get(`/orgs/${org.slug}/settings/invoices/${id}`)).body);
+    const page = visibleText((await agent.get(`/orgs/${org.slug}/settings/invoices/${id}`)).body);
     expect(page).toContain('Subtotal -$500.00');
     expect(page).toContain('Net credit moved to your credit balance -$500.00');
     expect(page).not.toContain('$500.00 $500.00');
