@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps.ts';
 import { lockRow } from '../../db/locks.ts';
-import { inTransaction, insertRows, statementsOf, type Executor } from '../../db/sql.ts';
+import { inTransaction, insertRows, type Executor } from '../../db/sql.ts';
 import type { AuditActor } from '../audit/record.ts';
 import type { ChargeRequest, ChargeResult } from './gateway/types.ts';
 import { applyPaymentOutcome, type OutcomeConsequences } from './payment-outcome.ts';

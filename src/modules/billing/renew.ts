@@ -1,4 +1,3 @@
-import type { Deps } from '../../deps.ts';
 import { inTransaction, statementsOf, type Executor, type Statements } from '../../db/sql.ts';
 import { toPlan, type Plan, type PlanRow } from '../plans/queries.ts';
 import { chargeInvoice, type ChargeContext, type ChargeDeps, type ChargeOutcome } from './charge.ts';
