@@ -11,6 +11,8 @@ import { createOrganization } from '../../src/modules/organizations/create-organ
 import { openWizard, selectPlan } from '../../src/modules/organizations/wizard.ts';
 import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
 import { recordsOf } from './scenarios/runner.ts';
+import { payNow } from '../../src/modules/billing/pay-now.ts';
+import { userActor } from '../../src/modules/audit/record.ts';
 
 /**
  * R9.13: a crash at any step of the charge path never charges an invoice
@@ -347,5 +349,99 @@ describe('the first charge (R9.12, R9.13)', () => {
     expect(s.charges.map((c) => c.status)).toEqual(['succeeded']);
     expect(s.mails.map((m) => [m.kind, m.to])).toEqual([['receipt', owner.email]]);
     expect(s.mails[0]!.text).toContain('We received $250.00 for Lost Answer Co');
+  });
+});
+
+/**
+ * R9.8, R9.13: the reactivation invoice is committed with the pending attempt
+ * that charges it, so a crash anywhere leaves either nothing or an attempt the
+ * settle job finishes with its key: a decline learned late voids the invoice,
+ * a payment learned late reactivates.
+ */
+describe('a crash in the reactivation charge (R9.8, R9.13)', () => {
+  /** Starter from April 1; the May 1 renewal (#2) and its retries declined; Unpaid May 29; the June 1 pass bills nothing. */
+  async function unpaidSinceMay29() {
+    const { owner, orgId } = await starterOrg();
+    await saveCard(orgId, owner, DECLINED);
+    for (const day of ['05-01', '05-08', '05-15', '05-22', '05-29', '06-01']) await pass(`2026-${day}T00:00:00Z`);
+    expect((await state(orgId)).status).toBe('unpaid');
+    return { owner, orgId };
+  }
+
+  /** The gateway call for invoice #3 goes wrong: its answer is lost after the gateway did the work, or the process dies before the call. */
+  function loseTheCallOfInvoice3(phase: 'before' | 'after') {
+    const charge = t.gateway.charge;
+    t.gateway.charge = async (request) => {
+      if (!request.description.endsWith('-000003')) return charge.call(t.gateway, request);
+      t.gateway.charge = charge;
+      if (phase === 'before') throw new Error('process died');
+      await charge.call(t.gateway, request);
+      throw new Error('answer lost');
+    };
+  }
+
+  const card = (number: string) => ({ kind: 'card' as const, number, expMonth: 12, expYear: 2030, cvc: '123' });
+  const period = async (orgId: number) => {
+    const a = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first();
+    return `${new Date(Number(a.current_period_start)).toISOString().slice(0, 10)} – ${new Date(Number(a.current_period_end)).toISOString().slice(0, 10)}`;
+  };
+
+  it('a decline whose answer was lost: the invoice waits with its charge in flight, nothing is charged twice, and the settle pass voids it', async () => {
+    const { owner, orgId } = await unpaidSinceMay29();
+    t.clock.set('2026-06-10T00:00:00Z');
+    // #3: the rest of Jun 1 – Jul 1 (30 days, 21 left): 25000 × 21 / 30 = 17500. The issuer declines it; the answer is lost.
+    const customerRef = (await t.deps.db('billing_accounts').where({ organization_id: orgId }).first()).customer_ref;
+    t.gateway.declineNextCharge((r) => r.customerRef === customerRef && r.description.endsWith('-000003'));
+    loseTheCallOfInvoice3('after');
+    const first = await replaceCard(t.deps, { organizationId: orgId, actor: owner, card: card(VISA) });
+    expect(first.ok && first.reactivation).toMatchObject({ ok: false, failed: { message: 'The payment processor did not answer; try again in a moment.' } });
+    let s = await state(orgId);
+    expect(s.invoices.map((i) => `#${i.seq} ${i.status}`)).toEqual(['#1 paid', '#2 paid', '#3 open']);
+    expect(s.attempts.at(-1)).toMatchObject({ status: 'pending' });
+    expect(await period(orgId)).toBe('2026-06-01 – 2026-07-01');
+
+    // Pay now at once: the outcome of #3 is unknown, so it is neither voided nor charged again.
+    const again = await payNow(t.deps, { organizationId: orgId, actor: userActor(owner), by: 'administrator' });
+    expect(again).toMatchObject({ ok: true, paidCents: 0, failure: expect.stringMatching(/^Invoice .*-000003: The payment processor did not answer/) });
+    expect((await state(orgId)).invoices.map((i) => i.status)).toEqual(['paid', 'paid', 'open']);
+
+    await pass(3 * MINUTE);
+    s = await expectChargedOnce(orgId);
+    expect(s.invoices.map((i) => `#${i.seq} ${i.status}`)).toEqual(['#1 paid', '#2 paid', '#3 void']);
+    expect(s.status).toBe('unpaid');
+    expect(await period(orgId)).toBe('2026-05-01 – 2026-06-01');
+    // Since June 10: #2's receipt; nothing is owed for the void #3, so no payment-failed email.
+    expect(s.mails.filter((m) => m.at >= '2026-06-10').map((m) => m.kind)).toEqual(['receipt']);
+
+    // June 12: 19 of 30 days left: 25000 × 19 / 30 = 15833.33 → 15833.
+    t.clock.set('2026-06-12T00:00:00Z');
+    await saveCard(orgId, owner, VISA);
+    s = await expectChargedOnce(orgId);
+    expect(s.charges.filter((c) => c.at >= '2026-06-10').map((c) => `${c.at.slice(0, 10)} #${c.seq} ${c.amount} ${c.status}`)).toEqual([
+      '2026-06-10 #2 25000 succeeded',
+      '2026-06-10 #3 17500 failed',
+      '2026-06-12 #4 15833 succeeded',
+    ]);
+    expect(s.status).toBe('active');
+    expect(await period(orgId)).toBe('2026-06-01 – 2026-07-01');
+  });
+
+  it('the process dies after the invoice and its attempt are committed, before the gateway call: the settle pass charges it once and reactivates', async () => {
+    const { owner, orgId } = await unpaidSinceMay29();
+    t.clock.set('2026-06-10T00:00:00Z');
+    loseTheCallOfInvoice3('before');
+    const first = await replaceCard(t.deps, { organizationId: orgId, actor: owner, card: card(VISA) });
+    expect(first.ok && first.reactivation?.ok).toBe(false);
+    let s = await state(orgId);
+    expect(s.invoices.map((i) => `#${i.seq} ${i.status}`)).toEqual(['#1 paid', '#2 paid', '#3 open']);
+    expect(s.charges.filter((c) => c.seq === 3)).toEqual([]);
+
+    await pass(3 * MINUTE);
+    s = await expectChargedOnce(orgId);
+    expect(s.invoices.map((i) => `#${i.seq} ${i.status} ${i.amount_paid_cents}`)).toEqual(['#1 paid 25000', '#2 paid 25000', '#3 paid 17500']);
+    expect(s.status).toBe('active');
+    expect(s.history.at(-1)).toMatchObject({ from: 'unpaid', to: 'active', at: '2026-06-10T00:03:00.000Z' });
+    expect(mailKinds(s).slice(-3)).toEqual(['receipt', 'receipt', 'reactivated']); // #2's, #3's, then reactivated
+    expect(await period(orgId)).toBe('2026-06-01 – 2026-07-01');
   });
 });

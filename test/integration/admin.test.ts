@@ -388,16 +388,27 @@ describe('organization page and billing actions (R11.2), each audited with the a
     expect(await db()('invoices').where({ organization_id: voided.id, kind: 'reactivation' })).toEqual([]);
     expect((await auditOf(voided)).map((e) => e.action).slice(-2)).toEqual(['billing.invoice_voided', 'billing.status_changed']);
 
-    // A failing card keeps it Unpaid, and says why.
+    // A failing card keeps it Unpaid, and says why. The declined reactivation invoice is void (R9.8):
+    // the time it billed is spent Unpaid, so nothing is left for a later reactivation to collect.
     const stuck = await newOrg(t, { owner, name: 'Unpaid Stuck Co' });
     const stuckInvoice = await openInvoice(stuck, 3_000);
     await makeUnpaid(stuck);
     await giveFailingCard(stuck);
+    const stuckBefore = (await findBillingAccount(db(), stuck.id))!;
     // A period later, so the reactivation has the rest of the current period to charge.
     t.clock.advance(35 * 86_400_000);
     await adminAgent.post(`/admin/organizations/${stuck.id}/invoices/${stuckInvoice.id}/uncollectible`);
     expect(await statusOf(stuck)).toBe('unpaid');
-    expect((await adminAgent.get(`/admin/organizations/${stuck.id}`)).body).toContain('Unpaid Stuck Co stays Unpaid: the reactivation charge failed');
+    const page = await adminAgent.get(`/admin/organizations/${stuck.id}`);
+    expect(page.body).toContain('Unpaid Stuck Co stays Unpaid: the reactivation charge failed (Invoice ');
+    expect(page.body).toContain(', for the rest of the current period, could not be paid and is void: Your card was declined.)');
+    const reactivation = await db()('invoices').where({ organization_id: stuck.id, kind: 'reactivation' });
+    expect(reactivation.map((i: { status: string; amount_paid_cents: number }) => [i.status, Number(i.amount_paid_cents)])).toEqual([['void', 0]]);
+    expect(await db()('invoices').where({ organization_id: stuck.id, status: 'open' })).toEqual([]);
+    // The account is back in the period it had: a reactivation later bills from its own instant.
+    const stuckAfter = (await findBillingAccount(db(), stuck.id))!;
+    expect([stuckAfter.currentPeriodStart, stuckAfter.currentPeriodEnd, stuckAfter.creditBalanceCents]).toEqual([stuckBefore.currentPeriodStart, stuckBefore.currentPeriodEnd, stuckBefore.creditBalanceCents]);
+    expect((await auditOf(stuck)).map((e) => e.action).slice(-2)).toEqual(['billing.invoice_marked_uncollectible', 'billing.invoice_voided']);
   });
 
   it('runs the scheduler pass now and shows its report; the pass is logged with the admin', async () => {

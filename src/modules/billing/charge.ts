@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps.ts';
 import { lockRow } from '../../db/locks.ts';
-import { inTransaction, insertRows, type Executor } from '../../db/sql.ts';
+import { inTransaction, insertRows, type Executor, type Statements } from '../../db/sql.ts';
 import type { AuditActor } from '../audit/record.ts';
 import type { ChargeRequest, ChargeResult } from './gateway/types.ts';
 import { applyPaymentOutcome, type OutcomeConsequences } from './payment-outcome.ts';
@@ -66,47 +66,57 @@ export async function claimAttempt(
   deps: Pick<Deps, 'db'>,
   invoiceId: number,
   ctx: Pick<ChargeContext, 'at' | 'trigger'>,
-): Promise<ClaimedAttempt | { skip: 'not_open' | 'in_flight' | 'no_card' }> {
-  return inTransaction(deps.db, async (sql) => {
-    const inv = await sql.first<InvoiceDueRow>(INVOICE_DUE, [invoiceId]);
-    if (!inv) return { skip: 'not_open' as const };
-    await lockAccount(sql, inv.organization_id);
-    // PostgreSQL: read the row again now that the account is locked. On SQLite
-    // the transaction is the lock and sees one snapshot: the row read above is it.
-    const invoice = sql.postgres ? (await sql.first<InvoiceDueRow>(INVOICE_DUE, [invoiceId]))! : inv;
-    const due = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
-    if (invoice.status !== 'open' || due <= 0) return { skip: 'not_open' as const };
-    // One read tells whether an attempt is in flight and which attempt this is.
-    const attempts = await sql.rows<{ status: string }>('SELECT status FROM payment_attempts WHERE invoice_id = ?', [invoiceId]);
-    if (attempts.some((a) => a.status === 'pending')) return { skip: 'in_flight' as const };
-    const account = await findBillingAccount(sql, invoice.organization_id);
-    if (!account?.card) return { skip: 'no_card' as const };
-    const n = attempts.length + 1;
-    const key = `invoice-${invoiceId}-attempt-${n}`;
-    await insertRows(sql, 'payment_attempts', [
-      {
-        organization_id: invoice.organization_id,
-        invoice_id: invoiceId,
-        idempotency_key: key,
-        amount_cents: due,
-        status: 'pending',
-        card_brand: account.card.brand,
-        card_last4: account.card.last4,
-        payment_method_ref: account.card.paymentMethodRef,
-        trigger: ctx.trigger,
-        created_at: ctx.at.getTime(),
-      },
-    ]);
-    return {
-      organizationId: Number(invoice.organization_id),
-      invoiceId,
-      invoiceNumber: String(invoice.number),
-      idempotencyKey: key,
-      amountCents: due,
-      customerRef: account.customerRef,
-      paymentMethodRef: account.card.paymentMethodRef,
-    };
-  });
+): Promise<ClaimedAttempt | ClaimSkipped> {
+  return inTransaction(deps.db, (sql) => claimAttemptIn(sql, invoiceId, ctx));
+}
+
+export type ClaimSkipped = { skip: 'not_open' | 'in_flight' | 'no_card' };
+
+/**
+ * claimAttempt inside the caller's transaction, so an invoice and the pending
+ * attempt that charges it can be committed together (the reactivation
+ * invoice, R9.8): no instant exists where the invoice is open with no charge
+ * in progress.
+ */
+export async function claimAttemptIn(sql: Statements, invoiceId: number, ctx: Pick<ChargeContext, 'at' | 'trigger'>): Promise<ClaimedAttempt | ClaimSkipped> {
+  const inv = await sql.first<InvoiceDueRow>(INVOICE_DUE, [invoiceId]);
+  if (!inv) return { skip: 'not_open' as const };
+  await lockAccount(sql, inv.organization_id);
+  // PostgreSQL: read the row again now that the account is locked. On SQLite
+  // the transaction is the lock and sees one snapshot: the row read above is it.
+  const invoice = sql.postgres ? (await sql.first<InvoiceDueRow>(INVOICE_DUE, [invoiceId]))! : inv;
+  const due = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
+  if (invoice.status !== 'open' || due <= 0) return { skip: 'not_open' as const };
+  // One read tells whether an attempt is in flight and which attempt this is.
+  const attempts = await sql.rows<{ status: string }>('SELECT status FROM payment_attempts WHERE invoice_id = ?', [invoiceId]);
+  if (attempts.some((a) => a.status === 'pending')) return { skip: 'in_flight' as const };
+  const account = await findBillingAccount(sql, invoice.organization_id);
+  if (!account?.card) return { skip: 'no_card' as const };
+  const n = attempts.length + 1;
+  const key = `invoice-${invoiceId}-attempt-${n}`;
+  await insertRows(sql, 'payment_attempts', [
+    {
+      organization_id: invoice.organization_id,
+      invoice_id: invoiceId,
+      idempotency_key: key,
+      amount_cents: due,
+      status: 'pending',
+      card_brand: account.card.brand,
+      card_last4: account.card.last4,
+      payment_method_ref: account.card.paymentMethodRef,
+      trigger: ctx.trigger,
+      created_at: ctx.at.getTime(),
+    },
+  ]);
+  return {
+    organizationId: Number(invoice.organization_id),
+    invoiceId,
+    invoiceNumber: String(invoice.number),
+    idempotencyKey: key,
+    amountCents: due,
+    customerRef: account.customerRef,
+    paymentMethodRef: account.card.paymentMethodRef,
+  };
 }
 
 /**
@@ -136,7 +146,12 @@ export function chargeRequestFor(attempt: ClaimedAttempt): ChargeRequest {
 export async function chargeInvoice(deps: ChargeDeps, invoiceId: number, ctx: ChargeContext): Promise<ChargeOutcome> {
   const claimed = await claimAttempt(deps, invoiceId, ctx);
   if ('skip' in claimed) return { status: 'skipped', invoiceId, reason: claimed.skip };
+  return chargeClaimed(deps, claimed, ctx);
+}
 
+/** The rest of chargeInvoice once the attempt is committed: the gateway call with the attempt's key, then the outcome. */
+export async function chargeClaimed(deps: ChargeDeps, claimed: ClaimedAttempt, ctx: ChargeContext): Promise<ChargeOutcome> {
+  const invoiceId = claimed.invoiceId;
   let result: ChargeResult;
   try {
     result = await deps.gateway.charge(chargeRequestFor(claimed));

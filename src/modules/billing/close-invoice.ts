@@ -3,7 +3,7 @@ import { recordAudit, type AuditActor } from '../audit/record.ts';
 import { findOrganizationById } from '../organizations/queries.ts';
 import { deliverOutbox, lockAccount, type ChargeDeps } from './charge.ts';
 import { findBillingAccount } from './queries.ts';
-import { reactivate } from './reactivate.ts';
+import { describeReactivationFailure, reactivate } from './reactivate.ts';
 import { transition } from './status.ts';
 
 export type InvoiceClosing = 'void' | 'uncollectible';
@@ -75,6 +75,6 @@ export async function closeInvoice(
     ok: true,
     invoiceNumber: closed.invoiceNumber,
     reactivated: r.ok,
-    reactivationFailure: r.ok ? null : `Invoice ${r.failed.invoiceNumber}: ${r.failed.message}`,
+    reactivationFailure: r.ok ? null : describeReactivationFailure(r.failed),
   };
 }

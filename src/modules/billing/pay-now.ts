@@ -4,7 +4,7 @@ import { recordAudit, type AuditActor } from '../audit/record.ts';
 import { deliverOutbox, lockAccount, type ChargeDeps, type ChargeOutcome } from './charge.ts';
 import { openBalance } from './payment-outcome.ts';
 import { findBillingAccount } from './queries.ts';
-import { reactivate } from './reactivate.ts';
+import { describeReactivationFailure, reactivate } from './reactivate.ts';
 import { chargeOpenInvoices } from './renew.ts';
 
 export type PayNowResult =
@@ -52,7 +52,7 @@ export async function payNow(
     const cause = input.by === 'platform_admin' ? 'Reactivated: every open invoice paid after an admin retry' : 'Reactivated: every open invoice paid (Pay now)';
     const r = await reactivate(deps, input.organizationId, { actor: input.actor, at, cause });
     outcomes = r.charged;
-    failure = r.ok ? null : `Invoice ${r.failed.invoiceNumber}: ${r.failed.message}`;
+    failure = r.ok ? null : describeReactivationFailure(r.failed);
   } else {
     const settledCause = input.by === 'platform_admin' ? 'Paid after an admin retry' : 'Every open invoice paid (Pay now)';
     outcomes = await chargeOpenInvoices(deps, input.organizationId, { at, trigger: input.by === 'platform_admin' ? 'admin_retry' : 'pay_now', actor: input.actor, settledCause });

@@ -7,6 +7,7 @@ import type { ChargeResult } from './gateway/types.ts';
 import type { BillingStatus } from './queries.ts';
 import { nextRetryAt, RETRY_EVERY_DAYS, RETRY_ROUNDS } from './retry-schedule.ts';
 import { transition } from './status.ts';
+import { voidReactivationInvoice } from './void-reactivation-invoice.ts';
 
 /** What an outcome changed besides the attempt and the invoice. */
 export interface OutcomeConsequences {
@@ -38,6 +39,7 @@ export async function openBalance(sql: Statements, organizationId: number): Prom
  * R9.7, R9.8: an Unpaid organization whose every open invoice is paid, and
  * whose current period is already invoiced, is Active again on its original
  * anchor — in the transaction that paid the last invoice, with its email.
+ * Never a deleted one.
  */
 export async function reactivateIfSettled(
   sql: Statements,
@@ -45,8 +47,12 @@ export async function reactivateIfSettled(
   mailCtx: BillingMailContext,
   input: { organizationId: number; at: Date; cause: string; actor?: AuditActor },
 ): Promise<boolean> {
-  const account = await sql.first<AccountRow>('SELECT status, past_due_since, retry_rounds_done, current_period_end FROM billing_accounts WHERE organization_id = ?', [input.organizationId]);
-  if (account?.status !== 'unpaid' || Number(account.current_period_end) <= input.at.getTime()) return false;
+  const account = await sql.first<AccountRow & { deleted_at: number | null }>(
+    'SELECT b.status, b.past_due_since, b.retry_rounds_done, b.current_period_end, o.deleted_at FROM billing_accounts b JOIN organizations o ON o.id = b.organization_id WHERE b.organization_id = ?',
+    [input.organizationId],
+  );
+  // A deleted organization stays as it is: its billing has stopped (R3.9).
+  if (account?.status !== 'unpaid' || account.deleted_at !== null || Number(account.current_period_end) <= input.at.getTime()) return false;
   if ((await openBalance(sql, input.organizationId)).count > 0) return false;
   const moved = await transition(sql, { organizationId: input.organizationId, to: 'active', cause: input.cause, at: input.at, ...(input.actor ? { actor: input.actor } : {}) });
   if (moved) await deps.mailer.enqueue(sql, reactivatedMail(mailCtx, { periodEnd: new Date(Number(account.current_period_end)) }), input.at);
@@ -63,7 +69,8 @@ export async function reactivateIfSettled(
  *   reactivated (R9.8).
  * - failure: an Active organization becomes Past Due (R9.7); the
  *   payment-failed email names the next attempt; the failure of the day-28
- *   retry makes the organization Unpaid, with its notice (R9.8). An Unpaid
+ *   retry makes the organization Unpaid, with its notice (R9.8). A declined
+ *   reactivation invoice is voided (void-reactivation-invoice.ts). An Unpaid
  *   organization gets nothing (a reactivation's failure is shown to whoever
  *   saved the card); a deleted one only the email (its debt stays open, R3.9).
  */
@@ -84,8 +91,8 @@ export async function applyPaymentOutcome(
   const at = ctx.at;
   const out: OutcomeConsequences = { statusTo: null, mails: [] };
   const mailCtx = await billingMailContext(sql, deps.config, organizationId);
-  const invoice = await sql.first<{ number: string; amount_due_cents: number; amount_paid_cents: number }>(
-    'SELECT number, amount_due_cents, amount_paid_cents FROM invoices WHERE id = ?',
+  const invoice = await sql.first<{ number: string; kind: string; amount_due_cents: number; amount_paid_cents: number }>(
+    'SELECT number, kind, amount_due_cents, amount_paid_cents FROM invoices WHERE id = ?',
     [input.invoiceId],
   );
   const account = await sql.first<AccountRow>('SELECT status, past_due_since, retry_rounds_done, current_period_end FROM billing_accounts WHERE organization_id = ?', [organizationId]);
@@ -114,6 +121,13 @@ export async function applyPaymentOutcome(
     return out;
   }
 
+  // R9.8: a declined reactivation charge leaves the organization Unpaid, so the
+  // rest of the period that invoice billed is time spent Unpaid: it is voided.
+  // Nothing is owed for it, so no payment-failed email either.
+  if (invoice.kind === 'reactivation') {
+    const cause = `The reactivation charge failed: ${result.failure.message}`;
+    if (await voidReactivationInvoice(sql, { invoiceId: input.invoiceId, at, cause, ...(ctx.actor ? { actor: ctx.actor } : {}) })) return out;
+  }
   const owed = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
   const failed = { invoiceId: input.invoiceId, invoiceNumber: invoice.number, amountCents: owed, reason: result.failure.message };
   if (!live) {

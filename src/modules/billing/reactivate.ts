@@ -3,7 +3,7 @@ import { formatDateTime24 } from '../../format.ts';
 import { roundHalfUp } from '../../money.ts';
 import type { AuditActor } from '../audit/record.ts';
 import { accruedCharges, issueWithCredit } from './accrued-charges.ts';
-import { chargeInvoice, deliverOutbox, lockAccount, type ChargeContext, type ChargeDeps, type ChargeOutcome } from './charge.ts';
+import { chargeClaimed, chargeInvoice, claimAttemptIn, deliverOutbox, lockAccount, type ChargeContext, type ChargeDeps, type ChargeOutcome, type ClaimedAttempt } from './charge.ts';
 import { billingMailContext } from './emails.ts';
 import { describePeriod } from './open-subscription.ts';
 import { reactivateIfSettled } from './payment-outcome.ts';
@@ -11,12 +11,30 @@ import { periodContaining } from './periods.ts';
 import { remainingSeconds } from './proration.ts';
 import { findBillingAccount, type BillingAccount } from './queries.ts';
 import { planInForce } from './renew.ts';
+import { voidIdleReactivationInvoices } from './void-reactivation-invoice.ts';
 
 export type ReactivationResult =
   | { ok: true; charged: ChargeOutcome[] }
-  | { ok: false; failed: { invoiceNumber: string; message: string }; charged: ChargeOutcome[] };
+  | { ok: false; failed: ReactivationFailure; charged: ChargeOutcome[] };
+
+export interface ReactivationFailure {
+  /** The invoice whose charge failed; null when no charge was the reason. */
+  invoiceNumber: string | null;
+  message: string;
+  /** The reactivation invoice was voided: its charge was declined, so nothing is owed for it. */
+  voided?: boolean;
+}
+
+/** One sentence for whoever asked: an Administrator, a platform admin. */
+export function describeReactivationFailure(failed: ReactivationFailure): string {
+  if (failed.invoiceNumber === null) return failed.message;
+  if (failed.voided) return `Invoice ${failed.invoiceNumber}, for the rest of the current period, could not be paid and is void: ${failed.message}`;
+  return `Invoice ${failed.invoiceNumber}: ${failed.message}`;
+}
 
 const NO_ANSWER = 'The payment processor did not answer; try again in a moment.';
+const NO_CARD = 'There is no card on file.';
+const DELETED = 'The organization has been deleted.';
 
 /**
  * R9.8: an Unpaid organization pays what it owes and is Active again on its
@@ -30,61 +48,92 @@ const NO_ANSWER = 'The payment processor did not answer; try again in a moment.'
  * seconds, rounded half up. Time already invoiced is never billed twice, and
  * the time spent Unpaid after the last invoice is not billed at all.
  *
+ * The reactivation invoice is committed together with the pending attempt
+ * that charges it (R9.13), so it is never open without a charge in progress.
+ * If that charge is declined, the organization stays Unpaid and the invoice
+ * is voided in the transaction that records the decline
+ * (void-reactivation-invoice.ts): the time it billed is spent Unpaid, and the
+ * next reactivation bills from its own instant. One whose outcome is not
+ * known yet is left to the settle job. An open reactivation invoice with no
+ * charge in flight (left by older code) is voided before anything is charged.
+ *
  * The organization becomes Active in the transaction of the payment that
  * settles the last open invoice (payment-outcome.ts), with its email. A
  * failure leaves it Unpaid; what was paid stays paid, and the next attempt
- * starts where this one stopped.
+ * starts where this one stopped. A deleted organization is never reactivated
+ * nor billed for a new period: the check runs under the account lock, which
+ * the deletion takes too.
  */
 export async function reactivate(deps: ChargeDeps, organizationId: number, input: { actor?: AuditActor; at: Date; cause: string }): Promise<ReactivationResult> {
   const { db } = deps;
-  const ctx: ChargeContext = { at: input.at, trigger: 'reactivation', settledCause: input.cause, ...(input.actor ? { actor: input.actor } : {}) };
+  const actor = input.actor ? { actor: input.actor } : {};
+  const ctx: ChargeContext = { at: input.at, trigger: 'reactivation', settledCause: input.cause, ...actor };
   const charged: ChargeOutcome[] = [];
-  const chargeEach = async (invoices: { id: number; number: string }[]) => {
-    for (const inv of invoices) {
-      const outcome = await chargeInvoice(deps, inv.id, ctx);
-      charged.push(outcome);
-      if (outcome.status === 'failed') return { invoiceNumber: inv.number, message: outcome.message };
-      // An answer not in yet (now or from an earlier attempt) may still be a payment: not Active before it is known.
-      if (outcome.status === 'unknown' || (outcome.status === 'skipped' && outcome.reason === 'in_flight')) return { invoiceNumber: inv.number, message: NO_ANSWER };
-      if (outcome.status === 'skipped' && outcome.reason === 'no_card') return { invoiceNumber: inv.number, message: 'There is no card on file.' };
-    }
+  const failure = (outcome: ChargeOutcome, invoiceNumber: string): ReactivationFailure | null => {
+    if (outcome.status === 'failed') return { invoiceNumber, message: outcome.message };
+    // An answer not in yet (now or from an earlier attempt) may still be a payment: not Active before it is known.
+    if (outcome.status === 'unknown' || (outcome.status === 'skipped' && outcome.reason === 'in_flight')) return { invoiceNumber, message: NO_ANSWER };
+    if (outcome.status === 'skipped' && outcome.reason === 'no_card') return { invoiceNumber, message: NO_CARD };
     return null;
   };
 
+  await inTransaction(db, async (sql) => {
+    await lockAccount(sql, organizationId);
+    await voidIdleReactivationInvoices(sql, { organizationId, at: input.at, ...actor });
+  });
   const open = await statementsOf(db).rows<{ id: number; number: string }>("SELECT id, number FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
-  const failed = await chargeEach(open.map((r) => ({ id: Number(r.id), number: String(r.number) })));
-  if (failed) return { ok: false, failed, charged };
+  for (const inv of open) {
+    const outcome = await chargeInvoice(deps, Number(inv.id), ctx);
+    charged.push(outcome);
+    const failed = failure(outcome, String(inv.number));
+    if (failed) return { ok: false, failed, charged };
+  }
 
   // Everything owed is paid: the current period, if no invoice covers it yet.
-  const current = await inTransaction(db, async (sql) => {
+  const current = await inTransaction(db, async (sql): Promise<{ claimed: ClaimedAttempt } | { stop: ReactivationFailure } | null> => {
     await lockAccount(sql, organizationId);
+    const org = await sql.first<OrganizationRow>('SELECT slug, name, deleted_at FROM organizations WHERE id = ?', [organizationId]);
+    if (!org || org.deleted_at !== null) return { stop: { invoiceNumber: null, message: DELETED } };
     const account = await findBillingAccount(sql, organizationId);
     if (account?.status !== 'unpaid') return null;
     const mailCtx = await billingMailContext(sql, deps.config, organizationId);
     if (!mailCtx) return null;
-    const settle = () => reactivateIfSettled(sql, deps, mailCtx, { organizationId, at: input.at, cause: input.cause, ...(input.actor ? { actor: input.actor } : {}) });
+    const settle = () => reactivateIfSettled(sql, deps, mailCtx, { organizationId, at: input.at, cause: input.cause, ...actor });
     if (account.currentPeriodEnd.getTime() > input.at.getTime()) {
       await settle();
       return null;
     }
-    const invoice = await issueReactivationInvoice(sql, account, input.at);
+    if (!account.card) return { stop: { invoiceNumber: null, message: NO_CARD } };
+    const invoice = await issueReactivationInvoice(sql, account, org, input.at);
     if (invoice.status === 'paid') {
       await settle();
       return null;
     }
-    return { id: invoice.id, number: invoice.number };
+    const claimed = await claimAttemptIn(sql, invoice.id, ctx);
+    // The account is locked and the invoice new: nothing else can have claimed it.
+    if ('skip' in claimed) throw new Error(`reactivation invoice ${invoice.number} not claimed: ${claimed.skip}`);
+    return { claimed };
   });
+  if (current && 'stop' in current) return { ok: false, failed: current.stop, charged };
   if (current) {
-    const failedNow = await chargeEach([current]);
-    if (failedNow) return { ok: false, failed: failedNow, charged };
+    const outcome = await chargeClaimed(deps, current.claimed, ctx);
+    charged.push(outcome);
+    const failed = failure(outcome, current.claimed.invoiceNumber);
+    if (failed) return { ok: false, failed: outcome.status === 'failed' ? { ...failed, voided: true } : failed, charged };
   }
   await deliverOutbox(deps);
   const after = await findBillingAccount(db, organizationId);
   if (after?.status === 'unpaid') {
     // Something was opened meanwhile (an admin, another tab): say so rather than claim success.
-    return { ok: false, failed: { invoiceNumber: current?.number ?? '', message: 'An invoice is still open; try again in a moment.' }, charged };
+    return { ok: false, failed: { invoiceNumber: current?.claimed.invoiceNumber ?? null, message: 'An invoice is still open; try again in a moment.' }, charged };
   }
   return { ok: true, charged };
+}
+
+interface OrganizationRow {
+  slug: string;
+  name: string;
+  deleted_at: number | null;
 }
 
 /**
@@ -94,9 +143,8 @@ export async function reactivate(deps: ChargeDeps, organizationId: number, input
  * period containing `at`. The account's current period becomes that period,
  * so the next renewal falls on the original anchor.
  */
-async function issueReactivationInvoice(sql: Statements, account: BillingAccount, at: Date) {
+async function issueReactivationInvoice(sql: Statements, account: BillingAccount, org: OrganizationRow, at: Date) {
   const organizationId = account.organizationId;
-  const org = await sql.first<{ slug: string; name: string }>('SELECT slug, name FROM organizations WHERE id = ?', [organizationId]);
   const ended = { start: account.currentPeriodStart, end: account.currentPeriodEnd };
   const accrued = await accruedCharges(sql, {
     organizationId,
@@ -122,7 +170,7 @@ async function issueReactivationInvoice(sql: Statements, account: BillingAccount
   ];
   const { invoice, creditBalanceCents } = await issueWithCredit(sql, {
     organizationId,
-    numberPrefix: org!.slug,
+    numberPrefix: org.slug,
     kind: 'reactivation',
     issuedAt: at,
     period: { start: at, end: period.end },
@@ -132,7 +180,7 @@ async function issueReactivationInvoice(sql: Statements, account: BillingAccount
     // The ended period's usage is billed here when it had any (or proration lines).
     usagePeriod: accrued.lines.length || accrued.usage.length ? ended : null,
     ledgerNoun: 'invoice',
-    billedTo: { ...account.details, organizationName: org!.name },
+    billedTo: { ...account.details, organizationName: org.name },
   });
   await sql.run('UPDATE billing_accounts SET current_period_start = ?, current_period_end = ?, credit_balance_cents = ?, updated_at = ? WHERE organization_id = ?', [
     period.start.getTime(),
@@ -141,5 +189,7 @@ async function issueReactivationInvoice(sql: Statements, account: BillingAccount
     at.getTime(),
     organizationId,
   ]);
+  // Where the account goes back to if this invoice's charge is declined (void-reactivation-invoice.ts).
+  await sql.run('UPDATE invoices SET prior_period_start = ?, prior_period_end = ? WHERE id = ?', [ended.start.getTime(), ended.end.getTime(), invoice.id]);
   return invoice;
 }

@@ -13,6 +13,7 @@ import type { CardSetupInput } from './gateway/types.ts';
 import { StripeGateway } from './gateway/stripe.ts';
 import { findBillingAccount, pendingInvoiceLines } from './queries.ts';
 import { replaceCard } from './replace-card.ts';
+import { describeReactivationFailure } from './reactivate.ts';
 import { billingDetailsSchema, COUNTRIES, detailsFromForm, formOfDetails, type BillingDetailsForm } from './billing-details.ts';
 import { updateBillingDetails } from './update-billing-details.ts';
 import { previewDeletion } from './delete-organization.ts';
@@ -45,7 +46,7 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
     const saved = `${result.card.brand.charAt(0).toUpperCase() + result.card.brand.slice(1)} ending in ${result.card.last4} is now the card on file.`;
     if (result.reactivation && !result.reactivation.ok) {
       return showPaymentMethod(request, reply, ctx, {
-        error: `${saved} Invoice ${result.reactivation.failed.invoiceNumber} could not be paid: ${result.reactivation.failed.message} The organization stays Unpaid; invoices already paid stay paid.`,
+        error: `${saved} ${describeReactivationFailure(result.reactivation.failed)} The organization stays Unpaid; invoices already paid stay paid.`,
         status: 402,
       });
     }

@@ -5,7 +5,8 @@ import { deleteOrganization, type DeleteOrganizationResult } from '../../../src/
 import { usagePeriodOf } from '../../../src/modules/billing/owner-period.ts';
 import { replaceCard, type ReplaceCardResult } from '../../../src/modules/billing/replace-card.ts';
 import { payNow } from '../../../src/modules/billing/pay-now.ts';
-import { userActor } from '../../../src/modules/audit/record.ts';
+import { systemActor, userActor } from '../../../src/modules/audit/record.ts';
+import { grantCredit } from '../../../src/modules/billing/grant-credit.ts';
 import { findOrganizationById } from '../../../src/modules/organizations/queries.ts';
 import { findPlanByCode } from '../../../src/modules/plans/queries.ts';
 import { jobs } from '../../../src/scheduler/jobs.ts';
@@ -26,8 +27,13 @@ export type Step =
   | { at: string; payNow: true }
   /** An Administrator deletes the organization (R3.9, R9.9). */
   | { at: string; delete: true }
-  /** The card's issuer declines the next charge of the invoice with this sequence number (insufficient funds). */
-  | { at: string; issuerDeclines: number };
+  /**
+   * The card's issuer declines the next charge of the invoice with this
+   * sequence number (insufficient funds), even one not issued yet.
+   */
+  | { at: string; issuerDeclines: number }
+  /** A platform admin grants this much credit (R11.2). */
+  | { at: string; grantCredit: number };
 
 /** What a step returned, for the steps whose answer a test may check. */
 export type StepResult =
@@ -87,8 +93,12 @@ export async function play(t: TestContext, scenario: Scenario) {
       const organization = (await findOrganizationById(t.deps.db, orgId))!;
       results.push({ step: i, delete: await deleteOrganization(t.deps, { organization, actor: owner, confirmName: organization.name }) });
     } else if ('issuerDeclines' in step) {
-      const invoice = await t.deps.db('invoices').where({ organization_id: orgId, seq: step.issuerDeclines }).first('id');
-      t.gateway.declineNextCharge((request) => request.metadata?.invoice_id === String(invoice.id));
+      const { customer_ref: customerRef } = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first('customer_ref');
+      const number = `-${String(step.issuerDeclines).padStart(6, '0')}`;
+      t.gateway.declineNextCharge((request) => request.customerRef === customerRef && request.description.endsWith(number));
+    } else if ('grantCredit' in step) {
+      const r = await grantCredit(t.deps, { organizationId: orgId, amountCents: step.grantCredit, reason: 'Goodwill', actor: systemActor });
+      if (!r.ok) throw new Error(`grantCredit failed: ${r.reason}`);
     } else {
       const report = await runPass(jobs, t.deps, t.clock.now());
       const failed = report.results.filter((r) => !r.ok);
