@@ -49,8 +49,9 @@ const retries: Job = {
   },
 };
 
-// R9.12: mails written to the outbox with the change that caused them, still
-// waiting for SMTP (the relay was down, or the process died after the commit).
+// R9.12, R10.1: mails waiting for SMTP — written with the change that caused
+// them and not sent yet (the process died after the commit), due again after a
+// failed send (the relay was down), or lost mid-send (the process died).
 const deliverMail: Job = {
   name: 'mail:deliver-queued',
   async run(deps) {

@@ -2,8 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
+import type { Deps } from '../../src/deps.ts';
 import { createMailer, type Mailer } from '../../src/modules/mail/mailer.ts';
-import { findOutboxMail, listOutbox, mailsTo } from '../../src/modules/mail/queries.ts';
+import { claimDueMail, findOutboxMail, listOutbox, mailsTo } from '../../src/modules/mail/queries.ts';
+import { jobs } from '../../src/scheduler/jobs.ts';
+import { runPass } from '../../src/scheduler/registry.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
@@ -29,8 +32,8 @@ interface Received {
   raw: string;
 }
 
-/** A real SMTP server on a free local port that keeps what it receives. */
-async function startSmtpServer(): Promise<{ port: number; received: Received[]; stop(): Promise<void> }> {
+/** A real SMTP server on a local port (a free one by default) that keeps what it receives. */
+async function startSmtpServer(port = 0): Promise<{ port: number; received: Received[]; stop(): Promise<void> }> {
   const received: Received[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -52,11 +55,10 @@ async function startSmtpServer(): Promise<{ port: number; received: Received[]; 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const { port } = server.server.address() as AddressInfo;
   return {
-    port,
+    port: (server.server.address() as AddressInfo).port,
     received,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -93,6 +95,8 @@ describe('without SMTP_URL: the outbox (R10.1)', () => {
       messageId: null,
       createdAt: new Date('2026-03-01T09:30:00.000Z'),
       sentAt: null,
+      attempts: 0,
+      nextAttemptAt: null,
     });
   });
 
@@ -158,7 +162,7 @@ describe('without SMTP_URL: the outbox (R10.1)', () => {
 });
 
 describe('with SMTP_URL: a real SMTP relay (R10.1)', () => {
-  it('sends through SMTP and records the mail as sent, then records a failure once the relay is gone', async () => {
+  it('sends through SMTP and records the mail as sent; once the relay is gone, queues the mail to try again in a minute', async () => {
     const smtp = await startSmtpServer();
     let stopped = false;
     try {
@@ -201,15 +205,18 @@ describe('with SMTP_URL: a real SMTP relay (R10.1)', () => {
 
       const failed = await mailer.send({ to: 'grace@example.com', subject: 'Payment failed', text: 'Update your card.', kind: 'payment_failed' });
 
-      expect(failed).toEqual({ id: expect.any(Number), transport: 'smtp', status: 'failed' });
+      // R10.1, R9.12: not given up; the delivery job tries again after the first backoff (1 minute).
+      expect(failed).toEqual({ id: expect.any(Number), transport: 'smtp', status: 'queued' });
       expect(await findOutboxMail(t.db, failed.id)).toMatchObject({
         to: 'grace@example.com',
         transport: 'smtp',
-        status: 'failed',
+        status: 'queued',
         error: expect.stringMatching(/ECONNREFUSED/),
         messageId: null,
         createdAt: new Date('2026-03-01T09:30:05.000Z'),
         sentAt: null,
+        attempts: 1,
+        nextAttemptAt: new Date('2026-03-01T09:31:05.000Z'),
       });
     } finally {
       if (!stopped) await smtp.stop();
@@ -290,14 +297,128 @@ describe('the outbox written inside a transaction (R9.12)', () => {
       await smtp.stop();
     }
   });
+});
 
-  it('with SMTP down: the delivery fails and is recorded as failed with its error, as a direct send is', async () => {
-    const smtp = await startSmtpServer();
-    const port = smtp.port;
-    await smtp.stop();
+/**
+ * R9.12, R10.1: a mail SMTP could not take is not lost. It goes back to the
+ * queue with a growing delay (1, 5, 15, 60, 240, 720 minutes) and the
+ * scheduler's mail job sends it once the relay is back; after 7 failed sends
+ * it is given up as failed, with its error, for the back-office. A send the
+ * process died in the middle of is sent again after 5 minutes.
+ */
+describe('when SMTP is down (R9.12, R10.1)', () => {
+  const receipt = (to: string) => ({ to, subject: 'Receipt', text: 'We received $250.00', kind: 'receipt', organizationId: 1 });
+  const MINUTE = 60_000;
+
+  /** A port nothing listens on (a relay that is down), which a relay can be started on later. */
+  async function deadPort(): Promise<number> {
+    const probe = await startSmtpServer();
+    await probe.stop();
+    return probe.port;
+  }
+
+  /** One scheduler pass of the mail job alone, at the clock's instant. */
+  async function mailJob(mailer: Mailer) {
+    const report = await runPass(jobs.filter((j) => j.name === 'mail:deliver-queued'), { mailer } as unknown as Deps, clock.now());
+    expect(report.results.map((r) => r.ok)).toEqual([true]);
+    return report.results[0]!.summary;
+  }
+
+  it('a receipt queued while the relay is briefly down is delivered by the mail job once the relay is back, after its backoff', async () => {
+    const port = await deadPort();
     const mailer = createMailer({ db: t.db, clock, smtpUrl: `smtp://127.0.0.1:${port}`, smtpTimeoutMs: 1_000 });
-    const id = await t.db.transaction((trx) => mailer.enqueue(trx, mail('later@example.com'), clock.now()));
+    const id = await t.db.transaction((trx) => mailer.enqueue(trx, receipt('billing@acme.example'), clock.now()));
+    // Right after the payment's commit the relay is down.
     expect(await mailer.deliverQueued()).toBe(0);
-    expect(await findOutboxMail(t.db, id)).toMatchObject({ status: 'failed', error: expect.any(String) });
+    expect(await findOutboxMail(t.db, id)).toMatchObject({ status: 'queued', attempts: 1, error: expect.stringMatching(/ECONNREFUSED/), nextAttemptAt: new Date('2026-03-01T09:31:00.000Z') });
+
+    const relay = await startSmtpServer(port);
+    try {
+      // 30 seconds later the relay is back, but the mail waits for its backoff.
+      // (Mails other tests of this file left queued may go out to this relay too; only this one counts.)
+      const receipts = () => relay.received.filter((m) => m.to.includes('billing@acme.example'));
+      clock.advance(30_000);
+      await mailJob(mailer);
+      expect(receipts()).toEqual([]);
+      clock.set('2026-03-01T09:31:00.000Z');
+      expect(await mailJob(mailer)).toMatch(/^[1-9]\d* queued emails sent$/);
+      expect(receipts()).toHaveLength(1);
+      expect(await findOutboxMail(t.db, id)).toMatchObject({ status: 'sent', attempts: 2, error: null, sentAt: new Date('2026-03-01T09:31:00.000Z') });
+      // Sent once: later passes do not send it again.
+      clock.advance(10 * MINUTE);
+      await mailJob(mailer);
+      expect(receipts()).toHaveLength(1);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('a direct send that fails is retried the same way', async () => {
+    const port = await deadPort();
+    const mailer = createMailer({ db: t.db, clock, smtpUrl: `smtp://127.0.0.1:${port}`, smtpTimeoutMs: 1_000 });
+    const sent = await mailer.send({ to: 'invitee@example.com', subject: 'Join Acme', text: 'Follow the link.', kind: 'invitation' });
+    expect(sent.status).toBe('queued');
+    const relay = await startSmtpServer(port);
+    try {
+      clock.advance(MINUTE);
+      await mailJob(mailer);
+      expect(relay.received.filter((m) => m.to.includes('invitee@example.com'))).toHaveLength(1);
+      expect(await findOutboxMail(t.db, sent.id)).toMatchObject({ status: 'sent', attempts: 2 });
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('backs off 1, 5, 15, 60, 240 and 720 minutes, then gives up after the 7th send and says so in the outbox', async () => {
+    const port = await deadPort();
+    const mailer = createMailer({ db: t.db, clock, smtpUrl: `smtp://127.0.0.1:${port}`, smtpTimeoutMs: 1_000 });
+    const id = await t.db.transaction((trx) => mailer.enqueue(trx, receipt('never@acme.example'), clock.now()));
+    const tries: string[] = [];
+    for (let send = 1; send <= 7; send++) {
+      await mailer.deliverQueued();
+      const row = (await findOutboxMail(t.db, id))!;
+      tries.push(`${clock.now().toISOString().slice(11, 16)} #${row.attempts} ${row.status} ${row.nextAttemptAt?.toISOString().slice(11, 16) ?? '-'}`);
+      if (!row.nextAttemptAt) break;
+      // Not a moment before its time.
+      clock.set(new Date(row.nextAttemptAt.getTime() - 1_000));
+      expect(await mailer.deliverQueued()).toBe(0);
+      clock.set(row.nextAttemptAt);
+    }
+    // 09:30 first try; then 09:31, 09:36, 09:51, 10:51, 14:51 and 02:51 the next day (+720 min).
+    expect(tries).toEqual([
+      '09:30 #1 queued 09:31',
+      '09:31 #2 queued 09:36',
+      '09:36 #3 queued 09:51',
+      '09:51 #4 queued 10:51',
+      '10:51 #5 queued 14:51',
+      '14:51 #6 queued 02:51',
+      '02:51 #7 failed -',
+    ]);
+    expect(await findOutboxMail(t.db, id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/ECONNREFUSED/) });
+    clock.advance(24 * 60 * MINUTE);
+    expect(await mailer.deliverQueued()).toBe(0);
+    expect((await findOutboxMail(t.db, id))!.attempts).toBe(7);
+  });
+
+  it('a send the process died in the middle of (claimed, never finished) is sent again after 5 minutes, not before', async () => {
+    const relay = await startSmtpServer();
+    try {
+      const mailer = createMailer({ db: t.db, clock, smtpUrl: `smtp://127.0.0.1:${relay.port}`, smtpTimeoutMs: 2_000 });
+      const id = await t.db.transaction((trx) => mailer.enqueue(trx, receipt('lost@acme.example'), clock.now()));
+      // The claim commits ('pending'), then the process dies before the relay hears of it.
+      expect(await claimDueMail(t.db, id, clock.now(), new Date(clock.now().getTime() + 5 * MINUTE))).toMatchObject({ to: 'lost@acme.example', attempt: 1 });
+      // (Mails other tests of this file left queued may go out to this relay too; only this one counts.)
+      const lost = () => relay.received.filter((m) => m.to.includes('lost@acme.example'));
+      clock.advance(4 * MINUTE);
+      await mailJob(mailer);
+      expect(lost()).toEqual([]);
+      expect(await findOutboxMail(t.db, id)).toMatchObject({ status: 'pending' });
+      clock.advance(MINUTE);
+      await mailJob(mailer);
+      expect(lost()).toHaveLength(1);
+      expect(await findOutboxMail(t.db, id)).toMatchObject({ status: 'sent', attempts: 2 });
+    } finally {
+      await relay.stop();
+    }
   });
 });

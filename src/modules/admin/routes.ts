@@ -33,7 +33,7 @@ import { clockShiftSchema, toClockShift } from './schemas.ts';
 import { setInquiryStatus } from './set-inquiry-status.ts';
 import { setPlatformAdminFlag } from './set-platform-admin.ts';
 import { planShift, shiftClock } from './shift-clock.ts';
-import { datetimeLocal, describeDuration, fmtInstant, fmtSeconds, idParam, linkify, pageParam, queryString, statusBadge } from './view.ts';
+import { datetimeLocal, describeDuration, fmtInstant, fmtSeconds, idParam, linkify, mailDelivery, pageParam, queryString, statusBadge } from './view.ts';
 
 type IdParams = { id: string };
 
@@ -264,7 +264,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         total,
         page,
         pages,
-        mails: mails.map((m) => ({ id: m.id, to: m.to, subject: m.subject, kind: m.kind, transport: m.transport, status: m.status, at: fmtInstant(m.createdAt) })),
+        mails: mails.map((m) => ({ id: m.id, to: m.to, subject: m.subject, kind: m.kind, delivery: mailDelivery(m), at: fmtInstant(m.createdAt) })),
         prevHref: page > 1 ? `/admin/mail?page=${page - 1}` : null,
         nextHref: page < pages ? `/admin/mail?page=${page + 1}` : null,
       },
@@ -286,6 +286,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
           ...mail,
           at: fmtSeconds(mail.createdAt),
           sentAt: mail.sentAt ? fmtSeconds(mail.sentAt) : null,
+          delivery: mailDelivery(mail),
           segments: linkify(mail.text),
         },
       },

@@ -1,3 +1,5 @@
+import { MAX_SEND_ATTEMPTS } from '../mail/mailer.ts';
+import type { OutboxMail } from '../mail/queries.ts';
 import { formatCount } from '../../format.ts';
 import type { InvoiceStatus } from '../billing/invoices.ts';
 import type { BillingStatus } from '../billing/queries.ts';
@@ -10,6 +12,29 @@ export const fmtSeconds = (d: Date) => `${d.toISOString().replace('T', ' ').slic
 export const fmtDay = (d: Date) => d.toISOString().slice(0, 10);
 
 export const helpers = { fmtInstant, fmtSeconds, fmtDay };
+
+/** R10.1: where a recorded email stands, in words for the outbox (SMTP retries, R9.12). */
+export function mailDelivery(m: Pick<OutboxMail, 'transport' | 'status' | 'attempts' | 'nextAttemptAt'>): string {
+  const tries = (n: number) => `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
+  switch (m.status) {
+    case 'kept':
+      return 'Kept in the outbox';
+    case 'sent':
+      return m.attempts > 1 ? `Sent by SMTP after ${tries(m.attempts)}` : 'Sent by SMTP';
+    case 'queued':
+      return m.attempts === 0 || !m.nextAttemptAt
+        ? 'Waiting for SMTP'
+        : `SMTP failed (attempt ${m.attempts} of ${MAX_SEND_ATTEMPTS}); next try ${fmtInstant(m.nextAttemptAt)}`;
+    case 'pending':
+      return 'Being sent by SMTP';
+    case 'failed':
+      return m.attempts > 0 ? `Failed: SMTP gave up after ${tries(m.attempts)}` : 'Failed';
+    default: {
+      const never: never = m.status;
+      return never;
+    }
+  }
+}
 
 export function statusBadge(status: BillingStatus, deleted = false): { label: string; badge: string } {
   if (deleted) return { label: `Deleted (${STATUS_LABELS[status]})`, badge: 'badge-muted' };

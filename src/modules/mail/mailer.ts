@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
 import type { Executor } from '../../db/sql.ts';
-import { claimQueuedMail, insertOutboxMail, markOutboxMailFailed, markOutboxMailSent, queuedMailIds } from './queries.ts';
+import { claimDueMail, dueMailIds, insertOutboxMail, markOutboxMailFailed, markOutboxMailSent, requeueOutboxMail } from './queries.ts';
 
 export interface OutgoingMail {
   to: string;
@@ -16,17 +16,21 @@ export interface OutgoingMail {
 export interface SentMail {
   id: number;
   transport: 'outbox' | 'smtp';
-  status: 'kept' | 'sent' | 'failed';
+  /** 'queued': SMTP refused or could not be reached; the delivery job tries again later. 'failed': it gave up. */
+  status: 'kept' | 'sent' | 'queued' | 'failed';
 }
 
 /**
  * Sends (or keeps) one email and records it in mail_outbox (R10.1).
  *
- * A mail that SMTP refused or could not reach resolves with status 'failed'
- * rather than throwing: a mail is a side effect of a business change that has
- * already happened, so the caller decides whether a failure matters. Only a
- * programmer error (an address that is not one plausible address, a header
- * with a line break) throws, as a TypeError, before anything is recorded.
+ * A mail that SMTP refused or could not reach resolves with status 'queued'
+ * rather than throwing: it is tried again by the scheduler's delivery job,
+ * with a growing delay (RETRY_DELAYS_MS), and marked 'failed' — visible in the
+ * back-office outbox with its error — once MAX_SEND_ATTEMPTS sends failed. A
+ * mail is a side effect of a business change that has already happened, so
+ * the caller decides whether a failure matters. Only a programmer error (an
+ * address that is not one plausible address, a header with a line break)
+ * throws, as a TypeError, before anything is recorded.
  *
  * Send after the business transaction commits: the mailer writes through its
  * own connection (on SQLite, the only one), and a rolled-back change should
@@ -43,7 +47,11 @@ export interface Mailer {
    * sends any a crash left queued). Answers the row's id.
    */
   enqueue(trx: Executor, mail: OutgoingMail, at: Date): Promise<number>;
-  /** Sends the queued mails (each claimed first, so two instances never send one twice); answers how many were sent. */
+  /**
+   * Sends the mails that are due: queued ones (after their backoff, if a send
+   * failed) and pending ones whose send was lost. Each is claimed first, so
+   * two instances never send one at once. Answers how many were sent.
+   */
   deliverQueued(): Promise<number>;
 }
 
@@ -64,6 +72,18 @@ export interface MailerOptions {
 
 export const DEFAULT_FROM = 'Orgplane <no-reply@orgplane.local>';
 const DEFAULT_SMTP_TIMEOUT_MS = 10_000;
+
+const MINUTE = 60_000;
+/** How long after the n-th failed send the next one is tried: a relay down for a moment, then for hours. */
+export const RETRY_DELAYS_MS = [1, 5, 15, 60, 240, 720].map((m) => m * MINUTE);
+/** The first send and one per delay: about 17 hours of trying before a mail is given up as failed. */
+export const MAX_SEND_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
+/**
+ * A send still 'pending' this long after it began was lost (the process died
+ * mid-send): the delivery job sends it again. The SMTP timeouts end a live
+ * send well before.
+ */
+export const LOST_SEND_MS = 5 * MINUTE;
 
 export function createMailer(opts: MailerOptions): Mailer {
   const from = opts.from ?? DEFAULT_FROM;
@@ -97,8 +117,8 @@ function smtpMailer({ db, clock, smtpTimeoutMs }: MailerOptions, smtpUrl: string
   new URL(smtpUrl);
   let transporter: ReturnType<typeof createSmtpTransport> | undefined;
 
-  /** Sends the recorded row `id` (status 'pending') and records the outcome. */
-  async function deliver(id: number, mail: { to: string; subject: string; text: string; html: string | null }): Promise<SentMail> {
+  /** Sends the recorded row `id` (status 'pending', its `attempt`-th send) and records the outcome. */
+  async function deliver(id: number, mail: { to: string; subject: string; text: string; html: string | null; attempt: number }): Promise<SentMail> {
     let messageId: string | null;
     try {
       // A failed load is not kept: the next mail tries again.
@@ -115,8 +135,13 @@ function smtpMailer({ db, clock, smtpTimeoutMs }: MailerOptions, smtpUrl: string
       });
       messageId = info.messageId || null;
     } catch (err) {
-      await markOutboxMailFailed(db, id, errorMessage(err));
-      return { id, transport: 'smtp', status: 'failed' };
+      const error = errorMessage(err);
+      if (mail.attempt >= MAX_SEND_ATTEMPTS) {
+        await markOutboxMailFailed(db, id, error);
+        return { id, transport: 'smtp', status: 'failed' };
+      }
+      await requeueOutboxMail(db, id, { error, nextAttemptAt: new Date(clock.now().getTime() + RETRY_DELAYS_MS[mail.attempt - 1]!) });
+      return { id, transport: 'smtp', status: 'queued' };
     }
     await markOutboxMailSent(db, id, { messageId, sentAt: clock.now() });
     return { id, transport: 'smtp', status: 'sent' };
@@ -128,17 +153,20 @@ function smtpMailer({ db, clock, smtpTimeoutMs }: MailerOptions, smtpUrl: string
       // Recorded before the relay is called, so a crash mid-send still leaves
       // a trace ('pending') of a mail that may or may not have gone out.
       const record = recordOf(mail);
-      const id = await insertOutboxMail(db, { ...record, transport: 'smtp', status: 'pending', createdAt: clock.now() });
-      return deliver(id, record);
+      const now = clock.now();
+      const id = await insertOutboxMail(db, { ...record, transport: 'smtp', status: 'pending', createdAt: now, attempts: 1, nextAttemptAt: new Date(now.getTime() + LOST_SEND_MS) });
+      return deliver(id, { ...record, attempt: 1 });
     },
     async enqueue(trx, mail, at) {
       assertValidMail(mail);
       return insertOutboxMail(trx, { ...recordOf(mail), transport: 'smtp', status: 'queued', createdAt: at });
     },
     async deliverQueued() {
+      // The relay lives in real time: retries and lost sends are timed by the mailer's clock, not a pass's instant.
       let sent = 0;
-      for (const id of await queuedMailIds(db)) {
-        const claimed = await claimQueuedMail(db, id);
+      for (const id of await dueMailIds(db, clock.now())) {
+        const now = clock.now();
+        const claimed = await claimDueMail(db, id, now, new Date(now.getTime() + LOST_SEND_MS));
         if (!claimed) continue; // another instance took it
         if ((await deliver(id, claimed)).status === 'sent') sent++;
       }

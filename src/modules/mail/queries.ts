@@ -3,8 +3,10 @@ import { insertReturningId, statementsOf, type Executor } from '../../db/sql.ts'
 
 export type MailTransport = 'outbox' | 'smtp';
 /**
- * 'queued': written with the change that causes it, waiting for SMTP (R9.12);
- * 'pending' only while an SMTP send is in flight (or if the process died during one).
+ * 'queued': written with the change that causes it, waiting for SMTP (R9.12),
+ * or waiting to be tried again after a failed send; 'pending' only while an
+ * SMTP send is in flight (or if the process died during one: taken again once
+ * `next_attempt_at` has passed); 'failed' once every try failed.
  */
 export type MailStatus = 'kept' | 'queued' | 'pending' | 'sent' | 'failed';
 
@@ -23,6 +25,10 @@ export interface OutboxMail {
   messageId: string | null;
   createdAt: Date;
   sentAt: Date | null;
+  /** SMTP sends tried so far. */
+  attempts: number;
+  /** When the delivery job may take it (again); null when it waits for nothing. */
+  nextAttemptAt: Date | null;
 }
 
 interface OutboxRow {
@@ -39,6 +45,8 @@ interface OutboxRow {
   message_id: string | null;
   created_at: number;
   sent_at: number | null;
+  attempts: number;
+  next_attempt_at: number | null;
 }
 
 const toOutboxMail = (r: OutboxRow): OutboxMail => ({
@@ -55,6 +63,8 @@ const toOutboxMail = (r: OutboxRow): OutboxMail => ({
   messageId: r.message_id,
   createdAt: new Date(Number(r.created_at)),
   sentAt: r.sent_at === null ? null : new Date(Number(r.sent_at)),
+  attempts: Number(r.attempts),
+  nextAttemptAt: r.next_attempt_at === null ? null : new Date(Number(r.next_attempt_at)),
 });
 
 /** Newest first, with the total for paging. */
@@ -102,6 +112,9 @@ export interface NewOutboxRow {
   transport: MailTransport;
   status: 'kept' | 'queued' | 'pending';
   createdAt: Date;
+  /** A send begun at once ('pending'): it is the first attempt, lost if not finished by `nextAttemptAt`. */
+  attempts?: number;
+  nextAttemptAt?: Date;
 }
 
 export async function insertOutboxMail(db: Executor, mail: NewOutboxRow): Promise<number> {
@@ -116,6 +129,8 @@ export async function insertOutboxMail(db: Executor, mail: NewOutboxRow): Promis
     transport: mail.transport,
     status: mail.status,
     created_at: mail.createdAt.getTime(),
+    attempts: mail.attempts ?? 0,
+    next_attempt_at: mail.nextAttemptAt?.getTime() ?? null,
   });
 }
 
@@ -125,20 +140,50 @@ export async function markOutboxMailSent(db: DbOrTrx, id: number, sent: { messag
     .update({ status: 'sent', message_id: sent.messageId, sent_at: sent.sentAt.getTime(), error: null });
 }
 
+/** Gives up on a mail: every try failed (R10.1: it stays recorded, with its error, for the back-office). */
 export async function markOutboxMailFailed(db: DbOrTrx, id: number, error: string) {
-  await db('mail_outbox').where({ id }).update({ status: 'failed', error });
+  await db('mail_outbox').where({ id }).update({ status: 'failed', error, next_attempt_at: null });
 }
 
-/** Mails waiting for SMTP, oldest first (a bounded batch). */
-export async function queuedMailIds(db: DbOrTrx, limit = 200): Promise<number[]> {
-  const rows = await statementsOf(db).rows<{ id: number }>("SELECT id FROM mail_outbox WHERE status = 'queued' ORDER BY id LIMIT ?", [limit]);
+/** A send failed: the mail waits for the delivery job to try again at `nextAttemptAt`. */
+export async function requeueOutboxMail(db: DbOrTrx, id: number, retry: { error: string; nextAttemptAt: Date }) {
+  await db('mail_outbox').where({ id }).update({ status: 'queued', error: retry.error, next_attempt_at: retry.nextAttemptAt.getTime() });
+}
+
+/**
+ * Mails the delivery job should send now, oldest first (a bounded batch):
+ * queued ones whose time has come, and pending ones whose send was lost (the
+ * process died mid-send; a rare resend is better than a lost mail).
+ */
+export async function dueMailIds(db: DbOrTrx, now: Date, limit = 200): Promise<number[]> {
+  const rows = await statementsOf(db).rows<{ id: number }>(
+    `SELECT id FROM mail_outbox WHERE status IN ('queued', 'pending') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?`,
+    [now.getTime(), limit],
+  );
   return rows.map((r) => Number(r.id));
 }
 
-/** Takes a queued mail for sending ('pending'); null when another sender took it first. */
-export async function claimQueuedMail(db: DbOrTrx, id: number): Promise<{ to: string; subject: string; text: string; html: string | null } | null> {
+export interface ClaimedMail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  /** This send's number, the first being 1. */
+  attempt: number;
+}
+
+/**
+ * Takes a due mail for sending ('pending', one more attempt, lost if not
+ * finished by `lostAfter`); null when another sender took it first.
+ */
+export async function claimDueMail(db: DbOrTrx, id: number, now: Date, lostAfter: Date): Promise<ClaimedMail | null> {
   const sql = statementsOf(db);
-  if ((await sql.run("UPDATE mail_outbox SET status = 'pending' WHERE id = ? AND status = 'queued'", [id])) !== 1) return null;
+  const claimed = await sql.run(
+    `UPDATE mail_outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?
+     WHERE id = ? AND status IN ('queued', 'pending') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)`,
+    [lostAfter.getTime(), id, now.getTime()],
+  );
+  if (claimed !== 1) return null;
   const row = await sql.first<OutboxRow>('SELECT * FROM mail_outbox WHERE id = ?', [id]);
-  return row ? { to: row.to_address, subject: row.subject, text: row.text_body, html: row.html_body } : null;
+  return row ? { to: row.to_address, subject: row.subject, text: row.text_body, html: row.html_body, attempt: Number(row.attempts) } : null;
 }
