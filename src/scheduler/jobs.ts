@@ -4,6 +4,7 @@ import { settleStaleWizards } from '../modules/organizations/create-organization
 import { retentionJob } from '../modules/usage/retention.ts';
 import { renewalPass } from '../modules/billing/renew.ts';
 import { settlePendingAttempts } from '../modules/billing/charge.ts';
+import { settlePendingRefunds } from '../modules/billing/refund-credit.ts';
 import { retryPastDue } from '../modules/billing/retry-past-due.ts';
 import type { Job } from './registry.ts';
 
@@ -30,6 +31,15 @@ const settleAttempts: Job = {
   async run(deps, at) {
     const settled = await settlePendingAttempts(deps, at, new Date(at.getTime() - 2 * 60_000));
     return `${settled.length} pending payment attempts settled`;
+  },
+};
+
+// R9.13: credit refunds a crash or a lost answer left pending, with their own key.
+const settleRefunds: Job = {
+  name: 'billing:settle-pending-refunds',
+  async run(deps, at) {
+    const settled = await settlePendingRefunds(deps, at, new Date(at.getTime() - 2 * 60_000));
+    return `${settled} pending credit refunds settled`;
   },
 };
 
@@ -61,4 +71,4 @@ const deliverMail: Job = {
 };
 
 /** Every job a scheduler pass runs, in order. Later modules append theirs. */
-export const jobs: Job[] = [settleWizards, settleAttempts, retries, renewals, retentionJob, sessionCleanup, deliverMail];
+export const jobs: Job[] = [settleWizards, settleAttempts, settleRefunds, retries, renewals, retentionJob, sessionCleanup, deliverMail];

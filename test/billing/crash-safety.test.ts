@@ -12,6 +12,10 @@ import { openWizard, selectPlan } from '../../src/modules/organizations/wizard.t
 import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
 import { recordsOf } from './scenarios/runner.ts';
 import { payNow } from '../../src/modules/billing/pay-now.ts';
+import { changePlan } from '../../src/modules/billing/change-plan.ts';
+import { deleteOrganization } from '../../src/modules/billing/delete-organization.ts';
+import { findOrganizationById } from '../../src/modules/organizations/queries.ts';
+import { findPlanByCode } from '../../src/modules/plans/queries.ts';
 import { userActor } from '../../src/modules/audit/record.ts';
 
 /**
@@ -443,5 +447,127 @@ describe('a crash in the reactivation charge (R9.8, R9.13)', () => {
     expect(s.history.at(-1)).toMatchObject({ from: 'unpaid', to: 'active', at: '2026-06-10T00:03:00.000Z' });
     expect(mailKinds(s).slice(-3)).toEqual(['receipt', 'receipt', 'reactivated']); // #2's, #3's, then reactivated
     expect(await period(orgId)).toBe('2026-06-01 – 2026-07-01');
+  });
+});
+
+/**
+ * R3.9, R9.13, R9.12: the credit balance refunded on deletion. The refund is
+ * recorded, pending, with its idempotency key in the deletion's transaction,
+ * before the gateway is called; its outcome — the ledger entry, the lower
+ * balance and the refund notice — is one transaction. Wherever the process
+ * dies, a later pass refunds the card once and the books follow, once.
+ */
+describe('a crash in the refund of the credit balance on deletion (R9.13)', () => {
+  /**
+   * Business from April 1 ($2,500.00). Starter from April 21, 10 of the 30 days left:
+   * −250000 × 10 / 30 = −83333.33 → −83333, +25000 × 10 / 30 = 8333.33 → 8333; net −75000 of credit.
+   * Deleted April 25: the final invoice carries those two lines ($0.00 due), and $750.00 is refunded.
+   */
+  async function deleteWithCredit(crash?: () => void) {
+    t.clock.set('2026-04-01T00:00:00Z');
+    const owner = await newUser(t);
+    const org = await newOrg(t, { owner, plan: 'business', name: 'Refundy Co' });
+    t.clock.set('2026-04-21T00:00:00Z');
+    const starter = (await findPlanByCode(t.deps.db, 'starter'))!;
+    expect(await changePlan(t.deps, { organizationId: org.id, planId: starter.id, at: t.clock.now(), actor: owner })).toMatchObject({ ok: true });
+    t.clock.set('2026-04-25T00:00:00Z');
+    crash?.();
+    const organization = (await findOrganizationById(t.deps.db, org.id))!;
+    return { orgId: org.id, remove: () => deleteOrganization(t.deps, { organization, actor: owner, confirmName: organization.name }) };
+  }
+
+  async function refundState(orgId: number) {
+    const records = await recordsOf(t, orgId);
+    const refunds = await t.deps.db('credit_refunds').where({ organization_id: orgId }).orderBy('id');
+    const ledger = await t.deps.db('credit_ledger').where({ organization_id: orgId }).orderBy('id');
+    const account = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first();
+    return {
+      /** What the gateway refunded, from its own ledger. */
+      gateway: records.refunds.map((r) => r.amount),
+      ours: refunds.map((r: { amount_cents: number; status: string }) => `${r.amount_cents} ${r.status}`),
+      balance: Number(account.credit_balance_cents),
+      ledger: ledger.map((l: { amount_cents: number; reason: string }) => `${l.amount_cents} ${l.reason.replace(/[A-Z0-9]+-\d{6}/, 'N').replace(/charge \d+/, 'charge C')}`),
+      notices: records.mails.filter((m) => m.kind === 'refund').map((m) => `${m.at} ${/We refunded (\$[\d,.]+)/.exec(m.text)![1]}`),
+    };
+  }
+  const settledAt = (at: string) => ({
+    gateway: [75_000],
+    ours: ['75000 succeeded'],
+    balance: 0,
+    ledger: ['75000 Net credit of final invoice N', '-75000 Refunded to card (charge C)'],
+    notices: [`${at} $750.00`],
+  });
+  const unsettled = (gateway: number[]) => ({ gateway, ours: ['75000 pending'], balance: 75_000, ledger: ['75000 Net credit of final invoice N'], notices: [] });
+
+  it('with no crash: refunded at once, with its notice', async () => {
+    const { orgId, remove } = await deleteWithCredit();
+    expect(await remove()).toMatchObject({ ok: true, refundedCents: 75_000, refundPendingCents: 0, refundFailedCents: 0 });
+    expect(await refundState(orgId)).toEqual(settledAt('2026-04-25T00:00:00.000Z'));
+  });
+
+  it('before the gateway call: the refund waits, pending, and the settle pass makes it with its key, once', async () => {
+    const { orgId, remove } = await deleteWithCredit(() => t.gateway.failNextCalls(1, { method: 'refund', phase: 'before' }));
+    expect(await remove()).toMatchObject({ ok: true, refundedCents: 0, refundPendingCents: 75_000, refundFailedCents: 0 });
+    // The balance is still shown, as owed to the customer; nothing is refunded yet.
+    expect(await refundState(orgId)).toEqual(unsettled([]));
+    await pass(1 * MINUTE); // the answer may still be on its way
+    expect(await refundState(orgId)).toEqual(unsettled([]));
+    await pass(2 * MINUTE);
+    await pass(3 * MINUTE);
+    expect(await refundState(orgId)).toEqual(settledAt('2026-04-25T00:03:00.000Z'));
+  });
+
+  it('after the gateway refunded, before our commit: the settle pass gets the same refund back by its key and writes the books once', async () => {
+    const { orgId, remove } = await deleteWithCredit(() => t.gateway.failNextCalls(1, { method: 'refund', phase: 'after' }));
+    expect(await remove()).toMatchObject({ ok: true, refundedCents: 0, refundPendingCents: 75_000 });
+    expect(await refundState(orgId)).toEqual(unsettled([75_000]));
+    await pass(3 * MINUTE);
+    await pass(3 * MINUTE);
+    expect(await refundState(orgId)).toEqual(settledAt('2026-04-25T00:03:00.000Z'));
+  });
+
+  it('while writing the refund notice: the outcome rolls back with it, and the settle pass writes them together, once', async () => {
+    const { orgId, remove } = await deleteWithCredit();
+    await diesWritingTheFirstEmail(remove);
+    expect(await refundState(orgId)).toEqual(unsettled([75_000]));
+    expect((await t.deps.db('organizations').where({ id: orgId }).first()).deleted_at).toBe(Date.parse('2026-04-25T00:00:00Z'));
+    await pass(3 * MINUTE);
+    expect(await refundState(orgId)).toEqual(settledAt('2026-04-25T00:03:00.000Z'));
+  });
+
+  it('a refund the gateway refuses is placed on the next charge with room, in the transaction that records the refusal', async () => {
+    t.clock.set('2026-04-01T00:00:00Z');
+    const owner = await newUser(t);
+    const org = await newOrg(t, { owner, plan: 'business', name: 'Two Charges Co' });
+    await pass('2026-05-01T00:00:00Z'); // #2, Business for May 1 – Jun 1, charged $2,500.00
+    // May 21, 11 of the 31 days left: −250000 × 11 / 31 = −88709.68 → −88710; +25000 × 11 / 31 = 8870.97 → 8871; net −79839.
+    t.clock.set('2026-05-21T00:00:00Z');
+    const starter = (await findPlanByCode(t.deps.db, 'starter'))!;
+    await changePlan(t.deps, { organizationId: org.id, planId: starter.id, at: t.clock.now(), actor: owner });
+    // The May charge was refunded in full in the gateway's own dashboard meanwhile: a refund of it is refused.
+    const [first, second] = (await recordsOf(t, org.id)).charges;
+    await t.deps.db('sim_charges').where({ ref: second!.ref }).update({ refunded_cents: 250_000 });
+    t.clock.set('2026-05-25T00:00:00Z');
+    const organization = (await findOrganizationById(t.deps.db, org.id))!;
+    expect(await deleteOrganization(t.deps, { organization, actor: owner, confirmName: organization.name })).toMatchObject({ ok: true, refundedCents: 79_839, refundPendingCents: 0, refundFailedCents: 0 });
+    const refunds = await t.deps.db('credit_refunds').where({ organization_id: org.id }).orderBy('id');
+    expect(refunds.map((r: { amount_cents: number; status: string; charge_ref: string }) => [Number(r.amount_cents), r.status, r.charge_ref])).toEqual([
+      [79_839, 'failed', second!.ref],
+      [79_839, 'succeeded', first!.ref],
+    ]);
+    const records = await recordsOf(t, org.id);
+    expect(records.refunds.map((r) => [r.amount, r.chargeRef])).toEqual([[79_839, first!.ref]]);
+    expect(records.mails.filter((m) => m.kind === 'refund').map((m) => /We refunded (\$[\d,.]+)/.exec(m.text)![1])).toEqual(['$798.39']);
+    expect(Number((await t.deps.db('billing_accounts').where({ organization_id: org.id }).first()).credit_balance_cents)).toBe(0);
+  });
+
+  it('two instances settling the same refund at once refund once and write one notice', async () => {
+    const { orgId, remove } = await deleteWithCredit(() => t.gateway.failNextCalls(1, { method: 'refund', phase: 'before' }));
+    await remove();
+    t.clock.advance(3 * MINUTE);
+    const other: Deps = { ...t.deps, gateway: new SimulatedGateway(t.deps.db, t.clock) };
+    const reports = await Promise.all([runPass(jobs, t.deps, t.clock.now()), runPass(jobs, other, t.clock.now())]);
+    for (const r of reports) expect(r.results.filter((x) => !x.ok)).toEqual([]);
+    expect(await refundState(orgId)).toEqual(settledAt('2026-04-25T00:03:00.000Z'));
   });
 });

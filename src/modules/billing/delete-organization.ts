@@ -1,7 +1,6 @@
-import type { Deps } from '../../deps.ts';
 import type { Db } from '../../db/knex.ts';
 import { formatCents } from '../../money.ts';
-import type { Executor } from '../../db/sql.ts';
+import { statementsOf, type Executor } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { deleteDashboardsOf } from '../dashboards/queries.ts';
@@ -9,12 +8,22 @@ import { cancelPendingInvitations } from '../invitations/queries.ts';
 import type { Organization } from '../organizations/queries.ts';
 import { chargeInvoice, deliverOutbox, lockAccount, type ChargeDeps, type ChargeOutcome } from './charge.ts';
 import { accruedCharges, creditMovement, issueWithCredit, type AccruedCharges } from './accrued-charges.ts';
-import { billingMailContext, cardPhrase, refundMail } from './emails.ts';
 import { findBillingAccount, type BillingAccount } from './queries.ts';
+import { planCreditRefunds, sendPendingRefunds } from './refund-credit.ts';
 import { planInForce } from './renew.ts';
 
 export type DeleteOrganizationResult =
-  | { ok: true; finalInvoice: { id: number; number: string; amountDueCents: number } | null; charge: ChargeOutcome | null; refundedCents: number; refundFailedCents: number }
+  | {
+      ok: true;
+      finalInvoice: { id: number; number: string; amountDueCents: number } | null;
+      charge: ChargeOutcome | null;
+      /** Credit refunded to the card now. */
+      refundedCents: number;
+      /** Credit whose refund the gateway has not answered yet: the scheduler settles it (R9.13). */
+      refundPendingCents: number;
+      /** Credit that could not be refunded (no charge left to refund it against, or every refund refused). */
+      refundFailedCents: number;
+    }
   | { ok: false; reason: 'name_mismatch' };
 
 /** What deleting now would bill and refund (R9.15), computed as the deletion computes it. */
@@ -64,7 +73,8 @@ export async function previewDeletion(db: Db, organizationId: number, at: Date):
  * invitations and future billing, issues a final invoice for overage and
  * proration accrued since the last one (when there is any) and charges it
  * (with its receipt, R9.12), and refunds a remaining credit balance to the
- * card (with a refund notice). Open invoices stay collectible: the
+ * card (with a refund notice): the refunds are recorded, pending, in the
+ * deletion's transaction and sent afterwards (refund-credit.ts, R9.13). Open invoices stay collectible: the
  * organization remains as a tombstone for billing, and its former
  * Administrators keep reading its invoices (R9.14).
  */
@@ -112,6 +122,8 @@ export async function deleteOrganization(deps: ChargeDeps, input: { organization
     const invitations = await cancelPendingInvitations(trx, orgId, now);
     await trx('organizations').where({ id: orgId }).update({ deleted_at: now.getTime() });
     await trx('billing_accounts').where({ organization_id: orgId }).update({ credit_balance_cents: credit, updated_at: now.getTime() });
+    // The refund of the credit balance, recorded before the gateway hears of it (R9.13).
+    await planCreditRefunds(statementsOf(trx), { organizationId: orgId, amountCents: credit, at: now });
     await recordAudit(trx, {
       organizationId: orgId,
       actor: userActor(input.actor),
@@ -124,38 +136,15 @@ export async function deleteOrganization(deps: ChargeDeps, input: { organization
   });
 
   const charge = outcome.finalInvoice && outcome.finalInvoice.amountDueCents > 0 ? await chargeInvoice(deps, outcome.finalInvoice.id, { at: now, trigger: 'final', actor: userActor(input.actor) }) : null;
-  const refund = await refundCredit(deps, orgId, outcome.credit, now);
+  const refund = await sendPendingRefunds(deps, orgId, now);
   await deliverOutbox(deps);
-  return { ok: true, finalInvoice: outcome.finalInvoice, charge, ...refund };
-}
-
-/**
- * Refunds a credit balance to the card, against the newest successful
- * charges first (R3.9); each refund's ledger entry and its notice (R9.12)
- * are written in one transaction.
- */
-async function refundCredit(deps: Pick<Deps, 'db' | 'gateway' | 'mailer' | 'config'>, organizationId: number, amount: number, at: Date) {
-  const { db, gateway } = deps;
-  let remaining = amount;
-  let refunded = 0;
-  if (remaining <= 0) return { refundedCents: 0, refundFailedCents: 0 };
-  const charges = await db('payment_attempts').where({ organization_id: organizationId, status: 'succeeded' }).whereNotNull('charge_ref').orderBy('id', 'desc');
-  for (const c of charges) {
-    if (remaining <= 0) break;
-    const already = Number((await db('credit_ledger').where({ organization_id: organizationId }).andWhere('reason', 'like', `Refunded to card (charge ${c.id})%`).sum({ n: 'amount_cents' }).first())?.n ?? 0);
-    const room = Number(c.amount_cents) + already; // already is ≤ 0
-    const part = Math.min(remaining, room);
-    if (part <= 0) continue;
-    const result = await gateway.refund({ chargeRef: c.charge_ref, amountCents: part, idempotencyKey: `refund-credit-${organizationId}-${c.id}`, reason: 'Credit balance refunded on deletion' }).catch(() => null);
-    if (!result?.ok) continue;
-    await db.transaction(async (trx) => {
-      await trx('credit_ledger').insert({ organization_id: organizationId, amount_cents: -part, reason: `Refunded to card (charge ${c.id})`, created_at: at.getTime() });
-      await trx('billing_accounts').where({ organization_id: organizationId }).update({ credit_balance_cents: trx.raw('credit_balance_cents - ?', [part]) });
-      const mailCtx = await billingMailContext(trx, deps.config, organizationId);
-      if (mailCtx) await deps.mailer.enqueue(trx, refundMail(mailCtx, { amountCents: part, card: cardPhrase(c.card_brand, c.card_last4), refundedAt: at }), at);
-    });
-    remaining -= part;
-    refunded += part;
-  }
-  return { refundedCents: refunded, refundFailedCents: remaining };
+  const toRefund = Math.max(0, outcome.credit);
+  return {
+    ok: true,
+    finalInvoice: outcome.finalInvoice,
+    charge,
+    refundedCents: refund.refundedCents,
+    refundPendingCents: refund.pendingCents,
+    refundFailedCents: toRefund - refund.refundedCents - refund.pendingCents,
+  };
 }

@@ -227,6 +227,7 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
     const parts = [`${ctx.organization.name} was deleted.`];
     if (result.finalInvoice) parts.push(`A final invoice ${result.finalInvoice.number} was issued${result.charge?.status === 'succeeded' ? ' and paid' : ''}.`);
     if (result.refundedCents) parts.push(`${formatCents(result.refundedCents)} of credit was refunded to the card.`);
+    if (result.refundPendingCents) parts.push(`${formatCents(result.refundPendingCents)} of credit is being refunded to the card; the refund notice follows by email.`);
     setFlash(reply, parts.join(' '));
     return seeOther(reply, '/orgs');
   });
