@@ -64,7 +64,7 @@ export async function createOrganization(
   if (wizard.state === 'completed' && wizard.completedOrganizationId) return completedResult(deps, wizard.completedOrganizationId);
   if (wizard.state === 'charging') {
     const stale = wizard.chargingSince === null || clock.now().getTime() - wizard.chargingSince.getTime() > STALE_CHARGE_MS;
-    return stale ? finishCharge(deps, wizard) : { ok: false, reason: 'in_progress' };
+    return stale ? finishCharge(deps, wizard, clock.now()) : { ok: false, reason: 'in_progress' };
   }
   const plan = wizard.planCode ? await findPlanByCode(db, wizard.planCode) : undefined;
   if (!plan || plan.kind !== 'tier') return { ok: false, reason: 'no_plan' };
@@ -108,25 +108,28 @@ export async function createOrganization(
   if (!key) return { ok: false, reason: 'in_progress' };
   const claimed = await findWizardById(db, wizard.id);
   if (!claimed) return { ok: false, reason: 'in_progress' };
-  return finishCharge(deps, claimed, plan);
+  return finishCharge(deps, claimed, clock.now(), plan);
 }
 
 /**
  * Charges (or re-asks the gateway about) the wizard's recorded key and, on
  * success, creates the organization. Safe to call again for the same key.
+ * Everything it records carries `at`: the request's instant, or the instant
+ * of the scheduler pass that settles a stale wizard (R12.1).
  */
 export async function finishCharge(
-  deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>,
+  deps: Pick<Deps, 'db' | 'gateway' | 'mailer' | 'config'>,
   wizard: Wizard,
+  at: Date,
   knownPlan?: Plan,
 ): Promise<CreateOrganizationResult> {
-  const { db, clock, gateway } = deps;
+  const { db, gateway } = deps;
   const plan = knownPlan ?? (wizard.planCode ? await findPlanByCode(db, wizard.planCode) : undefined);
   if (!plan || !wizard.chargeKey || !wizard.card || !wizard.customerRef) {
-    await releaseAfterFailedCharge(db, wizard.id, 'The organization could not be created; please check the details and try again.', clock.now());
+    await releaseAfterFailedCharge(db, wizard.id, 'The organization could not be created; please check the details and try again.', at);
     return { ok: false, reason: 'no_plan' };
   }
-  const startedAt = clock.now();
+  const startedAt = at;
   let result;
   try {
     result = await gateway.charge({
@@ -139,11 +142,11 @@ export async function finishCharge(
     });
   } catch {
     // The gateway may or may not have charged: keep the key and ask again with it.
-    await markChargeUnknown(db, wizard.id, clock.now());
+    await markChargeUnknown(db, wizard.id, at);
     return { ok: false, reason: 'gateway_unavailable' };
   }
   if (result.status === 'failed') {
-    await releaseAfterFailedCharge(db, wizard.id, result.failure.message, clock.now());
+    await releaseAfterFailedCharge(db, wizard.id, result.failure.message, at);
     return { ok: false, reason: 'charge_failed', failure: result.failure };
   }
   const succeeded = result;
@@ -151,7 +154,7 @@ export async function finishCharge(
   const customerRef = wizard.customerRef;
   const chargeKey = wizard.chargeKey;
   const organization = await db.transaction(async (trx) => {
-    const now = clock.now();
+    const now = at;
     const org = await insertOrganization(trx, {
       name: wizard.name,
       description: wizard.description,
@@ -216,7 +219,7 @@ async function completedResult(deps: Pick<Deps, 'db'>, organizationId: number): 
  * answer was lost) is settled by its recorded key: a charge the gateway made
  * creates the organization; one it never saw or declined frees the wizard.
  */
-export async function settleStaleWizards(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, at: Date): Promise<{ created: number; released: number }> {
+export async function settleStaleWizards(deps: Pick<Deps, 'db' | 'gateway' | 'mailer' | 'config'>, at: Date): Promise<{ created: number; released: number }> {
   const { db, gateway } = deps;
   const stale = await staleChargingWizards(db, new Date(at.getTime() - STALE_CHARGE_MS));
   let created = 0;
@@ -230,14 +233,14 @@ export async function settleStaleWizards(deps: Pick<Deps, 'db' | 'clock' | 'gate
       continue; // The gateway cannot tell yet; the next pass asks again.
     }
     if (outcome?.status === 'succeeded') {
-      const result = await finishCharge(deps, wizard);
+      const result = await finishCharge(deps, wizard, at);
       if (result.ok) created++;
     } else {
       await releaseAfterFailedCharge(
         db,
         wizard.id,
         outcome?.failure.message ?? 'The payment did not go through and nothing was charged. Please try again.',
-        deps.clock.now(),
+        at,
       );
       released++;
     }
