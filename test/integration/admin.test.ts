@@ -609,18 +609,19 @@ describe('mail outbox (R10.1)', () => {
   });
 
   it('shows where an SMTP delivery stands: waiting to be tried again, or given up after its last try, with the error (R9.12)', async () => {
+    // Recorded far ahead of this file's other mails, so both are on the first page of the outbox (newest first).
     const smtpRow = (to: string, fields: Record<string, unknown>) =>
       db()('mail_outbox')
-        .insert({ to_address: to, subject: `Receipt for ${to}`, text_body: 'We received $250.00', kind: 'receipt', transport: 'smtp', created_at: Date.parse('2026-03-01T09:30:00Z'), ...fields })
+        .insert({ to_address: to, subject: `Receipt for ${to}`, text_body: 'We received $250.00', kind: 'receipt', transport: 'smtp', created_at: Date.parse('2099-03-01T09:30:00Z'), ...fields })
         .returning('id')
         .then((rows: ({ id: number } | number)[]) => (typeof rows[0] === 'object' ? rows[0].id : rows[0]!));
-    const retrying = await smtpRow('retry@acme.example', { status: 'queued', attempts: 2, next_attempt_at: Date.parse('2026-03-01T09:36:00Z'), error: 'connect ECONNREFUSED 127.0.0.1:25' });
+    const retrying = await smtpRow('retry@acme.example', { status: 'queued', attempts: 2, next_attempt_at: Date.parse('2099-03-01T09:36:00Z'), error: 'connect ECONNREFUSED 127.0.0.1:25' });
     const given = await smtpRow('gave-up@acme.example', { status: 'failed', attempts: 7, error: 'connect ECONNREFUSED 127.0.0.1:25' });
     const list = await adminAgent.get('/admin/mail');
-    expect(list.body).toContain('SMTP failed (attempt 2 of 7); next try 2026-03-01 09:36 UTC');
+    expect(list.body).toContain('SMTP failed (attempt 2 of 7); next try 2099-03-01 09:36 UTC');
     expect(list.body).toContain('Failed: SMTP gave up after 7 attempts');
     const page = await adminAgent.get(`/admin/mail/${retrying}`);
-    expect(page.body).toContain('<dt>Delivery</dt><dd>SMTP failed (attempt 2 of 7); next try 2026-03-01 09:36 UTC</dd>');
+    expect(page.body).toContain('<dt>Delivery</dt><dd>SMTP failed (attempt 2 of 7); next try 2099-03-01 09:36 UTC</dd>');
     expect(page.body).toContain('<dt>Error</dt><dd>connect ECONNREFUSED 127.0.0.1:25</dd>');
     expect((await adminAgent.get(`/admin/mail/${given}`)).body).toContain('<dt>Delivery</dt><dd>Failed: SMTP gave up after 7 attempts</dd>');
   });
