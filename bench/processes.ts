@@ -138,6 +138,8 @@ export function startApp(name: string, databaseEnv: Record<string, string>, node
     env: {
       NODE_ENV: 'production',
       SESSION_SECRET: randomBytes(32).toString('hex'),
+      // The bench pays with the simulated gateway (R13.6: production needs this said).
+      PAYMENTS: 'simulated',
       SCHEDULER: 'off',
       LOG_LEVEL: 'warn',
       // Only one of these is set by the database; clear the other.

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySession from '@fastify/session';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
@@ -15,6 +14,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { systemClock } from './clock.ts';
 import type { Deps } from './deps.ts';
 import { HttpError } from './http/errors.ts';
+import { installInputBoundary, installJsonDepthLimit } from './http/input-boundary.ts';
+import { redactedRequest, redactUrl } from './http/log-redaction.ts';
 import { renderPage } from './http/render.ts';
 import { KnexSessionStore } from './http/session-store.ts';
 import './http/types.ts';
@@ -42,11 +43,13 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export type App = FastifyInstance;
 
 /** Builds the whole HTTP application from its dependencies; server.ts only listens. */
-export async function buildApp(deps: Deps): Promise<App> {
+export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<App> {
   const { config } = deps;
   const app = Fastify({
-    logger: { level: config.logLevel },
-    trustProxy: config.isProduction,
+    // R13.4: request logs never show invitation or share tokens.
+    logger: { level: config.logLevel, serializers: { req: redactedRequest }, ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    // R13.3: X-Forwarded-* count only from the proxies TRUST_PROXY names.
+    trustProxy: trustProxyOption(config.trustProxy),
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
   });
@@ -83,8 +86,19 @@ export async function buildApp(deps: Deps): Promise<App> {
     strictTransportSecurity: config.isProduction,
   });
   app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined)));
+  // R13.4: with an https PUBLIC_URL every cookie is Secure, also when TLS ends
+  // at a proxy we do not trust for X-Forwarded-Proto: the public scheme is the
+  // one PUBLIC_URL names (the session plugin saves no session it thinks would
+  // travel over plain HTTP).
+  if (config.secureCookies) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      Object.defineProperty(request, 'protocol', { value: 'https' });
+      done();
+    });
+  }
   await app.register(fastifyFormbody);
-  await app.register(fastifyCookie, { secret: config.sessionSecret });
+  installJsonDepthLimit(app);
+  await app.register(fastifyCookie, { secret: config.sessionSecret, parseOptions: { secure: config.secureCookies } });
   await app.register(fastifySession, {
     secret: config.sessionSecret,
     cookieName: 'orgplane.sid',
@@ -96,16 +110,15 @@ export async function buildApp(deps: Deps): Promise<App> {
     cookie: {
       httpOnly: true,
       sameSite: 'lax',
-      secure: config.isProduction ? 'auto' : false,
+      secure: config.secureCookies,
       maxAge: SESSION_MAX_AGE_MS,
       path: '/',
     },
   });
-  await app.register(fastifyCsrf, {
-    sessionPlugin: '@fastify/cookie',
-    cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, signed: true, secure: config.isProduction ? 'auto' : false },
-  });
-  await app.register(fastifyRateLimit, { global: false });
+  // R13.4: the CSRF secret lives in the session, so a token is good only with
+  // the session it was made for, and a new session (log-in, log-out) has a
+  // new secret. Anonymous forms get a short anonymous session (http/render.ts).
+  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
   await app.register(fastifyView, {
     engine: { eta: new Eta({ autoEscape: true, autoTrim: [false, 'nl'] }) },
     root: join(root, 'views'),
@@ -145,6 +158,9 @@ export async function buildApp(deps: Deps): Promise<App> {
     else delete request.session.userId;
   });
 
+  // R13.5: no control characters in any text input, on either database.
+  installInputBoundary(app);
+
   app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, request, reply) => {
     let status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     let message: string;
@@ -156,15 +172,12 @@ export async function buildApp(deps: Deps): Promise<App> {
       status = 403;
       title = 'This form has expired';
       message = 'For your security the form expired. Go back, reload the page and try again.';
-    } else if (status === 429) {
-      title = 'Too many attempts';
-      message = 'Too many attempts from your address. Wait a minute and try again.';
     } else if (status === 413) {
       message = 'That request is too large.';
     } else if (status < 500) {
       message = error.message;
     } else {
-      request.log.error({ err: error, url: request.url, method: request.method }, 'request failed');
+      request.log.error({ err: error, url: redactUrl(request.url), method: request.method }, 'request failed');
       message = 'Something went wrong on our side. It has been logged; please try again.';
       title = 'Something went wrong';
     }
@@ -193,6 +206,17 @@ export async function buildApp(deps: Deps): Promise<App> {
   return app;
 }
 
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count n trusts the n nearest hops
+ * whatever their address (Fastify itself now refuses a bare number): right
+ * only when nothing can reach the app but through those proxies.
+ */
+function trustProxyOption(trust: Deps['config']['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust;
+  return trust;
+}
+
 async function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, title?: string) {
   if (request.url.startsWith('/api/') || request.url.startsWith('/webhooks/')) {
     return reply.code(status).send({ error: message });
@@ -200,7 +224,7 @@ async function sendError(request: FastifyRequest, reply: FastifyReply, status: n
   const heading =
     title ?? (status === 404 ? 'Page not found' : status === 403 ? 'Not allowed' : status >= 500 ? 'Something went wrong' : 'That did not work');
   try {
-    return await renderPage(request, reply, 'errors/error.eta', { status, heading, message }, { status, title: heading });
+    return await renderPage(request, reply, 'errors/error.eta', { status, heading, message }, { status, title: heading, forms: false });
   } catch (err) {
     request.log.error({ err }, 'error page failed to render');
     return reply.code(status).type('text/plain; charset=utf-8').send(`${heading}\n\n${message}`);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -19,8 +20,22 @@ export interface Config {
   stripePublishableKey: string | undefined;
   stripeWebhookSecret: string | undefined;
   publicUrl: string;
+  /** R13.4: PUBLIC_URL is https, so every cookie is Secure (whatever a request's own scheme). */
+  secureCookies: boolean;
+  /**
+   * R13.3: whose X-Forwarded-* headers count. false: nobody's (the socket's
+   * address is the client); a number: that many proxy hops in front of us; a
+   * list: proxies at these addresses or CIDR ranges.
+   */
+  trustProxy: false | number | string[];
+  /** R13.6: the payment gateway; 'simulated' in production only when PAYMENTS=simulated says so. */
+  payments: 'stripe' | 'simulated';
+  /** redis://…: rate limits kept in Redis instead of the database (R13.3). */
+  redisUrl: string | undefined;
   /** Attempts per minute per client address on log in and sign up (R13.1). */
   authRateLimit: number;
+  /** State reports per minute per device (R13.1). */
+  deviceRateLimit: number;
   /** Start the in-process scheduler (off in tests, which run passes explicitly). */
   runScheduler: boolean;
   logLevel: string;
@@ -56,7 +71,11 @@ const envSchema = z.object({
   STRIPE_PUBLISHABLE_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^pk_/, 'must start with pk_').optional()),
   STRIPE_WEBHOOK_SECRET: z.preprocess(emptyToUndefined, z.string().regex(/^whsec_/, 'must start with whsec_').optional()),
   PUBLIC_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  TRUST_PROXY: z.preprocess(emptyToUndefined, z.string().optional()),
+  PAYMENTS: z.preprocess(emptyToUndefined, z.enum(['stripe', 'simulated']).optional()),
+  REDIS_URL: z.preprocess(emptyToUndefined, z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
   AUTH_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  DEVICE_RATE_LIMIT: z.coerce.number().int().min(10).default(600),
   SCHEDULER: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SELLER_NAME: z.preprocess(emptyToUndefined, sellerText(200).default('Orgplane')),
@@ -89,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
     throw new ConfigError('Invalid environment:\n  STRIPE_PUBLISHABLE_KEY: required when STRIPE_SECRET_KEY is set');
   }
   const port = e.PORT;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, '');
   return {
     nodeEnv: e.NODE_ENV,
     isProduction,
@@ -101,8 +121,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripePublishableKey: e.STRIPE_PUBLISHABLE_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    publicUrl,
+    secureCookies: publicUrl.startsWith('https://'),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    payments: choosePayments(e.PAYMENTS, e.STRIPE_SECRET_KEY, isProduction),
+    redisUrl: e.REDIS_URL,
     authRateLimit: e.AUTH_RATE_LIMIT,
+    deviceRateLimit: e.DEVICE_RATE_LIMIT,
     runScheduler: e.SCHEDULER === 'on',
     logLevel: e.LOG_LEVEL ?? (isProduction ? 'info' : e.NODE_ENV === 'test' ? 'silent' : 'info'),
     seller: {
@@ -111,6 +136,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
       taxId: e.SELLER_TAX_ID,
     },
   };
+}
+
+const invalid = (name: string, message: string) => new ConfigError(`Invalid environment:\n  ${name}: ${message}`);
+
+// proxy-addr's names for address ranges, as Fastify's trustProxy accepts them.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * R13.3: TRUST_PROXY unset trusts no X-Forwarded-* header. A whole number is
+ * a hop count (0 is none); otherwise a comma-separated list of addresses,
+ * CIDR ranges or proxy-addr's names (loopback, linklocal, uniquelocal).
+ * "true" (trust whoever sends the header) is refused: it lets every client
+ * choose its own address and so escape every per-address limit.
+ */
+export function parseTrustProxy(raw: string | undefined): false | number | string[] {
+  if (raw === undefined) return false;
+  const value = raw.trim();
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100) throw invalid('TRUST_PROXY', 'a hop count must be between 0 and 100');
+    return hops === 0 ? false : hops;
+  }
+  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (entries.length === 0) return false;
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.has(entry)) continue;
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw invalid(
+        'TRUST_PROXY',
+        `"${entry}" is not an address or CIDR range; give the number of proxies in front of the app (e.g. 1) or their addresses (e.g. 10.0.0.0/8, loopback)`,
+      );
+    }
+  }
+  return entries;
+}
+
+/**
+ * R13.6: Stripe when a key is set; the simulated gateway otherwise, which a
+ * production server accepts only when PAYMENTS=simulated says so on purpose
+ * (real card numbers typed into it would reach our own server).
+ */
+function choosePayments(payments: 'stripe' | 'simulated' | undefined, stripeSecretKey: string | undefined, isProduction: boolean): 'stripe' | 'simulated' {
+  if (payments === 'stripe' && !stripeSecretKey) throw invalid('PAYMENTS', 'stripe needs STRIPE_SECRET_KEY');
+  if (payments === 'simulated' && stripeSecretKey) throw invalid('PAYMENTS', 'simulated, but STRIPE_SECRET_KEY is set: unset one of them');
+  const chosen = payments ?? (stripeSecretKey ? 'stripe' : 'simulated');
+  if (chosen === 'simulated' && isProduction && payments !== 'simulated') {
+    throw invalid(
+      'PAYMENTS',
+      'production needs STRIPE_SECRET_KEY for real payments; to run it with the simulated gateway (no card is really charged), set PAYMENTS=simulated',
+    );
+  }
+  return chosen;
 }
 
 function persistentDevSecret(file: string): string {

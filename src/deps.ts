@@ -3,10 +3,12 @@ import type { Config } from './config.ts';
 import type { Db } from './db/knex.ts';
 import type { PaymentGateway } from './modules/billing/gateway/types.ts';
 import type { Mailer } from './modules/mail/mailer.ts';
+import type { RateLimiter } from './modules/rate-limits/limiter.ts';
 
 /**
  * What the application is built from. Tests swap any of these: a fresh
- * database, a manual clock, a recording gateway or mailer.
+ * database, a manual clock, a recording gateway or mailer, a limiter
+ * on a manual clock.
  */
 export interface Deps {
   config: Config;
@@ -14,4 +16,6 @@ export interface Deps {
   clock: Clock;
   gateway: PaymentGateway;
   mailer: Mailer;
+  /** The one rate limiter, shared by every instance (R13.3). */
+  limiter: RateLimiter;
 }

@@ -6,6 +6,7 @@ import type { Deps } from './deps.ts';
 import { readClockOffset } from './modules/admin/clock-offset.ts';
 import { createGateway } from './modules/billing/gateway/index.ts';
 import { createMailer } from './modules/mail/mailer.ts';
+import { createRateLimiter } from './modules/rate-limits/index.ts';
 
 /** The production wiring of Deps from the environment, shared by the server and the CLI. */
 export async function createRuntimeDeps(
@@ -15,9 +16,17 @@ export async function createRuntimeDeps(
   const db = createDb({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile, backgroundCheckpoints: true });
   if (opts.migrate ?? true) await migrateLatest(db);
   const clock = opts.clock ?? (config.isProduction ? systemClock : await startDemoClock(db));
-  const gateway = createGateway({ db, clock, stripeSecretKey: config.stripeSecretKey });
+  const gateway = createGateway({ db, clock, stripeSecretKey: config.payments === 'stripe' ? config.stripeSecretKey : undefined });
   const mailer = createMailer({ db, clock, smtpUrl: config.smtpUrl });
-  return { config, db, clock, gateway, mailer };
+  // Rate limits are a security property measured in real time, like session
+  // expiry: the demo clock does not move them (R11.3).
+  const limiter = createRateLimiter({
+    config,
+    db,
+    clock: systemClock,
+    onError: (err) => console.error('rate limit store unreachable; the request was let through:', err instanceof Error ? err.message : err),
+  });
+  return { config, db, clock, gateway, mailer, limiter };
 }
 
 /**

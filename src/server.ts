@@ -18,6 +18,7 @@ async function main() {
     force.unref();
     await scheduler.stop();
     await app.close();
+    await deps.limiter.close();
     await deps.db.destroy();
     process.exit(0);
   };

@@ -4,6 +4,30 @@ import { formatHelpers } from '../format.ts';
 export interface PageOptions {
   status?: number;
   title?: string;
+  /**
+   * false: the page has no form for an anonymous visitor (a shared dashboard,
+   * an error page), so it starts no anonymous session for a CSRF secret.
+   */
+  forms?: boolean;
+}
+
+/** An anonymous visitor's session only carries a form's CSRF secret: it lasts hours, not the 30 days of a log-in. */
+const ANONYMOUS_SESSION_MAX_AGE_MS = 12 * 3_600_000;
+
+/**
+ * R13.4: a CSRF token for this request's session. Its secret is kept in the
+ * session, so an anonymous visitor who opens a form (log-in, sign-up, an
+ * invitation, a dashboard's unlock) gets a short session of their own; log-in
+ * replaces it with a new session and so a new secret, and log-out ends it.
+ */
+export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply, forms = true): string {
+  const session = request.session;
+  if (!session || typeof session.get !== 'function') return '';
+  const hasSecret = Boolean(session._csrf);
+  if (!hasSecret && !request.user && !forms) return '';
+  const token = reply.generateCsrf();
+  if (!hasSecret && session.userId === undefined) session.cookie.maxAge = ANONYMOUS_SESSION_MAX_AGE_MS;
+  return token;
 }
 
 const FLASH_COOKIE = 'flash';
@@ -42,7 +66,7 @@ export async function renderPage(
     title: opts.title ?? (data.title as string | undefined) ?? 'Orgplane',
     user: request.user,
     headerOrgs: request.user ? await request.server.headerOrganizations(request.user.id) : [],
-    csrfToken: reply.generateCsrf(),
+    csrfToken: csrfTokenFor(request, reply, opts.forms),
     path: request.url,
     flash: takeFlash(request, reply),
   };
@@ -63,7 +87,7 @@ export async function renderPartial(
   reply.header('Vary', 'HX-Request');
   reply.header('Cache-Control', 'no-store');
   reply.code(status).type('text/html; charset=utf-8');
-  return reply.view(view, { ...formatHelpers, ...data, user: request.user, csrfToken: reply.generateCsrf() });
+  return reply.view(view, { ...formatHelpers, ...data, user: request.user, csrfToken: csrfTokenFor(request, reply) });
 }
 
 /** Post/Redirect/Get. */

@@ -23,5 +23,7 @@ declare module 'fastify' {
 declare module '@fastify/session' {
   interface FastifySessionObject {
     userId?: number;
+    /** The CSRF secret of this session (R13.4); @fastify/csrf-protection keeps it here. */
+    _csrf?: string;
   }
 }

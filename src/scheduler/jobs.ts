@@ -17,6 +17,15 @@ const sessionCleanup: Job = {
   },
 };
 
+// R13.3: buckets that are full again mean the same as none (the Redis store expires its own).
+const rateLimitCleanup: Job = {
+  name: 'rate-limits:purge-full-buckets',
+  async run(deps) {
+    const removed = await deps.limiter.purge();
+    return `${removed} idle rate-limit buckets removed`;
+  },
+};
+
 const settleWizards: Job = {
   name: 'organizations:settle-stale-first-charges',
   async run(deps, at) {
@@ -71,4 +80,4 @@ const deliverMail: Job = {
 };
 
 /** Every job a scheduler pass runs, in order. Later modules append theirs. */
-export const jobs: Job[] = [settleWizards, settleAttempts, settleRefunds, retries, renewals, retentionJob, sessionCleanup, deliverMail];
+export const jobs: Job[] = [settleWizards, settleAttempts, settleRefunds, retries, renewals, retentionJob, sessionCleanup, deliverMail, rateLimitCleanup];

@@ -360,17 +360,23 @@ describe('device API: refusals store nothing (R8.1, R13.2)', () => {
     expect((await post(s.appId, s.deviceId, { data: { a: 3 } }, { authorization: s.key.authorization })).statusCode).toBe(202);
   });
 
-  it('429 after 600 requests a minute for one device (R13.1), as JSON', async () => {
+  it('429 once a device goes over 600 a minute in bursts of 60 (R13.1, R13.3), as JSON with Retry-After, counted as rejected', async () => {
     const s = await deviceSetup();
-    for (let i = 0; i < 600; i++) {
-      const res = await post(s.appId, s.deviceId, { data: {} }, { authorization: null });
-      if (res.statusCode !== 401) throw new Error(`request ${i}: ${res.statusCode}`);
+    for (let i = 0; i < 60; i++) {
+      const res = await post(s.appId, s.deviceId, { data: { i } }, { authorization: s.key.authorization });
+      if (res.statusCode !== 202) throw new Error(`request ${i}: ${res.statusCode}`);
     }
     const limited = await post(s.appId, s.deviceId, { data: {} }, { authorization: s.key.authorization });
     expect(limited.statusCode).toBe(429);
-    expect(error(limited)).toMatch(/Too many requests for this device: at most 600 a minute/);
+    expect(limited.headers['content-type']).toMatch(/^application\/json/);
+    expect(error(limited)).toMatch(/Too many requests for this device: 600 a minute \(bursts of 60\)\. Nothing was stored\./);
+    expect(limited.headers['retry-after']).toBe('1');
+    expect(await counters(s.appId)).toEqual({ payloads: 60, rejected: 1 });
     // Another device of the same application is not held back.
     const otherDevice = await newDevice(s.appId, 'Sensor 2');
     expect((await post(s.appId, otherDevice, { data: {} }, { authorization: s.key.authorization })).statusCode).toBe(202);
+    // A tenth of a second later the device may send one more.
+    t.clock.advance(100);
+    expect((await post(s.appId, s.deviceId, { data: {} }, { authorization: s.key.authorization })).statusCode).toBe(202);
   });
 });

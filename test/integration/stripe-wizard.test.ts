@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/clock.ts';
 import type { Deps } from '../../src/deps.ts';
 import { signUp } from '../../src/modules/accounts/sign-up.ts';
 import { StripeGateway } from '../../src/modules/billing/gateway/stripe.ts';
+import { databaseRateLimiter } from '../../src/modules/rate-limits/database-store.ts';
 import { createMailer } from '../../src/modules/mail/mailer.ts';
 import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
 import { Agent } from '../support/agent.ts';
@@ -109,6 +110,7 @@ beforeAll(async () => {
     clock,
     gateway,
     mailer: createMailer({ db: testDb.db, clock }),
+    limiter: databaseRateLimiter(testDb.db, { clock }),
   };
   app = await buildApp(deps);
   await app.ready();

@@ -1,8 +1,13 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 
+const SESSION_COOKIE = 'orgplane.sid';
+
 /**
  * A person with a browser, through app.inject: keeps cookies, picks up the
- * CSRF token from the pages it sees and sends it with its forms.
+ * CSRF token from the pages it sees and sends it with its forms. The token
+ * belongs to the session (R13.4): when the session cookie changes (log-in,
+ * log-out) the agent forgets its token and reads a fresh one from the next
+ * page, as a browser does after the redirect.
  */
 export class Agent {
   private cookies = new Map<string, string>();
@@ -39,7 +44,11 @@ export class Agent {
   }
 
   async token(): Promise<string> {
-    if (!this.csrfToken) await this.get('/login');
+    if (!this.csrfToken) {
+      // Log-in's form for a visitor; a signed-in agent is sent on, to a page with forms of its own.
+      const res = await this.get('/login');
+      if (!this.csrfToken && res.statusCode === 303 && res.headers.location) await this.get(String(res.headers.location));
+    }
     if (!this.csrfToken) throw new Error('no CSRF token found on /login');
     return this.csrfToken;
   }
@@ -58,11 +67,13 @@ export class Agent {
   }
 
   private absorb(res: LightMyRequestResponse): void {
+    const sessionBefore = this.cookies.get(SESSION_COOKIE);
     for (const c of res.cookies) {
       const expired = (c.expires && c.expires.getTime() <= Date.now()) || c.maxAge === 0;
       if (expired || c.value === '') this.cookies.delete(c.name);
       else this.cookies.set(c.name, c.value);
     }
+    if (this.cookies.get(SESSION_COOKIE) !== sessionBefore) this.csrfToken = undefined;
     const match = /name="_csrf" value="([^"]+)"/.exec(res.body);
     if (match) this.csrfToken = match[1];
   }

@@ -5,6 +5,7 @@ import type { Config } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
 import { SimulatedGateway } from '../../src/modules/billing/gateway/simulated.ts';
 import { createMailer } from '../../src/modules/mail/mailer.ts';
+import { databaseRateLimiter } from '../../src/modules/rate-limits/database-store.ts';
 import { Agent } from './agent.ts';
 import { testConfig } from './config.ts';
 import { createTestDb, type TestDb } from './db.ts';
@@ -33,7 +34,9 @@ export async function startTestApp(
   const appClock = opts.appClock ? await opts.appClock(testDb.db, clock) : clock;
   const gateway = new SimulatedGateway(testDb.db, appClock);
   const mailer = createMailer({ db: testDb.db, clock: appClock });
-  const deps: Deps = { config: testConfig(opts.config), db: testDb.db, clock: appClock, gateway, mailer };
+  // The limiter runs on the test's manual clock: t.clock.advance(…) refills its buckets.
+  const limiter = databaseRateLimiter(testDb.db, { clock });
+  const deps: Deps = { config: testConfig(opts.config), db: testDb.db, clock: appClock, gateway, mailer, limiter };
   const app = await buildApp(deps);
   await app.ready();
   return {

@@ -1,6 +1,7 @@
 import type { Config } from '../../src/config.ts';
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
+  const publicUrl = overrides.publicUrl ?? 'http://localhost:3000';
   return {
     nodeEnv: 'test',
     isProduction: false,
@@ -13,8 +14,13 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     stripeSecretKey: undefined,
     stripePublishableKey: undefined,
     stripeWebhookSecret: undefined,
-    publicUrl: 'http://localhost:3000',
+    publicUrl,
+    secureCookies: publicUrl.startsWith('https://'),
+    trustProxy: false,
+    payments: overrides.stripeSecretKey ? 'stripe' : 'simulated',
+    redisUrl: undefined,
     authRateLimit: 1000,
+    deviceRateLimit: 600,
     runScheduler: false,
     logLevel: 'silent',
     seller: { name: 'Orgplane', address: [], taxId: undefined },

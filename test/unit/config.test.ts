@@ -65,6 +65,8 @@ describe('loadConfig (§0, issue 2: env validated once at boot)', () => {
         STRIPE_PUBLISHABLE_KEY: 'pk_test_abc',
         STRIPE_WEBHOOK_SECRET: 'whsec_abc',
         PUBLIC_URL: 'https://orgplane.example/',
+        TRUST_PROXY: '1',
+        REDIS_URL: 'redis://cache:6379',
       },
       tmp(),
     );
@@ -78,6 +80,53 @@ describe('loadConfig (§0, issue 2: env validated once at boot)', () => {
       stripePublishableKey: 'pk_test_abc',
       stripeWebhookSecret: 'whsec_abc',
       publicUrl: 'https://orgplane.example',
+      secureCookies: true,
+      trustProxy: 1,
+      payments: 'stripe',
+      redisUrl: 'redis://cache:6379',
     });
   });
+
+  it('R13.6: production refuses the simulated gateway unless PAYMENTS=simulated says so', () => {
+    const prod = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) };
+    expect(() => loadConfig(prod, tmp())).toThrow(/PAYMENTS: production needs STRIPE_SECRET_KEY/);
+    expect(loadConfig({ ...prod, PAYMENTS: 'simulated' }, tmp()).payments).toBe('simulated');
+    expect(loadConfig({ ...prod, STRIPE_SECRET_KEY: 'sk_live_1', STRIPE_PUBLISHABLE_KEY: 'pk_live_1' }, tmp()).payments).toBe('stripe');
+    expect(() => loadConfig({ ...prod, PAYMENTS: 'stripe' }, tmp())).toThrow(/PAYMENTS: stripe needs STRIPE_SECRET_KEY/);
+    expect(() => loadConfig({ PAYMENTS: 'simulated', STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_PUBLISHABLE_KEY: 'pk_test_1' }, tmp())).toThrow(/PAYMENTS/);
+    expect(() => loadConfig({ PAYMENTS: 'paypal' }, tmp())).toThrow(/PAYMENTS/);
+    // Outside production the simulated gateway stays the no-setup default.
+    expect(loadConfig({}, tmp()).payments).toBe('simulated');
+  });
+
+  it('R13.3: TRUST_PROXY is none when unset, a hop count, or a list of addresses and CIDR ranges', () => {
+    expect(loadConfig({}, tmp()).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }, tmp()).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }, tmp()).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1 ,fd00::/8,loopback' }, tmp()).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const bad of ['true', 'yes', '10.0.0.0/33', '10.0.0/8', 'proxy.example', '::1/129', '1.2.3.4/8/1']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }, tmp()), bad).toThrow(/TRUST_PROXY/);
+    }
+  });
+
+  it('R13.4: cookies are Secure exactly when PUBLIC_URL is https', () => {
+    expect(loadConfig({}, tmp()).secureCookies).toBe(false);
+    expect(loadConfig({ PUBLIC_URL: 'https://orgplane.example' }, tmp()).secureCookies).toBe(true);
+    expect(loadConfig({ PUBLIC_URL: 'http://orgplane.example' }, tmp()).secureCookies).toBe(false);
+  });
+
+  it('reads REDIS_URL and DEVICE_RATE_LIMIT', () => {
+    const c = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/2', DEVICE_RATE_LIMIT: '120' }, tmp());
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379/2');
+    expect(c.deviceRateLimit).toBe(120);
+    expect(loadConfig({}, tmp()).deviceRateLimit).toBe(600);
+    expect(() => loadConfig({ REDIS_URL: 'http://x' }, tmp())).toThrow(/REDIS_URL/);
+  });
 });
+

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { fieldErrors, formBody, safeNextPath, formText } from '../../http/forms.ts';
+import { fieldErrors, formBody, safeNext, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
+import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
+import { rateLimitRules } from '../rate-limits/rules.ts';
 import { logIn } from './log-in.ts';
 import { logInSchema, PASSWORD_MIN, signUpSchema } from './schemas.ts';
 import { signUp } from './sign-up.ts';
@@ -14,30 +16,41 @@ type FormState = {
 const str = (v: unknown) => formText(v, 400);
 
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
-  const { db, clock, config } = app.deps;
-  const authLimit = { rateLimit: { max: config.authRateLimit, timeWindow: '1 minute' } };
+  const { db, clock, config, limiter } = app.deps;
+  const rules = rateLimitRules(config);
 
   const showSignUp = (req: FastifyRequest, reply: FastifyReply, state: FormState, status = 200) =>
     renderPage(req, reply, 'pages/signup.eta', { ...state, passwordMin: PASSWORD_MIN }, { status, title: 'Sign up · Orgplane' });
   const showLogIn = (req: FastifyRequest, reply: FastifyReply, state: FormState, status = 200) =>
     renderPage(req, reply, 'pages/login.eta', state, { status, title: 'Log in · Orgplane' });
 
-  /** Starts a fresh session for the user: a new id at every login (R13.1). */
-  async function startSession(request: FastifyRequest, userId: number) {
+  /** Starts a fresh session for the user: a new id and a new CSRF secret at every log-in (R13.1, R13.4). */
+  async function startSession(request: FastifyRequest, reply: FastifyReply, userId: number) {
     await request.session.regenerate();
     request.session.userId = userId;
+    reply.generateCsrf();
+  }
+
+  /** R13.3: attempts per client address; a refusal re-renders the form with 429 and Retry-After. */
+  async function addressAllows(request: FastifyRequest, reply: FastifyReply, rule: typeof rules.logInByAddress) {
+    const admitted = await limiter.take(rule, clientSubject(request));
+    if (admitted.ok) return null;
+    setRetryAfter(reply, admitted.retryAfterMs);
+    return `Too many attempts from your address. Wait ${waitInWords(admitted.retryAfterMs)} and try again.`;
   }
 
   app.get('/signup', async (request, reply) => {
-    const next = safeNextPath((request.query as Record<string, unknown>).next);
+    const next = safeNext((request.query as Record<string, unknown>).next);
     if (request.user) return seeOther(reply, next ?? '/sandbox');
     return showSignUp(request, reply, { values: {}, errors: {}, next });
   });
 
-  app.post('/signup', { config: authLimit }, async (request, reply) => {
+  app.post('/signup', async (request, reply) => {
     const body = formBody(request.body);
-    const next = safeNextPath(body.next);
+    const next = safeNext(body.next);
     const values = { name: str(body.name), email: str(body.email) };
+    const limited = await addressAllows(request, reply, rules.signUpByAddress);
+    if (limited) return showSignUp(request, reply, { values, errors: { _form: limited }, next }, 429);
     const parsed = signUpSchema.safeParse(body);
     if (!parsed.success) return showSignUp(request, reply, { values, errors: fieldErrors(parsed.error), next }, 422);
     const result = await signUp(db, clock, parsed.data);
@@ -52,31 +65,45 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
           );
       }
     }
-    await startSession(request, result.user.id);
+    await startSession(request, reply, result.user.id);
     setFlash(reply, `Welcome to Orgplane, ${result.user.name}. This is your Sandbox.`);
     return seeOther(reply, next ?? '/sandbox');
   });
 
   app.get('/login', async (request, reply) => {
-    const next = safeNextPath((request.query as Record<string, unknown>).next);
+    const next = safeNext((request.query as Record<string, unknown>).next);
     if (request.user) return seeOther(reply, next ?? '/sandbox');
     return showLogIn(request, reply, { values: {}, errors: {}, next });
   });
 
-  app.post('/login', { config: authLimit }, async (request, reply) => {
+  app.post('/login', async (request, reply) => {
     const body = formBody(request.body);
-    const next = safeNextPath(body.next);
+    const next = safeNext(body.next);
     const values = { email: str(body.email) };
+    const limited = await addressAllows(request, reply, rules.logInByAddress);
+    if (limited) return showLogIn(request, reply, { values, errors: { _form: limited }, next }, 429);
     const parsed = logInSchema.safeParse(body);
     if (!parsed.success) return showLogIn(request, reply, { values, errors: fieldErrors(parsed.error), next }, 422);
-    const result = await logIn(db, parsed.data);
+    const result = await logIn(app.deps, parsed.data, { address: request.ip });
     if (!result.ok) {
       switch (result.reason) {
         case 'invalid_credentials':
           return showLogIn(request, reply, { values, errors: { _form: 'Email or password is incorrect.' }, next }, 401);
+        case 'account_throttled':
+          setRetryAfter(reply, result.retryAfterMs);
+          return showLogIn(
+            request,
+            reply,
+            { values, errors: { _form: `Too many failed attempts to log in to this account. Wait ${waitInWords(result.retryAfterMs)} and try again.` }, next },
+            429,
+          );
+        default: {
+          const unknown: never = result;
+          throw new Error(`unhandled log-in result ${JSON.stringify(unknown)}`);
+        }
       }
     }
-    await startSession(request, result.user.id);
+    await startSession(request, reply, result.user.id);
     return seeOther(reply, next ?? '/sandbox');
   });
 

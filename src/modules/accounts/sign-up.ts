@@ -6,10 +6,16 @@ import type { SignUpInput } from './schemas.ts';
 
 export type SignUpResult = { ok: true; user: User } | { ok: false; reason: 'email_taken' };
 
-/** R1.1, R1.2: creates the account; the Sandbox is the user's personal owner, anchored at sign-up. */
+/**
+ * R1.1, R1.2: creates the account; the Sandbox is the user's personal owner,
+ * anchored at sign-up. The password is hashed before the address is looked
+ * up, so "an account with this email already exists" takes as long as
+ * creating one (the hash is nearly all of either answer's time) and the
+ * answer's timing does not tell which addresses have accounts.
+ */
 export async function signUp(db: Db, clock: Clock, input: SignUpInput): Promise<SignUpResult> {
-  if (await findUserByEmail(db, input.email)) return { ok: false, reason: 'email_taken' };
   const passwordHash = await hashPassword(input.password);
+  if (await findUserByEmail(db, input.email)) return { ok: false, reason: 'email_taken' };
   try {
     const user = await insertUser(db, { ...input, passwordHash, createdAt: clock.now() });
     return { ok: true, user };

@@ -7,6 +7,8 @@ import { transferDashboard } from './transfer-dashboard.ts';
 import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { billingStatusOf } from '../billing/owner-period.ts';
+import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
+import { rateLimitRules } from '../rate-limits/rules.ts';
 import { orgChrome } from '../organizations/chrome.ts';
 import { findOrganizationById } from '../organizations/queries.ts';
 import { resourceAccess, type ResourceAccess } from '../resources/access.ts';
@@ -75,7 +77,8 @@ const EMPTY_BLOCK: BlockForm = { kind: 'device_state', title: '', application_id
  * asks for the shared password.
  */
 export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
-  const { db, clock, config } = app.deps;
+  const { db, clock, config, limiter } = app.deps;
+  const rules = rateLimitRules(config);
 
   /** The dashboard at :id as the signed-in user may see it (404 non-member, 403 without the right; R2.5). */
   async function dashboardFor(request: FastifyRequest, rawId: string, action: 'resources.view' | 'resources.edit') {
@@ -371,7 +374,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
    */
   async function showUnavailable(request: FastifyRequest, reply: FastifyReply) {
     shareHeaders(reply);
-    return renderPage(request, reply, 'pages/dashboards/unavailable.eta', {}, { status: 503, title: 'Dashboard unavailable' });
+    return renderPage(request, reply, 'pages/dashboards/unavailable.eta', {}, { status: 503, title: 'Dashboard unavailable', forms: false });
   }
 
   async function showUnlock(request: FastifyRequest, reply: FastifyReply, dashboard: Dashboard, opts: { error?: string; status?: number } = {}) {
@@ -400,16 +403,21 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     const content = await presentDashboard(db, dashboard, now);
     if (content.billingStatus === 'unpaid') return showUnavailable(request, reply);
     shareHeaders(reply);
-    return renderPage(request, reply, 'pages/dashboards/public.eta', { dashboard, content }, { title: dashboard.name });
+    return renderPage(request, reply, 'pages/dashboards/public.eta', { dashboard, content }, { title: dashboard.name, forms: false });
   });
 
   app.post<{ Params: ShareParams }>(
     '/d/:shareToken/unlock',
-    { config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
     async (request, reply) => {
       const dashboard = await sharedDashboard(request.params.shareToken);
       if (dashboard.visibility !== 'password') return seeOther(reply, sharePath(dashboard));
       if ((await billingStatusOf(db, dashboard.owner)) === 'unpaid') return showUnavailable(request, reply);
+      // R13.3: guesses per dashboard and client address, so one visitor's guesses lock only that dashboard, for them.
+      const admitted = await limiter.take(rules.unlockByDashboardAndAddress, `${dashboard.id}:${clientSubject(request)}`);
+      if (!admitted.ok) {
+        setRetryAfter(reply, admitted.retryAfterMs);
+        return showUnlock(request, reply, dashboard, { error: `Too many wrong guesses from your address. Wait ${waitInWords(admitted.retryAfterMs)} and try again.`, status: 429 });
+      }
       const parsed = unlockSchema.safeParse({ password: formText(formBody(request.body).password, 1_000) });
       if (!parsed.success) return showUnlock(request, reply, dashboard, { error: fieldErrors(parsed.error).password ?? 'Enter the password.', status: 422 });
       const result = await unlockDashboard(dashboard, parsed.data.password, clock.now());
@@ -426,7 +434,6 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
         httpOnly: true,
         sameSite: 'lax',
         signed: true,
-        secure: config.isProduction ? 'auto' : false,
         maxAge: Math.floor((result.expiresAt.getTime() - clock.now().getTime()) / 1000),
       });
       return seeOther(reply, sharePath(dashboard));

@@ -2,14 +2,14 @@ import { parseId } from '../../http/ids.ts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, badRequest } from '../../http/errors.ts';
 import type { CountedApplication } from '../usage/queries.ts';
+import { retryAfterSeconds } from '../rate-limits/gcra.ts';
+import { rateLimitRules } from '../rate-limits/rules.ts';
 import { recordPayloads, recordRejected, type RecordPayloadsResult } from '../usage/record-payloads.ts';
 import { applicationExists, parseBearer, touchAccessKey, verifyAccessKey } from './access-keys.ts';
 import { parseStates } from './states.ts';
 
 /** R8.1: the largest body a state report may have. */
 export const MAX_BODY_BYTES = 256 * 1024;
-/** R13.1: state reports a minute per device, by default. */
-export const DEFAULT_DEVICE_RATE_LIMIT = 600;
 
 type Params = { appId: string; deviceId: string };
 type Target = { application: CountedApplication; deviceId: number | null };
@@ -20,11 +20,16 @@ type Target = { application: CountedApplication; deviceId: number | null };
  * key; each state is one payload. The key is checked before the body is read
  * (preParsing), so a bad key never costs a 256 KiB upload, and every refusal
  * from a known application afterwards — bad body, too large, over the cap,
- * Unpaid, unknown device — counts as rejected (R8.2).
+ * Unpaid, unknown device, too many reports — counts as rejected (R8.2).
+ *
+ * R13.3: reports per device go through the shared rate limiter, after the
+ * key is checked (a request without the key cannot use up a device's
+ * allowance). With the database store the hit is one statement inside the
+ * report's own transaction: no extra commit on the hot path.
  */
-export async function deviceApiRoutes(app: FastifyInstance, opts: { perDevicePerMinute?: number } = {}): Promise<void> {
-  const { db, clock } = app.deps;
-  const perMinute = opts.perDevicePerMinute ?? DEFAULT_DEVICE_RATE_LIMIT;
+export async function deviceApiRoutes(app: FastifyInstance): Promise<void> {
+  const { db, clock, limiter, config } = app.deps;
+  const rule = rateLimitRules(config).deviceReports;
   // What preParsing learned about a request, for the handler and for counting refusals.
   const targets = new WeakMap<FastifyRequest, Target>();
 
@@ -32,18 +37,8 @@ export async function deviceApiRoutes(app: FastifyInstance, opts: { perDevicePer
     '/api/applications/:appId/devices/:deviceId/state',
     {
       bodyLimit: MAX_BODY_BYTES,
-      config: {
-        rateLimit: {
-          max: perMinute,
-          timeWindow: '1 minute',
-          keyGenerator: (request: FastifyRequest) => {
-            const { appId, deviceId } = request.params as Params;
-            return `device:${appId}:${deviceId}`;
-          },
-          errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
-            new HttpError(429, `Too many requests for this device: at most ${perMinute} a minute. Try again in ${context.after}, or send up to 100 states per request.`),
-        },
-      },
+      // The states are JSON data, stored as JSON: the text boundary of R13.5 leaves them alone.
+      config: { opaqueBody: true },
 
       preParsing: async (request, reply, payload) => {
         const { appId, deviceId } = request.params;
@@ -94,8 +89,11 @@ export async function deviceApiRoutes(app: FastifyInstance, opts: { perDevicePer
       const now = clock.now();
       const parsed = parseStates(request.body, now);
       if (!parsed.ok) throw badRequest(parsed.message);
-      const result = await recordPayloads(db, { application: target.application, deviceId: target.deviceId }, parsed.states, now);
-      if (!result.ok) throw refusalOf(result, reply, now);
+      const deviceId = target.deviceId;
+      const result = await recordPayloads(db, { application: target.application, deviceId }, parsed.states, now, {
+        admit: (sql) => limiter.take(rule, String(deviceId), { within: sql }),
+      });
+      if (!result.ok) throw refusalOf(result, reply, now, rule);
       return reply.code(202).send({ accepted: result.accepted });
     },
   );
@@ -103,8 +101,17 @@ export async function deviceApiRoutes(app: FastifyInstance, opts: { perDevicePer
 
 type Refusal = Exclude<RecordPayloadsResult, { ok: true }>;
 
-function refusalOf(result: Refusal, reply: FastifyReply, now: Date): HttpError {
+function refusalOf(result: Refusal, reply: FastifyReply, now: Date, rule: { limit: number; burst: number }): HttpError {
   switch (result.reason) {
+    case 'rate_limited': {
+      const seconds = retryAfterSeconds(result.retryAfterMs);
+      reply.header('Retry-After', String(seconds));
+      return new HttpError(
+        429,
+        `Too many requests for this device: ${rule.limit} a minute (bursts of ${rule.burst}). Nothing was stored. ` +
+          `Try again in ${seconds} second${seconds === 1 ? '' : 's'}, or send up to 100 states per request.`,
+      );
+    }
     case 'owner_unpaid':
       return new HttpError(
         402,

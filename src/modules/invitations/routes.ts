@@ -22,7 +22,7 @@ export async function invitationRoutes(app: FastifyInstance): Promise<void> {
       reply,
       'pages/invitation-gone.eta',
       { message: GONE_MESSAGES[reason], organizationName, reason },
-      { status: 410, title: 'Invitation no longer valid' },
+      { status: 410, title: 'Invitation no longer valid', forms: false },
     );
 
   app.get<{ Params: Params }>('/invites/:token', async (request, reply) => {

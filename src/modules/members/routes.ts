@@ -23,6 +23,8 @@ import { removeMember } from './remove-member.ts';
 import { resourceRoleChangesFromForm, setResourceRoles, type OrgResource } from './set-resource-roles.ts';
 import { resourceRolesOf } from './queries.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
+import { setRetryAfter, waitInWords } from '../rate-limits/http.ts';
+import { rateLimitRules } from '../rate-limits/rules.ts';
 
 type Params = { slug: string };
 type MemberParams = Params & { userId: string };
@@ -44,6 +46,7 @@ const AUDIT_PAGE_SIZE = 25;
 /** R4.1–R4.5: Settings → Members (with invitations) and Audit Log, for Administrators. */
 export async function memberRoutes(app: FastifyInstance): Promise<void> {
   const { db, clock } = app.deps;
+  const inviteRule = rateLimitRules(app.deps.config).invitationsByUser;
   app.addHook('preHandler', requireUser);
 
   async function showMembers(
@@ -150,14 +153,16 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: Params }>(
     '/orgs/:slug/invitations',
-    {
-      // R13.1: per inviting user, checked once the session is known.
-      config: { rateLimit: { max: 30, timeWindow: '1 minute', hook: 'preHandler', keyGenerator: (req: FastifyRequest) => `invite:${req.user?.id ?? req.ip}` } },
-    },
     async (request, reply) => {
       const ctx = await organizationFor(request, request.params.slug, 'members.manage');
       const body = formBody(request.body);
       const invite = { email: typeof body.email === 'string' ? body.email.slice(0, 400) : '', role: typeof body.role === 'string' ? body.role : '' };
+      // R13.1, R13.3: invitations per inviting user, shared by every instance.
+      const admitted = await app.deps.limiter.take(inviteRule, String(currentUser(request).id));
+      if (!admitted.ok) {
+        setRetryAfter(reply, admitted.retryAfterMs);
+        return showMembers(request, reply, ctx, { invite, inviteErrors: { email: `You have sent many invitations in a short time. Wait ${waitInWords(admitted.retryAfterMs)} and try again.` }, status: 429 });
+      }
       const parsed = inviteSchema.safeParse(invite);
       if (!parsed.success) return showMembers(request, reply, ctx, { invite, inviteErrors: fieldErrors(parsed.error), status: 422 });
       const resources = await orgResources(ctx.organization.id);

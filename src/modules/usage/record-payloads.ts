@@ -1,5 +1,6 @@
 import { isPostgres, type Db, type DbOrTrx } from '../../db/knex.ts';
 import { inTransaction, type Statements } from '../../db/sql.ts';
+import type { Admission } from '../rate-limits/gcra.ts';
 import { ownerUsageTerms, usagePeriodOf } from '../billing/owner-period.ts';
 import { lockOwner, ownerFromColumns, type Owner } from '../resources/owners.ts';
 import { incrementUsage, payloadsInPeriod, utcDayStart, type CountedApplication } from './queries.ts';
@@ -12,6 +13,8 @@ export interface DeviceState {
 
 export type RecordPayloadsResult =
   | { ok: true; accepted: number }
+  /** R13.3: the device's rate limit refused the report; nothing is stored. */
+  | { ok: false; reason: 'rate_limited'; retryAfterMs: number }
   /** R9.8: the owning organization is Unpaid; nothing is stored. */
   | { ok: false; reason: 'owner_unpaid' }
   /** R7.1: the owner's plan is a hard cap and this request would go over it; nothing is stored. */
@@ -35,12 +38,16 @@ export type RecordPayloadsResult =
  * custom plan made that way. A request that would take the owner over it is
  * refused whole. Plans with an overage price keep accepting over their
  * allotment; the overage is billed at period end.
+ *
+ * `admit`, when given, runs first inside the transaction (the device's rate
+ * limit, R13.3): a refusal stores nothing.
  */
 export async function recordPayloads(
   db: Db,
   target: { application: CountedApplication; deviceId: number },
   states: readonly DeviceState[],
   now: Date,
+  opts: { admit?: (sql: Statements) => Promise<Admission> } = {},
 ): Promise<RecordPayloadsResult> {
   const owner = ownerFromColumns(target.application);
   const { status, plan, period } = await ownerUsageTerms(db, owner, now);
@@ -50,6 +57,10 @@ export async function recordPayloads(
   const postgres = isPostgres(db);
 
   return inTransaction(db, async (sql): Promise<RecordPayloadsResult> => {
+    if (opts.admit) {
+      const admitted = await opts.admit(sql);
+      if (!admitted.ok) return { ok: false, reason: 'rate_limited', retryAfterMs: admitted.retryAfterMs };
+    }
     if (plan.overageCentsPerMillion === null) {
       // Concurrent requests of one capped owner take turns here (PostgreSQL;
       // SQLite has one writer), so together they cannot pass the cap.

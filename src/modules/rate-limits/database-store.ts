@@ -1,0 +1,62 @@
+import { isPostgres, type Db } from '../../db/knex.ts';
+import { statementsOf, type Statements } from '../../db/sql.ts';
+import { bucketTerms, pausedTat, type Admission, type RateLimitRule } from './gcra.ts';
+import { bucketKey, type RateLimiter, type StoreOptions } from './limiter.ts';
+
+// The table `rate_limits` belongs to this module: one row per bucket in use,
+// `tat` its theoretical arrival time in epoch ms (gcra.ts), `admitted` the
+// outcome of the last hit — written by the same statement, so RETURNING tells
+// each hit its own outcome even when many arrive at once.
+//
+// One hit is one statement: an upsert that computes gcra.ts's `hit` in SQL.
+// PostgreSQL locks the row for the upsert (concurrent hits on one bucket take
+// turns, each seeing the last one's tat); SQLite has one writer. The SET
+// expressions all read the row as it was before this hit.
+const HIT_SQLITE = `INSERT INTO rate_limits (bucket_key, tat, admitted) VALUES (?, ?, 1)
+  ON CONFLICT (bucket_key) DO UPDATE SET
+    admitted = CASE WHEN max(rate_limits.tat, ?) + ? <= ? THEN 1 ELSE 0 END,
+    tat = CASE WHEN max(rate_limits.tat, ?) + ? <= ? THEN max(rate_limits.tat, ?) + ? ELSE rate_limits.tat END
+  RETURNING tat, admitted`;
+const HIT_POSTGRES = `INSERT INTO rate_limits (bucket_key, tat, admitted) VALUES (?, ?::bigint, 1)
+  ON CONFLICT (bucket_key) DO UPDATE SET
+    admitted = CASE WHEN GREATEST(rate_limits.tat, ?::bigint) + ?::bigint <= ?::bigint THEN 1 ELSE 0 END,
+    tat = CASE WHEN GREATEST(rate_limits.tat, ?::bigint) + ?::bigint <= ?::bigint THEN GREATEST(rate_limits.tat, ?::bigint) + ?::bigint ELSE rate_limits.tat END
+  RETURNING tat, admitted`;
+const SET_TAT = `INSERT INTO rate_limits (bucket_key, tat, admitted) VALUES (?, ?, 0)
+  ON CONFLICT (bucket_key) DO UPDATE SET tat = excluded.tat, admitted = 0`;
+const FORGET = 'DELETE FROM rate_limits WHERE bucket_key = ?';
+const PURGE = 'DELETE FROM rate_limits WHERE tat < ?';
+
+/** The default store: the application's own database, shared by every instance on it. */
+export function databaseRateLimiter(db: Db, { clock }: StoreOptions): RateLimiter {
+  const hitSql = isPostgres(db) ? HIT_POSTGRES : HIT_SQLITE;
+  return {
+    store: 'database',
+    async take(rule: RateLimitRule, subject: string, opts: { within?: Statements } = {}): Promise<Admission> {
+      const { incrementMs, capacityMs } = bucketTerms(rule);
+      const now = clock.now().getTime();
+      const limit = now + capacityMs;
+      const row = await (opts.within ?? statementsOf(db)).first<{ tat: number | string; admitted: number | string }>(hitSql, [
+        bucketKey(rule, subject),
+        now + incrementMs,
+        now, incrementMs, limit,
+        now, incrementMs, limit,
+        now, incrementMs,
+      ]);
+      if (!row) throw new Error('rate limit upsert returned no row');
+      if (Number(row.admitted) === 1) return { ok: true };
+      return { ok: false, retryAfterMs: Number(row.tat) + incrementMs - capacityMs - now };
+    },
+    async pause(rule, subject, ms) {
+      const until = clock.now().getTime() + ms;
+      await statementsOf(db).run(SET_TAT, [bucketKey(rule, subject), pausedTat(until, bucketTerms(rule))]);
+    },
+    async reset(rule, subject) {
+      await statementsOf(db).run(FORGET, [bucketKey(rule, subject)]);
+    },
+    async purge() {
+      return statementsOf(db).run(PURGE, [clock.now().getTime()]);
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../clock.ts';
+import type { Statements } from '../../db/sql.ts';
+import type { Admission, RateLimitRule } from './gcra.ts';
+
+/**
+ * R13.3: the one rate limiter of the application. Every limit — log-in,
+ * sign-up, invitations, dashboard unlock, the device API — takes hits from
+ * the same store, shared by every instance of the program: a table of the
+ * database by default, Redis when REDIS_URL is set. Time comes from the
+ * limiter's own clock (real time in production, a manual clock in tests).
+ */
+export interface RateLimiter {
+  readonly store: 'database' | 'redis';
+  /**
+   * One hit on `rule`'s bucket for `subject`. `within`: statements of an open
+   * transaction of the application's database, so the hit commits (or rolls
+   * back) with it; the Redis store has no use for it.
+   */
+  take(rule: RateLimitRule, subject: string, opts?: { within?: Statements }): Promise<Admission>;
+  /** Refuses every hit on the bucket for `ms` from now (a paused log-in). */
+  pause(rule: RateLimitRule, subject: string, ms: number): Promise<void>;
+  /** Forgets the bucket: it is full again. */
+  reset(rule: RateLimitRule, subject: string): Promise<void>;
+  /** Drops buckets that are full again (they mean the same as none); answers how many. */
+  purge(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  clock: Clock;
+}
+
+/** The storage key of a bucket. Subjects are short: addresses, ids, or digests made by `digestSubject`. */
+export function bucketKey(rule: RateLimitRule, subject: string): string {
+  if (subject.length > 120) throw new Error(`rate limit subject too long for ${rule.name}`);
+  return `${rule.name}:${subject}`;
+}
+
+/** A subject a person typed (an email): stored as a digest, never as the text itself. */
+export function digestSubject(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 32);
+}

@@ -1,0 +1,300 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { startTestApp, type TestContext } from '../support/app.ts';
+import { insertApplication, insertDevice, newUser, sandboxOf, signedIn } from '../support/builders.ts';
+
+/**
+ * R13.1, R13.3: rate limits that a client cannot step around, shared by
+ * every instance. Each test starts its own application with the limits it
+ * needs; the limiter runs on the test's manual clock.
+ */
+
+const WRONG = 'not-the-password-1';
+let t: TestContext;
+beforeAll(async () => {
+  t = await startTestApp({ config: { authRateLimit: 10 } });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const fresh = () => `203.0.113.${Math.floor(Math.random() * 250) + 1}`;
+let addresses = 0;
+/** A new client address each call: 198.18.x.y (a benchmarking range). */
+const nextAddress = () => `198.18.${Math.floor(++addresses / 250)}.${(addresses % 250) + 1}`;
+
+async function logInAttempt(app: TestContext, email: string, password: string, opts: { from?: string; forwardedFor?: string } = {}) {
+  const agent = app.agent(opts.from ?? nextAddress());
+  await agent.get('/login');
+  return agent.post('/login', { email, password }, { headers: opts.forwardedFor ? { 'x-forwarded-for': opts.forwardedFor } : {} });
+}
+
+describe('X-Forwarded-For with TRUST_PROXY unset (attack d, R13.3)', () => {
+  it('a production server counts the socket address, whatever address the client claims', async () => {
+    const prod = await startTestApp({ config: { isProduction: true, nodeEnv: 'production', authRateLimit: 10 } });
+    try {
+      const user = await newUser(prod);
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i++) statuses.push((await logInAttempt(prod, `nobody-${i}@example.com`, WRONG, { from: '192.0.2.7', forwardedFor: `10.0.${i}.1` })).statusCode);
+      expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+      expect(statuses.slice(10).every((s) => s === 429)).toBe(true);
+      // Still refused with the right password from that address: the limit is on the address.
+      const right = await logInAttempt(prod, user.email, user.password, { from: '192.0.2.7', forwardedFor: '10.9.9.9' });
+      expect(right.statusCode).toBe(429);
+      expect(right.headers['retry-after']).toMatch(/^\d+$/);
+    } finally {
+      await prod.close();
+    }
+  });
+
+  it('the dashboard unlock too', async () => {
+    const prod = await startTestApp({ config: { isProduction: true, nodeEnv: 'production' } });
+    try {
+      const link = await passwordDashboard(prod);
+      const statuses: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const visitor = prod.agent('192.0.2.8');
+        await visitor.get(link);
+        statuses.push((await visitor.post(`${link}/unlock`, { password: `Wrong-guess-${i}A!` }, { headers: { 'x-forwarded-for': `10.1.${i}.1` } })).statusCode);
+      }
+      expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+      expect(statuses.slice(10).every((s) => s === 429)).toBe(true);
+    } finally {
+      await prod.close();
+    }
+  });
+});
+
+describe('X-Forwarded-For with TRUST_PROXY set (attack d, R13.3)', () => {
+  it('one hop: the address our proxy saw counts, not what the client wrote before it', async () => {
+    const app = await startTestApp({ config: { trustProxy: 1, authRateLimit: 10 } });
+    try {
+      const proxy = '10.0.0.2';
+      const statuses: number[] = [];
+      // The client forges addresses in front; the proxy appends the one it saw (198.51.100.9).
+      for (let i = 0; i < 12; i++) statuses.push((await logInAttempt(app, `x${i}@example.com`, WRONG, { from: proxy, forwardedFor: `10.2.${i}.1, 198.51.100.9` })).statusCode);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+      expect(statuses.slice(10)).toEqual([429, 429]);
+      // Another real client behind the same proxy has its own allowance.
+      expect((await logInAttempt(app, 'y@example.com', WRONG, { from: proxy, forwardedFor: '198.51.100.10' })).statusCode).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a list of proxies: only they may say who the client is', async () => {
+    const app = await startTestApp({ config: { trustProxy: ['10.0.0.0/8'], authRateLimit: 10 } });
+    try {
+      const statuses: number[] = [];
+      // From a trusted proxy: the forwarded client counts, so twelve clients each get their own allowance.
+      for (let i = 0; i < 12; i++) statuses.push((await logInAttempt(app, `z${i}@example.com`, WRONG, { from: '10.0.0.3', forwardedFor: `198.51.100.${i + 20}` })).statusCode);
+      expect(statuses.every((s) => s === 401)).toBe(true);
+      // From anywhere else the header is ignored: one address, one allowance.
+      const direct: number[] = [];
+      for (let i = 0; i < 12; i++) direct.push((await logInAttempt(app, `w${i}@example.com`, WRONG, { from: '192.0.2.50', forwardedFor: `198.51.100.${i + 40}` })).statusCode);
+      expect(direct.slice(10)).toEqual([429, 429]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('log-in throttled per account (item 1, R13.3)', () => {
+  it('failed attempts on one account slow it down, then pause its log-in with an email to the owner, from any address', async () => {
+    const user = await newUser(t, { name: 'Targeted Tess' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await logInAttempt(t, user.email, WRONG)).statusCode);
+    // Five at once, then one a minute: the sixth is refused before its password is even checked.
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const slowed = await logInAttempt(t, user.email.toUpperCase(), WRONG);
+    expect(slowed.statusCode).toBe(429);
+    expect(slowed.headers['retry-after']).toBe('60');
+    expect(slowed.body).toContain('Too many failed attempts to log in to this account');
+
+    // Then one a minute, until about ten failures in the hour pause the account's log-in for 15 minutes.
+    let failures = 5;
+    let paused;
+    for (let i = 0; i < 10 && !paused; i++) {
+      t.clock.advance(60_000);
+      const res = await logInAttempt(t, user.email, WRONG);
+      if (res.statusCode === 429) paused = res;
+      else expect(res.statusCode).toBe(401), failures++;
+    }
+    expect(failures).toBeGreaterThanOrEqual(10);
+    expect(failures).toBeLessThanOrEqual(11);
+    expect(paused?.statusCode).toBe(429);
+    expect(paused!.headers['retry-after']).toBe(String(15 * 60));
+    const mails = await t.deps.db('mail_outbox').where({ to_address: user.email, kind: 'login_paused' });
+    expect(mails).toHaveLength(1);
+    expect(mails[0].text_body).toMatch(/paused/);
+    expect(mails[0].text_body).toMatch(/15 minutes/);
+
+    // Even the right password waits for the pause.
+    t.clock.advance(14 * 60_000);
+    expect((await logInAttempt(t, user.email, user.password)).statusCode).toBe(429);
+    t.clock.advance(60_000);
+    expect((await logInAttempt(t, user.email, user.password)).statusCode).toBe(303);
+    // A successful log-in forgets the failures.
+    for (let i = 0; i < 5; i++) expect((await logInAttempt(t, user.email, WRONG)).statusCode).toBe(401);
+    expect(await t.deps.db('mail_outbox').where({ to_address: user.email, kind: 'login_paused' })).toHaveLength(1);
+  });
+
+  it('an unknown email is throttled the same way, and no mail goes anywhere', async () => {
+    const email = `ghost-${randomBytes(3).toString('hex')}@example.com`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await logInAttempt(t, email, WRONG)).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect(await t.deps.db('mail_outbox').where({ to_address: email })).toHaveLength(0);
+    // The typed email is not kept in the limiter's table.
+    expect(await t.deps.db('rate_limits').where('bucket_key', 'like', `%${email}%`)).toHaveLength(0);
+  });
+});
+
+describe('dashboard unlock: per dashboard and address (item 1)', () => {
+  it("one visitor's wrong guesses on one dashboard leave other dashboards open to them", async () => {
+    const a = await passwordDashboard(t);
+    const b = await passwordDashboard(t);
+    const visitor = t.agent('10.5.0.9');
+    await visitor.get(a);
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await visitor.post(`${a}/unlock`, { password: `Wrong-guess-${i}A!` })).statusCode);
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses[10]).toBe(429);
+    await visitor.get(b);
+    expect((await visitor.post(`${b}/unlock`, { password: DASHBOARD_PASSWORD })).statusCode).toBe(303);
+    expect((await visitor.get(b)).body).not.toContain('This dashboard is password-protected');
+    // Another visitor of the first dashboard is not held back either.
+    const other = t.agent('10.5.0.10');
+    await other.get(a);
+    expect((await other.post(`${a}/unlock`, { password: DASHBOARD_PASSWORD })).statusCode).toBe(303);
+  });
+});
+
+describe('sign-up (R13.1, item 1 addendum)', () => {
+  it('is limited per address', async () => {
+    const visitor = t.agent('10.9.9.9');
+    await visitor.get('/signup');
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await visitor.post('/signup', { name: '', email: '', password: '' })).statusCode);
+    expect(statuses.slice(0, 10).every((s) => s === 422)).toBe(true);
+    expect(statuses[10]).toBe(429);
+  });
+
+  it('"an account with this email already exists" takes as long as creating an account', async () => {
+    const existing = await newUser(t);
+    const time = async (email: string) => {
+      const visitor = t.agent(nextAddress());
+      await visitor.get('/signup');
+      const start = performance.now();
+      const res = await visitor.post('/signup', { name: 'Timing Tom', email, password: 'long enough password' });
+      return { ms: performance.now() - start, status: res.statusCode };
+    };
+    const taken: number[] = [];
+    const created: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const a = await time(existing.email);
+      expect(a.status).toBe(409);
+      taken.push(a.ms);
+      const b = await time(`new-${randomBytes(4).toString('hex')}@example.com`);
+      expect(b.status).toBe(303);
+      created.push(b.ms);
+    }
+    const median = (xs: number[]) => xs.sort((x, y) => x - y)[1]!;
+    // Creating costs one password hash (argon2id, hundreds of ms); so must the refusal.
+    // Before: ~10 ms against ~680 ms.
+    expect(median(taken) / median(created)).toBeGreaterThan(0.6);
+    expect(median(taken) / median(created)).toBeLessThan(1.6);
+  });
+});
+
+describe('the device limit (item 9, R13.3)', () => {
+  async function device(app: TestContext) {
+    const user = await newUser(app);
+    const appId = await insertApplication(app, sandboxOf(user), 'Limited');
+    const deviceId = await insertDevice(app, appId, 'Chatty');
+    const keyId = `ak_${randomBytes(8).toString('hex')}`;
+    const secret = randomBytes(32).toString('base64url');
+    await app.deps.db('access_keys').insert({ application_id: appId, key_id: keyId, secret_hash: createHash('sha256').update(secret).digest('hex'), name: 'k', created_at: app.clock.now().getTime(), revoked_at: null });
+    return { appId, deviceId, authorization: `Bearer ${keyId}:${secret}` };
+  }
+  const report = (app: { inject: TestContext['app']['inject'] }, d: { appId: number; deviceId: number; authorization?: string }, data: unknown = { t: 1 }) =>
+    app.inject({
+      method: 'POST',
+      url: `/api/applications/${d.appId}/devices/${d.deviceId}/state`,
+      headers: { 'content-type': 'application/json', ...(d.authorization ? { authorization: d.authorization } : {}) },
+      payload: JSON.stringify({ data }),
+    });
+  const usage = async (app: TestContext, appId: number) => {
+    const rows = await app.deps.db('usage_counters').where({ application_id: appId });
+    return { payloads: rows.reduce((s, r) => s + Number(r.payloads), 0), rejected: rows.reduce((s, r) => s + Number(r.rejected), 0) };
+  };
+
+  it('a token bucket: 60 at once, then 10 a second — never 600 in half a minute; refusals say when and count as rejected', async () => {
+    const d = await device(t);
+    let accepted = 0;
+    let refused = 0;
+    // Thirty seconds of a device sending as fast as it can: 40 requests every tenth of a second.
+    for (let step = 0; step < 300; step++) {
+      for (let i = 0; i < 4; i++) {
+        const res = await report(t.app, d);
+        if (res.statusCode === 202) accepted++;
+        else {
+          expect(res.statusCode).toBe(429);
+          refused++;
+          if (refused === 1) {
+            expect(res.headers['retry-after']).toBe('1');
+            expect(JSON.parse(res.body).error).toMatch(/Too many requests for this device: 600 a minute \(bursts of 60\)/);
+          }
+        }
+      }
+      t.clock.advance(100);
+    }
+    // 60 at once plus one every 100 ms (fixed one-minute windows let 600 through here, and 977 across their edge).
+    expect(accepted).toBeLessThanOrEqual(60 + 300);
+    expect(accepted).toBeGreaterThanOrEqual(60 + 299);
+    expect(await usage(t, d.appId)).toEqual({ payloads: accepted, rejected: refused });
+    expect(Number((await t.deps.db('payloads').where({ application_id: d.appId }).count({ n: '*' }).first())?.n)).toBe(accepted);
+  });
+
+  it('requests without a valid key do not use up a device’s allowance', async () => {
+    const d = await device(t);
+    // More than a minute's allowance: before, these used it up and locked the device out.
+    for (let i = 0; i < 310; i++) expect((await report(t.app, { ...d, authorization: undefined })).statusCode).toBe(401);
+    for (let i = 0; i < 310; i++) expect((await report(t.app, { ...d, authorization: 'Bearer ak_nope:nope' })).statusCode).toBe(401);
+    expect((await report(t.app, d)).statusCode).toBe(202);
+  });
+
+  it('is one limit for every instance on the database, and a restart does not forget it', async () => {
+    const d = await device(t);
+    const second = await buildApp(t.deps);
+    try {
+      const statuses = await Promise.all(Array.from({ length: 80 }, (_, i) => report(i % 2 ? second : t.app, d)));
+      expect(statuses.filter((r) => r.statusCode === 202)).toHaveLength(60);
+      expect(statuses.filter((r) => r.statusCode === 429)).toHaveLength(20);
+    } finally {
+      await second.close();
+    }
+    const restarted = await buildApp(t.deps);
+    try {
+      expect((await report(restarted, d)).statusCode).toBe(429);
+    } finally {
+      await restarted.close();
+    }
+  });
+});
+
+// ---- a password-protected dashboard, made through the pages ----
+
+const DASHBOARD_PASSWORD = 'Shared-Pass-2026!';
+
+async function passwordDashboard(app: TestContext): Promise<string> {
+  const owner = await newUser(app);
+  const agent = await signedIn(app, owner);
+  const created = await agent.post('/dashboards/new', { owner: 'sandbox', name: `Shared ${fresh()}`, description: '' });
+  const id = String(created.headers.location).split('/').pop()!.split('#')[0]!;
+  const set = await agent.post(`/dashboards/${id}/visibility`, { visibility: 'password', password: DASHBOARD_PASSWORD });
+  if (set.statusCode !== 303) throw new Error(`visibility: ${set.statusCode}`);
+  const row = await app.deps.db('dashboards').where({ id }).first();
+  return `/d/${row.share_token}`;
+}
