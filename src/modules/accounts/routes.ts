@@ -14,6 +14,7 @@ type FormState = {
 };
 
 const str = (v: unknown) => formText(v, 400);
+const SESSION_COOKIE = 'orgplane.sid';
 
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
   const { db, clock, config, limiter } = app.deps;
@@ -108,7 +109,9 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post('/logout', async (request, reply) => {
+    // The session ends, with its CSRF secret (R13.4); the browser forgets its cookie.
     if (request.session.userId !== undefined) await request.session.destroy();
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
     setFlash(reply, 'You are logged out.');
     return seeOther(reply, '/login');
   });
