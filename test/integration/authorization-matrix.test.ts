@@ -145,7 +145,7 @@ const rows: [string, string, Record<string, string>, Expect][] = [
   ['POST /dashboards/:id/blocks', '/dashboards/{dashboard}/blocks', { kind: 'nope' }, org('collaborator', 422)],
   ['POST /dashboards/:id/blocks/:blockId/delete', '/dashboards/{dashboard}/blocks/2147483647/delete', {}, org('collaborator', 404)],
   ['POST /dashboards/:id/visibility', '/dashboards/{dashboard}/visibility', { visibility: 'nope' }, org('collaborator', 422)],
-  ['GET /dashboards/:id/delete', '/dashboards/{dashboard}/delete', {}, org('collaborator', 200)],
+  ['GET /dashboards/:id/delete', '/dashboards/{dashboard}/delete', {}, org('editor', 200)],
   ['GET /dashboards/:id/transfer', '/dashboards/{dashboard}/transfer', {}, { ...org('viewer', 403), administrator: 200 }],
   ['POST /dashboards/:id/transfer', '/dashboards/{dashboard}/transfer', { to: 'nowhere' }, { ...org('viewer', 403), administrator: 422 }],
 
@@ -154,7 +154,7 @@ const rows: [string, string, Record<string, string>, Expect][] = [
   ['POST /orgs/:slug/settings/members/:userId/remove', '/orgs/{slug}/settings/members/{target}/remove', {}, org('administrator', 303)],
   // The first allowed actor deletes it; later ones find it gone.
   ['POST /applications/:id/delete', '/applications/{app}/delete', {}, { ...org('editor', 303), administrator: 404 }],
-  ['POST /dashboards/:id/delete', '/dashboards/{dashboard}/delete', {}, { ...org('collaborator', 303), editor: 404, administrator: 404 }],
+  ['POST /dashboards/:id/delete', '/dashboards/{dashboard}/delete', {}, { ...org('editor', 303), administrator: 404 }],
   ['POST /orgs/:slug/leave', '/orgs/{slug}/leave', {}, org('none', 303)],
 ];
 

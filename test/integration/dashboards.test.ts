@@ -677,16 +677,19 @@ describe('who may do what (R2.1, R2.2, R2.5)', () => {
     await unchanged(dashboardId);
   });
 
-  it('a Collaborator edits: details, blocks, visibility, delete', async () => {
+  it('a Collaborator edits: details, blocks, visibility — deleting needs Editor (R2.1)', async () => {
     const { org, dashboardId, blockId, appId } = await fixture();
     const collaborator = await newUser(t);
     await addMember(t, org, collaborator, 'collaborator');
     const agent = await signedIn(t, collaborator);
     const page = await agent.get(`/dashboards/${dashboardId}`);
-    for (const text of ['Add a block', 'Remove block', 'Save sharing', 'Save details', 'Delete dashboard']) expect(page.body, text).toContain(text);
-    expect((await agent.get(`/dashboards/${dashboardId}/delete`)).statusCode).toBe(200);
-    for (const [url, fields] of editPosts(dashboardId, blockId, appId)) expect((await agent.post(url, fields)).statusCode, url).toBe(303);
-    expect(await count('dashboards', { id: dashboardId })).toBe(0);
+    for (const text of ['Add a block', 'Remove block', 'Save sharing', 'Save details']) expect(page.body, text).toContain(text);
+    expect(page.body).not.toContain('Delete dashboard');
+    expect((await agent.get(`/dashboards/${dashboardId}/delete`)).statusCode).toBe(403);
+    for (const [url, fields] of editPosts(dashboardId, blockId, appId)) {
+      expect((await agent.post(url, fields)).statusCode, url).toBe(url.endsWith('/delete') && !url.includes('/blocks/') ? 403 : 303);
+    }
+    expect(await count('dashboards', { id: dashboardId })).toBe(1);
     // A Collaborator does not create dashboards in the organization (Editor does, R2.1).
     expect((await agent.post('/dashboards/new', { name: 'Nope', owner: `org:${org.id}` })).statusCode).toBe(422);
   });

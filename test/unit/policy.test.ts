@@ -9,6 +9,7 @@ const expected: Record<OrgAction, Role[]> = {
   'resources.view': ['viewer', 'collaborator', 'editor', 'administrator'],
   'resources.edit': ['collaborator', 'editor', 'administrator'],
   'resources.create': ['editor', 'administrator'],
+  'resources.delete': ['editor', 'administrator'],
   'settings.manage': ['administrator'],
   'members.manage': ['administrator'],
   'billing.manage': ['administrator'],
@@ -31,6 +32,12 @@ describe('can(actor, action) (R2.1, R2.5)', () => {
 describe('per-resource overrides (R2.2)', () => {
   const app12 = { type: 'application' as const, id: 12 };
   const app13 = { type: 'application' as const, id: 13 };
+
+  it('an Editor whose override on one resource is Collaborator or less cannot delete that one (R2.1, R2.2)', () => {
+    const actor = { role: 'editor' as const, resourceRoles: new Map([['application:12', 'collaborator' as const]]) };
+    expect(can(actor, 'resources.delete', app12)).toBe(false);
+    expect(can(actor, 'resources.delete', app13)).toBe(true);
+  });
 
   it('a Viewer made Collaborator on one application edits that one only', () => {
     const actor = { role: 'viewer' as const, resourceRoles: new Map([['application:12', 'collaborator' as const]]) };

@@ -6,7 +6,6 @@ import { forbidden, notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { planOfOwner } from '../billing/limits.ts';
-import { can } from '../members/policy.ts';
 import { applicationFor, type ApplicationRow, type ResourceAccess } from '../resources/access.ts';
 import { billingBar } from '../organizations/chrome.ts';
 import { allowedOwner, ownerChoices } from '../resources/owner-choices.ts';
@@ -39,7 +38,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
   const { db, clock } = app.deps;
   app.addHook('preHandler', requireUser);
 
-  const canDelete = (access: ResourceAccess) => access.owner.kind === 'sandbox' || can(access.role, 'resources.create');
+  const canDelete = (access: ResourceAccess) => access.canDelete;
 
   async function ownerName(access: ResourceAccess) {
     return access.organization ? access.organization.name : 'Sandbox';

@@ -1,9 +1,10 @@
 import type { Db } from '../../db/knex.ts';
+import type { User } from '../accounts/queries.ts';
 import { lockRow } from '../../db/locks.ts';
 import { billingStatusOf } from '../billing/owner-period.ts';
 import { BLOCK_KIND_LABELS, BLOCK_NEEDS_DEVICE, MAX_BLOCKS, type BlockKind } from './policy.ts';
 import { countBlocks, findSourceDevice, insertBlock, type Dashboard } from './queries.ts';
-import { judgeSource } from './sources.ts';
+import { judgeSource, memberMaySee } from './sources.ts';
 
 export type AddBlockResult =
   | { ok: true; blockId: number }
@@ -11,11 +12,13 @@ export type AddBlockResult =
 
 /**
  * Adds a block at the end of a dashboard. R5.2: the application must be one
- * this dashboard may show (see sources.ts); a device must belong to it.
+ * this dashboard may show (see sources.ts) and one the member adding it may
+ * see (R2.6: a None override hides it); a device must belong to it.
  */
 export async function addBlock(
   db: Db,
   dashboard: Dashboard,
+  actor: User,
   input: { kind: BlockKind; title: string; applicationId: number; deviceId: number | null },
 ): Promise<AddBlockResult> {
   return db.transaction(async (trx) => {
@@ -23,6 +26,7 @@ export async function addBlock(
     if ((await billingStatusOf(trx, dashboard.owner)) === 'unpaid') return { ok: false, reason: 'dashboard_unpaid' } as const;
     if ((await countBlocks(trx, dashboard.id)) >= MAX_BLOCKS) return { ok: false, reason: 'too_many_blocks' } as const;
     const verdict = await judgeSource(trx, dashboard.owner, input.applicationId);
+    if (verdict.ok && !(await memberMaySee(trx, actor, verdict.application))) return { ok: false, reason: 'application_not_allowed' } as const;
     if (!verdict.ok) return { ok: false, reason: verdict.reason === 'unpaid' ? 'source_unpaid' : 'application_not_allowed' } as const;
     let deviceId: number | null = null;
     let defaultTitle = `${BLOCK_KIND_LABELS[input.kind]} · ${verdict.application.name}`;

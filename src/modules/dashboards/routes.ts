@@ -96,7 +96,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     const content = await presentDashboard(db, dashboard, clock.now());
     const unpaid = content.billingStatus === 'unpaid';
     const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus, billingStanding: access.billingStanding }, 'dashboards') : null;
-    const sources = access.canEdit && !unpaid ? await sourceChoices(db, dashboard.owner) : [];
+    const sources = access.canEdit && !unpaid ? await sourceChoices(db, dashboard.owner, currentUser(request)) : [];
     return renderPage(
       request,
       reply,
@@ -109,6 +109,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
         unpaid,
         pastDue: content.billingStatus === 'past_due',
         canEdit: access.canEdit,
+        canDelete: access.canDelete,
         canManageBilling: access.canAdminister && dashboard.owner.kind === 'organization',
         canTransfer: access.canAdminister,
         sources,
@@ -209,7 +210,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
       const block: BlockForm = { kind: formText(body.kind, 40), title: formText(body.title), application_id: formText(body.application_id, 20), device_id: formText(body.device_id, 20) };
       const parsed = addBlockSchema.safeParse(block);
       if (!parsed.success) return showDashboard(request, reply, dashboard, access, { block, blockErrors: fieldErrors(parsed.error), status: 422 });
-      const result = await addBlock(db, dashboard, {
+      const result = await addBlock(db, dashboard, currentUser(request), {
         kind: parsed.data.kind,
         title: parsed.data.title,
         applicationId: parsed.data.application_id!,
@@ -284,8 +285,11 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     });
 
     // ---- Delete, confirmed on its own page (works the same without JavaScript) ----
+    const forbiddenDelete = () => forbidden('Deleting a dashboard needs the Editor role or more.');
+
     members.get<{ Params: IdParams }>('/dashboards/:id/delete', async (request, reply) => {
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.edit');
+      if (!access.canDelete) throw forbiddenDelete();
       const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus, billingStanding: access.billingStanding }, 'dashboards') : null;
       return renderPage(
         request,
@@ -298,6 +302,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
 
     members.post<{ Params: IdParams }>('/dashboards/:id/delete', async (request, reply) => {
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.edit');
+      if (!access.canDelete) throw forbiddenDelete();
       await deleteDashboard(db, clock, currentUser(request), dashboard);
       setFlash(reply, `Dashboard ${dashboard.name} was deleted.`);
       const org = access.organization;

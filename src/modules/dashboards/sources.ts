@@ -47,12 +47,32 @@ export interface SourceGroup {
   applications: (SourceApplication & { devices: SourceDevice[] })[];
 }
 
-/** The applications (with their devices) the add-block form offers, grouped by owner. */
-export async function sourceChoices(db: DbOrTrx, dashboardOwner: Owner): Promise<SourceGroup[]> {
+/**
+ * R2.6: whether `member` may see an organization's application (their role,
+ * or a per-resource override). A Sandbox application is its owner's, whom
+ * the dashboard rule already checks.
+ */
+export async function memberMaySee(db: DbOrTrx, member: { id: number }, application: SourceApplication): Promise<boolean> {
+  const owner = application.owner;
+  if (owner.kind === 'sandbox') return true;
+  const membership = await findMembership(db, owner.organizationId, member.id);
+  if (!membership) return false;
+  const actor = { role: membership.role, resourceRoles: await resourceRolesOf(db, owner.organizationId, member.id) };
+  return can(actor, 'resources.view', { type: 'application', id: application.id });
+}
+
+/**
+ * The applications (with their devices) the add-block form offers `viewer`,
+ * grouped by owner: what the dashboard may show and the viewer may see (R2.6).
+ */
+export async function sourceChoices(db: DbOrTrx, dashboardOwner: Owner, viewer: { id: number }): Promise<SourceGroup[]> {
   const groups: { label: string; applications: SourceApplication[] }[] = [];
   if (dashboardOwner.kind === 'organization') {
     const organization = await findOrganizationById(db, dashboardOwner.organizationId);
-    groups.push({ label: organization?.name ?? 'This organization', applications: await applicationsOfOwner(db, dashboardOwner) });
+    const membership = await findMembership(db, dashboardOwner.organizationId, viewer.id);
+    const actor = { role: membership?.role ?? null, resourceRoles: await resourceRolesOf(db, dashboardOwner.organizationId, viewer.id) };
+    const visible = (await applicationsOfOwner(db, dashboardOwner)).filter((a) => can(actor, 'resources.view', { type: 'application', id: a.id }));
+    groups.push({ label: organization?.name ?? 'This organization', applications: visible });
   } else {
     groups.push({ label: 'Your Sandbox', applications: await applicationsOfOwner(db, dashboardOwner) });
     for (const org of await organizationsOfUser(db, dashboardOwner.userId)) {

@@ -22,6 +22,7 @@ export type OrgAction =
   | 'resources.view'
   | 'resources.edit'
   | 'resources.create'
+  | 'resources.delete'
   | 'settings.manage'
   | 'members.manage'
   | 'billing.manage'
@@ -35,6 +36,8 @@ const MINIMUM_ROLE: Record<OrgAction, Role> = {
   'resources.view': 'viewer',
   'resources.edit': 'collaborator',
   'resources.create': 'editor',
+  // R2.1: deleting an application or a dashboard needs Editor, like creating one.
+  'resources.delete': 'editor',
   'settings.manage': 'administrator',
   'members.manage': 'administrator',
   'billing.manage': 'administrator',
@@ -58,7 +61,7 @@ export interface ResourceRef {
 }
 
 /** Actions on one resource, where a per-resource role replaces the organization role. */
-const RESOURCE_ACTIONS: ReadonlySet<OrgAction> = new Set(['resources.view', 'resources.edit']);
+const RESOURCE_ACTIONS: ReadonlySet<OrgAction> = new Set(['resources.view', 'resources.edit', 'resources.delete']);
 
 export interface Actor {
   /** The member's organization role; null means not a member, who may do nothing. */

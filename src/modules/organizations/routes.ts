@@ -5,7 +5,8 @@ import { fieldErrors, formBody } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { billingSummaries, findBillingAccount } from '../billing/queries.ts';
 import { leaveOrganization } from '../members/leave-organization.ts';
-import { can, ROLE_LABELS } from '../members/policy.ts';
+import { can, ROLE_LABELS, type ResourceType } from '../members/policy.ts';
+import { resourceRolesOf } from '../members/queries.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
 import { listMembers } from '../members/queries.ts';
 import { planOfOrganization } from '../billing/queries.ts';
@@ -71,11 +72,14 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
       return renderPage(request, reply, 'pages/orgs/index.eta', { rows, deleted }, { title: 'Organizations · Orgplane' });
     });
 
-    // R3.2: the overview.
+    // R3.2: the overview, with only the resources this member may see (R2.6).
     scoped.get<{ Params: { slug: string } }>('/orgs/:slug', async (request, reply) => {
       const ctx = await organizationFor(request, request.params.slug, 'organization.view');
       const members = await listMembers(db, ctx.organization.id);
       const plan = await planOfOrganization(db, ctx.organization.id);
+      const actor = { role: ctx.role, resourceRoles: await resourceRolesOf(db, ctx.organization.id, currentUser(request).id) };
+      const visible = (type: ResourceType) => (r: { id: number }) => can(actor, 'resources.view', { type, id: r.id });
+      const owner = { kind: 'organization' as const, organizationId: ctx.organization.id };
       return renderPage(
         request,
         reply,
@@ -84,8 +88,8 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
           ...orgChrome(ctx, 'overview'),
           members: members.map((m) => ({ ...m, roleLabel: ROLE_LABELS[m.role] })),
           plan,
-          applications: await listApplicationsOf(db, { kind: 'organization', organizationId: ctx.organization.id }),
-          dashboards: await listDashboardsOf(db, { kind: 'organization', organizationId: ctx.organization.id }),
+          applications: (await listApplicationsOf(db, owner)).filter(visible('application')),
+          dashboards: (await listDashboardsOf(db, owner)).filter(visible('dashboard')),
           canCreateResources: can(ctx.role, 'resources.create'),
           leaveError: null,
         },

@@ -19,6 +19,8 @@ export interface ResourceAccess {
   role: Role | null;
   /** Whether the actor may change this resource and what is inside it. */
   canEdit: boolean;
+  /** Whether the actor may delete it (Editor or more on it, or the Sandbox owner; R2.1). */
+  canDelete: boolean;
   /** Whether the actor may transfer or delete it (Administrator, or the Sandbox owner; R5.4). */
   canAdminister: boolean;
   /** The owner's billing status: Unpaid pauses applications and dashboards (R9.8). */
@@ -42,7 +44,7 @@ export async function resourceAccess(
   const owner = ownerFromColumns(resource);
   if (owner.kind === 'sandbox') {
     if (owner.userId !== userId) throw notFound();
-    return { owner, organization: null, role: null, canEdit: true, canAdminister: true, billingStatus: 'active', billingStanding: null };
+    return { owner, organization: null, role: null, canEdit: true, canDelete: true, canAdminister: true, billingStatus: 'active', billingStanding: null };
   }
   const organization = await findOrganizationById(db, owner.organizationId);
   if (!organization || organization.deletedAt) throw notFound();
@@ -57,6 +59,7 @@ export async function resourceAccess(
     organization,
     role: membership.role,
     canEdit: can(actor, 'resources.edit', ref),
+    canDelete: can(actor, 'resources.delete', ref),
     canAdminister: can(membership.role, 'settings.manage'),
     billingStatus,
     billingStanding: await billingStandingOf(db, organization.id, billingStatus, now),
