@@ -123,7 +123,7 @@ export async function seedBigOrganization(
   const applicationIds: number[] = [];
   for (let i = 1; i <= 50; i++) {
     const r = await createApplication(db, clock, { owner, name: `Greenhouse ${String(i).padStart(2, '0')}`, description: `Sensors of greenhouse ${i}`, userId: user.id });
-    if (!r.ok) throw new Error(`seed: createApplication: ${r.message}`);
+    if (!r.ok) throw new Error(`seed: createApplication: ${JSON.stringify(r)}`);
     applicationIds.push(r.id);
   }
   for (let i = 1; i <= 50; i++) {
@@ -294,7 +294,7 @@ export async function seedDueOrganizations(db: Db, count: number): Promise<DueOr
   });
   const owner = { kind: 'organization', organizationId: organization.id } as const;
   const app = await createApplication(db, clock, { owner, name: 'Fleet', description: '', userId: user.id });
-  if (!app.ok) throw new Error(`seed: ${app.message}`);
+  if (!app.ok) throw new Error(`seed: ${JSON.stringify(app)}`);
   await db('usage_counters').insert({
     owner_type: 'organization',
     owner_id: organization.id,

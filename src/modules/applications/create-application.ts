@@ -1,12 +1,13 @@
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
+import { billingStatusOf } from '../billing/owner-period.ts';
 import { checkLimit } from '../resources/counts.ts';
 import { lockOwner, type Owner } from '../resources/owners.ts';
 import { insertApplication } from './queries.ts';
 
-export type CreateApplicationResult = { ok: true; id: number } | { ok: false; reason: 'limit'; message: string };
+export type CreateApplicationResult = { ok: true; id: number } | { ok: false; reason: 'limit'; message: string } | { ok: false; reason: 'owner_unpaid' };
 
-/** R5.1, R7.3: creates an application unless the owner's plan has no room; nothing is created then. */
+/** R5.1, R7.3, R9.8: creates an application unless the owner is Unpaid or its plan has no room; nothing is created then. */
 export async function createApplication(
   db: Db,
   clock: Clock,
@@ -14,6 +15,7 @@ export async function createApplication(
 ): Promise<CreateApplicationResult> {
   return db.transaction(async (trx) => {
     await lockOwner(trx, input.owner);
+    if ((await billingStatusOf(trx, input.owner)) === 'unpaid') return { ok: false, reason: 'owner_unpaid' } as const;
     const limit = await checkLimit(trx, input.owner, 'applications', 1, clock.now());
     if (!limit.ok) return { ok: false, reason: 'limit', message: limit.message } as const;
     const id = await insertApplication(trx, { owner: input.owner, name: input.name, description: input.description, createdByUserId: input.userId, now: clock.now() });

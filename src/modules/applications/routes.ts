@@ -6,7 +6,7 @@ import { forbidden, notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { planOfOwner } from '../billing/limits.ts';
-import { applicationFor, type ApplicationRow, type ResourceAccess } from '../resources/access.ts';
+import { applicationFor, pausedByUnpaid, type ApplicationRow, type ResourceAccess } from '../resources/access.ts';
 import { billingBar } from '../organizations/chrome.ts';
 import { allowedOwner, ownerChoices } from '../resources/owner-choices.ts';
 import { ownerFromColumns } from '../resources/owners.ts';
@@ -95,7 +95,18 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     if (!choice) errors.owner = 'Choose your Sandbox or an organization where you are an Editor or Administrator.';
     if (!parsed.success || !choice) return showNew(request, reply, values, errors, 422);
     const result = await createApplication(db, clock, { owner: choice.owner, name: parsed.data.name, description: parsed.data.description, userId: user.id });
-    if (!result.ok) return showNew(request, reply, values, { _form: result.message }, 409);
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'limit':
+          return showNew(request, reply, values, { _form: result.message }, 409);
+        case 'owner_unpaid':
+          return showNew(request, reply, values, { _form: `${choice.label}'s subscription is Unpaid, so no applications can be created there until an Administrator updates the payment method.` }, 409);
+        default: {
+          const unknown: never = result;
+          throw new Error(`unhandled result ${JSON.stringify(unknown)}`);
+        }
+      }
+    }
     setFlash(reply, `${parsed.data.name} is ready. Add a device and an access key to start sending data.`);
     return seeOther(reply, `/applications/${result.id}`);
   });
@@ -245,6 +256,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: AppParams }>('/applications/:id/transfer', async (request, reply) => {
     const { application, access } = await applicationFor(request, request.params.id, 'resources.view');
     if (!access.canAdminister) throw forbiddenTransfer();
+    if (access.billingStatus === 'unpaid') throw pausedByUnpaid(access.organization?.name, 'applications');
     return showTransfer(request, reply, application, access);
   });
 
@@ -252,6 +264,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     const user = currentUser(request);
     const { application, access } = await applicationFor(request, request.params.id, 'resources.view');
     if (!access.canAdminister) throw forbiddenTransfer();
+    if (access.billingStatus === 'unpaid') throw pausedByUnpaid(access.organization?.name, 'applications');
     const targets = await transferTargets(db, user, access.owner);
     const target = targets.find((t) => t.value === formBody(request.body).to);
     if (!target) return showTransfer(request, reply, application, access, 'Choose where to move the application.', 422);
@@ -262,6 +275,9 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
           return showTransfer(request, reply, application, access, result.message, 409);
         case 'not_allowed':
           return showTransfer(request, reply, application, access, 'You cannot move the application there.', 403);
+        case 'owner_unpaid':
+          if (result.side === 'from') throw pausedByUnpaid(access.organization?.name, 'applications');
+          return showTransfer(request, reply, application, access, `${target.label} is Unpaid and takes in no applications until it pays.`, 409);
       }
     }
     setFlash(reply, `${application.name} now belongs to ${target.label === 'Your Sandbox' ? 'your Sandbox' : target.label}, with its devices, workflows, keys and data.`);

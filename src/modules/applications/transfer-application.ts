@@ -3,12 +3,12 @@ import type { Db } from '../../db/knex.ts';
 import { formatCount } from '../../format.ts';
 import type { User } from '../accounts/queries.ts';
 import { planOfOwner } from '../billing/limits.ts';
-import { usagePeriodOf } from '../billing/owner-period.ts';
+import { billingStatusOf, usagePeriodOf } from '../billing/owner-period.ts';
 import { can, type Role } from '../members/policy.ts';
 import { organizationsOfUser } from '../organizations/queries.ts';
 import { ownerCounts } from '../resources/counts.ts';
 import { ownerColumns, ownerFormValue, sameOwner, type Owner } from '../resources/owners.ts';
-import { auditTransfer, lockBothOwners, ownerLabel } from '../resources/transfer.ts';
+import { auditTransfer, lockBothOwners, ownerLabel, unpaidSide } from '../resources/transfer.ts';
 
 export interface TransferTarget {
   value: string;
@@ -22,12 +22,19 @@ export async function transferTargets(db: Db, user: User, current: Owner): Promi
   for (const org of await organizationsOfUser(db, user.id)) {
     if (!can(org.role as Role, 'settings.manage')) continue;
     const owner: Owner = { kind: 'organization', organizationId: org.id };
+    // R9.8: an Unpaid organization takes nothing in.
+    if ((await billingStatusOf(db, owner)) === 'unpaid') continue;
     targets.push({ value: ownerFormValue(owner), label: org.name, owner });
   }
   return targets.filter((t) => !sameOwner(t.owner, current));
 }
 
-export type TransferResult = { ok: true } | { ok: false; reason: 'limit'; message: string } | { ok: false; reason: 'not_allowed' };
+export type TransferResult =
+  | { ok: true }
+  | { ok: false; reason: 'limit'; message: string }
+  | { ok: false; reason: 'not_allowed' }
+  /** R9.8: one side is an Unpaid organization. */
+  | { ok: false; reason: 'owner_unpaid'; side: 'from' | 'to' };
 
 /**
  * R5.4: moves an application with its devices, workflows, keys, stored data
@@ -46,6 +53,8 @@ export async function transferApplication(
     await lockBothOwners(trx, input.from, input.to);
     const app = await trx('applications').where({ id: input.applicationId, ...ownerColumns(input.from) }).first();
     if (!app) return { ok: false, reason: 'not_allowed' } as const;
+    const unpaid = await unpaidSide(trx, input.from, input.to);
+    if (unpaid) return { ok: false, reason: 'owner_unpaid', side: unpaid } as const;
 
     const devices = Number((await trx('devices').where({ application_id: app.id }).count({ n: '*' }).first())?.n ?? 0);
     const fromPeriod = await usagePeriodOf(trx, input.from, now);

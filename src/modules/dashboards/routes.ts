@@ -11,7 +11,7 @@ import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.t
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { orgChrome } from '../organizations/chrome.ts';
 import { findOrganizationById } from '../organizations/queries.ts';
-import { resourceAccess, type ResourceAccess } from '../resources/access.ts';
+import { pausedByUnpaid, resourceAccess, type ResourceAccess } from '../resources/access.ts';
 import { allowedOwner, ownerChoices } from '../resources/owner-choices.ts';
 import { addBlock } from './add-block.ts';
 import { createDashboard } from './create-dashboard.ts';
@@ -87,6 +87,8 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     const dashboard = await findDashboard(db, id);
     if (!dashboard) throw notFound();
     const access = await resourceAccess(db, currentUser(request).id, dashboardResource(dashboard), action, clock.now());
+    // R9.8: an Unpaid organization's dashboards are paused: nothing in them changes until it pays.
+    if (action === 'resources.edit' && access.billingStatus === 'unpaid') throw pausedByUnpaid(access.organization?.name, 'dashboards');
     return { dashboard, access };
   }
 
@@ -324,6 +326,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     members.get<{ Params: IdParams }>('/dashboards/:id/transfer', async (request, reply) => {
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.view');
       if (!access.canAdminister) throw forbidden('Only Administrators of the owning organization can transfer its dashboards.');
+      if (access.billingStatus === 'unpaid') throw pausedByUnpaid(access.organization?.name, 'dashboards');
       return showTransfer(request, reply, dashboard, access);
     });
 
@@ -331,6 +334,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
       const user = currentUser(request);
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.view');
       if (!access.canAdminister) throw forbidden('Only Administrators of the owning organization can transfer its dashboards.');
+      if (access.billingStatus === 'unpaid') throw pausedByUnpaid(access.organization?.name, 'dashboards');
       const targets = await transferTargets(db, user, access.owner);
       const target = targets.find((t) => t.value === formBody(request.body).to);
       if (!target) return showTransfer(request, reply, dashboard, access, 'Choose where to move the dashboard.', 422);
@@ -341,6 +345,9 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
             return showTransfer(request, reply, dashboard, access, result.message, 409);
           case 'not_allowed':
             return showTransfer(request, reply, dashboard, access, 'You cannot move the dashboard there.', 403);
+          case 'owner_unpaid':
+            if (result.side === 'from') throw pausedByUnpaid(access.organization?.name, 'dashboards');
+            return showTransfer(request, reply, dashboard, access, `${target.label} is Unpaid and takes in no dashboards until it pays.`, 409);
         }
       }
       const lost = result.lostSources.length ? ` These blocks lost their source and show no data there: ${result.lostSources.join(', ')}.` : '';

@@ -4,14 +4,16 @@ import type { User } from '../accounts/queries.ts';
 import type { TransferTarget } from '../applications/transfer-application.ts';
 import { checkLimit } from '../resources/counts.ts';
 import { ownerColumns, sameOwner, type Owner } from '../resources/owners.ts';
-import { auditTransfer, lockBothOwners } from '../resources/transfer.ts';
+import { auditTransfer, lockBothOwners, unpaidSide } from '../resources/transfer.ts';
 import { listBlocks } from './queries.ts';
 import { judgeSource } from './sources.ts';
 
 export type TransferDashboardResult =
   | { ok: true; lostSources: string[] }
   | { ok: false; reason: 'limit'; message: string }
-  | { ok: false; reason: 'not_allowed' };
+  | { ok: false; reason: 'not_allowed' }
+  /** R9.8: one side is an Unpaid organization. */
+  | { ok: false; reason: 'owner_unpaid'; side: 'from' | 'to' };
 
 /**
  * R5.4: moves a dashboard to another owner the actor administers, all or
@@ -30,6 +32,8 @@ export async function transferDashboard(
     await lockBothOwners(trx, input.from, input.to);
     const dashboard = await trx('dashboards').where({ id: input.dashboardId, ...ownerColumns(input.from) }).first();
     if (!dashboard) return { ok: false, reason: 'not_allowed' } as const;
+    const unpaid = await unpaidSide(trx, input.from, input.to);
+    if (unpaid) return { ok: false, reason: 'owner_unpaid', side: unpaid } as const;
     const limit = await checkLimit(trx, input.to, 'dashboards', 1, now);
     if (!limit.ok) return { ok: false, reason: 'limit', message: `${limit.message} Nothing was moved.` } as const;
     await trx('dashboards').where({ id: dashboard.id }).update(ownerColumns(input.to));

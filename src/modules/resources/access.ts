@@ -66,6 +66,19 @@ export async function resourceAccess(
   };
 }
 
+/**
+ * R9.8: the answer to any change to an Unpaid organization's applications
+ * and dashboards (creating, editing, deleting, moving in or out): they are
+ * paused until an Administrator pays by updating the payment method.
+ */
+export function pausedByUnpaid(organizationName: string | undefined, noun: 'applications' | 'dashboards'): HttpError {
+  return new HttpError(
+    409,
+    `${organizationName ?? 'The organization'} is Unpaid, so its ${noun} are paused. An Administrator can update the payment method to reactivate it.`,
+    noun === 'applications' ? 'Application paused' : 'Dashboard paused',
+  );
+}
+
 /** Loads an application row by id and checks access for the signed-in user. */
 export async function applicationFor(request: FastifyRequest, rawId: string, action: OrgAction) {
   const id = parseId(rawId);
@@ -75,9 +88,7 @@ export async function applicationFor(request: FastifyRequest, rawId: string, act
   if (!app) throw notFound();
   const access = await resourceAccess(db, currentUser(request).id, { type: 'application', ...app }, action, request.server.deps.clock.now());
   // R9.8: an Unpaid organization's applications stop working; exporting data stays possible.
-  if (action === 'resources.edit' && access.billingStatus === 'unpaid') {
-    throw new HttpError(409, `${access.organization?.name ?? 'The organization'} is Unpaid, so its applications are paused. An Administrator can update the payment method to reactivate it.`, 'Application paused');
-  }
+  if (action === 'resources.edit' && access.billingStatus === 'unpaid') throw pausedByUnpaid(access.organization?.name, 'applications');
   return { application: app as ApplicationRow, access };
 }
 

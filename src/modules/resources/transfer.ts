@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { DbOrTrx } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
+import { billingStatusOf } from '../billing/owner-period.ts';
 import { lockOwner, ownerFormValue, type Owner } from './owners.ts';
 
 /** Locks both sides of a transfer in a fixed order, so two opposite transfers cannot deadlock. */
@@ -9,6 +10,13 @@ export async function lockBothOwners(trx: Knex.Transaction, a: Owner, b: Owner):
   const [first, second] = [a, b].sort((x, y) => ownerFormValue(x).localeCompare(ownerFormValue(y)));
   await lockOwner(trx, first!);
   await lockOwner(trx, second!);
+}
+
+/** R9.8: nothing moves out of or into an Unpaid organization. Answers the Unpaid side, if any. */
+export async function unpaidSide(trx: DbOrTrx, from: Owner, to: Owner): Promise<'from' | 'to' | null> {
+  if ((await billingStatusOf(trx, from)) === 'unpaid') return 'from';
+  if ((await billingStatusOf(trx, to)) === 'unpaid') return 'to';
+  return null;
 }
 
 export const ownerLabel = async (db: DbOrTrx, owner: Owner): Promise<string> =>
