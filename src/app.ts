@@ -123,7 +123,8 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
     engine: { eta: new Eta({ autoEscape: true, autoTrim: [false, 'nl'] }) },
     root: join(root, 'views'),
     production: config.isProduction,
-    defaultContext: { formatCents, appName: 'Orgplane', isProduction: config.isProduction },
+    // R13.6: a production server on the simulated gateway says so on every signed-in page, payment pages included.
+    defaultContext: { formatCents, appName: 'Orgplane', isProduction: config.isProduction, simulatedPayments: config.isProduction && config.payments === 'simulated' },
   });
   await app.register(fastifyStatic, {
     root: join(root, 'public'),
