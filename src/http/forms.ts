@@ -51,7 +51,10 @@ export function safeNext(value: unknown): string | undefined {
     return undefined;
   }
   if (resolved.origin !== SITE) return undefined;
-  return resolved.pathname + resolved.search + resolved.hash;
+  // Resolving dot segments can make a scheme-relative path of a local one (`/.//evil.example` → `//evil.example`).
+  const path = resolved.pathname + resolved.search + resolved.hash;
+  if (path.startsWith('//') || path.startsWith('/\\')) return undefined;
+  return path;
 }
 
 /** A form or query field as text, cut to `max` characters; anything but a string is empty. */

@@ -53,14 +53,17 @@ export const controlCharacterRefusal = () =>
 
 /** Installs the boundary as a preHandler of every route (after the CSRF check and the signed-in user). */
 export function installInputBoundary(app: FastifyInstance): void {
-  app.addHook('preHandler', async (request: FastifyRequest) => {
+  // A callback hook, not an async one: it runs on every request, the device API's included.
+  app.addHook('preHandler', (request: FastifyRequest, _reply, done) => {
     if (
       findControlCharacter(request.params, 'params') ||
       findControlCharacter(request.query, 'query') ||
-      (!request.routeOptions.config?.opaqueBody && findControlCharacter(request.body, 'body'))
+      (request.body !== undefined && !request.routeOptions.config?.opaqueBody && findControlCharacter(request.body, 'body'))
     ) {
-      throw controlCharacterRefusal();
+      done(controlCharacterRefusal());
+      return;
     }
+    done();
   });
 }
 

@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
-import { insertApplication, insertDevice, newUser, sandboxOf, signedIn } from '../support/builders.ts';
+import { insertAccessKey, insertApplication, insertDevice, newUser, sandboxOf, signedIn } from '../support/builders.ts';
 
 /**
  * R13.1, R13.3: rate limits that a client cannot step around, shared by
@@ -213,10 +213,7 @@ describe('the device limit (item 9, R13.3)', () => {
     const user = await newUser(app);
     const appId = await insertApplication(app, sandboxOf(user), 'Limited');
     const deviceId = await insertDevice(app, appId, 'Chatty');
-    const keyId = `ak_${randomBytes(8).toString('hex')}`;
-    const secret = randomBytes(32).toString('base64url');
-    await app.deps.db('access_keys').insert({ application_id: appId, key_id: keyId, secret_hash: createHash('sha256').update(secret).digest('hex'), name: 'k', created_at: app.clock.now().getTime(), revoked_at: null });
-    return { appId, deviceId, authorization: `Bearer ${keyId}:${secret}` };
+    return { appId, deviceId, authorization: (await insertAccessKey(app, appId)).authorization };
   }
   const report = (app: { inject: TestContext['app']['inject'] }, d: { appId: number; deviceId: number; authorization?: string }, data: unknown = { t: 1 }) =>
     app.inject({

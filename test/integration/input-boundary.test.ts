@@ -1,9 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findControlCharacter, jsonNestsDeeperThan } from '../../src/http/input-boundary.ts';
 import type { Agent } from '../support/agent.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
-import { insertApplication, insertDevice, newOrg, newUser, sandboxOf, signedIn } from '../support/builders.ts';
+import { insertAccessKey, insertApplication, insertDevice, newOrg, newUser, sandboxOf, signedIn } from '../support/builders.ts';
 
 /**
  * R13.5 (items 5 and 6): control characters in text are refused with a 400
@@ -104,11 +103,9 @@ describe('JSON nesting (item 6, R13.5)', () => {
     const user = await newUser(t);
     const appId = await insertApplication(t, sandboxOf(user), 'Deep');
     const deviceId = await insertDevice(t, appId, 'Nested');
-    const keyId = `ak_${randomBytes(8).toString('hex')}`;
-    const secret = randomBytes(32).toString('base64url');
-    await t.deps.db('access_keys').insert({ application_id: appId, key_id: keyId, secret_hash: createHash('sha256').update(secret).digest('hex'), name: 'k', created_at: t.clock.now().getTime(), revoked_at: null });
+    const { authorization } = await insertAccessKey(t, appId);
     const send = (payload: string) =>
-      t.app.inject({ method: 'POST', url: `/api/applications/${appId}/devices/${deviceId}/state`, headers: { 'content-type': 'application/json', authorization: `Bearer ${keyId}:${secret}` }, payload });
+      t.app.inject({ method: 'POST', url: `/api/applications/${appId}/devices/${deviceId}/state`, headers: { 'content-type': 'application/json', authorization }, payload });
     return { appId, send };
   }
   const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { signUp } from '../../src/modules/accounts/sign-up.ts';
 import type { User } from '../../src/modules/accounts/queries.ts';
 import { insertMembership } from '../../src/modules/members/queries.ts';
@@ -94,3 +94,18 @@ export const wizardDetailsForm = (over: Record<string, string> = {}) => ({
   action: 'create',
   ...over,
 });
+
+/** An access key of an application, with the secret the test needs (the pages show it once), made directly. */
+export async function insertAccessKey(t: TestContext, applicationId: number): Promise<{ keyId: string; secret: string; authorization: string }> {
+  const keyId = `ak_${randomBytes(8).toString('hex')}`;
+  const secret = randomBytes(32).toString('base64url');
+  await t.deps.db('access_keys').insert({
+    application_id: applicationId,
+    key_id: keyId,
+    secret_hash: createHash('sha256').update(secret).digest('hex'),
+    name: 'Test key',
+    created_at: t.clock.now().getTime(),
+    revoked_at: null,
+  });
+  return { keyId, secret, authorization: `Bearer ${keyId}:${secret}` };
+}

@@ -46,4 +46,8 @@ export const OPEN_REDIRECT_BYPASSES: string[] = [
   '@evil.example',
   '',
   '/%E0%A4%A', // malformed percent-encoding
+  '/.//evil.example', // dot segments resolve to a scheme-relative path
+  '/..//evil.example',
+  '/a/..//evil.example',
+  '/%2e//evil.example',
 ];
