@@ -81,3 +81,19 @@ export class OffsetClock implements Clock {
     this.timer = undefined;
   }
 }
+
+/**
+ * A clock that never runs backwards: the latest instant its base has shown.
+ * The rate limiter reads one (R13.3): an earlier "now" — the system clock
+ * stepped back, or a test setting its manual clock to an earlier day — would
+ * make a bucket's spent allowance look further spent.
+ */
+export class MonotonicClock implements Clock {
+  private latest = Number.NEGATIVE_INFINITY;
+  constructor(private readonly base: Clock) {}
+  now(): Date {
+    const t = this.base.now().getTime();
+    if (t > this.latest) this.latest = t;
+    return new Date(this.latest);
+  }
+}

@@ -1,4 +1,4 @@
-import { OffsetClock, systemClock, type Clock } from './clock.ts';
+import { MonotonicClock, OffsetClock, systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config } from './config.ts';
 import { createDb, type Db } from './db/knex.ts';
 import { migrateLatest } from './db/migrate.ts';
@@ -23,7 +23,7 @@ export async function createRuntimeDeps(
   const limiter = createRateLimiter({
     config,
     db,
-    clock: systemClock,
+    clock: new MonotonicClock(systemClock),
     onError: (err) => console.error('rate limit store unreachable; the request was let through:', err instanceof Error ? err.message : err),
   });
   return { config, db, clock, gateway, mailer, limiter };

@@ -84,9 +84,13 @@ describe('Billing Details (R9.14)', () => {
     expect(res.body).toContain('Choose a country from the list.');
     expect(res.body).toContain('Tax ID is at most 50 characters.');
     expect(res.body).toContain('value="Hauptstraße 5"');
+    const lineBreak = await agent.post(`/orgs/${org.slug}/settings/billing-details`, { ...DETAILS, address_city: 'Ber\nlin' });
+    expect(lineBreak.statusCode).toBe(422);
+    expect(lineBreak.body).toContain('City must be one line of text.');
+    // Other control characters stop at the input boundary of every form (R13.5).
     const control = await agent.post(`/orgs/${org.slug}/settings/billing-details`, { ...DETAILS, address_city: 'Ber\u0007lin' });
-    expect(control.statusCode).toBe(422);
-    expect(control.body).toContain('City must be one line of text.');
+    expect(control.statusCode).toBe(400);
+    expect(control.body).toContain('control character');
     expect((await t.deps.db('billing_accounts').where({ organization_id: org.id }).first()).billing_email).toBe(owner.email);
   });
 

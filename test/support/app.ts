@@ -1,5 +1,5 @@
 import { buildApp, type App } from '../../src/app.ts';
-import { ManualClock, type Clock } from '../../src/clock.ts';
+import { ManualClock, MonotonicClock, type Clock } from '../../src/clock.ts';
 import type { Db } from '../../src/db/knex.ts';
 import type { Config } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
@@ -34,8 +34,8 @@ export async function startTestApp(
   const appClock = opts.appClock ? await opts.appClock(testDb.db, clock) : clock;
   const gateway = new SimulatedGateway(testDb.db, appClock);
   const mailer = createMailer({ db: testDb.db, clock: appClock });
-  // The limiter runs on the test's manual clock: t.clock.advance(…) refills its buckets.
-  const limiter = databaseRateLimiter(testDb.db, { clock });
+  // The limiter runs on the test's manual clock: t.clock.advance(…) refills its buckets; setting it back does not spend them.
+  const limiter = databaseRateLimiter(testDb.db, { clock: new MonotonicClock(clock) });
   const deps: Deps = { config: testConfig(opts.config), db: testDb.db, clock: appClock, gateway, mailer, limiter };
   const app = await buildApp(deps);
   await app.ready();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ManualClock, OffsetClock } from '../../src/clock.ts';
+import { ManualClock, MonotonicClock, OffsetClock } from '../../src/clock.ts';
 import { parseUtcInstant } from '../../src/modules/admin/schemas.ts';
 import { MAX_SHIFT_MS, planShift } from '../../src/modules/admin/shift-clock.ts';
 
@@ -112,5 +112,17 @@ describe('reading an instant typed in the clock form', () => {
     for (const bad of ['', 'tomorrow', '2026-02-30T00:00', '2026-04-01T24:00', '2026-04-01T10:00+02:00', '2026-04-01']) {
       expect(parseUtcInstant(bad), bad).toBeNull();
     }
+  });
+});
+
+describe('MonotonicClock (the rate limiter’s, R13.3)', () => {
+  it('never runs backwards', () => {
+    const base = new ManualClock('2026-05-01T00:00:00Z');
+    const clock = new MonotonicClock(base);
+    expect(clock.now().toISOString()).toBe('2026-05-01T00:00:00.000Z');
+    base.set('2026-04-01T00:00:00Z');
+    expect(clock.now().toISOString()).toBe('2026-05-01T00:00:00.000Z');
+    base.set('2026-05-01T00:00:01Z');
+    expect(clock.now().toISOString()).toBe('2026-05-01T00:00:01.000Z');
   });
 });
