@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../support/app.ts';
-import { newUser, signedIn } from '../support/builders.ts';
+import type { Agent } from '../support/agent.ts';
+import { newUser, signedIn, type TestUser } from '../support/builders.ts';
 import { OPEN_REDIRECT_BYPASSES } from '../support/open-redirects.ts';
 
 /**
@@ -10,8 +11,13 @@ import { OPEN_REDIRECT_BYPASSES } from '../support/open-redirects.ts';
  */
 
 let t: TestContext;
+let user: TestUser;
+let signedInAgent: Agent;
 beforeAll(async () => {
   t = await startTestApp();
+  user = await newUser(t);
+  // Visiting /login or /signup while signed in changes nothing, so one session serves every case.
+  signedInAgent = await signedIn(t, user);
 });
 afterAll(async () => {
   await t.close();
@@ -28,7 +34,7 @@ function expectStaysOnSite(location: unknown) {
 
 describe('open redirects through `next` (attack b)', () => {
   it.each(OPEN_REDIRECT_BYPASSES.map((v) => [JSON.stringify(v), v]))('%s: GET /login and /signup while signed in', async (_label, value) => {
-    const agent = await signedIn(t, await newUser(t));
+    const agent = signedInAgent;
     for (const page of ['/login', '/signup']) {
       const res = await agent.get(`${page}?next=${encodeURIComponent(value)}`);
       expect(res.statusCode, `${page} ${JSON.stringify(value)}`).toBeLessThan(500);
@@ -40,7 +46,7 @@ describe('open redirects through `next` (attack b)', () => {
   });
 
   it('the known cases of the report: tab, backslash and line breaks', async () => {
-    const agent = await signedIn(t, await newUser(t));
+    const agent = signedInAgent;
     for (const raw of ['/%09/evil.example/phish', '/%09%5Cevil.example', '/%0A/x', '/%0D/x']) {
       const res = await agent.get(`/login?next=${raw}`);
       expect(res.statusCode, raw).toBeLessThan(500);
@@ -49,7 +55,6 @@ describe('open redirects through `next` (attack b)', () => {
   });
 
   it.each(OPEN_REDIRECT_BYPASSES.map((v) => [JSON.stringify(v), v]))('%s: after logging in through the form', async (_label, value) => {
-    const user = await newUser(t);
     const agent = t.agent();
     await agent.get('/login');
     const res = await agent.post('/login', { email: user.email, password: user.password, next: value });
@@ -61,7 +66,6 @@ describe('open redirects through `next` (attack b)', () => {
   });
 
   it('a path of this site is honoured, and carried from the log-in page to the form', async () => {
-    const user = await newUser(t);
     const agent = t.agent();
     const page = await agent.get('/login?next=%2Forgs%3Ftab%3D1');
     expect(page.body).toContain('name="next" value="/orgs?tab=1"');
