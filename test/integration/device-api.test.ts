@@ -1,11 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usagePeriodOf } from '../../src/modules/billing/owner-period.ts';
 import type { Organization } from '../../src/modules/organizations/queries.ts';
 import { dailyPayloads, usageByApplication, usageTotals } from '../../src/modules/usage/queries.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
-import { newOrg, newUser, insertApplication, insertDevice, orgOwner, sandboxOf, type OwnerCols, type TestUser } from '../support/builders.ts';
+import { newOrg, newUser, insertAccessKey, insertApplication, insertDevice, orgOwner, sandboxOf, type OwnerCols, type TestUser } from '../support/builders.ts';
 
 let t: TestContext;
 beforeAll(async () => {
@@ -20,25 +19,7 @@ afterAll(async () => {
 const newApplication = (owner: OwnerCols, name = 'Greenhouse') => insertApplication(t, owner, name);
 const newDevice = (applicationId: number, name = 'Sensor 1') => insertDevice(t, applicationId, name);
 
-interface Key {
-  keyId: string;
-  secret: string;
-  authorization: string;
-}
-
-async function newKey(applicationId: number, opts: { revoked?: boolean } = {}): Promise<Key> {
-  const keyId = `ak_${randomBytes(8).toString('hex')}`;
-  const secret = randomBytes(32).toString('base64url');
-  await t.deps.db('access_keys').insert({
-    application_id: applicationId,
-    key_id: keyId,
-    secret_hash: createHash('sha256').update(secret).digest('hex'),
-    name: 'Gateway',
-    created_at: t.clock.now().getTime(),
-    revoked_at: opts.revoked ? t.clock.now().getTime() : null,
-  });
-  return { keyId, secret, authorization: `Bearer ${keyId}:${secret}` };
-}
+const newKey = (applicationId: number, opts: { revoked?: boolean } = {}) => insertAccessKey(t, applicationId, opts);
 
 /** A Sandbox (or organization) application with one device and one key. */
 async function deviceSetup(owner?: OwnerCols) {

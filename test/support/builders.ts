@@ -96,16 +96,16 @@ export const wizardDetailsForm = (over: Record<string, string> = {}) => ({
 });
 
 /** An access key of an application, with the secret the test needs (the pages show it once), made directly. */
-export async function insertAccessKey(t: TestContext, applicationId: number): Promise<{ keyId: string; secret: string; authorization: string }> {
+export async function insertAccessKey(t: TestContext, applicationId: number, opts: { revoked?: boolean } = {}): Promise<{ keyId: string; secret: string; authorization: string }> {
   const keyId = `ak_${randomBytes(8).toString('hex')}`;
   const secret = randomBytes(32).toString('base64url');
   await t.deps.db('access_keys').insert({
     application_id: applicationId,
     key_id: keyId,
     secret_hash: createHash('sha256').update(secret).digest('hex'),
-    name: 'Test key',
+    name: 'Gateway',
     created_at: t.clock.now().getTime(),
-    revoked_at: null,
+    revoked_at: opts.revoked ? t.clock.now().getTime() : null,
   });
   return { keyId, secret, authorization: `Bearer ${keyId}:${secret}` };
 }
