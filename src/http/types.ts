@@ -25,5 +25,8 @@ declare module '@fastify/session' {
     userId?: number;
     /** The CSRF secret of this session (R13.4); @fastify/csrf-protection keeps it here. */
     _csrf?: string;
+    /** When this session logged in (application clock, ms) and from which browser: the account page lists them (R1.4). */
+    signedInAt?: number;
+    userAgent?: string;
   }
 }

@@ -7,6 +7,8 @@ export interface User {
   name: string;
   isPlatformAdmin: boolean;
   createdAt: Date;
+  /** IANA time zone every date is shown in (R1.5). */
+  timeZone: string;
 }
 
 interface UserRow {
@@ -16,6 +18,7 @@ interface UserRow {
   password_hash: string;
   is_platform_admin: boolean | number;
   created_at: number;
+  time_zone: string;
 }
 
 const toUser = (r: UserRow): User => ({
@@ -23,7 +26,8 @@ const toUser = (r: UserRow): User => ({
   email: r.email,
   name: r.name,
   isPlatformAdmin: Boolean(r.is_platform_admin),
-  createdAt: new Date(r.created_at),
+  createdAt: new Date(Number(r.created_at)),
+  timeZone: r.time_zone ?? 'UTC',
 });
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
@@ -49,7 +53,7 @@ export async function findCredentials(
 
 export async function insertUser(
   db: DbOrTrx,
-  input: { email: string; name: string; passwordHash: string; createdAt: Date; isPlatformAdmin?: boolean },
+  input: { email: string; name: string; passwordHash: string; createdAt: Date; isPlatformAdmin?: boolean; timeZone?: string },
 ): Promise<User> {
   const [row] = await db<UserRow>('users')
     .insert({
@@ -58,6 +62,7 @@ export async function insertUser(
       password_hash: input.passwordHash,
       is_platform_admin: input.isPlatformAdmin ?? false,
       created_at: input.createdAt.getTime(),
+      time_zone: input.timeZone ?? 'UTC',
     })
     .returning('*');
   return toUser(row as UserRow);
@@ -69,4 +74,117 @@ export async function setPlatformAdmin(db: DbOrTrx, userId: number, value: boole
 
 export async function setPassword(db: DbOrTrx, userId: number, passwordHash: string): Promise<void> {
   await db('users').where({ id: userId }).update({ password_hash: passwordHash });
+}
+
+export async function findPasswordHash(db: DbOrTrx, userId: number): Promise<string | undefined> {
+  const row = await db<UserRow>('users').where({ id: userId }).first('password_hash');
+  return row?.password_hash;
+}
+
+export async function setName(db: DbOrTrx, userId: number, name: string): Promise<void> {
+  await db('users').where({ id: userId }).update({ name });
+}
+
+export async function setEmail(db: DbOrTrx, userId: number, email: string): Promise<void> {
+  await db('users').where({ id: userId }).update({ email: normalizeEmail(email) });
+}
+
+export async function setTimeZone(db: DbOrTrx, userId: number, timeZone: string): Promise<void> {
+  await db('users').where({ id: userId }).update({ time_zone: timeZone });
+}
+
+// ---- Links mailed to the account's owner (R1.4): only token hashes are stored.
+
+export interface AccountLink {
+  id: number;
+  userId: number;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+export interface EmailChange extends AccountLink {
+  newEmail: string;
+}
+
+interface LinkRow {
+  id: number;
+  user_id: number;
+  token_hash: string;
+  created_at: number | string;
+  expires_at: number | string;
+  used_at: number | string | null;
+}
+
+const toLink = (r: LinkRow): AccountLink => ({
+  id: r.id,
+  userId: r.user_id,
+  createdAt: new Date(Number(r.created_at)),
+  expiresAt: new Date(Number(r.expires_at)),
+  usedAt: r.used_at === null ? null : new Date(Number(r.used_at)),
+});
+
+export async function insertPasswordReset(db: DbOrTrx, input: { userId: number; tokenHash: string; createdAt: Date; expiresAt: Date }): Promise<void> {
+  await db('password_resets').insert({
+    user_id: input.userId,
+    token_hash: input.tokenHash,
+    created_at: input.createdAt.getTime(),
+    expires_at: input.expiresAt.getTime(),
+  });
+}
+
+export async function findPasswordReset(db: DbOrTrx, tokenHash: string): Promise<AccountLink | undefined> {
+  const row = await db<LinkRow>('password_resets').where({ token_hash: tokenHash }).first();
+  return row ? toLink(row) : undefined;
+}
+
+/** How many reset links of the user are still usable: a cap stops anyone mail-bombing an inbox. */
+export async function countLivePasswordResets(db: DbOrTrx, userId: number, now: Date): Promise<number> {
+  const row = await db('password_resets').where({ user_id: userId }).whereNull('used_at').andWhere('expires_at', '>', now.getTime()).count({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
+
+/** Marks one link used, if it still was not: answers whether this call did it (a link works once). */
+export async function usePasswordReset(db: DbOrTrx, id: number, now: Date): Promise<boolean> {
+  return (await db('password_resets').where({ id }).whereNull('used_at').update({ used_at: now.getTime() })) === 1;
+}
+
+/** After a new password is set, every other link the user was sent stops working too. */
+export async function closePasswordResets(db: DbOrTrx, userId: number, now: Date): Promise<void> {
+  await db('password_resets').where({ user_id: userId }).whereNull('used_at').update({ used_at: now.getTime() });
+}
+
+export async function insertEmailChange(db: DbOrTrx, input: { userId: number; newEmail: string; tokenHash: string; createdAt: Date; expiresAt: Date }): Promise<void> {
+  await db('email_changes').insert({
+    user_id: input.userId,
+    new_email: normalizeEmail(input.newEmail),
+    token_hash: input.tokenHash,
+    created_at: input.createdAt.getTime(),
+    expires_at: input.expiresAt.getTime(),
+  });
+}
+
+export async function findEmailChange(db: DbOrTrx, tokenHash: string): Promise<EmailChange | undefined> {
+  const row = await db<LinkRow & { new_email: string }>('email_changes').where({ token_hash: tokenHash }).first();
+  return row ? { ...toLink(row), newEmail: row.new_email } : undefined;
+}
+
+/** The change the user asked for last that is still waiting for its confirmation, if any. */
+export async function pendingEmailChange(db: DbOrTrx, userId: number, now: Date): Promise<EmailChange | undefined> {
+  const row = await db<LinkRow & { new_email: string }>('email_changes')
+    .where({ user_id: userId })
+    .whereNull('used_at')
+    .andWhere('expires_at', '>', now.getTime())
+    .orderBy('id', 'desc')
+    .first();
+  return row ? { ...toLink(row), newEmail: row.new_email } : undefined;
+}
+
+/** Closes every open change of the user (a newer request, or one confirmed): answers how many. */
+export async function closeEmailChanges(db: DbOrTrx, userId: number, now: Date): Promise<number> {
+  return db('email_changes').where({ user_id: userId }).whereNull('used_at').update({ used_at: now.getTime() });
+}
+
+export async function useEmailChange(db: DbOrTrx, id: number, now: Date): Promise<boolean> {
+  return (await db('email_changes').where({ id }).whereNull('used_at').update({ used_at: now.getTime() })) === 1;
 }

@@ -3,6 +3,8 @@ import { fieldErrors, formBody, safeNext, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
+import { accountPageRoutes } from './account-routes.ts';
+import { invitationBehind } from './invitation-context.ts';
 import { logIn } from './log-in.ts';
 import { logInSchema, PASSWORD_MIN, signUpSchema } from './schemas.ts';
 import { signUp } from './sign-up.ts';
@@ -11,6 +13,8 @@ type FormState = {
   values: { name?: string; email?: string };
   errors: Record<string, string>;
   next?: string | undefined;
+  /** The invitation the visitor came from (R4.1): named on the page, its email prefilled. */
+  invitation?: { organizationName: string; inviterName: string; roleLabel: string; email: string } | null;
 };
 
 const str = (v: unknown) => formText(v, 400);
@@ -20,17 +24,26 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
   const { db, clock, config, limiter } = app.deps;
   const rules = rateLimitRules(config);
 
-  const showSignUp = (req: FastifyRequest, reply: FastifyReply, state: FormState, status = 200) =>
-    renderPage(req, reply, 'pages/signup.eta', { ...state, passwordMin: PASSWORD_MIN }, { status, title: 'Sign up · Orgplane' });
-  const showLogIn = (req: FastifyRequest, reply: FastifyReply, state: FormState, status = 200) =>
-    renderPage(req, reply, 'pages/login.eta', state, { status, title: 'Log in · Orgplane' });
+  const withInvitation = async (state: FormState) => ({ ...state, invitation: state.invitation !== undefined ? state.invitation : await invitationBehind(app.deps, state.next) });
+  const showSignUp = async (req: FastifyRequest, reply: FastifyReply, state: FormState, status = 200) =>
+    renderPage(req, reply, 'pages/signup.eta', { ...(await withInvitation(state)), passwordMin: PASSWORD_MIN }, { status, title: 'Sign up · Orgplane' });
+  const showLogIn = async (req: FastifyRequest, reply: FastifyReply, state: FormState, status = 200) =>
+    renderPage(req, reply, 'pages/login.eta', await withInvitation(state), { status, title: 'Log in · Orgplane' });
 
-  /** Starts a fresh session for the user: a new id and a new CSRF secret at every log-in (R13.1, R13.4). */
+  /**
+   * Starts a fresh session for the user: a new id and a new CSRF secret at
+   * every log-in (R13.1, R13.4), named for the account page's list (R1.4).
+   */
   async function startSession(request: FastifyRequest, reply: FastifyReply, userId: number) {
     await request.session.regenerate();
     request.session.userId = userId;
+    request.session.signedInAt = clock.now().getTime();
+    request.session.userAgent = formText(request.headers['user-agent'], 400);
     reply.generateCsrf();
   }
+
+  /** Where a new session lands without a `next`: platform admins in the back-office. */
+  const home = (user: { isPlatformAdmin: boolean }) => (user.isPlatformAdmin ? '/admin' : '/sandbox');
 
   /** R13.3: attempts per client address; a refusal re-renders the form with 429 and Retry-After. */
   async function addressAllows(request: FastifyRequest, reply: FastifyReply, rule: typeof rules.logInByAddress) {
@@ -42,8 +55,9 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/signup', async (request, reply) => {
     const next = safeNext((request.query as Record<string, unknown>).next);
-    if (request.user) return seeOther(reply, next ?? '/sandbox');
-    return showSignUp(request, reply, { values: {}, errors: {}, next });
+    if (request.user) return seeOther(reply, next ?? home(request.user));
+    const invitation = await invitationBehind(app.deps, next);
+    return showSignUp(request, reply, { values: { email: invitation?.email ?? '' }, errors: {}, next, invitation });
   });
 
   app.post('/signup', async (request, reply) => {
@@ -54,7 +68,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     if (limited) return showSignUp(request, reply, { values, errors: { _form: limited }, next }, 429);
     const parsed = signUpSchema.safeParse(body);
     if (!parsed.success) return showSignUp(request, reply, { values, errors: fieldErrors(parsed.error), next }, 422);
-    const result = await signUp(db, clock, parsed.data);
+    const result = await signUp(db, clock, { name: parsed.data.name, email: parsed.data.email, password: parsed.data.password, timeZone: parsed.data.time_zone });
     if (!result.ok) {
       switch (result.reason) {
         case 'email_taken':
@@ -67,13 +81,20 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
       }
     }
     await startSession(request, reply, result.user.id);
-    setFlash(reply, `Welcome to Orgplane, ${result.user.name}. This is your Sandbox.`);
+    const invitation = await invitationBehind(app.deps, next);
+    setFlash(
+      reply,
+      'success',
+      invitation
+        ? `Welcome to Orgplane, ${result.user.name}. Accept the invitation below to join ${invitation.organizationName}.`
+        : `Welcome to Orgplane, ${result.user.name}. This is your Sandbox.`,
+    );
     return seeOther(reply, next ?? '/sandbox');
   });
 
   app.get('/login', async (request, reply) => {
     const next = safeNext((request.query as Record<string, unknown>).next);
-    if (request.user) return seeOther(reply, next ?? '/sandbox');
+    if (request.user) return seeOther(reply, next ?? home(request.user));
     return showLogIn(request, reply, { values: {}, errors: {}, next });
   });
 
@@ -105,7 +126,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
       }
     }
     await startSession(request, reply, result.user.id);
-    return seeOther(reply, next ?? '/sandbox');
+    return seeOther(reply, next ?? home(result.user));
   });
 
   app.post('/logout', async (request, reply) => {
@@ -115,4 +136,6 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     setFlash(reply, 'You are logged out.');
     return seeOther(reply, '/login');
   });
+
+  await app.register(accountPageRoutes);
 }

@@ -17,7 +17,7 @@ export async function signUp(db: Db, clock: Clock, input: SignUpInput): Promise<
   const passwordHash = await hashPassword(input.password);
   if (await findUserByEmail(db, input.email)) return { ok: false, reason: 'email_taken' };
   try {
-    const user = await insertUser(db, { ...input, passwordHash, createdAt: clock.now() });
+    const user = await insertUser(db, { name: input.name, email: input.email, passwordHash, createdAt: clock.now(), timeZone: input.timeZone ?? 'UTC' });
     return { ok: true, user };
   } catch (err) {
     // Two sign-ups racing for one address: the unique index decides.

@@ -1,0 +1,247 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TIME_ZONES, zoneLabel } from '../../format.ts';
+import { currentUser, requireUser } from '../../http/auth.ts';
+import { fieldErrors, formBody, formText, type FieldErrors } from '../../http/forms.ts';
+import { renderPage, seeOther, setFlash } from '../../http/render.ts';
+import { listUserSessions } from '../../http/session-store.ts';
+import { changePassword } from './change-password.ts';
+import { confirmEmailChange, openEmailChange, type EmailChangeGone } from './confirm-email-change.ts';
+import { pendingEmailChange } from './queries.ts';
+import { requestEmailChange } from './request-email-change.ts';
+import { requestPasswordReset } from './request-password-reset.ts';
+import { openPasswordReset, resetPassword, type PasswordResetGone } from './reset-password.ts';
+import { emailChangeSchema, forgotPasswordSchema, PASSWORD_MIN, passwordChangeSchema, profileSchema, resetPasswordSchema } from './schemas.ts';
+import { signOutOtherSessions } from './sign-out-other-sessions.ts';
+import { updateProfile } from './update-profile.ts';
+import { describeUserAgent } from './user-agent.ts';
+
+type TokenParams = { token: string };
+
+/** Which of the account page's forms a re-rendering is for, with its values and messages. */
+interface AccountForms {
+  profile?: { values: { name: string; time_zone: string }; errors: FieldErrors };
+  email?: { values: { email: string }; errors: FieldErrors };
+  password?: { errors: FieldErrors };
+}
+
+const LINK_GONE: Record<PasswordResetGone | EmailChangeGone | 'not_found', string> = {
+  expired: 'This link has expired.',
+  used: 'This link was already used.',
+  not_found: 'This link is not valid. Check that you copied the whole link.',
+};
+
+/**
+ * R1.4, R1.5: the account page (name and time zone, email, password,
+ * sessions), "Forgot password?" and the links mailed for it and for a new
+ * email address. The links work without being signed in: they are the proof.
+ */
+export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
+  const deps = app.deps;
+  const { db, clock, config } = deps;
+  // Every form here checks a password or mails somebody: limited like log-in (R13.1).
+  const passwordLimit = { rateLimit: { max: config.authRateLimit, timeWindow: '1 minute' } };
+
+  async function showAccount(request: FastifyRequest, reply: FastifyReply, forms: AccountForms = {}, status = 200) {
+    const user = currentUser(request);
+    const now = clock.now();
+    const [sessions, pending] = await Promise.all([listUserSessions(db, user.id, now), pendingEmailChange(db, user.id, now)]);
+    const currentSid = request.session.sessionId;
+    return renderPage(
+      request,
+      reply,
+      'pages/account/index.eta',
+      {
+        profile: forms.profile ?? { values: { name: user.name, time_zone: user.timeZone }, errors: {} },
+        email: forms.email ?? { values: { email: '' }, errors: {} },
+        password: forms.password ?? { errors: {} },
+        passwordMin: PASSWORD_MIN,
+        timeZones: zoneChoices(user.timeZone, now),
+        pendingEmail: pending ? { email: pending.newEmail, expiresAt: pending.expiresAt } : null,
+        sessions: sessions.map((s) => ({
+          browser: describeUserAgent(s.userAgent),
+          signedInAt: s.signedInAt,
+          expiresAt: s.expiresAt,
+          current: s.sid === currentSid,
+        })),
+      },
+      { status, title: 'Your account · Orgplane' },
+    );
+  }
+
+  await app.register(async (signedIn) => {
+    signedIn.addHook('preHandler', requireUser);
+
+    signedIn.get('/account', async (request, reply) => showAccount(request, reply));
+
+    signedIn.post('/account/profile', async (request, reply) => {
+      const body = formBody(request.body);
+      const values = { name: formText(body.name, 400), time_zone: formText(body.time_zone, 100) };
+      const parsed = profileSchema.safeParse(values);
+      if (!parsed.success) return showAccount(request, reply, { profile: { values, errors: fieldErrors(parsed.error) } }, 422);
+      await updateProfile(db, currentUser(request).id, { name: parsed.data.name, timeZone: parsed.data.time_zone });
+      setFlash(reply, 'success', `Profile saved. Dates and times are shown in ${parsed.data.time_zone.replaceAll('_', ' ')}.`);
+      return seeOther(reply, '/account');
+    });
+
+    signedIn.post('/account/email', { config: passwordLimit }, async (request, reply) => {
+      const body = formBody(request.body);
+      const values = { email: formText(body.email, 400) };
+      const parsed = emailChangeSchema.safeParse({ email: values.email, current_password: formText(body.current_password, 1_000) });
+      if (!parsed.success) return showAccount(request, reply, { email: { values, errors: fieldErrors(parsed.error) } }, 422);
+      const user = currentUser(request);
+      const result = await requestEmailChange(deps, user, { email: parsed.data.email, currentPassword: parsed.data.current_password });
+      if (!result.ok) {
+        let errors: FieldErrors;
+        let status: number;
+        switch (result.reason) {
+          case 'wrong_password':
+            errors = { current_password: 'Your current password is not correct.' };
+            status = 401;
+            break;
+          case 'same_email':
+            errors = { email: `${user.email} is already your email address.` };
+            status = 422;
+            break;
+          case 'email_taken':
+            errors = { email: 'Another account uses this email address.' };
+            status = 409;
+            break;
+          default:
+            return assertNever(result.reason);
+        }
+        return showAccount(request, reply, { email: { values, errors } }, status);
+      }
+      setFlash(reply, 'success', `We sent a confirmation link to ${result.newEmail}. Your email stays ${user.email} until you open it.`);
+      return seeOther(reply, '/account');
+    });
+
+    signedIn.post('/account/password', { config: passwordLimit }, async (request, reply) => {
+      const body = formBody(request.body);
+      const parsed = passwordChangeSchema.safeParse({ current_password: formText(body.current_password, 1_000), new_password: formText(body.new_password, 1_000) });
+      if (!parsed.success) return showAccount(request, reply, { password: { errors: fieldErrors(parsed.error) } }, 422);
+      const result = await changePassword(deps, currentUser(request), {
+        currentPassword: parsed.data.current_password,
+        newPassword: parsed.data.new_password,
+        keepSessionId: request.session.sessionId,
+      });
+      if (!result.ok) {
+        switch (result.reason) {
+          case 'wrong_password':
+            return showAccount(request, reply, { password: { errors: { current_password: 'Your current password is not correct.' } } }, 401);
+          default:
+            return assertNever(result.reason);
+        }
+      }
+      setFlash(reply, 'success', `Password changed.${signedOutText(result.signedOut)}`);
+      return seeOther(reply, '/account');
+    });
+
+    signedIn.post('/account/sessions/sign-out-others', async (request, reply) => {
+      const ended = await signOutOtherSessions(db, currentUser(request).id, request.session.sessionId);
+      setFlash(reply, 'success', ended ? `Signed out of ${ended} other session${ended === 1 ? '' : 's'}.` : 'There were no other sessions to sign out.');
+      return seeOther(reply, '/account#sessions');
+    });
+  });
+
+  // ---- A new email address, confirmed by the link mailed to it ----------------
+  const linkGone = (request: FastifyRequest, reply: FastifyReply, reason: keyof typeof LINK_GONE, what: 'reset' | 'email') =>
+    renderPage(
+      request,
+      reply,
+      'pages/account/link-gone.eta',
+      { message: LINK_GONE[reason], what },
+      { status: reason === 'not_found' ? 404 : 410, title: 'Link no longer valid · Orgplane' },
+    );
+
+  app.get<{ Params: TokenParams }>('/confirm-email/:token', async (request, reply) => {
+    const opened = await openEmailChange(deps, request.params.token);
+    if (!opened.ok) return linkGone(request, reply, opened.reason, 'email');
+    reply.header('Referrer-Policy', 'no-referrer');
+    return renderPage(
+      request,
+      reply,
+      'pages/account/confirm-email.eta',
+      { token: request.params.token, newEmail: opened.change.newEmail, currentEmail: opened.user.email },
+      { title: 'Confirm your new email address · Orgplane' },
+    );
+  });
+
+  app.post<{ Params: TokenParams }>('/confirm-email/:token', async (request, reply) => {
+    const result = await confirmEmailChange(deps, request.params.token);
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'email_taken':
+          setFlash(reply, 'error', 'Another account started using that email address meanwhile, so your email was not changed.');
+          return seeOther(reply, request.user ? '/account' : '/login');
+        case 'not_found':
+        case 'expired':
+        case 'used':
+          return linkGone(request, reply, result.reason, 'email');
+        default:
+          return assertNever(result.reason);
+      }
+    }
+    setFlash(reply, 'success', `Your email address is now ${result.user.email}. Use it to log in.`);
+    return seeOther(reply, request.user?.id === result.user.id ? '/account' : '/login');
+  });
+
+  // ---- Forgot password? -----------------------------------------------------
+  const showForgot = (request: FastifyRequest, reply: FastifyReply, values: { email: string }, errors: FieldErrors, status = 200) =>
+    renderPage(request, reply, 'pages/account/forgot.eta', { values, errors }, { status, title: 'Forgot password · Orgplane' });
+
+  app.get<{ Querystring: { email?: string } }>('/password/forgot', async (request, reply) =>
+    showForgot(request, reply, { email: formText(request.query.email, 320) }, {}),
+  );
+
+  app.post('/password/forgot', { config: passwordLimit }, async (request, reply) => {
+    const values = { email: formText(formBody(request.body).email, 400) };
+    const parsed = forgotPasswordSchema.safeParse(values);
+    if (!parsed.success) return showForgot(request, reply, values, fieldErrors(parsed.error), 422);
+    const { delivery } = await requestPasswordReset(deps, parsed.data.email);
+    delivery.catch((err: unknown) => request.log.error({ err }, 'the password reset email could not be sent'));
+    // The same answer whether or not an account has this address (R1.4).
+    setFlash(
+      reply,
+      'success',
+      `If an account uses ${parsed.data.email}, we have emailed it a link to set a new password. The link works once, for one hour. No email? Check the address and your spam folder.`,
+    );
+    return seeOther(reply, '/password/forgot');
+  });
+
+  const showReset = (request: FastifyRequest, reply: FastifyReply, token: string, email: string, errors: FieldErrors, status = 200) => {
+    // The token is in this page's address: no Referer carries it elsewhere.
+    reply.header('Referrer-Policy', 'no-referrer');
+    return renderPage(request, reply, 'pages/account/reset.eta', { token, email, errors, passwordMin: PASSWORD_MIN }, { status, title: 'Set a new password · Orgplane' });
+  };
+
+  app.get<{ Params: TokenParams }>('/password/reset/:token', async (request, reply) => {
+    const opened = await openPasswordReset(deps, request.params.token);
+    if (!opened.ok) return linkGone(request, reply, opened.reason, 'reset');
+    return showReset(request, reply, request.params.token, opened.user.email, {});
+  });
+
+  app.post<{ Params: TokenParams }>('/password/reset/:token', async (request, reply) => {
+    const opened = await openPasswordReset(deps, request.params.token);
+    if (!opened.ok) return linkGone(request, reply, opened.reason, 'reset');
+    const parsed = resetPasswordSchema.safeParse({ new_password: formText(formBody(request.body).new_password, 1_000) });
+    if (!parsed.success) return showReset(request, reply, request.params.token, opened.user.email, fieldErrors(parsed.error), 422);
+    const result = await resetPassword(deps, request.params.token, parsed.data.new_password);
+    if (!result.ok) return linkGone(request, reply, result.reason, 'reset');
+    // Every session of the account ended, this browser's too if it was signed in.
+    if (request.session.userId !== undefined) await request.session.destroy();
+    setFlash(reply, 'success', 'Your new password is set and every session of your account was signed out. Log in with the new password.');
+    return seeOther(reply, '/login');
+  });
+}
+
+const signedOutText = (n: number) => (n === 0 ? '' : ` ${n} other session${n === 1 ? ' was' : 's were'} signed out.`);
+
+/** The time zone picker's options: every zone with its offset now, the user's own even if the list lacks it. */
+function zoneChoices(current: string, now: Date) {
+  const zones = TIME_ZONES.includes(current) ? TIME_ZONES : [current, ...TIME_ZONES];
+  return zones.map((zone) => ({ value: zone, label: zoneLabel(zone, now) }));
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}
