@@ -46,13 +46,13 @@ describe('the demo clock (R11.3)', () => {
     const periodEnd = (await findBillingAccount(t.deps.db, org.id))!.currentPeriodEnd;
 
     const page = await adminAgent.get('/admin/clock');
-    expect(page.body).toContain('2026-03-10 09:00:00 UTC');
+    expect(page.body).toContain('Mar 10, 2026, 09:00:00 UTC');
     expect(page.body).toMatch(/data-testid="clock-offset">none</);
 
     const review = await adminAgent.post('/admin/clock/shifts', { mode: 'by', amount: '40', unit: 'days' });
     expect(review.statusCode).toBe(200);
     expect(review.body).toContain('Move the application clock forward by 40 days?');
-    expect(review.body).toContain('2026-04-19 09:00:00 UTC');
+    expect(review.body).toContain('Apr 19, 2026, 09:00:00 UTC');
     expect(await readClockOffset(t.deps.db)).toBe(0);
     expect(t.deps.clock.now().toISOString()).toBe('2026-03-10T09:00:00.000Z');
 
@@ -67,9 +67,9 @@ describe('the demo clock (R11.3)', () => {
     await otherInstance.refresh();
     expect(otherInstance.now().toISOString()).toBe('2026-04-19T09:00:00.000Z');
 
-    expect((await adminAgent.get('/admin/clock')).body).toContain('The application clock moved forward by 40 days, to 2026-04-19 09:00:00 UTC.');
+    expect((await adminAgent.get('/admin/clock')).body).toContain('The application clock moved forward by 40 days, to Apr 19, 2026, 09:00:00 UTC.');
     const home = await adminAgent.get('/admin');
-    expect(home.body).toContain('2026-04-19 09:00:00 UTC');
+    expect(home.body).toContain('Apr 19, 2026, 09:00:00 UTC');
     expect(home.body).toContain('shifted +40 days');
 
     // The scheduler pass runs at the shifted time: the period that ended is invoiced.

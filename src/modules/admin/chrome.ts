@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OffsetClock } from '../../clock.ts';
 import { notFound } from '../../http/errors.ts';
-import { renderPage, type PageOptions } from '../../http/render.ts';
+import { datesFor, renderPage, type PageOptions } from '../../http/render.ts';
 import { findUserById } from '../accounts/queries.ts';
-import { describeDuration, fmtSeconds, helpers } from './view.ts';
+import { describeDuration } from './view.ts';
 
 export type AdminSection = 'home' | 'organizations' | 'users' | 'inquiries' | 'mail' | 'scheduler' | 'clock';
 
@@ -38,10 +38,9 @@ export async function adminPage(
     view,
     {
       ...data,
-      h: helpers,
       adminNav: {
         section,
-        appTime: fmtSeconds(now),
+        appTime: datesFor(request).dateTime(now, { seconds: true }),
         appTimeIso: now.toISOString(),
         showClock: !config.isProduction,
         shiftedBy: clock instanceof OffsetClock && clock.offsetMs > 0 ? describeDuration(clock.offsetMs) : null,

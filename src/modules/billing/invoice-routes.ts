@@ -2,13 +2,14 @@ import { parseId } from '../../http/ids.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireUser } from '../../http/auth.ts';
 import { notFound } from '../../http/errors.ts';
-import { renderPage } from '../../http/render.ts';
+import { datesFor, renderPage } from '../../http/render.ts';
 import { deletedOrganizationFor, organizationFor } from '../organizations/access.ts';
 import { orgChrome } from '../organizations/chrome.ts';
 import type { Organization } from '../organizations/queries.ts';
 import { attemptsOfInvoice } from './attempts.ts';
 import { renderInvoicePdf } from './invoice-pdf.ts';
 import { creditBalanceAfterInvoice, findInvoiceOfOrganization, invoiceUsageOf } from './invoice-queries.ts';
+import type { Dates } from '../../format.ts';
 import { invoiceDetail, invoiceSummary, type InvoiceDetail } from './invoice-view.ts';
 import { invoiceLines, listInvoices } from './invoices.ts';
 import { findBillingAccount } from './queries.ts';
@@ -28,8 +29,8 @@ export async function invoiceRoutes(app: FastifyInstance): Promise<void> {
   const { db, config } = app.deps;
   app.addHook('preHandler', requireUser);
 
-  /** The invoice of this organization at :invoiceId, presented; 404 for anything else. */
-  async function loadDetail(organization: Organization, rawId: string): Promise<InvoiceDetail> {
+  /** The invoice of this organization at :invoiceId, presented in the reader's dates (R1.5); 404 for anything else. */
+  async function loadDetail(organization: Organization, rawId: string, dates: Dates): Promise<InvoiceDetail> {
     const invoiceId = parseId(rawId);
     const invoice = invoiceId === null ? undefined : await findInvoiceOfOrganization(db, organization.id, invoiceId);
     if (!invoice) throw notFound('We could not find that invoice in this organization.');
@@ -49,6 +50,7 @@ export async function invoiceRoutes(app: FastifyInstance): Promise<void> {
       currentDetails: account?.details ?? null,
       seller: config.seller,
       creditBalanceAfterCents,
+      dates,
     });
   }
 
@@ -67,7 +69,7 @@ export async function invoiceRoutes(app: FastifyInstance): Promise<void> {
       request,
       reply,
       'pages/billing/invoices.eta',
-      { ...chrome, tab: 'invoices', invoices: invoices.map(invoiceSummary), limit: RECENT_INVOICES, invoicesUrl },
+      { ...chrome, tab: 'invoices', invoices: invoices.map((i) => invoiceSummary(i, datesFor(request))), limit: RECENT_INVOICES, invoicesUrl },
       { title: `Invoices · ${organization.name}` },
     );
   }
@@ -91,13 +93,13 @@ export async function invoiceRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: InvoiceParams; Querystring: { print?: string } }>('/orgs/:slug/settings/invoices/:invoiceId', async (request, reply) => {
     const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
-    const detail = await loadDetail(ctx.organization, request.params.invoiceId);
+    const detail = await loadDetail(ctx.organization, request.params.invoiceId, datesFor(request));
     return showInvoice(request, reply, ctx.organization, detail, orgChrome(ctx, 'settings'), `/orgs/${ctx.organization.slug}/settings/invoices`);
   });
 
   app.get<{ Params: InvoiceParams }>('/orgs/:slug/settings/invoices/:invoiceId/pdf', async (request, reply) => {
     const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
-    return sendPdf(reply, await loadDetail(ctx.organization, request.params.invoiceId));
+    return sendPdf(reply, await loadDetail(ctx.organization, request.params.invoiceId, datesFor(request)));
   });
 
   // R9.14: a deleted organization's invoices, for its former Administrators.
@@ -110,12 +112,12 @@ export async function invoiceRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: InvoiceParams; Querystring: { print?: string } }>('/orgs/deleted/:slug/invoices/:invoiceId', async (request, reply) => {
     const organization = await deletedOrganizationFor(request, request.params.slug);
-    const detail = await loadDetail(organization, request.params.invoiceId);
+    const detail = await loadDetail(organization, request.params.invoiceId, datesFor(request));
     return showInvoice(request, reply, organization, detail, deletedChrome(organization), `/orgs/deleted/${organization.slug}/invoices`);
   });
 
   app.get<{ Params: InvoiceParams }>('/orgs/deleted/:slug/invoices/:invoiceId/pdf', async (request, reply) => {
     const organization = await deletedOrganizationFor(request, request.params.slug);
-    return sendPdf(reply, await loadDetail(organization, request.params.invoiceId));
+    return sendPdf(reply, await loadDetail(organization, request.params.invoiceId, datesFor(request)));
   });
 }

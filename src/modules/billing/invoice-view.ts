@@ -1,16 +1,15 @@
 import type { Config } from '../../config.ts';
-import { formatCount, formatDateShort, formatDateTime24 } from '../../format.ts';
+import { formatCount, utcDates, type Dates } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { PaymentAttempt } from './attempts.ts';
 import { addressLines, type BilledTo, type BillingDetails } from './billing-details.ts';
 import type { InvoiceApplicationUsage } from './invoice-queries.ts';
 import type { Invoice, InvoiceLine, InvoiceStatus } from './invoices.ts';
-import { describePeriod } from './open-subscription.ts';
 
 /**
  * How an invoice reads on the Invoices tab and its printable detail (R9.4,
- * R9.11): every amount through formatCents (R9.1), every date in UTC. The
- * templates only place these strings.
+ * R9.11): every amount through formatCents (R9.1), every date in the
+ * reader's time zone (R1.5). The templates only place these strings.
  */
 
 export const INVOICE_STATUS: Record<InvoiceStatus, { label: string; badge: string }> = {
@@ -34,13 +33,13 @@ export function balanceRemainingCents(invoice: Pick<Invoice, 'status' | 'amountD
   return Math.max(0, invoice.amountDueCents - invoice.amountPaidCents);
 }
 
-export function invoiceSummary(invoice: Invoice) {
+export function invoiceSummary(invoice: Invoice, dates: Dates = utcDates) {
   return {
     id: invoice.id,
     number: invoice.number,
-    issuedOn: formatDateShort(invoice.issuedAt),
+    issuedOn: dates.date(invoice.issuedAt),
     issuedIso: invoice.issuedAt.toISOString(),
-    period: describePeriod(invoice.periodStart, invoice.periodEnd),
+    period: dates.dateRange(invoice.periodStart, invoice.periodEnd),
     status: INVOICE_STATUS[invoice.status],
     amountDue: formatCents(invoice.amountDueCents),
   };
@@ -60,9 +59,9 @@ export function presentLine(line: InvoiceLine) {
   };
 }
 
-export function presentAttempt(attempt: PaymentAttempt) {
+export function presentAttempt(attempt: PaymentAttempt, dates: Dates = utcDates) {
   return {
-    time: formatDateTime24(attempt.createdAt),
+    time: dates.dateTime(attempt.createdAt),
     timeIso: attempt.createdAt.toISOString(),
     card: attempt.cardBrand && attempt.cardLast4 ? `${brandName(attempt.cardBrand)} •••• ${attempt.cardLast4}` : '—',
     cardLabel: attempt.cardBrand && attempt.cardLast4 ? `${brandName(attempt.cardBrand)} ending in ${attempt.cardLast4}` : 'No card',
@@ -105,24 +104,27 @@ export function invoiceDetail(input: {
   seller: Config['seller'];
   /** The credit balance right after this invoice, when it moved credit. */
   creditBalanceAfterCents: number | null;
+  /** The reader's dates (R1.5); UTC when there is no reader. */
+  dates?: Dates;
 }) {
   const { invoice, usage } = input;
+  const dates = input.dates ?? utcDates;
   // Before issue #14 a net credit was stored as a positive `credit_balance` line; it is shown as the movement it is.
   const lines = input.lines.filter((l) => l.kind !== 'credit_balance');
   const subtotalCents = lines.reduce((s, l) => s + l.amountCents, 0);
   const netCreditCents = subtotalCents < 0 ? -subtotalCents : 0;
   const usagePeriod = invoice.usagePeriod ?? (usage[0] ? { start: usage[0].periodStart, end: usage[0].periodEnd } : null);
-  const period = describePeriod(invoice.periodStart, invoice.periodEnd);
-  const usagePeriodText = usagePeriod ? describePeriod(usagePeriod.start, usagePeriod.end) : null;
+  const period = dates.dateRange(invoice.periodStart, invoice.periodEnd);
+  const usagePeriodText = usagePeriod ? dates.dateRange(usagePeriod.start, usagePeriod.end) : null;
   return {
-    ...invoiceSummary(invoice),
+    ...invoiceSummary(invoice, dates),
     seller: { name: input.seller.name, lines: [...input.seller.address, ...(input.seller.taxId ? [`Tax ID: ${input.seller.taxId}`] : [])] },
     billedTo: billedToLines(invoice.billedTo, input.currentDetails, input.organizationName),
     /** A final invoice bills usage only: its period is the usage period. */
     periodLabel: invoice.kind === 'final' ? 'Usage period' : 'Subscription period',
     period,
     usagePeriod: usagePeriodText !== null && (invoice.kind !== 'final' || usagePeriodText !== period) ? usagePeriodText : null,
-    paidOn: invoice.paidAt ? formatDateShort(invoice.paidAt) : null,
+    paidOn: invoice.paidAt ? dates.date(invoice.paidAt) : null,
     lines: lines.map(presentLine),
     subtotal: formatCents(subtotalCents),
     creditApplied: formatCents(invoice.creditAppliedCents === 0 ? 0 : -invoice.creditAppliedCents),
@@ -132,7 +134,7 @@ export function invoiceDetail(input: {
     /** The net credit moved to the credit balance, as a credit (negative); null when none. */
     creditMoved: netCreditCents ? formatCents(-netCreditCents) : null,
     creditBalanceAfter: input.creditBalanceAfterCents === null ? null : formatCents(input.creditBalanceAfterCents),
-    attempts: input.attempts.map(presentAttempt),
+    attempts: input.attempts.map((a) => presentAttempt(a, dates)),
     usage: usage.map((u) => ({ name: u.applicationName, payloads: formatCount(u.payloads) })),
     usageTotal: formatCount(usage.reduce((s, u) => s + u.payloads, 0)),
   };

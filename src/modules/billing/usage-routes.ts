@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { formatCount } from '../../format.ts';
 import { requireUser } from '../../http/auth.ts';
-import { renderPage } from '../../http/render.ts';
+import { datesFor, renderPage } from '../../http/render.ts';
 import { countOpenInvitations } from '../invitations/queries.ts';
 import { organizationFor } from '../organizations/access.ts';
 import { orgChrome } from '../organizations/chrome.ts';
@@ -53,7 +53,7 @@ export async function usageRoutes(app: FastifyInstance): Promise<void> {
         ...orgChrome(ctx, 'settings'),
         tab: 'usage',
         planName: plan.name,
-        period: periodText(period, now),
+        period: periodText(period, now, datesFor(request)),
         limits: limitRows({
           limits: plan.limits,
           devices: counts.devices,
@@ -71,7 +71,7 @@ export async function usageRoutes(app: FastifyInstance): Promise<void> {
           rejected: formatCount(a.rejected),
         })),
         chart: usageChart(daily, now),
-        projection: projectionText(projection, period.end),
+        projection: projectionText(projection, period.end, datesFor(request)),
       },
       { title: `Usage · ${ctx.organization.name}` },
     );

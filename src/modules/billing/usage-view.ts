@@ -1,4 +1,4 @@
-import { formatCount, formatDateTime24 } from '../../format.ts';
+import { formatCount, type Dates } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { Limits } from '../plans/queries.ts';
 import type { UsageProjection } from './projection.ts';
@@ -80,14 +80,14 @@ export function limitRows(input: {
   ];
 }
 
-export function periodText(period: { start: Date; end: Date }, now: Date) {
+export function periodText(period: { start: Date; end: Date }, now: Date, dates: Dates) {
   const DAY_MS = 86_400_000;
   const totalDays = Math.round((period.end.getTime() - period.start.getTime()) / DAY_MS);
   const elapsed = Math.min(period.end.getTime(), Math.max(period.start.getTime(), now.getTime())) - period.start.getTime();
   const day = Math.min(totalDays, Math.floor(elapsed / DAY_MS) + 1);
   return {
-    start: formatDateTime24(period.start),
-    end: formatDateTime24(period.end),
+    start: dates.dateTime(period.start),
+    end: dates.dateTime(period.end),
     startIso: period.start.toISOString(),
     endIso: period.end.toISOString(),
     progress: `Day ${day} of ${totalDays}`,
@@ -95,8 +95,8 @@ export function periodText(period: { start: Date; end: Date }, now: Date) {
 }
 
 /** The projection of R8.3 in words. */
-export function projectionText(p: UsageProjection, periodEnd: Date) {
-  const by = formatDateTime24(periodEnd);
+export function projectionText(p: UsageProjection, periodEnd: Date, dates: Dates) {
+  const by = dates.dateTime(periodEnd);
   const headline =
     p.elapsedShare >= 1
       ? `The period has ended with ${formatCount(p.payloadsSoFar)} payloads.`

@@ -1,5 +1,4 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import { formatDateTimeMedium } from '../../format.ts';
 import { billingStatusOf } from '../billing/owner-period.ts';
 import type { BillingStatus } from '../billing/queries.ts';
 import { dailyChart, lastDays, type DailyChart } from './chart.ts';
@@ -10,9 +9,8 @@ import { judgeSource, type SourceVerdict } from './sources.ts';
 export interface DeviceStateView {
   deviceName: string;
   applicationName: string;
+  /** Shown in the reader's time zone by the template (R1.5). */
   lastSeenAt: Date | null;
-  /** "Mar 10, 2026, 9:05 AM UTC" */
-  lastSeenText: string | null;
   entries: { key: string; value: string }[];
   /** Keys beyond the ones shown. */
   moreKeys: number;
@@ -96,7 +94,6 @@ async function presentBlock(db: DbOrTrx, dashboard: Dashboard, block: Block, ver
           deviceName: device.name,
           applicationName: application.name,
           lastSeenAt: device.lastSeenAt,
-          lastSeenText: device.lastSeenAt ? formatDateTimeMedium(device.lastSeenAt) : null,
           ...stateEntries(device.lastStateJson),
         },
       };

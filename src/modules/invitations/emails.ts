@@ -1,4 +1,4 @@
-import { formatDateTimeLong } from '../../format.ts';
+import { utcDates } from '../../format.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { ROLE_LABELS, type Role } from '../members/policy.ts';
 
@@ -16,11 +16,11 @@ export async function sendInvitationEmail(
     `Accept or decline the invitation here:`,
     input.link,
     '',
-    `The link works once and expires on ${formatDateTimeLong(input.expiresAt)}. If you were not expecting this invitation, you can ignore this email.`,
+    `The link works once and expires on ${utcDates.dateTime(input.expiresAt)}. If you were not expecting this invitation, you can ignore this email.`,
   ].join('\n');
   const html = `<p>${escapeHtml(input.inviterName)} (${escapeHtml(input.inviterEmail)}) invited you to join <strong>${escapeHtml(input.organizationName)}</strong> on Orgplane as ${role}.</p>
 <p><a href="${escapeHtml(input.link)}">Accept or decline the invitation</a></p>
-<p>The link works once and expires on ${escapeHtml(formatDateTimeLong(input.expiresAt))}. If you were not expecting this invitation, you can ignore this email.</p>`;
+<p>The link works once and expires on ${escapeHtml(utcDates.dateTime(input.expiresAt))}. If you were not expecting this invitation, you can ignore this email.</p>`;
   return mailer.send({
     to: input.to,
     subject: `${input.inviterName} invited you to join ${input.organizationName} on Orgplane`,

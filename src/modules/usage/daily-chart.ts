@@ -1,4 +1,4 @@
-import { formatCount, formatDateShort, formatDayShort } from '../../format.ts';
+import { formatCount, utcDates } from '../../format.ts';
 import { utcDayStart } from './queries.ts';
 
 /**
@@ -72,7 +72,7 @@ export function dailyBarChart(series: { day: Date; value: number }[], layout: Da
       y: round1(plot.bottom - barHeight),
       width: barWidth,
       height: barHeight,
-      label: formatDayShort(s.day),
+      label: utcDates.day(s.day),
       isoDay: s.day.toISOString().slice(0, 10),
       value: s.value,
       valueText: formatCount(s.value),
@@ -81,7 +81,7 @@ export function dailyBarChart(series: { day: Date; value: number }[], layout: Da
   });
   const first = series[0]?.day;
   const last = series.at(-1)?.day;
-  const range = first && last ? `from ${formatDayShort(first)} to ${formatDateShort(last)}` : '';
+  const range = first && last ? `from ${utcDates.day(first)} to ${utcDates.date(last)}` : '';
   let summary: string;
   if (total === 0) {
     summary = `${layout.what} per day ${range}: ${layout.none}.`;
@@ -98,8 +98,8 @@ export function dailyBarChart(series: { day: Date; value: number }[], layout: Da
     total,
     maxValueText: formatCount(maxValue),
     totalText: formatCount(total),
-    firstLabel: first ? formatDayShort(first) : '',
-    lastLabel: last ? formatDayShort(last) : '',
+    firstLabel: first ? utcDates.day(first) : '',
+    lastLabel: last ? utcDates.day(last) : '',
     summary,
   };
 }
