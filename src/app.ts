@@ -16,6 +16,7 @@ import type { Deps } from './deps.ts';
 import { HttpError } from './http/errors.ts';
 import { installInputBoundary, installJsonDepthLimit } from './http/input-boundary.ts';
 import { redactedRequest, redactUrl } from './http/log-redaction.ts';
+import { postOnlyFallback } from './http/get-fallback.ts';
 import { renderPage } from './http/render.ts';
 import { KnexSessionStore } from './http/session-store.ts';
 import './http/types.ts';
@@ -185,9 +186,15 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
     return sendError(request, reply, status, message, title);
   });
 
-  app.setNotFoundHandler(async (request, reply) =>
-    sendError(request, reply, 404, 'We could not find that page. It may have moved, or you may not have access to it.', 'Page not found'),
-  );
+  let pageAbove: ((path: string) => string | null) | undefined;
+  app.setNotFoundHandler(async (request, reply) => {
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      pageAbove ??= postOnlyFallback(routeList);
+      const target = pageAbove(request.url.split('?')[0]!);
+      if (target) return reply.code(303).redirect(target);
+    }
+    return sendError(request, reply, 404, 'We could not find that page. It may have moved, or you may not have access to it.', 'Page not found');
+  });
 
   app.get('/health', async () => ({ ok: true }));
   app.get('/', async (request, reply) => reply.code(303).redirect(request.user ? '/sandbox' : '/login'));

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { formatHelpers } from '../format.ts';
+import { datesIn, formatHelpers, type Dates } from '../format.ts';
 
 export interface PageOptions {
   status?: number;
@@ -32,17 +32,45 @@ export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply, forms
 
 const FLASH_COOKIE = 'flash';
 
-/** A one-time notice shown on the next page (survives the 303 of Post/Redirect/Get). */
-export function setFlash(reply: FastifyReply, message: string): void {
-  reply.setCookie(FLASH_COOKIE, message.slice(0, 300), { path: '/', httpOnly: true, sameSite: 'lax', signed: true, maxAge: 60 });
+/** What a flash reports: a change that was made, or one that was refused or failed. */
+export type FlashKind = 'success' | 'error';
+export interface Flash {
+  kind: FlashKind;
+  message: string;
 }
 
-function takeFlash(request: FastifyRequest, reply: FastifyReply): string | undefined {
+/**
+ * A one-time notice shown on the next page (survives the 303 of
+ * Post/Redirect/Get). Its kind is required: a refusal or a failure is shown as
+ * an error, never in the success box.
+ */
+export function setFlash(reply: FastifyReply, kind: FlashKind, message: string): void {
+  reply.setCookie(FLASH_COOKIE, `${kind}:${message.slice(0, 300)}`, { path: '/', httpOnly: true, sameSite: 'lax', signed: true, maxAge: 60 });
+}
+
+function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash | undefined {
   const raw = request.cookies[FLASH_COOKIE];
   if (!raw) return undefined;
   reply.clearCookie(FLASH_COOKIE, { path: '/' });
   const unsigned = reply.unsignCookie(raw);
-  return unsigned.valid && unsigned.value ? unsigned.value : undefined;
+  if (!unsigned.valid || !unsigned.value) return undefined;
+  const match = /^(success|error):([\s\S]+)$/.exec(unsigned.value);
+  return match ? { kind: match[1] as FlashKind, message: match[2]! } : undefined;
+}
+
+/** The signed-in user's dates (R1.5): their time zone, one style; UTC for visitors. */
+export function datesFor(request: FastifyRequest): Dates {
+  return datesIn(request.user?.timeZone ?? 'UTC');
+}
+
+/**
+ * htmx pushes a boosted form's address into the history. When a POST answers
+ * with a page (a form shown again with its errors, a secret shown once) that
+ * address answers only POST, so a reload, Back or a bookmark would miss:
+ * keep the address of the page the form was on instead.
+ */
+function keepAddressBar(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.method !== 'GET' && isHtmx(request)) reply.header('HX-Push-Url', 'false');
 }
 
 export const isHtmx = (request: FastifyRequest) => request.headers['hx-request'] === 'true';
@@ -62,6 +90,7 @@ export async function renderPage(
 ): Promise<FastifyReply> {
   const it = {
     ...formatHelpers,
+    dates: datesFor(request),
     ...data,
     title: opts.title ?? (data.title as string | undefined) ?? 'Orgplane',
     user: request.user,
@@ -72,6 +101,7 @@ export async function renderPage(
   };
   reply.header('Vary', 'HX-Request');
   reply.header('Cache-Control', 'no-store');
+  keepAddressBar(request, reply);
   reply.code(opts.status ?? 200).type('text/html; charset=utf-8');
   return reply.view(view, it);
 }
@@ -86,8 +116,9 @@ export async function renderPartial(
 ): Promise<FastifyReply> {
   reply.header('Vary', 'HX-Request');
   reply.header('Cache-Control', 'no-store');
+  keepAddressBar(request, reply);
   reply.code(status).type('text/html; charset=utf-8');
-  return reply.view(view, { ...formatHelpers, ...data, user: request.user, csrfToken: csrfTokenFor(request, reply) });
+  return reply.view(view, { ...formatHelpers, dates: datesFor(request), ...data, user: request.user, csrfToken: csrfTokenFor(request, reply) });
 }
 
 /** Post/Redirect/Get. */

@@ -176,7 +176,7 @@ describe('organizations list (R11.1)', () => {
     };
     expect(rowOf(all.body, 'Zeta Listing Active')).toBe('Professional Active 2 1 3 1,234,567 $0.00');
     expect(rowOf(all.body, 'Zeta Listing Late')).toBe('Starter Past Due 1 0 0 0 $123.45');
-    expect(rowOf(all.body, 'Zeta Listing Gone')).toBe('Starter Deleted (Active) 1 0 0 0 $50.00');
+    expect(rowOf(all.body, 'Zeta Listing Gone')).toBe('Starter Deleted 1 0 0 0 $50.00');
     // Counts per status within the search.
     expect(all.body).toMatch(/>All <span class="count">3<\/span>/);
     expect(all.body).toMatch(/>Active <span class="count">1<\/span>/);

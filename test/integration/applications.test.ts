@@ -103,7 +103,7 @@ describe('applications (R5.1, R5.3)', () => {
     const id = await createApp(agent);
     const res = await agent.post(`/applications/${id}/keys`, { name: 'Gateway' });
     expect(res.statusCode).toBe(201);
-    const secret = /<code class="secret">([A-Za-z0-9_-]{43})<\/code>/.exec(res.body)![1]!;
+    const secret = /<code class="secret" id="new-key-secret">([A-Za-z0-9_-]{43})<\/code>/.exec(res.body)![1]!;
     const row = await t.deps.db('access_keys').where({ application_id: id }).first();
     expect(row.secret_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(row)).not.toContain(secret);

@@ -22,6 +22,7 @@ const ELSEWHERE: [RegExp, string][] = [
   [/^POST \/api\//, 'device API, bearer keys (device-api.test.ts)'],
   [/^POST \/webhooks\//, 'Stripe webhooks, signed (stripe-webhooks.test.ts)'],
   [/^(GET|POST) \/admin(\/|$)/, 'back-office: 404 for all but platform admins (admin tests)'],
+  [/^(GET|POST) \/(password\/(forgot|reset\/:token)|confirm-email\/:token)$/, 'account recovery and email confirmation: the link is the proof, no login (account-self-service.test.ts)'],
 ];
 
 /** The organization's member pattern: anonymous to log in, outsiders 404, role decides the rest. */
@@ -61,8 +62,12 @@ beforeAll(async () => {
   await admin.post(`/applications/${ids.app}/workflows`, { name: 'wf' });
   ids.device = String((await t.deps.db('devices').where({ application_id: ids.app }).first()).id);
   ids.workflow = String((await t.deps.db('workflows').where({ application_id: ids.app }).first()).id);
+  await admin.post(`/applications/${ids.app}/keys`, { name: 'matrix key' });
+  ids.key = String((await t.deps.db('access_keys').where({ application_id: ids.app }).first()).id);
   const dash = await admin.post('/dashboards/new', { owner: `org:${created.id}`, name: 'Matrix Dashboard', description: '' });
   ids.dashboard = String(dash.headers.location).split('/').pop()!.split('#')[0]!;
+  await admin.post(`/dashboards/${ids.dashboard}/blocks`, { kind: 'device_state', title: 'Matrix block', application_id: ids.app, device_id: ids.device });
+  ids.block = String((await t.deps.db('dashboard_blocks').where({ dashboard_id: ids.dashboard }).first()).id);
   await admin.post(`/orgs/${created.slug}/invitations`, { email: 'matrix-invitee@example.com', role: 'viewer' });
   ids.invitation = String((await t.deps.db('invitations').where({ organization_id: created.id }).first()).id);
   ids.invoice = String((await t.deps.db('invoices').where({ organization_id: created.id }).first()).id);
@@ -91,8 +96,16 @@ const rows: [string, string, Record<string, string>, Expect][] = [
   ['POST /applications', '/applications', { owner: 'sandbox', name: '' }, signedInOnly(422)],
   ['GET /dashboards/new', '/dashboards/new', {}, signedInOnly(200)],
   ['POST /dashboards/new', '/dashboards/new', { owner: 'sandbox', name: '' }, signedInOnly(422)],
+  ['GET /account', '/account', {}, signedInOnly(200)],
+  ['POST /account/profile', '/account/profile', { name: '', time_zone: 'UTC' }, signedInOnly(422)],
+  ['POST /account/email', '/account/email', { email: 'not-an-email', current_password: 'x' }, signedInOnly(422)],
+  ['POST /account/password', '/account/password', { current_password: '', new_password: '' }, signedInOnly(422)],
+  ['POST /account/sessions/sign-out-others', '/account/sessions/sign-out-others', {}, signedInOnly(303)],
 
   ['GET /orgs/:slug', '/orgs/{slug}', {}, org('viewer', 200)],
+  ['GET /orgs/:slug/leave', '/orgs/{slug}/leave', {}, org('none', 200)],
+  ['POST /orgs/:slug/settings/general/icon', '/orgs/{slug}/settings/general/icon', { name: 'x' }, org('administrator', 303)],
+  ['GET /orgs/:slug/invitations/:id/revoke', '/orgs/{slug}/invitations/{invitation}/revoke', {}, org('administrator', 200)],
   ['GET /orgs/:slug/settings', '/orgs/{slug}/settings', {}, org('administrator', 303)],
   ['GET /orgs/:slug/settings/general', '/orgs/{slug}/settings/general', {}, org('administrator', 200)],
   ['POST /orgs/:slug/settings/general', '/orgs/{slug}/settings/general', { name: 'Matrix Org', description: '', icon_color: '#3346d3' }, org('administrator', 303)],
@@ -128,6 +141,9 @@ const rows: [string, string, Record<string, string>, Expect][] = [
   ['POST /applications/:id', '/applications/{app}', { name: 'Matrix App', description: '' }, org('collaborator', 303)],
   ['POST /applications/:id/devices', '/applications/{app}/devices', { name: '' }, org('collaborator', 422)],
   ['POST /applications/:id/devices/:childId', '/applications/{app}/devices/{device}', { name: 'dev' }, org('collaborator', 303)],
+  ['GET /applications/:id/devices/:childId/delete', '/applications/{app}/devices/{device}/delete', {}, org('collaborator', 200)],
+  ['GET /applications/:id/workflows/:childId/delete', '/applications/{app}/workflows/{workflow}/delete', {}, org('collaborator', 200)],
+  ['GET /applications/:id/keys/:childId/revoke', '/applications/{app}/keys/{key}/revoke', {}, org('collaborator', 200)],
   ['POST /applications/:id/devices/:childId/delete', '/applications/{app}/devices/2147483647/delete', {}, org('collaborator', 404)],
   ['POST /applications/:id/workflows', '/applications/{app}/workflows', { name: '' }, org('collaborator', 422)],
   ['GET /applications/:id/workflows/:childId', '/applications/{app}/workflows/{workflow}', {}, org('collaborator', 200)],
@@ -143,6 +159,7 @@ const rows: [string, string, Record<string, string>, Expect][] = [
   ['GET /dashboards/:id', '/dashboards/{dashboard}', {}, org('viewer', 200)],
   ['POST /dashboards/:id/details', '/dashboards/{dashboard}/details', { name: '' }, org('collaborator', 422)],
   ['POST /dashboards/:id/blocks', '/dashboards/{dashboard}/blocks', { kind: 'nope' }, org('collaborator', 422)],
+  ['GET /dashboards/:id/blocks/:blockId/delete', '/dashboards/{dashboard}/blocks/{block}/delete', {}, org('collaborator', 200)],
   ['POST /dashboards/:id/blocks/:blockId/delete', '/dashboards/{dashboard}/blocks/2147483647/delete', {}, org('collaborator', 404)],
   ['POST /dashboards/:id/visibility', '/dashboards/{dashboard}/visibility', { visibility: 'nope' }, org('collaborator', 422)],
   ['GET /dashboards/:id/delete', '/dashboards/{dashboard}/delete', {}, org('editor', 200)],

@@ -369,7 +369,7 @@ describe('Usage tab (R8.3)', () => {
     const body = res.body;
     expect(body).toContain('aria-current="page">Usage</a>');
     const limitRow = (label: string, used: string, limit: string) =>
-      new RegExp(`>${label}</th>\\s*<td class="num">${used}</td>\\s*<td class="num">${limit}</td>`);
+      new RegExp(`>${label}</th>\\s*<td class="num" data-label="In use">${used}</td>\\s*<td class="num" data-label="Plan limit">${limit}</td>`);
     expect(body).toMatch(limitRow('Devices', '3', '250'));
     expect(body).toMatch(limitRow('Applications', '2', '10'));
     expect(body).toMatch(limitRow('Dashboards', '0', '50'));
@@ -380,8 +380,8 @@ describe('Usage tab (R8.3)', () => {
     expect(body).toContain('>40%');
     expect(count(body, '<meter ')).toBe(5);
     // Payloads per application, from the counters.
-    expect(body).toMatch(/>Line Sensors<\/th><td class="num">6,000,000<\/td><td class="num">1</);
-    expect(body).toMatch(/>Trackers<\/th><td class="num">4,000,000<\/td><td class="num">2</);
+    expect(body).toMatch(/>Line Sensors<\/th><td class="num" data-label="Payloads">6,000,000<\/td><td class="num" data-label="Refused requests">1</);
+    expect(body).toMatch(/>Trackers<\/th><td class="num" data-label="Payloads">4,000,000<\/td><td class="num" data-label="Refused requests">2</);
     expect(body).not.toContain('77,000,000');
     // One bar per UTC day the period touches.
     const days = (Math.floor((end.getTime() - 1) / DAY_MS) * DAY_MS - firstDay) / DAY_MS + 1;

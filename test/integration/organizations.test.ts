@@ -288,7 +288,7 @@ describe('listing, overview, leave (R3.1, R3.2, R2.3)', () => {
     const res = await agent.get('/orgs');
     expect(res.body).toContain('Listing Labs');
     expect(res.body).toContain('>LL</text>');
-    expect(res.body).toMatch(/<td>Administrator<\/td>\s*<td>Business<\/td>/);
+    expect(res.body).toMatch(/<td data-label="Role">Administrator<\/td>\s*<td data-label="Plan">Business<\/td>/);
     expect(res.body).toContain('Active');
     const sandbox = await agent.get('/sandbox');
     expect(sandbox.body).toContain(`href="/orgs/${org.slug}"`);

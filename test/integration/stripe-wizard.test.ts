@@ -269,7 +269,7 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
 
     const page = await agent.get('/orgs/new/details');
     expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('Card on file: <strong>Mastercard ending in 4444</strong>, expires 03/31');
+    expect(page.body).toContain('Card entered: <strong>Mastercard ending in 4444</strong>, expires 03/31');
     expect(page.body).toContain('value="Checkout Corp"');
     expect(page.body).toContain('kept while away');
     expect(page.body).toContain('>Create Organization</button>');

@@ -3,13 +3,12 @@ import { currentUser } from '../../http/auth.ts';
 import { formatCount } from '../../format.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
-import { seeOther, setFlash } from '../../http/render.ts';
+import { datesFor, seeOther, setFlash } from '../../http/render.ts';
 import { formatCents } from '../../money.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
 import { listAuditEvents } from '../audit/queries.ts';
 import { attemptsOfInvoice } from '../billing/attempts.ts';
 import { availablePlans, changePlan, previewPlanChange, signQuote, verifyQuote } from '../billing/change-plan.ts';
-import { describePeriod } from '../billing/open-subscription.ts';
 import { listInvoices, toInvoice } from '../billing/invoices.ts';
 import { findBillingAccount, planOfOrganization, type BillingAccount } from '../billing/queries.ts';
 import { statusHistory, STATUS_LABELS } from '../billing/status.ts';
@@ -41,7 +40,7 @@ import {
   type OrgStatusFilter,
 } from './queries.ts';
 import { creditSchema, CUSTOM_PLAN_FIELDS, customPlanSchema } from './schemas.ts';
-import { fmtInstant, idParam, invoiceBadge, pageParam, queryString, statusBadge } from './view.ts';
+import { countOf, idParam, invoiceBadge, pageParam, queryString, statusBadge } from './view.ts';
 
 type IdParams = { id: string };
 type InvoiceParams = { id: string; invoiceId: string };
@@ -183,15 +182,15 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
       'organizations',
       'pages/admin/organization.eta',
       {
-        org: { id: org.id, name: org.name, slug: org.slug, createdAt: fmtInstant(org.createdAt), deletedAt: org.deletedAt ? fmtInstant(org.deletedAt) : null },
+        org: { id: org.id, name: org.name, slug: org.slug, createdAt: datesFor(request).dateTime(org.createdAt), deletedAt: org.deletedAt ? datesFor(request).dateTime(org.deletedAt) : null },
         status: statusBadge(account.status, org.deletedAt !== null),
         account: {
           billingEmail: account.billingEmail,
           card: account.card ? `${account.card.brand} ending in ${account.card.last4}, expires ${String(account.card.expMonth).padStart(2, '0')}/${account.card.expYear}` : 'No card on file',
-          period: describePeriod(account.currentPeriodStart, account.currentPeriodEnd),
-          periodStart: fmtInstant(account.currentPeriodStart),
-          periodEnd: fmtInstant(account.currentPeriodEnd),
-          anchor: fmtInstant(account.periodAnchor),
+          period: datesFor(request).dateRange(account.currentPeriodStart, account.currentPeriodEnd),
+          periodStart: datesFor(request).dateTime(account.currentPeriodStart),
+          periodEnd: datesFor(request).dateTime(account.currentPeriodEnd),
+          anchor: datesFor(request).dateTime(account.periodAnchor),
           periodEnded: now.getTime() >= account.currentPeriodEnd.getTime(),
           creditBalance: formatCents(account.creditBalanceCents),
         },
@@ -204,7 +203,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
             over: used[r.key] > plan.limits[r.key],
           })),
         },
-        history: history.map((h) => ({ at: fmtInstant(h.at), from: STATUS_LABELS[h.from], to: STATUS_LABELS[h.to], cause: h.cause })),
+        history: history.map((h) => ({ at: datesFor(request).dateTime(h.at), from: STATUS_LABELS[h.from], to: STATUS_LABELS[h.to], cause: h.cause })),
         open: { count: open.count, balanceDue: formatCents(open.balanceDueCents) },
         invoices: invoices.map((inv, i) => ({
           id: inv.id,
@@ -212,27 +211,27 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
           kind: inv.kind,
           status: invoiceBadge(inv.status),
           isOpen: inv.status === 'open',
-          issued: fmtInstant(inv.issuedAt),
-          period: describePeriod(inv.periodStart, inv.periodEnd),
+          issued: datesFor(request).dateTime(inv.issuedAt),
+          period: datesFor(request).dateRange(inv.periodStart, inv.periodEnd),
           subtotal: formatCents(inv.subtotalCents),
           creditApplied: formatCents(inv.creditAppliedCents),
           amountDue: formatCents(inv.amountDueCents),
           amountPaid: formatCents(inv.amountPaidCents),
           attempts: (attempts[i] ?? []).map((a) => ({
-            at: fmtInstant(a.createdAt),
+            at: datesFor(request).dateTime(a.createdAt),
             card: a.cardBrand && a.cardLast4 ? `${a.cardBrand} •••• ${a.cardLast4}` : '—',
             amount: formatCents(a.amountCents),
             result: a.status === 'succeeded' ? 'Succeeded' : a.status === 'failed' ? 'Failed' : 'Pending',
             reason: a.failureMessage ?? '',
           })),
         })),
-        ledger: ledger.map((l) => ({ at: fmtInstant(l.createdAt), amount: formatCents(l.amountCents), reason: l.reason, actor: l.actorLabel ?? 'Orgplane' })),
-        pending: pending.map((p) => ({ description: p.description, amount: formatCents(p.amountCents), at: fmtInstant(p.createdAt) })),
+        ledger: ledger.map((l) => ({ at: datesFor(request).dateTime(l.createdAt), amount: formatCents(l.amountCents), reason: l.reason, actor: l.actorLabel ?? 'Orgplane' })),
+        pending: pending.map((p) => ({ description: p.description, amount: formatCents(p.amountCents), at: datesFor(request).dateTime(p.createdAt) })),
         members: members.map((m) => ({ userId: m.userId, name: m.name, email: m.email, role: ROLE_LABELS[m.role] })),
-        applications: applications.map((a) => ({ name: a.name, devices: formatCount(a.devices) })),
+        applications: applications.map((a) => ({ name: a.name, devices: countOf(a.devices, 'device') })),
         dashboards: dashboards.map((d) => ({ name: d.name, visibility: d.visibility })),
         audit: {
-          events: audit.events.map((e) => ({ ...e, at: fmtInstant(e.createdAt) })),
+          events: audit.events.map((e) => ({ ...e, at: datesFor(request).dateTime(e.createdAt) })),
           total: audit.total,
           page: auditPage,
           pages: auditPages,
@@ -300,7 +299,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
     const inquiryId = idParam(str(body.inquiry));
     const result = await createCustomPlan(app.deps, { organizationId: org.id, plan: parsed.data, admin: currentUser(request), inquiryId });
     if (!result.ok) throw notFound();
-    setFlash(reply, `Custom plan "${result.plan.name}" created for ${org.name}. Review the change below and confirm it.`);
+    setFlash(reply, 'success', `Custom plan "${result.plan.name}" created for ${org.name}. Review the change below and confirm it.`);
     return seeOther(reply, `${orgUrl(org)}/plan/preview${queryString({ plan: result.plan.id, inquiry: inquiryId })}`);
   });
 
@@ -330,8 +329,8 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
         org: { id: org.id, name: org.name },
         from: describePlan(preview.from),
         to: describePlan(to),
-        at: fmtInstant(now),
-        period: describePeriod(account.currentPeriodStart, account.currentPeriodEnd),
+        at: datesFor(request).dateTime(now),
+        period: datesFor(request).dateRange(account.currentPeriodStart, account.currentPeriodEnd),
         lines: preview.lines.map((l) => ({ description: l.description, amount: formatCents(l.amountCents) })),
         net: formatCents(preview.netCents),
         netIsCredit: preview.netCents < 0,
@@ -372,6 +371,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
     const [credit, charge] = result.preview.lines;
     setFlash(
       reply,
+      'success',
       `${org.name} is now on ${result.preview.to.name}. The next invoice carries ${formatCents(credit!.amountCents)} for unused ${result.preview.from.name} time and ${formatCents(charge!.amountCents)} for ${result.preview.to.name}.`,
     );
     return seeOther(reply, orgUrl(org));
@@ -389,7 +389,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
       return confirmPage(request, reply, 'organizations', {
         heading: `Grant ${formatCents(amount)} of credit to ${org.name}?`,
         intro: [
-          'The credit is added to the credit balance now and applied first on the next invoice issued (R9.3). It does not pay invoices that are already open; use Retry charge for those.',
+          'The credit is added to the credit balance now and applied first on the next invoice issued. It does not pay invoices that are already open; use Retry charge for those.',
         ],
         details: [
           { label: 'Amount', value: formatCents(amount) },
@@ -409,7 +409,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
     }
     const result = await grantCredit(app.deps, { organizationId: org.id, amountCents: amount, reason, actor: adminActor(currentUser(request)) });
     if (!result.ok) throw notFound();
-    setFlash(reply, `Granted ${formatCents(amount)} of credit to ${org.name}. Credit balance: ${formatCents(result.balanceCents)}.`);
+    setFlash(reply, 'success', `Granted ${formatCents(amount)} of credit to ${org.name}. Credit balance: ${formatCents(result.balanceCents)}.`);
     return seeOther(reply, orgUrl(org));
   });
 
@@ -430,7 +430,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
           ? [`${org.name} has no open invoice: there is nothing to charge.`]
           : reactivating
             ? [
-                `Every open invoice is charged now, oldest first, to the card on file. When all are paid, ${org.name} is reactivated on its original billing dates: if no invoice covers the current period, the rest of it is billed and charged at once (R9.8). If a charge fails it stays Unpaid; what was paid stays paid.`,
+                `Every open invoice is charged now, oldest first, to the card on file. When all are paid, ${org.name} is reactivated on its original billing dates: if no invoice covers the current period, the rest of it is billed and charged at once. If a charge fails it stays Unpaid; what was paid stays paid.`,
               ]
             : [
                 'Every open invoice is charged now, oldest first, to the card on file; the first failure stops the run. When no invoice is left open, a Past Due organization is Active again.',
@@ -457,10 +457,10 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
         case 'not_found':
           throw notFound();
         case 'nothing_open':
-          setFlash(reply, `${org.name} has no open invoice: nothing was charged.`);
+          setFlash(reply, 'error', `${org.name} has no open invoice: nothing was charged.`);
           return seeOther(reply, orgUrl(org));
         case 'no_card':
-          setFlash(reply, `${org.name} has no card on file: nothing was charged.`);
+          setFlash(reply, 'error', `${org.name} has no card on file: nothing was charged.`);
           return seeOther(reply, orgUrl(org));
       }
     }
@@ -468,7 +468,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
     if (result.failure) parts.push(`A charge failed: ${result.failure}`);
     parts.push(result.stillOpen === 0 ? 'No invoice is open.' : `${result.stillOpen} invoice${result.stillOpen === 1 ? ' is' : 's are'} still open.`);
     if (result.reactivated) parts.push(`${org.name} is Active again.`);
-    setFlash(reply, parts.join(' '));
+    setFlash(reply, result.failure ? 'error' : 'success', parts.join(' '));
     return seeOther(reply, orgUrl(org));
   });
 
@@ -506,13 +506,13 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
               open.count > 1
                 ? `${org.name} has ${open.count} open invoices.`
                 : account?.status === 'unpaid' && !org.deletedAt
-                  ? `It is ${org.name}'s last open invoice: the Unpaid organization is reactivated on its original billing dates — if no invoice covers the current period, the rest of it is billed and charged to the card on file (R9.8).`
+                  ? `It is ${org.name}'s last open invoice: the Unpaid organization is reactivated on its original billing dates — if no invoice covers the current period, the rest of it is billed and charged to the card on file.`
                   : `It is ${org.name}'s last open invoice: a Past Due organization becomes Active again.`,
             ]
           : [`Invoice ${invoice.number} is ${invoiceBadge(invoice.status).label.toLowerCase()}: only open invoices can be ${c.verb}.`],
         details: [
           { label: 'Organization', value: org.name },
-          { label: 'Issued', value: fmtInstant(invoice.issuedAt) },
+          { label: 'Issued', value: datesFor(request).dateTime(invoice.issuedAt) },
           { label: 'Amount due', value: formatCents(invoice.amountDueCents) },
           { label: 'Amount paid', value: formatCents(invoice.amountPaidCents) },
         ],
@@ -541,6 +541,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
       }
       setFlash(
         reply,
+        result.reactivationFailure ? 'error' : 'success',
         `Invoice ${result.invoiceNumber} ${c.verb}.${result.reactivated ? ` ${org.name} is Active again.` : ''}${result.reactivationFailure ? ` ${org.name} stays Unpaid: the reactivation charge failed (${result.reactivationFailure}).` : ''}`,
       );
       return seeOther(reply, orgUrl(org));

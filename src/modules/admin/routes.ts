@@ -4,7 +4,8 @@ import { formatCount } from '../../format.ts';
 import { currentUser } from '../../http/auth.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
-import { seeOther, setFlash } from '../../http/render.ts';
+import { datesFor, seeOther, setFlash } from '../../http/render.ts';
+import type { Dates } from '../../format.ts';
 import { findUserById } from '../accounts/queries.ts';
 import { ROLE_LABELS, type Role } from '../members/policy.ts';
 import { findOutboxMail, listOutbox } from '../mail/queries.ts';
@@ -33,14 +34,14 @@ import { clockShiftSchema, toClockShift } from './schemas.ts';
 import { setInquiryStatus } from './set-inquiry-status.ts';
 import { setPlatformAdminFlag } from './set-platform-admin.ts';
 import { planShift, shiftClock } from './shift-clock.ts';
-import { datetimeLocal, describeDuration, fmtInstant, fmtSeconds, idParam, linkify, mailDelivery, pageParam, queryString, statusBadge } from './view.ts';
+import { datetimeLocal, describeDuration, idParam, linkify, mailDelivery, pageParam, queryString, statusBadge } from './view.ts';
 
 type IdParams = { id: string };
 
 const str = (v: unknown) => formText(v, 2_000);
 
 /** An admin event as the templates show it: before/after as "key: value" text. */
-const describeEvent = (e: AdminEvent) => {
+const describeEvent = (e: AdminEvent, dates: Dates) => {
   const fmt = (v: unknown) =>
     v === undefined || v === null
       ? ''
@@ -50,7 +51,7 @@ const describeEvent = (e: AdminEvent) => {
             .map(([k, x]) => `${k}: ${typeof x === 'string' ? x : JSON.stringify(x)}`)
             .join(', ')
         : String(v);
-  return { id: e.id, at: fmtInstant(e.createdAt), actor: e.actorLabel, action: e.action, target: e.targetLabel, before: fmt(e.before), after: fmt(e.after), targetType: e.targetType, targetId: e.targetId };
+  return { id: e.id, at: dates.dateTime(e.createdAt), actor: e.actorLabel, action: e.action, target: e.targetLabel, before: fmt(e.before), after: fmt(e.after), targetType: e.targetType, targetId: e.targetId };
 };
 
 /**
@@ -77,9 +78,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         statusCards: ORG_STATUS_FILTERS.map((s) => ({ label: ORG_STATUS_FILTER_LABELS[s], count: counts[s], href: `/admin/organizations?status=${s}` })),
         totalOrgs: counts.all,
         newInquiries: inquiries.new,
-        mails: outbox.mails.map((m) => ({ id: m.id, to: m.to, subject: m.subject, at: fmtInstant(m.createdAt) })),
+        mails: outbox.mails.map((m) => ({ id: m.id, to: m.to, subject: m.subject, at: datesFor(request).dateTime(m.createdAt) })),
         mailTotal: outbox.total,
-        events: events.map(describeEvent),
+        events: events.map((e) => describeEvent(e, datesFor(request))),
       },
       { title: 'Overview' },
     );
@@ -103,7 +104,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         total,
         page,
         pages,
-        rows: rows.map((r) => ({ ...r, createdAt: fmtInstant(r.createdAt) })),
+        rows: rows.map((r) => ({ ...r, createdAt: datesFor(request).dateTime(r.createdAt) })),
         prevHref: page > 1 ? `/admin/users${queryString({ q, page: page - 1 })}` : null,
         nextHref: page < pages ? `/admin/users${queryString({ q, page: page + 1 })}` : null,
       },
@@ -131,9 +132,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       'users',
       'pages/admin/user.eta',
       {
-        target: { id: user.id, name: user.name, email: user.email, isPlatformAdmin: user.isPlatformAdmin, createdAt: fmtInstant(user.createdAt), isSelf: user.id === admin.id },
+        target: { id: user.id, name: user.name, email: user.email, isPlatformAdmin: user.isPlatformAdmin, createdAt: datesFor(request).dateTime(user.createdAt), isSelf: user.id === admin.id },
         memberships: orgs.map((o) => ({ id: o.id, name: o.name, role: ROLE_LABELS[o.role as Role] ?? o.role })),
-        events: events.map(describeEvent),
+        events: events.map((e) => describeEvent(e, datesFor(request))),
       },
       { title: user.name },
     );
@@ -174,6 +175,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     }
     setFlash(
       reply,
+      'success',
       !result.changed
         ? 'Nothing changed.'
         : result.user.isPlatformAdmin
@@ -200,7 +202,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
           { label: 'All', count: counts.new + counts.contacted + counts.closed, href: '/admin/inquiries', current: status === null },
           ...INQUIRY_STATUSES.map((s) => ({ label: INQUIRY_STATUS_LABELS[s], count: counts[s], href: `/admin/inquiries?status=${s}`, current: status === s })),
         ],
-        rows: rows.map((r) => ({ ...r, statusLabel: INQUIRY_STATUS_LABELS[r.status], createdAt: fmtInstant(r.createdAt), expectedDevices: r.expectedDevices === null ? '—' : formatCount(r.expectedDevices) })),
+        rows: rows.map((r) => ({ ...r, statusLabel: INQUIRY_STATUS_LABELS[r.status], createdAt: datesFor(request).dateTime(r.createdAt), expectedDevices: r.expectedDevices === null ? '—' : formatCount(r.expectedDevices) })),
         prevHref: page > 1 ? `/admin/inquiries${queryString({ status, page: page - 1 })}` : null,
         nextHref: page < pages ? `/admin/inquiries${queryString({ status, page: page + 1 })}` : null,
       },
@@ -225,12 +227,12 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       'inquiries',
       'pages/admin/inquiry.eta',
       {
-        inquiry: { ...inquiry, statusLabel: INQUIRY_STATUS_LABELS[inquiry.status], createdAt: fmtInstant(inquiry.createdAt), expectedDevices: inquiry.expectedDevices === null ? '—' : formatCount(inquiry.expectedDevices) },
+        inquiry: { ...inquiry, statusLabel: INQUIRY_STATUS_LABELS[inquiry.status], createdAt: datesFor(request).dateTime(inquiry.createdAt), expectedDevices: inquiry.expectedDevices === null ? '—' : formatCount(inquiry.expectedDevices) },
         statuses: INQUIRY_STATUSES.map((s) => ({ value: s, label: INQUIRY_STATUS_LABELS[s] })),
         administered: administered.filter((o) => o.role === 'administrator').map((o) => ({ id: o.id, name: o.name, planHref: planHref(o.id) })),
         orgQuery,
         found: found ? found.rows.filter((r) => !r.deleted).map((r) => ({ id: r.id, name: r.name, plan: r.planName, status: statusBadge(r.status), planHref: planHref(r.id) })) : null,
-        events: events.map(describeEvent),
+        events: events.map((e) => describeEvent(e, datesFor(request))),
         error: opts.error,
       },
       { title: `Inquiry from ${inquiry.company}`, status: opts.status ?? 200 },
@@ -246,7 +248,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     if (!isInquiryStatus(status)) return showInquiry(request, reply, { error: 'Choose New, Contacted or Closed.', status: 422 });
     const result = await setInquiryStatus(app.deps, { admin: currentUser(request), inquiryId, status });
     if (!result.ok) throw notFound();
-    setFlash(reply, result.changed ? `Inquiry from ${result.inquiry.company} marked ${INQUIRY_STATUS_LABELS[status]}.` : 'Nothing changed.');
+    setFlash(reply, 'success', result.changed ? `Inquiry from ${result.inquiry.company} marked ${INQUIRY_STATUS_LABELS[status]}.` : 'Nothing changed.');
     return seeOther(reply, `/admin/inquiries/${inquiryId}`);
   });
 
@@ -264,7 +266,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         total,
         page,
         pages,
-        mails: mails.map((m) => ({ id: m.id, to: m.to, subject: m.subject, kind: m.kind, delivery: mailDelivery(m), at: fmtInstant(m.createdAt) })),
+        mails: mails.map((m) => ({ id: m.id, to: m.to, subject: m.subject, kind: m.kind, delivery: mailDelivery(m, datesFor(request)), at: datesFor(request).dateTime(m.createdAt) })),
         prevHref: page > 1 ? `/admin/mail?page=${page - 1}` : null,
         nextHref: page < pages ? `/admin/mail?page=${page + 1}` : null,
       },
@@ -284,9 +286,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       {
         mail: {
           ...mail,
-          at: fmtSeconds(mail.createdAt),
-          sentAt: mail.sentAt ? fmtSeconds(mail.sentAt) : null,
-          delivery: mailDelivery(mail),
+          at: datesFor(request).dateTime(mail.createdAt, { seconds: true }),
+          sentAt: mail.sentAt ? datesFor(request).dateTime(mail.sentAt, { seconds: true }) : null,
+          delivery: mailDelivery(mail, datesFor(request)),
           segments: linkify(mail.text),
         },
       },
@@ -304,8 +306,8 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       'pages/admin/scheduler.eta',
       {
         jobs: jobs.map((j) => j.name),
-        appTime: fmtSeconds(clock.now()),
-        passes: passes.map((p) => ({ ...describeEvent(p), failed: Number((p.after as { failed?: number } | undefined)?.failed ?? 0) })),
+        appTime: datesFor(request).dateTime(clock.now(), { seconds: true }),
+        passes: passes.map((p) => ({ ...describeEvent(p, datesFor(request)), failed: Number((p.after as { failed?: number } | undefined)?.failed ?? 0) })),
       },
       { title: 'Scheduler' },
     );
@@ -314,7 +316,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.post('/admin/scheduler/passes', async (request, reply) => {
     const { eventId, report } = await runSchedulerPassNow(app.deps, { admin: currentUser(request) });
     const failed = report.results.filter((r) => !r.ok).length;
-    setFlash(reply, failed ? `Scheduler pass run: ${failed} job${failed === 1 ? '' : 's'} failed.` : 'Scheduler pass run: every job succeeded.');
+    setFlash(reply, failed ? 'error' : 'success', failed ? `Scheduler pass run: ${failed} job${failed === 1 ? '' : 's'} failed.` : 'Scheduler pass run: every job succeeded.');
     return seeOther(reply, `/admin/scheduler/passes/${eventId}`);
   });
 
@@ -328,7 +330,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       reply,
       'scheduler',
       'pages/admin/scheduler-pass.eta',
-      { pass: { id: event.id, actor: event.actorLabel, at: after.at ? fmtSeconds(new Date(after.at)) : fmtSeconds(event.createdAt), results: after.results ?? [] } },
+      { pass: { id: event.id, actor: event.actorLabel, at: after.at ? datesFor(request).dateTime(new Date(after.at), { seconds: true }) : datesFor(request).dateTime(event.createdAt, { seconds: true }), results: after.results ?? [] } },
       { title: 'Scheduler pass' },
     );
   });
@@ -344,12 +346,12 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         'clock',
         'pages/admin/clock.eta',
         {
-          appTime: fmtSeconds(now),
-          realTime: fmtSeconds(systemClock.now()),
+          appTime: datesFor(request).dateTime(now, { seconds: true }),
+          realTime: datesFor(request).dateTime(systemClock.now(), { seconds: true }),
           offset: describeDuration(offset),
           values: opts.values ?? { amount: '1', unit: 'days', instant: datetimeLocal(new Date(now.getTime() + 86_400_000)) },
           errors: opts.errors ?? {},
-          shifts: shifts.map(describeEvent),
+          shifts: shifts.map((e) => describeEvent(e, datesFor(request))),
         },
         { title: 'Clock', status: opts.status ?? 200 },
       );
@@ -376,8 +378,8 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
             'Every instance of the program sees the new time within seconds: billing periods end, retries fall due, Past Due turns Unpaid at the next scheduler pass. The clock never moves back.',
           ],
           details: [
-            { label: 'Application time now', value: fmtSeconds(planned.from) },
-            { label: 'After the shift', value: fmtSeconds(planned.to) },
+            { label: 'Application time now', value: datesFor(request).dateTime(planned.from, { seconds: true }) },
+            { label: 'After the shift', value: datesFor(request).dateTime(planned.to, { seconds: true }) },
           ],
           action: '/admin/clock/shifts',
           // The instant itself, so a slow confirmation does not move the clock further than was shown.
@@ -394,7 +396,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       if (!result.ok) {
         return showClock(request, reply, { values, errors: { instant: 'The clock only moves forward: choose an instant after the current application time.' }, status: 409 });
       }
-      setFlash(reply, `The application clock moved forward by ${describeDuration(result.deltaMs)}, to ${fmtSeconds(result.to)}.`);
+      setFlash(reply, 'success', `The application clock moved forward by ${describeDuration(result.deltaMs)}, to ${datesFor(request).dateTime(result.to, { seconds: true })}.`);
       return seeOther(reply, '/admin/clock');
     });
   }

@@ -1,20 +1,14 @@
 import { MAX_SEND_ATTEMPTS } from '../mail/mailer.ts';
 import type { OutboxMail } from '../mail/queries.ts';
-import { formatCount } from '../../format.ts';
+import { formatCount, utcDates, type Dates } from '../../format.ts';
 import type { InvoiceStatus } from '../billing/invoices.ts';
 import type { BillingStatus } from '../billing/queries.ts';
 import { STATUS_LABELS } from '../billing/status.ts';
 
-/** Presentation helpers of the back-office templates: times in UTC, badges, durations, safe links. */
-
-export const fmtInstant = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
-export const fmtSeconds = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
-export const fmtDay = (d: Date) => d.toISOString().slice(0, 10);
-
-export const helpers = { fmtInstant, fmtSeconds, fmtDay };
+/** Presentation helpers of the back-office templates: badges, durations, safe links. Dates are the reader's (R1.5, `datesFor`). */
 
 /** R10.1: where a recorded email stands, in words for the outbox (SMTP retries, R9.12). */
-export function mailDelivery(m: Pick<OutboxMail, 'transport' | 'status' | 'attempts' | 'nextAttemptAt'>): string {
+export function mailDelivery(m: Pick<OutboxMail, 'transport' | 'status' | 'attempts' | 'nextAttemptAt'>, dates: Dates = utcDates): string {
   const tries = (n: number) => `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
   switch (m.status) {
     case 'kept':
@@ -24,7 +18,7 @@ export function mailDelivery(m: Pick<OutboxMail, 'transport' | 'status' | 'attem
     case 'queued':
       return m.attempts === 0 || !m.nextAttemptAt
         ? 'Waiting for SMTP'
-        : `SMTP failed (attempt ${m.attempts} of ${MAX_SEND_ATTEMPTS}); next try ${fmtInstant(m.nextAttemptAt)}`;
+        : `SMTP failed (attempt ${m.attempts} of ${MAX_SEND_ATTEMPTS}); next try ${dates.dateTime(m.nextAttemptAt)}`;
     case 'pending':
       return 'Being sent by SMTP';
     case 'failed':
@@ -37,7 +31,8 @@ export function mailDelivery(m: Pick<OutboxMail, 'transport' | 'status' | 'attem
 }
 
 export function statusBadge(status: BillingStatus, deleted = false): { label: string; badge: string } {
-  if (deleted) return { label: `Deleted (${STATUS_LABELS[status]})`, badge: 'badge-muted' };
+  // A deleted organization has no live status: it was deleted, possibly while it owed money.
+  if (deleted) return { label: status === 'active' ? 'Deleted' : `Deleted while ${STATUS_LABELS[status]}`, badge: 'badge-muted' };
   return { label: STATUS_LABELS[status], badge: status === 'active' ? 'badge-success' : status === 'past_due' ? 'badge-warning' : 'badge-danger' };
 }
 
@@ -45,6 +40,9 @@ const INVOICE_LABELS: Record<InvoiceStatus, string> = { open: 'Open', paid: 'Pai
 export function invoiceBadge(status: InvoiceStatus): { label: string; badge: string } {
   return { label: INVOICE_LABELS[status], badge: status === 'paid' ? 'badge-success' : status === 'open' ? 'badge-warning' : 'badge-muted' };
 }
+
+/** "3 devices", "1 device": a count with its noun. */
+export const countOf = (n: number, noun: string) => `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
 
 /** "3 days 4 hours", "45 minutes"; zero is "none". */
 export function describeDuration(ms: number): string {

@@ -4,7 +4,8 @@ import type { z } from 'zod';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { forbidden, notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
-import { renderPage, seeOther, setFlash } from '../../http/render.ts';
+import { renderConfirmation } from '../../http/confirm.ts';
+import { datesFor, renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { planOfOwner } from '../billing/limits.ts';
 import { applicationFor, pausedByUnpaid, type ApplicationRow, type ResourceAccess } from '../resources/access.ts';
 import { billingBar } from '../organizations/chrome.ts';
@@ -107,7 +108,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
         }
       }
     }
-    setFlash(reply, `${parsed.data.name} is ready. Add a device and an access key to start sending data.`);
+    setFlash(reply, 'success', `${parsed.data.name} is ready. Add a device and an access key to start sending data.`);
     return seeOther(reply, `/applications/${result.id}`);
   });
 
@@ -133,7 +134,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     const form = await editForm(request, reply, applicationSchema, 'settings');
     if (!form) return reply;
     await updateApplication(db, form.application.id, form.data);
-    setFlash(reply, 'Application saved.');
+    setFlash(reply, 'success', 'Application saved.');
     return seeOther(reply, `/applications/${form.application.id}`);
   });
 
@@ -142,7 +143,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     if (!form) return reply;
     const result = await addDevice(db, clock, { owner: form.access.owner, applicationId: form.application.id, name: form.data.name });
     if (!result.ok) return showApp(request, reply, form.application, form.access, { errors: { name: result.message }, section: 'devices', values: form.values }, 409);
-    setFlash(reply, `Device ${form.data.name} added. Its id for the device API is ${result.id}.`);
+    setFlash(reply, 'success', `Device ${form.data.name} added. Its id for the device API is ${result.id}.`);
     return seeOther(reply, `/applications/${form.application.id}#devices`);
   });
 
@@ -151,15 +152,33 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     if (!form) return reply;
     const deviceId = childId(request.params.childId);
     if (deviceId === null || !(await renameDevice(db, form.application.id, deviceId, form.data.name))) throw notFound();
-    setFlash(reply, 'Device renamed.');
+    setFlash(reply, 'success', 'Device renamed.');
     return seeOther(reply, `/applications/${form.application.id}#devices`);
+  });
+
+  // Deleting a device, a workflow or revoking a key is asked first on a page of its own (works without JavaScript).
+  app.get<{ Params: ChildParams }>('/applications/:id/devices/:childId/delete', async (request, reply) => {
+    const { application } = await applicationFor(request, request.params.id, 'resources.edit');
+    const deviceId = childId(request.params.childId);
+    const device = deviceId === null ? undefined : (await listDevices(db, application.id)).find((d) => d.id === deviceId);
+    if (!device) throw notFound();
+    return renderConfirmation(request, reply, {
+      question: `Delete the device ${device.name}?`,
+      consequences: [
+        `${device.name} (id ${device.id}) is deleted from ${application.name} with all the data it sent. It cannot be undone; export the application's data first if you need it.`,
+        'A device still sending to its id is refused from now on.',
+      ],
+      action: `/applications/${application.id}/devices/${device.id}/delete`,
+      button: 'Delete device',
+      cancelHref: `/applications/${application.id}#devices`,
+    });
   });
 
   app.post<{ Params: ChildParams }>('/applications/:id/devices/:childId/delete', async (request, reply) => {
     const { application } = await applicationFor(request, request.params.id, 'resources.edit');
     const deviceId = childId(request.params.childId);
     if (deviceId === null || !(await deleteDevice(db, application.id, deviceId))) throw notFound();
-    setFlash(reply, 'Device deleted, with its stored data.');
+    setFlash(reply, 'success', 'Device deleted, with its stored data.');
     return seeOther(reply, `/applications/${application.id}#devices`);
   });
 
@@ -167,7 +186,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     const form = await editForm(request, reply, workflowSchema, 'workflows');
     if (!form) return reply;
     await createWorkflow(db, clock, form.application.id, form.data);
-    setFlash(reply, `Workflow ${form.data.name} created.`);
+    setFlash(reply, 'success', `Workflow ${form.data.name} created.`);
     return seeOther(reply, `/applications/${form.application.id}#workflows`);
   });
 
@@ -197,15 +216,29 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
       return renderPage(request, reply, 'pages/applications/workflow.eta', { application, access, workflow, values, errors: fieldErrors(parsed.error) }, { status: 422, title: `${workflow.name} · ${application.name}` });
     }
     await updateWorkflow(db, clock, application.id, workflow.id, parsed.data);
-    setFlash(reply, 'Workflow saved.');
+    setFlash(reply, 'success', 'Workflow saved.');
     return seeOther(reply, `/applications/${application.id}#workflows`);
+  });
+
+  app.get<{ Params: ChildParams }>('/applications/:id/workflows/:childId/delete', async (request, reply) => {
+    const { application } = await applicationFor(request, request.params.id, 'resources.edit');
+    const workflowId = childId(request.params.childId);
+    const workflow = workflowId === null ? undefined : (await listWorkflows(db, application.id)).find((w) => w.id === workflowId);
+    if (!workflow) throw notFound();
+    return renderConfirmation(request, reply, {
+      question: `Delete the workflow ${workflow.name}?`,
+      consequences: [`${workflow.name} is removed from ${application.name}. It cannot be undone.`],
+      action: `/applications/${application.id}/workflows/${workflow.id}/delete`,
+      button: 'Delete workflow',
+      cancelHref: `/applications/${application.id}#workflows`,
+    });
   });
 
   app.post<{ Params: ChildParams }>('/applications/:id/workflows/:childId/delete', async (request, reply) => {
     const { application } = await applicationFor(request, request.params.id, 'resources.edit');
     const workflowId = childId(request.params.childId);
     if (workflowId === null || !(await deleteWorkflow(db, application.id, workflowId))) throw notFound();
-    setFlash(reply, 'Workflow deleted.');
+    setFlash(reply, 'success', 'Workflow deleted.');
     return seeOther(reply, `/applications/${application.id}#workflows`);
   });
 
@@ -218,11 +251,27 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     return showApp(request, reply, form.application, form.access, { newKey: { ...key, name: form.data.name }, section: 'keys' }, 201);
   });
 
+  app.get<{ Params: ChildParams }>('/applications/:id/keys/:childId/revoke', async (request, reply) => {
+    const { application } = await applicationFor(request, request.params.id, 'resources.edit');
+    const keyId = childId(request.params.childId);
+    const key = keyId === null ? undefined : (await listAccessKeys(db, application.id)).find((k) => k.id === keyId && !k.revokedAt);
+    if (!key) throw notFound('That access key is not active any more.');
+    return renderConfirmation(request, reply, {
+      question: `Revoke the access key ${key.name}?`,
+      consequences: [
+        `Every device that authenticates with ${key.keyId} is refused from the moment you confirm${key.lastUsedAt ? `; it was last used ${datesFor(request).dateTime(key.lastUsedAt)}` : ''}. A revoked key cannot be restored: devices need a new key.`,
+      ],
+      action: `/applications/${application.id}/keys/${key.id}/revoke`,
+      button: 'Revoke key',
+      cancelHref: `/applications/${application.id}#keys`,
+    });
+  });
+
   app.post<{ Params: ChildParams }>('/applications/:id/keys/:childId/revoke', async (request, reply) => {
     const { application } = await applicationFor(request, request.params.id, 'resources.edit');
     const keyId = childId(request.params.childId);
     if (keyId === null || !(await revokeAccessKey(db, clock, application.id, keyId))) throw notFound();
-    setFlash(reply, 'Access key revoked. Devices using it are refused from now on.');
+    setFlash(reply, 'success', 'Access key revoked. Devices using it are refused from now on.');
     return seeOther(reply, `/applications/${application.id}#keys`);
   });
 
@@ -236,7 +285,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     const { application, access } = await applicationFor(request, request.params.id, 'resources.edit');
     if (!canDelete(access)) throw forbiddenDelete();
     await deleteApplication(db, application.id);
-    setFlash(reply, `${application.name} was deleted with its devices, workflows, keys and data.`);
+    setFlash(reply, 'success', `${application.name} was deleted with its devices, workflows, keys and data.`);
     return seeOther(reply, access.organization ? `/orgs/${access.organization.slug}` : '/sandbox');
   });
 
@@ -280,7 +329,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
           return showTransfer(request, reply, application, access, `${target.label} is Unpaid and takes in no applications until it pays.`, 409);
       }
     }
-    setFlash(reply, `${application.name} now belongs to ${target.label === 'Your Sandbox' ? 'your Sandbox' : target.label}, with its devices, workflows, keys and data.`);
+    setFlash(reply, 'success', `${application.name} now belongs to ${target.label === 'Your Sandbox' ? 'your Sandbox' : target.label}, with its devices, workflows, keys and data.`);
     return seeOther(reply, `/applications/${application.id}`);
   });
 }

@@ -4,7 +4,7 @@ import { currentUser, requireUser } from '../../http/auth.ts';
 import { fieldErrors, formBody, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { formatCents } from '../../money.ts';
-import { cardSchema } from '../organizations/schemas.ts';
+import { parseCardForm } from '../organizations/schemas.ts';
 import { organizationFor, type OrgContext } from '../organizations/access.ts';
 import { orgChrome } from '../organizations/chrome.ts';
 import { availablePlans, changePlan, previewPlanChange, signQuote, verifyQuote } from './change-plan.ts';
@@ -50,7 +50,7 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
         status: 402,
       });
     }
-    setFlash(reply, result.reactivation ? `${saved} Every open invoice is paid and ${ctx.organization.name} is active again.` : saved);
+    setFlash(reply, 'success', result.reactivation ? `${saved} Every open invoice is paid and ${ctx.organization.name} is active again.` : saved);
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/payment-method`);
   }
 
@@ -74,15 +74,9 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
       const session = await stripe.createCheckoutSetupSession({ customerRef: account!.customerRef, successUrl: `${base}?checkout_session={CHECKOUT_SESSION_ID}`, cancelUrl: base });
       return reply.code(303).redirect(session.url);
     }
-    const parsed = cardSchema.safeParse(body);
-    if (!parsed.success) return showPaymentMethod(request, reply, ctx, { errors: fieldErrors(parsed.error), status: 422 });
-    return saveCard(request, reply, ctx, {
-      kind: 'card',
-      number: parsed.data.card_number,
-      expMonth: parsed.data.card_expiry.month,
-      expYear: parsed.data.card_expiry.year,
-      cvc: parsed.data.card_cvc,
-    });
+    const parsed = parseCardForm(body, clock.now());
+    if (!parsed.ok) return showPaymentMethod(request, reply, ctx, { errors: parsed.errors, status: 422 });
+    return saveCard(request, reply, ctx, { kind: 'card', ...parsed.card });
   });
 
   // R9.14: Billing Details (email, name, address, tax ID).
@@ -121,7 +115,7 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
         }
       }
     }
-    setFlash(reply, result.changed.length ? `Billing details saved: ${result.changed.join(', ')}. The next invoices are made out to them.` : 'Nothing changed: these are the billing details on file.');
+    setFlash(reply, 'success', result.changed.length ? `Billing details saved: ${result.changed.join(', ')}. The next invoices are made out to them.` : 'Nothing changed: these are the billing details on file.');
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-details`);
   });
 
@@ -129,7 +123,8 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: Params }>('/orgs/:slug/billing/pay-now', async (request, reply) => {
     const ctx = await organizationFor(request, request.params.slug, 'billing.manage');
     const result = await payNow(app.deps, { organizationId: ctx.organization.id, actor: userActor(currentUser(request)), by: 'administrator' });
-    setFlash(reply, payNowMessage(result));
+    const flash = payNowFlash(result);
+    setFlash(reply, flash.kind, flash.message);
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/invoices`);
   });
 
@@ -153,7 +148,7 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
     const account = await findBillingAccount(db, ctx.organization.id);
     if (!plan || !account) return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
     if (plan.id === account.planId) {
-      setFlash(reply, `${plan.name} is already your plan.`);
+      setFlash(reply, 'error', `${plan.name} is already your plan.`);
       return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
     }
     const at = clock.now();
@@ -189,11 +184,11 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
           return showPreview(request, reply, ctx, planId, { error: 'A new billing period started since these amounts were shown. Here they are again.', status: 409 });
         case 'same_plan':
         case 'unknown_plan':
-          setFlash(reply, 'Choose one of the plans below.');
+          setFlash(reply, 'error', 'Choose one of the plans below.');
           return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
       }
     }
-    setFlash(reply, `${ctx.organization.name} is now on ${result.preview.to.name}. The new limits apply now; the proration lines will be on the next invoice.`);
+    setFlash(reply, 'success', `${ctx.organization.name} is now on ${result.preview.to.name}. The new limits apply now; the proration lines will be on the next invoice.`);
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
   });
 
@@ -228,27 +223,28 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
     if (result.finalInvoice) parts.push(`A final invoice ${result.finalInvoice.number} was issued${result.charge?.status === 'succeeded' ? ' and paid' : ''}.`);
     if (result.refundedCents) parts.push(`${formatCents(result.refundedCents)} of credit was refunded to the card.`);
     if (result.refundPendingCents) parts.push(`${formatCents(result.refundPendingCents)} of credit is being refunded to the card; the refund notice follows by email.`);
-    setFlash(reply, parts.join(' '));
+    setFlash(reply, 'success', parts.join(' '));
     return seeOther(reply, '/orgs');
   });
 }
 
 /** What Pay now tells the Administrator, for every result. */
-function payNowMessage(result: PayNowResult): string {
+/** What Pay now reports: only a settled balance is a success; a refusal or a failure is an error. */
+function payNowFlash(result: PayNowResult): { kind: 'success' | 'error'; message: string } {
   if (!result.ok) {
     switch (result.reason) {
       case 'nothing_open':
       case 'not_found':
-        return 'There was nothing to charge.';
+        return { kind: 'error', message: 'There was nothing to charge.' };
       case 'no_card':
-        return 'There is no card on file: add one under Payment Method.';
+        return { kind: 'error', message: 'There is no card on file: add one under Payment Method.' };
       default: {
         const never: never = result.reason;
         return never;
       }
     }
   }
-  if (result.stillOpen === 0 && !result.failure) return 'Payment received: every open invoice is paid.';
-  if (result.failure) return `The payment failed: ${result.failure} Update the payment method and try again.`;
-  return 'The payment could not be confirmed yet; check the invoices in a moment.';
+  if (result.stillOpen === 0 && !result.failure) return { kind: 'success', message: 'Payment received: every open invoice is paid.' };
+  if (result.failure) return { kind: 'error', message: `The payment failed: ${result.failure} Update the payment method and try again.` };
+  return { kind: 'error', message: 'The payment could not be confirmed yet; check the invoices in a moment.' };
 }

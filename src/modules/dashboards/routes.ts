@@ -5,6 +5,7 @@ import { forbidden, notFound } from '../../http/errors.ts';
 import { transferTargets } from '../applications/transfer-application.ts';
 import { transferDashboard } from './transfer-dashboard.ts';
 import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
+import { renderConfirmation } from '../../http/confirm.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { billingStatusOf } from '../billing/owner-period.ts';
 import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
@@ -27,7 +28,7 @@ import {
   type Visibility,
 } from './policy.ts';
 import { presentDashboard } from './present-dashboard.ts';
-import { dashboardResource, findDashboard, findDashboardByShareToken, type Dashboard } from './queries.ts';
+import { dashboardResource, findDashboard, findDashboardByShareToken, listBlocks, type Dashboard } from './queries.ts';
 import { removeBlock } from './remove-block.ts';
 import { addBlockSchema, createDashboardSchema, dashboardDetailsSchema, unlockSchema, visibilitySchema } from './schemas.ts';
 import { setVisibility } from './set-visibility.ts';
@@ -183,7 +184,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
             });
         }
       }
-      setFlash(reply, `Dashboard ${parsed.data.name} created. Add blocks to show your devices' data.`);
+      setFlash(reply, 'success', `Dashboard ${parsed.data.name} created. Add blocks to show your devices' data.`);
       return seeOther(reply, `/dashboards/${result.dashboardId}`);
     });
 
@@ -201,7 +202,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
       const parsed = dashboardDetailsSchema.safeParse(details);
       if (!parsed.success) return showDashboard(request, reply, dashboard, access, { details, detailsErrors: fieldErrors(parsed.error), status: 422 });
       await updateDashboard(db, dashboard, parsed.data);
-      setFlash(reply, 'Dashboard details saved.');
+      setFlash(reply, 'success', 'Dashboard details saved.');
       return seeOther(reply, `/dashboards/${dashboard.id}`);
     });
 
@@ -248,8 +249,31 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
         }
         return showDashboard(request, reply, dashboard, access, { block, blockErrors: errors, status });
       }
-      setFlash(reply, 'Block added.');
+      setFlash(reply, 'success', 'Block added.');
       return seeOther(reply, `/dashboards/${dashboard.id}#block-${result.blockId}`);
+    });
+
+    // Removing a block is asked first on a page of its own (works without JavaScript).
+    members.get<{ Params: BlockParams }>('/dashboards/:id/blocks/:blockId/delete', async (request, reply) => {
+      const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.edit');
+      const blockId = idParam(request.params.blockId);
+      const block = blockId === null ? undefined : (await listBlocks(db, dashboard.id)).find((b) => b.id === blockId);
+      if (!block) throw notFound('That block is not on this dashboard any more.');
+      const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus }, 'dashboards') : {};
+      return renderConfirmation(
+        request,
+        reply,
+        {
+          question: `Remove the block ${block.title} from ${dashboard.name}?`,
+          consequences: [
+            `The block leaves the dashboard${dashboard.visibility === 'private' ? '' : ' and its share link'}. The device data it shows is not affected; you can add the block again later.`,
+          ],
+          action: `/dashboards/${dashboard.id}/blocks/${block.id}/delete`,
+          button: 'Remove block',
+          cancelHref: `/dashboards/${dashboard.id}#block-${block.id}`,
+        },
+        { billingBar: 'billingBar' in chrome ? chrome.billingBar : null },
+      );
     });
 
     members.post<{ Params: BlockParams }>('/dashboards/:id/blocks/:blockId/delete', async (request, reply) => {
@@ -258,7 +282,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
       if (blockId === null) throw notFound();
       const result = await removeBlock(db, dashboard, blockId);
       if (!result.ok) throw notFound('That block is not on this dashboard any more.');
-      setFlash(reply, 'Block removed.');
+      setFlash(reply, 'success', 'Block removed.');
       return seeOther(reply, `/dashboards/${dashboard.id}`);
     });
 
@@ -282,7 +306,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
         }
         return showDashboard(request, reply, dashboard, access, { visibility, visibilityErrors: { password: message }, status: 422 });
       }
-      setFlash(reply, visibilityNotice(result.visibility));
+      setFlash(reply, 'success', visibilityNotice(result.visibility));
       return seeOther(reply, `/dashboards/${dashboard.id}#sharing`);
     });
 
@@ -306,7 +330,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.edit');
       if (!access.canDelete) throw forbiddenDelete();
       await deleteDashboard(db, clock, currentUser(request), dashboard);
-      setFlash(reply, `Dashboard ${dashboard.name} was deleted.`);
+      setFlash(reply, 'success', `Dashboard ${dashboard.name} was deleted.`);
       const org = access.organization;
       return seeOther(reply, org ? `/orgs/${org.slug}` : '/sandbox');
     });
@@ -351,7 +375,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
         }
       }
       const lost = result.lostSources.length ? ` These blocks lost their source and show no data there: ${result.lostSources.join(', ')}.` : '';
-      setFlash(reply, `${dashboard.name} now belongs to ${target.label === 'Your Sandbox' ? 'your Sandbox' : target.label}.${lost}`);
+      setFlash(reply, 'success', `${dashboard.name} now belongs to ${target.label === 'Your Sandbox' ? 'your Sandbox' : target.label}.${lost}`);
       return seeOther(reply, `/dashboards/${dashboard.id}`);
     });
   });

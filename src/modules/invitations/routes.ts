@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../http/errors.ts';
+import { renderConfirmation } from '../../http/confirm.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { ROLE_LABELS } from '../members/policy.ts';
 import { acceptInvitation, declineInvitation, openInvitation, type InvitationGone } from './respond-to-invitation.ts';
@@ -82,8 +83,26 @@ export async function invitationRoutes(app: FastifyInstance): Promise<void> {
           );
       }
     }
-    setFlash(reply, `Welcome to ${result.organization.name}.`);
+    setFlash(reply, 'success', `Welcome to ${result.organization.name}.`);
     return seeOther(reply, `/orgs/${result.organization.slug}`);
+  });
+
+  // Declining spends the link: asked first on a page of its own (works without JavaScript).
+  app.get<{ Params: Params }>('/invites/:token/decline', async (request, reply) => {
+    const opened = await openInvitation(deps, request.params.token);
+    if (!opened.ok) {
+      if (opened.reason === 'not_found') throw notFound('This invitation link is not valid. Check that you copied the whole link.');
+      return gone(request, reply, opened.reason, opened.organizationName);
+    }
+    reply.header('Referrer-Policy', 'no-referrer');
+    const name = opened.organization.name;
+    return renderConfirmation(request, reply, {
+      question: `Decline the invitation to ${name}?`,
+      consequences: [`The link stops working, and ${name}'s Administrators see that the invitation was declined. To join ${name} later you would need a new invitation.`],
+      action: `/invites/${request.params.token}/decline`,
+      button: 'Decline invitation',
+      cancelHref: `/invites/${request.params.token}`,
+    });
   });
 
   app.post<{ Params: Params }>('/invites/:token/decline', async (request, reply) => {
@@ -92,7 +111,7 @@ export async function invitationRoutes(app: FastifyInstance): Promise<void> {
       if (result.reason === 'not_found') throw notFound('This invitation link is not valid.');
       return gone(request, reply, result.reason);
     }
-    setFlash(reply, `You declined the invitation to ${result.organizationName}.`);
+    setFlash(reply, 'success', `You declined the invitation to ${result.organizationName}.`);
     return seeOther(reply, request.user ? '/orgs' : '/login');
   });
 }

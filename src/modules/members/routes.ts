@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { badRequest, notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody } from '../../http/forms.ts';
-import { renderPage, seeOther, setFlash } from '../../http/render.ts';
+import { renderConfirmation } from '../../http/confirm.ts';
+import { datesFor, renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { normalizeEmail } from '../accounts/queries.ts';
 import { Readable } from 'node:stream';
 import { auditEventsFor, auditFilterChoices, listAuditEvents, type AuditFilter } from '../audit/queries.ts';
@@ -13,7 +14,7 @@ import { actionLabel, entriesText, presentAuditEvent } from '../audit/present.ts
 import { csvLine, parseExportRange } from '../usage/export.ts';
 import { inviteMember } from '../invitations/invite-member.ts';
 import { renewInvitation, revokeInvitation } from '../invitations/manage-invitation.ts';
-import { isExpired, listPendingInvitations } from '../invitations/queries.ts';
+import { findInvitation, isExpired, listPendingInvitations } from '../invitations/queries.ts';
 import { organizationFor, type OrgContext } from '../organizations/access.ts';
 import { orgChrome } from '../organizations/chrome.ts';
 import { changeRole } from './change-role.ts';
@@ -110,7 +111,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
           });
       }
     }
-    setFlash(reply, `${target.name} is now ${ROLE_LABELS[role]}.`);
+    setFlash(reply, 'success', `${target.name} is now ${ROLE_LABELS[role]}.`);
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
   });
 
@@ -120,7 +121,8 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
     const targetUserId = idParam(request.params.userId);
     const target = (await listMembers(db, ctx.organization.id)).find((m) => m.userId === targetUserId);
     if (!target) throw notFound();
-    return renderPage(request, reply, 'pages/orgs/confirm-remove.eta', { ...orgChrome(ctx, 'settings'), target, roleLabel: ROLE_LABELS[target.role] }, { title: `Remove ${target.name}` });
+    // The header says the viewer's own role; the member's is `targetRoleLabel`.
+    return renderPage(request, reply, 'pages/orgs/confirm-remove.eta', { ...orgChrome(ctx, 'settings'), target, targetRoleLabel: ROLE_LABELS[target.role] }, { title: `Remove ${target.name}` });
   });
 
   app.post<{ Params: MemberParams }>('/orgs/:slug/settings/members/:userId/remove', async (request, reply) => {
@@ -147,7 +149,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
           });
       }
     }
-    setFlash(reply, `${target.name} was removed from ${ctx.organization.name}. Their account and Sandbox are untouched.`);
+    setFlash(reply, 'success', `${target.name} was removed from ${ctx.organization.name}. Their account and Sandbox are untouched.`);
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
   });
 
@@ -194,10 +196,34 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
         }
         return showMembers(request, reply, ctx, { invite, inviteErrors: { email: message }, status: 409 });
       }
-      setFlash(reply, `Invitation sent to ${normalizeEmail(parsed.data.email)}.`);
+      setFlash(reply, 'success', `Invitation sent to ${normalizeEmail(parsed.data.email)}.`);
       return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
     },
   );
+
+  // Revoking stops the link at once, and the list is newest first: asked on a page of its own.
+  app.get<{ Params: InvitationParams }>('/orgs/:slug/invitations/:id/revoke', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'members.manage');
+    const invitationId = idParam(request.params.id);
+    const invitation = invitationId === null ? undefined : await findInvitation(db, ctx.organization.id, invitationId);
+    if (!invitation || invitation.status !== 'pending') throw notFound('That invitation is no longer pending.');
+    const members = `/orgs/${ctx.organization.slug}/settings/members`;
+    return renderConfirmation(
+      request,
+      reply,
+      {
+        question: `Revoke the invitation of ${invitation.email}?`,
+        consequences: [
+          `The link sent to ${invitation.email} (${ROLE_LABELS[invitation.role]}, sent ${datesFor(request).date(invitation.sentAt)}) stops working at once, and its place no longer counts toward the member limit.`,
+          'You can invite the address again later; a new link is sent then.',
+        ],
+        action: `/orgs/${ctx.organization.slug}/invitations/${invitation.id}/revoke`,
+        button: 'Revoke invitation',
+        cancelHref: members,
+      },
+      orgChrome(ctx, 'settings'),
+    );
+  });
 
   for (const action of ['renew', 'revoke'] as const) {
     app.post<{ Params: InvitationParams }>(`/orgs/:slug/invitations/:id/${action}`, async (request, reply) => {
@@ -207,7 +233,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
       const input = { organization: ctx.organization, actor: currentUser(request), invitationId };
       const result = action === 'renew' ? await renewInvitation(app.deps, input) : await revokeInvitation(app.deps, input);
       if (!result.ok) throw notFound('That invitation is no longer pending.');
-      setFlash(reply, action === 'renew' ? 'Invitation renewed for 7 days; a new link was sent.' : 'Invitation revoked; its link no longer works.');
+      setFlash(reply, 'success', action === 'renew' ? 'Invitation renewed for 7 days; a new link was sent.' : 'Invitation revoked; its link no longer works.');
       return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
     });
   }
@@ -262,7 +288,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
       changes,
     });
     if (!result.ok) throw notFound();
-    setFlash(reply, result.changed ? `Resource access of ${target.name} saved.` : 'Nothing changed.');
+    setFlash(reply, 'success', result.changed ? `Resource access of ${target.name} saved.` : 'Nothing changed.');
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members/${target.userId}/access`);
   });
 

@@ -2,7 +2,8 @@ import { listDashboardsOf } from '../dashboards/queries.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { fieldErrors, formBody } from '../../http/forms.ts';
-import { renderPage, seeOther, setFlash } from '../../http/render.ts';
+import { renderConfirmation } from '../../http/confirm.ts';
+import { isHtmx, renderPage, renderPartial, seeOther, setFlash } from '../../http/render.ts';
 import { billingSummaries, findBillingAccount } from '../billing/queries.ts';
 import { leaveOrganization } from '../members/leave-organization.ts';
 import { can, ROLE_LABELS, type ResourceType } from '../members/policy.ts';
@@ -12,7 +13,7 @@ import { listMembers } from '../members/queries.ts';
 import { planOfOrganization } from '../billing/queries.ts';
 import { organizationFor, type OrgContext } from './access.ts';
 import { orgChrome } from './chrome.ts';
-import { ICON_PALETTE, iconFor } from './icon.ts';
+import { DEFAULT_ICON_COLOR, ICON_PALETTE, iconFor, isIconColor, nextIconColor } from './icon.ts';
 import { organizationsOfUser, recentlyDeletedOrganizationsOf } from './queries.ts';
 import { DELETED_INVOICES_MONTHS } from './access.ts';
 import { addMonthsClamped } from '../billing/periods.ts';
@@ -97,6 +98,27 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
       );
     });
 
+    // Leaving is asked on a page of its own, which works the same with and without JavaScript.
+    scoped.get<{ Params: { slug: string } }>('/orgs/:slug/leave', async (request, reply) => {
+      const ctx = await organizationFor(request, request.params.slug, 'organization.leave');
+      const name = ctx.organization.name;
+      return renderConfirmation(
+        request,
+        reply,
+        {
+          question: `Leave ${name}?`,
+          consequences: [
+            `You lose access to ${name}'s applications and dashboards at once. They stay with the organization, and your account and Sandbox are not affected.`,
+            'To come back, an Administrator has to invite you again.',
+          ],
+          action: `/orgs/${ctx.organization.slug}/leave`,
+          button: 'Leave Organization',
+          cancelHref: `/orgs/${ctx.organization.slug}`,
+        },
+        orgChrome(ctx, 'overview'),
+      );
+    });
+
     scoped.post<{ Params: { slug: string } }>('/orgs/:slug/leave', async (request, reply) => {
       const user = currentUser(request);
       const ctx = await organizationFor(request, request.params.slug, 'organization.leave');
@@ -108,12 +130,13 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
           case 'last_administrator':
             setFlash(
               reply,
+              'error',
               `You are the last Administrator of ${ctx.organization.name}, so you cannot leave it. Make another member an Administrator first, or delete the organization.`,
             );
             return seeOther(reply, `/orgs/${ctx.organization.slug}`);
         }
       }
-      setFlash(reply, `You left ${ctx.organization.name}.`);
+      setFlash(reply, 'success', `You left ${ctx.organization.name}.`);
       return seeOther(reply, '/orgs');
     });
 
@@ -131,11 +154,22 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
     ) => {
       const values = opts.values ?? { name: ctx.organization.name, description: ctx.organization.description, icon_color: ctx.organization.iconColor };
       const billing = await findBillingAccount(db, ctx.organization.id);
+      const color = isIconColor(values.icon_color) ? values.icon_color.toLowerCase() : DEFAULT_ICON_COLOR;
       return renderPage(
         request,
         reply,
         'pages/orgs/settings-general.eta',
-        { ...orgChrome(ctx, 'settings'), tab: 'general', values, errors: opts.errors ?? {}, palette: ICON_PALETTE, billingEmail: billing?.billingEmail },
+        {
+          ...orgChrome(ctx, 'settings'),
+          tab: 'general',
+          values,
+          errors: opts.errors ?? {},
+          palette: ICON_PALETTE,
+          color,
+          icon: iconFor(values.name || ctx.organization.name, color),
+          iconUrl: `/orgs/${ctx.organization.slug}/settings/general/icon`,
+          billingEmail: billing?.billingEmail,
+        },
         { status: opts.status ?? 200, title: `General settings · ${ctx.organization.name}` },
       );
     };
@@ -153,6 +187,11 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
         description: typeof body.description === 'string' ? body.description.slice(0, 40_000) : '',
         icon_color: typeof body.icon_color === 'string' ? body.icon_color.slice(0, 20) : '',
       };
+      if (body.action === 'cycle-color') {
+        // Without JavaScript the icon is a submit button: the form comes back with the next color, not yet saved.
+        const current = isIconColor(values.icon_color) ? values.icon_color.toLowerCase() : DEFAULT_ICON_COLOR;
+        return showGeneral(request, reply, ctx, { values: { ...values, icon_color: nextIconColor(current) } });
+      }
       const parsed = generalSettingsSchema.safeParse(values);
       if (!parsed.success) return showGeneral(request, reply, ctx, { values, errors: fieldErrors(parsed.error), status: 422 });
       await updateGeneralSettings(db, app.deps.clock, currentUser(request), ctx.organization, {
@@ -160,8 +199,25 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
         description: parsed.data.description,
         iconColor: parsed.data.icon_color,
       });
-      setFlash(reply, 'Settings saved.');
+      setFlash(reply, 'success', 'Settings saved.');
       return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/general`);
+    });
+
+    // R3.5 with htmx: the icon previewed with the next color, or the letters of the name being typed. Nothing is saved.
+    scoped.post<{ Params: { slug: string } }>('/orgs/:slug/settings/general/icon', async (request, reply) => {
+      const ctx = await organizationFor(request, request.params.slug, 'settings.manage');
+      if (!isHtmx(request)) return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/general`);
+      const body = formBody(request.body);
+      const typed = typeof body.icon_color === 'string' ? body.icon_color.slice(0, 7) : '';
+      const current = isIconColor(typed) ? typed.toLowerCase() : DEFAULT_ICON_COLOR;
+      const color = body.action === 'cycle-color' ? nextIconColor(current) : current;
+      const name = typeof body.name === 'string' && body.name.trim() ? body.name.slice(0, 255) : ctx.organization.name;
+      return renderPartial(request, reply, 'partials/icon-picker.eta', {
+        icon: iconFor(name, color),
+        palette: ICON_PALETTE,
+        color,
+        iconUrl: `/orgs/${ctx.organization.slug}/settings/general/icon`,
+      });
     });
   });
 }

@@ -20,7 +20,7 @@ export const iconColor = z
   .string({ error: 'Choose an icon color.' })
   .trim()
   .toLowerCase()
-  .refine(isIconColor, 'Choose an icon color from the list, or a color like #1a2b3c.');
+  .refine(isIconColor, 'Choose an icon color from the list.');
 
 export const billingEmail = z
   .string({ error: 'Enter the billing email address.' })
@@ -56,6 +56,36 @@ export const cardSchema = z.object({
     .trim()
     .regex(/^\d{3,4}$/, 'The CVC is the 3 or 4 digits on your card.'),
 });
+
+export interface TypedCard {
+  number: string;
+  expMonth: number;
+  expYear: number;
+  cvc: string;
+}
+
+/**
+ * The card fields as typed, checked as a whole: every field's message at
+ * once, and an expiry in the past flagged on Expiry (a card is good through
+ * the last day of its month, UTC) even when another field is wrong too.
+ */
+export function parseCardForm(body: Record<string, unknown>, now: Date): { ok: true; card: TypedCard } | { ok: false; errors: Record<string, string> } {
+  const parsed = cardSchema.safeParse(body);
+  const errors: Record<string, string> = {};
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) errors[String(issue.path[0] ?? 'card_number')] ??= issue.message;
+  }
+  const expiry = parsed.success ? parsed.data.card_expiry : cardSchema.shape.card_expiry.safeParse(body.card_expiry).data;
+  if (expiry && !errors.card_expiry && isPastExpiry(expiry, now)) {
+    errors.card_expiry = `This card expired at the end of ${String(expiry.month).padStart(2, '0')}/${String(expiry.year).slice(-2)}. Check the date, or use another card.`;
+  }
+  if (!parsed.success || Object.keys(errors).length) return { ok: false, errors };
+  const c = parsed.data;
+  return { ok: true, card: { number: c.card_number, expMonth: c.card_expiry.month, expYear: c.card_expiry.year, cvc: c.card_cvc } };
+}
+
+const isPastExpiry = (e: { month: number; year: number }, now: Date) =>
+  e.year < now.getUTCFullYear() || (e.year === now.getUTCFullYear() && e.month < now.getUTCMonth() + 1);
 
 export const organizationDetailsSchema = z.object({
   name: organizationName,

@@ -9,7 +9,7 @@ import type { CardSetupInput } from '../billing/gateway/types.ts';
 import { findPlanByCode, listTiers } from '../plans/queries.ts';
 import { createOrganization } from './create-organization.ts';
 import { DEFAULT_ICON_COLOR, ICON_PALETTE, iconFor, isIconColor, nextIconColor } from './icon.ts';
-import { cardSchema, enterpriseInquirySchema, organizationDetailsSchema } from './schemas.ts';
+import { enterpriseInquirySchema, organizationDetailsSchema, parseCardForm } from './schemas.ts';
 import { submitEnterpriseInquiry } from './submit-enterprise-inquiry.ts';
 import { openWizard, saveWizardDraft, selectPlan } from './wizard.ts';
 import { findWizard, patchWizard, type Wizard } from './wizard-queries.ts';
@@ -64,7 +64,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
     const user = currentUser(request);
     const plan = wizard.planCode ? await findPlanByCode(db, wizard.planCode) : undefined;
     if (!plan) {
-      setFlash(reply, 'Choose a plan first.');
+      setFlash(reply, 'error', 'Choose a plan first.');
       return seeOther(reply, '/orgs/new');
     }
     const values = opts.values ?? valuesFromWizard(wizard, user.email);
@@ -106,7 +106,8 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
           return showPlans(request, reply, wizard, 'Your organization is being created right now.', 409);
       }
     }
-    return seeOther(reply, '/orgs/new');
+    // Without JavaScript the page comes back at the chosen plan, not at its top (on a phone the tiers are a long column).
+    return seeOther(reply, `/orgs/new#tier-${result.planCode}`);
   });
 
   app.post('/orgs/new/continue', async (request, reply) => {
@@ -188,7 +189,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
       },
       clock.now(),
     );
-    setFlash(reply, 'Your card is saved. Check the details, then create the organization.');
+    setFlash(reply, 'success', 'Your card is saved. Check the details, then create the organization.');
     return seeOther(reply, '/orgs/new/details');
   }
 
@@ -201,7 +202,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
     const name = formText(body.name, 255);
     await saveWizardDraft(db, clock, wizard, { name, iconColor: color });
     if (!isHtmx(request)) return seeOther(reply, '/orgs/new/details');
-    return renderPartial(request, reply, 'partials/icon-picker.eta', { icon: iconFor(name || 'New Organization', color), palette: ICON_PALETTE, color });
+    return renderPartial(request, reply, 'partials/icon-picker.eta', { icon: iconFor(name || 'New Organization', color), palette: ICON_PALETTE, color, iconUrl: '/orgs/new/icon' });
   });
 
   app.post('/orgs/new/details', async (request, reply) => {
@@ -262,13 +263,10 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
       else if (paymentMethodId !== '') card = { kind: 'payment_method', paymentMethodId };
       else if (!wizard.card) errors.card = 'Enter your card details.';
     } else {
-      const cardParsed = cardTyped ? cardSchema.safeParse(body) : undefined;
-      if (cardParsed && !cardParsed.success) Object.assign(errors, fieldErrors(cardParsed.error));
+      const cardParsed = cardTyped ? parseCardForm(body, clock.now()) : undefined;
+      if (cardParsed && !cardParsed.ok) Object.assign(errors, cardParsed.errors);
       if (!cardTyped && !wizard.card) errors.card_number = 'Enter your card details.';
-      if (cardParsed && cardParsed.success) {
-        const c = cardParsed.data;
-        card = { kind: 'card', number: c.card_number, expMonth: c.card_expiry.month, expYear: c.card_expiry.year, cvc: c.card_cvc };
-      }
+      if (cardParsed && cardParsed.ok) card = { kind: 'card', ...cardParsed.card };
     }
     if (Object.keys(errors).length > 0 || !details.success) {
       await saveDraft();
@@ -296,13 +294,13 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
       return showDetails(request, reply, latest, { values, formError: PROCESSOR_UNREACHABLE, status: 503 });
     }
     if (result.ok) {
-      setFlash(reply, `${result.organization.name} is ready. Your first month is paid.`);
+      setFlash(reply, 'success', `${result.organization.name} is ready. Your first month is paid.`);
       return seeOther(reply, `/orgs/${result.organization.slug}`);
     }
     const latest = (await findWizard(db, user.id)) ?? wizard;
     switch (result.reason) {
       case 'no_plan':
-        setFlash(reply, 'Choose a plan first.');
+        setFlash(reply, 'error', 'Choose a plan first.');
         return seeOther(reply, '/orgs/new');
       case 'card_required':
         return showDetails(request, reply, latest, { values, errors: { [cardError]: 'Enter your card details.' }, formError: null, status: 422 });
@@ -363,7 +361,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
       expectedDevices: parsed.data.expected_devices,
       message: parsed.data.message,
     });
-    setFlash(reply, 'Thank you. Our sales team will contact you within one business day about an Enterprise plan.');
+    setFlash(reply, 'success', 'Thank you. Our sales team will contact you within one business day about an Enterprise plan.');
     return seeOther(reply, '/orgs/new');
   });
 }

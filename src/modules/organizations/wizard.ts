@@ -24,13 +24,13 @@ export async function openWizard(db: Db, clock: Clock, user: User, opts: { resta
   return wizard;
 }
 
-export type SelectPlanResult = { ok: true } | { ok: false; reason: 'unknown_plan' | 'busy' };
+export type SelectPlanResult = { ok: true; planCode: string } | { ok: false; reason: 'unknown_plan' | 'busy' };
 
 export async function selectPlan(db: Db, clock: Clock, wizard: Wizard, planCode: string): Promise<SelectPlanResult> {
   const plan = await findPlanByCode(db, planCode);
   if (!plan || plan.kind !== 'tier') return { ok: false, reason: 'unknown_plan' };
   const saved = await patchWizard(db, wizard.id, { plan_code: plan.code, last_error: null }, clock.now());
-  return saved ? { ok: true } : { ok: false, reason: 'busy' };
+  return saved ? { ok: true, planCode: plan.code } : { ok: false, reason: 'busy' };
 }
 
 /** Keeps what the user typed on step 2 (never card data), so a reload shows it again. */
