@@ -19,12 +19,13 @@ browserSuite(async (started) => {
   await setPlatformAdmin(server.deps.db, admin.id, true);
 });
 
+/** Logs in; a platform admin lands in the back-office, anyone else in their Sandbox. */
 async function logIn(page: Page, user: TestUser) {
   await page.goto(`${server.url}/login`);
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${server.url}/sandbox`);
+  await page.waitForURL(`${server.url}${user.id === admin.id ? '/admin' : '/sandbox'}`);
 }
 
 /** A renewal invoice left unpaid and the organization Past Due, through the billing engine's own functions. */

@@ -68,8 +68,17 @@ export function browserSuite(use: (started: BrowserSuite) => unknown): void {
 
 const scriptless = new WeakSet<BrowserContext>();
 
-export async function newContext(browser: Browser, javaScriptEnabled: boolean): Promise<BrowserContext> {
-  const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 900 } });
+/** A phone (an iPhone 12–15's CSS viewport) and a desktop. */
+export const PHONE = { width: 390, height: 844 } as const;
+export const DESKTOP = { width: 1280, height: 800 } as const;
+
+export async function newContext(
+  browser: Browser,
+  javaScriptEnabled: boolean,
+  viewport: { width: number; height: number } = { width: 1280, height: 900 },
+): Promise<BrowserContext> {
+  // Not isMobile: a mobile browser widens its layout viewport to fit content that overflows, which would hide the overflow measured.
+  const context = await browser.newContext({ javaScriptEnabled, viewport });
   if (!javaScriptEnabled) scriptless.add(context);
   return context;
 }
@@ -110,13 +119,13 @@ export const withAndWithoutJs = [
   ['without JavaScript', false],
 ] as const;
 
-/** Logs in through the real form and waits for the Sandbox. */
-export async function logIn(server: { url: string }, page: Page, email: string, password: string): Promise<void> {
+/** Logs in through the real form and waits for where it lands: the Sandbox, or the back-office for a platform admin. */
+export async function logIn(server: { url: string }, page: Page, email: string, password: string, landing = '/sandbox'): Promise<void> {
   await page.goto(`${server.url}/login`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${server.url}/sandbox`);
+  await page.waitForURL(`${server.url}${landing}`);
 }
 
 /** Fills the card fields of a payment form with this number and a valid expiry and CVC. */
