@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { browserSuite, DESKTOP, newContext, PHONE, type BrowserTestServer } from '../support/browser.ts';
 import { seedWorld, type World } from '../support/world.ts';
 
+// Page functions run in the browser; this program is type-checked without the DOM library.
+declare const document: any, window: any;
+
 /**
  * Every page of the product, read from the router (so a new page is walked
  * without editing this file), at a phone's width and a desktop's, with
@@ -108,7 +111,7 @@ interface Violation {
 /** Runs axe in the page: every rule, or only these. */
 function runAxe(page: Page, rules?: string[]): Promise<Violation[]> {
   return page.evaluate(async (only) => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: object) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
     const result = await axe.run(document, { resultTypes: ['violations'], ...(only ? { runOnly: { type: 'rule', values: only } } : {}) });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
   }, rules ?? null);
@@ -251,7 +254,7 @@ class Walker {
     // Which forms to try, read once from the page as it stands.
     const eligible = await page.evaluate(
       ({ textFields, submits }) => {
-        const visible = (e: Element) => e.checkVisibility({ checkVisibilityCSS: true, contentVisibilityAuto: true }) && e.getClientRects().length > 0;
+        const visible = (e: { checkVisibility(o: object): boolean; getClientRects(): { length: number } }) => e.checkVisibility({ checkVisibilityCSS: true, contentVisibilityAuto: true }) && e.getClientRects().length > 0;
         return [...document.querySelectorAll('form')].flatMap((form, index) => {
           const method = (form.getAttribute('method') ?? 'get').toLowerCase();
           const action = form.getAttribute('action') ?? '';

@@ -40,6 +40,8 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
   const { db, clock, config } = deps;
   // Every form here checks a password or mails somebody: limited like log-in (R13.1).
   const passwordLimit = { rateLimit: { max: config.authRateLimit, timeWindow: '1 minute' } };
+  // The mailed links carry their token in the path: their requests are not logged (R13.4).
+  const quiet = { logLevel: 'warn' } as const;
 
   async function showAccount(request: FastifyRequest, reply: FastifyReply, forms: AccountForms = {}, status = 200) {
     const user = currentUser(request);
@@ -153,7 +155,7 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
       { status: reason === 'not_found' ? 404 : 410, title: 'Link no longer valid · Orgplane' },
     );
 
-  app.get<{ Params: TokenParams }>('/confirm-email/:token', async (request, reply) => {
+  app.get<{ Params: TokenParams }>('/confirm-email/:token', quiet, async (request, reply) => {
     const opened = await openEmailChange(deps, request.params.token);
     if (!opened.ok) return linkGone(request, reply, opened.reason, 'email');
     reply.header('Referrer-Policy', 'no-referrer');
@@ -166,7 +168,7 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
     );
   });
 
-  app.post<{ Params: TokenParams }>('/confirm-email/:token', async (request, reply) => {
+  app.post<{ Params: TokenParams }>('/confirm-email/:token', quiet, async (request, reply) => {
     const result = await confirmEmailChange(deps, request.params.token);
     if (!result.ok) {
       switch (result.reason) {
@@ -214,13 +216,13 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
     return renderPage(request, reply, 'pages/account/reset.eta', { token, email, errors, passwordMin: PASSWORD_MIN }, { status, title: 'Set a new password · Orgplane' });
   };
 
-  app.get<{ Params: TokenParams }>('/password/reset/:token', async (request, reply) => {
+  app.get<{ Params: TokenParams }>('/password/reset/:token', quiet, async (request, reply) => {
     const opened = await openPasswordReset(deps, request.params.token);
     if (!opened.ok) return linkGone(request, reply, opened.reason, 'reset');
     return showReset(request, reply, request.params.token, opened.user.email, {});
   });
 
-  app.post<{ Params: TokenParams }>('/password/reset/:token', async (request, reply) => {
+  app.post<{ Params: TokenParams }>('/password/reset/:token', quiet, async (request, reply) => {
     const opened = await openPasswordReset(deps, request.params.token);
     if (!opened.ok) return linkGone(request, reply, opened.reason, 'reset');
     const parsed = resetPasswordSchema.safeParse({ new_password: formText(formBody(request.body).new_password, 1_000) });
