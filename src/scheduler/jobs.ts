@@ -1,5 +1,6 @@
 import { systemClock } from '../clock.ts';
 import { purgeExpiredSessions } from '../http/session-store.ts';
+import { purgeExpiredAccountLinks } from '../modules/accounts/queries.ts';
 import { settleStaleWizards } from '../modules/organizations/create-organization.ts';
 import { retentionJob } from '../modules/usage/retention.ts';
 import { renewalPass } from '../modules/billing/renew.ts';
@@ -23,6 +24,12 @@ const rateLimitCleanup: Job = {
   async run(deps) {
     const removed = await deps.limiter.purge();
     return `${removed} idle rate-limit buckets removed`;
+// R1.4: password reset and email change links past their expiry.
+const accountLinkCleanup: Job = {
+  name: 'accounts:purge-expired-links',
+  async run(deps, at) {
+    const removed = await purgeExpiredAccountLinks(deps.db, at);
+    return `${removed} expired account links removed`;
   },
 };
 
@@ -80,4 +87,4 @@ const deliverMail: Job = {
 };
 
 /** Every job a scheduler pass runs, in order. Later modules append theirs. */
-export const jobs: Job[] = [settleWizards, settleAttempts, settleRefunds, retries, renewals, retentionJob, sessionCleanup, deliverMail, rateLimitCleanup];
+export const jobs: Job[] = [settleWizards, settleAttempts, settleRefunds, retries, renewals, retentionJob, sessionCleanup, deliverMail, rateLimitCleanup, accountLinkCleanup];

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mailsTo } from '../../src/modules/mail/queries.ts';
+import { jobs } from '../../src/scheduler/jobs.ts';
+import { runPass } from '../../src/scheduler/registry.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { DEFAULT_PASSWORD, newUser, signedIn, type TestUser } from '../support/builders.ts';
 
@@ -236,6 +238,21 @@ describe('Forgot password? (R1.4)', () => {
     expect((await t.agent().post(links[0]!, { new_password: NEW_PASSWORD })).statusCode).toBe(303);
     expect((await t.agent().get(links[1]!)).statusCode).toBe(410);
     expect((await t.agent().get(links[2]!)).statusCode).toBe(410);
+  });
+});
+
+describe('expired links (R1.4)', () => {
+  it('are removed by the scheduler; live ones stay, and a second pass changes nothing (R12.2)', async () => {
+    const user = await newUser(t);
+    await t.agent().post('/password/forgot', { email: user.email });
+    await linkMailedTo(user.email, 'password_reset');
+    t.clock.advance(2 * 3_600_000);
+    await t.agent().post('/password/forgot', { email: user.email });
+    await vi.waitFor(async () => expect((await mailsTo(t.deps.db, user.email, { kind: 'password_reset' })).length).toBe(2));
+    await runPass(jobs, t.deps, t.clock.now());
+    expect(await t.deps.db('password_resets').where({ user_id: user.id })).toHaveLength(1);
+    const again = await runPass(jobs, t.deps, t.clock.now());
+    expect(again.results.find((r) => r.job === 'accounts:purge-expired-links')?.summary).toBe('0 expired account links removed');
   });
 });
 

@@ -188,3 +188,10 @@ export async function closeEmailChanges(db: DbOrTrx, userId: number, now: Date):
 export async function useEmailChange(db: DbOrTrx, id: number, now: Date): Promise<boolean> {
   return (await db('email_changes').where({ id }).whereNull('used_at').update({ used_at: now.getTime() })) === 1;
 }
+
+/** Mailed links that can no longer be used: removed by the scheduler (the hashes are of no use to anyone then). */
+export async function purgeExpiredAccountLinks(db: DbOrTrx, now: Date): Promise<number> {
+  const resets = await db('password_resets').where('expires_at', '<=', now.getTime()).delete();
+  const changes = await db('email_changes').where('expires_at', '<=', now.getTime()).delete();
+  return resets + changes;
+}
