@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { browserSuite, DESKTOP, newContext, PHONE, type BrowserTestServer } from '../support/browser.ts';
-import { seedWorld, type World } from '../support/world.ts';
+import { browserWorldSuite, DESKTOP, newContext, PHONE, type BrowserTestServer } from '../support/browser.ts';
+import type { World } from '../support/world.ts';
 
 // Page functions run in the browser; this program is type-checked without the DOM library.
 declare const document: any, window: any;
@@ -21,10 +21,7 @@ declare const document: any, window: any;
 let server: BrowserTestServer;
 let browser: Browser;
 let world: World;
-browserSuite(async (started) => {
-  ({ server, browser } = started);
-  world = await seedWorld(server);
-});
+browserWorldSuite((started) => ({ server, browser, world } = started));
 
 type Actor = 'owner' | 'platformAdmin' | 'visitor';
 

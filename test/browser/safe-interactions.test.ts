@@ -2,8 +2,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createAccessKey } from '../../src/modules/applications/manage-access-keys.ts';
 import { addMember, insertApplication, insertDevice, newOrg, newUser, orgOwner, type TestUser } from '../support/builders.ts';
-import { browserSuite, DESKTOP, fillCard, logIn, newContext, PHONE, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
-import { seedWorld, type World } from '../support/world.ts';
+import { browserWorldSuite, DESKTOP, fillCard, logIn, newContext, PHONE, withAndWithoutJs, type BrowserTestServer } from '../support/browser.ts';
+import type { World } from '../support/world.ts';
 
 // Page functions run in the browser; this program is type-checked without the DOM library.
 declare const document: any, window: any, navigator: any, getComputedStyle: any;
@@ -16,10 +16,7 @@ declare const document: any, window: any, navigator: any, getComputedStyle: any;
 let server: BrowserTestServer;
 let browser: Browser;
 let world: World;
-browserSuite(async (started) => {
-  ({ server, browser } = started);
-  world = await seedWorld(server);
-});
+browserWorldSuite((started) => ({ server, browser, world } = started));
 
 async function signedInPage(user: TestUser, js: boolean, viewport: { width: number; height: number } = PHONE): Promise<{ context: BrowserContext; page: Page }> {
   const context = await newContext(browser, js, viewport);

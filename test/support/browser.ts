@@ -3,6 +3,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startTestApp, type TestContext } from './app.ts';
+import { seedWorld, type World } from './world.ts';
 
 /** Debian's Chromium (or CHROMIUM_PATH). A missing browser fails the test; it never skips. */
 export function chromiumPath(): string {
@@ -64,6 +65,11 @@ export function browserSuite(use: (started: BrowserSuite) => unknown): void {
     await browser?.close();
     await server?.close();
   });
+}
+
+/** browserSuite with the seeded world of test/support/world.ts, made once before the file's tests. */
+export function browserWorldSuite(use: (started: BrowserSuite & { world: World }) => unknown): void {
+  browserSuite(async (started) => use({ ...started, world: await seedWorld(started.server) }));
 }
 
 const scriptless = new WeakSet<BrowserContext>();

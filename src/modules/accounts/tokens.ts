@@ -1,20 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-
 /**
- * R1.4: the links mailed for a password reset or an email change carry 32
- * random bytes; only their SHA-256 is stored, so a copy of the database opens
- * no account.
+ * R1.4: the links mailed for a password reset or an email change carry a
+ * random token of their own (src/tokens.ts); only its hash is stored.
  */
-export function newLinkToken(): { token: string; hash: string } {
-  const token = randomBytes(32).toString('base64url');
-  return { token, hash: hashLinkToken(token) };
-}
-
-export function hashLinkToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-export const looksLikeLinkToken = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
+export { hashLinkToken, looksLikeLinkToken, newLinkToken } from '../../tokens.ts';
 
 /** A "Forgot password?" link works for one hour, once. */
 export const PASSWORD_RESET_TTL_MS = 3_600_000;
