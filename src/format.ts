@@ -16,9 +16,6 @@
 const count = new Intl.NumberFormat('en-US');
 const dateLong = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' });
 const dateShort = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
-const dayShort = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
-const dateTimeLong = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
-const dateTimeMedium = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
 const dateTime24 = new Intl.DateTimeFormat('en-US', {
   month: 'short',
   day: 'numeric',
@@ -45,13 +42,7 @@ export const formatCount = (n: number): string => count.format(n);
 export const formatDateLong = dateWith(dateLong);
 /** "Jan 31, 2026" (month, day and year), in UTC; the periods written into invoice line descriptions. */
 export const formatDateShort = dateWith(dateShort);
-/** "Jan 31" */
-export const formatDayShort = dateWith(dayShort);
-/** "January 31, 2026 at 9:05 AM UTC" */
-export const formatDateTimeLong = utc(dateWith(dateTimeLong));
-/** "Jan 31, 2026, 9:05 AM UTC" */
-export const formatDateTimeMedium = utc(dateWith(dateTimeMedium));
-/** "Jan 31, 2026, 09:05 UTC"; midnight is 00:00. */
+/** "Jan 31, 2026, 09:05 UTC", midnight 00:00, in UTC: text written into invoices (the same reading as `utcDates.dateTime`). */
 export const formatDateTime24 = utc(dateWith(dateTime24));
 /** "Jan 31, 2026, 09:05 UTC", midnight 00:00, always UTC: the text of new proration lines (see above). */
 export const formatProrationTime = utc(dateWith(prorationTime));

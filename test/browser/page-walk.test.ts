@@ -25,8 +25,9 @@ browserWorldSuite((started) => ({ server, browser, world } = started));
 
 type Actor = 'owner' | 'platformAdmin' | 'visitor';
 
-// GET routes that are not pages.
-const NOT_PAGES = new Set(['GET /static/*', 'GET /static/vendor/htmx.min.js', 'GET /health', 'GET /applications/:appId/export.csv']);
+// GET routes that are not pages: files and downloads (CSV, PDF).
+const NOT_PAGES = new Set(['GET /static/*', 'GET /static/vendor/htmx.min.js', 'GET /health']);
+const isDownload = (url: string) => url.endsWith('.csv') || url.endsWith('/pdf');
 
 /** Who opens a page: a visitor for the pages of people not signed in, a platform admin for the back-office, else the organization's Administrator. */
 function actorFor(url: string): Actor {
@@ -61,6 +62,12 @@ function fixtures(w: World): Record<string, string> {
   };
 }
 
+/** Values for the parameters of one route, where the segment before them is not enough. */
+const ROUTE_VALUES: Record<string, (w: World) => Record<string, string>> = {
+  'GET /orgs/deleted/:slug/invoices': (w) => ({ slug: w.deleted.slug }),
+  'GET /orgs/deleted/:slug/invoices/:invoiceId': (w) => ({ slug: w.deleted.slug, invoiceId: String(w.ids.deletedInvoice) }),
+};
+
 /** Query strings some pages need to show what they are for. */
 const QUERIES: Record<string, (w: World) => string> = {
   'GET /orgs/:slug/settings/billing-plan/change': (w) => `?plan=${w.ids.plan}`,
@@ -82,12 +89,12 @@ function pagesToWalk(routes: readonly { method: string; url: string }[], w: Worl
   const unresolved: string[] = [];
   for (const r of routes) {
     const key = `${r.method} ${r.url}`;
-    if (r.method !== 'GET' || NOT_PAGES.has(key)) continue;
+    if (r.method !== 'GET' || NOT_PAGES.has(key) || isDownload(r.url)) continue;
     const segments = r.url.split('/');
     const filled = segments.map((seg, i) => {
       if (!seg.startsWith(':')) return seg;
       const name = seg.slice(1);
-      return values[`${segments[i - 1]}:${name}`] ?? values[name] ?? null;
+      return ROUTE_VALUES[key]?.(w)[name] ?? values[`${segments[i - 1]}:${name}`] ?? values[name] ?? null;
     });
     if (filled.includes(null)) unresolved.push(key);
     else urls.push(filled.join('/') + (QUERIES[key]?.(w) ?? ''));

@@ -75,9 +75,9 @@ describe('deleting an organization (R9.15, R9.9, R9.12, R9.14)', () => {
 
     // The listing links the former Administrator to the invoices; a former Viewer only gets the notice.
     const listing = visibleText((await agent.get('/orgs')).body);
-    expect(listing).toContain('Farewell Co was deleted on April 25, 2026.');
+    expect(listing).toContain('Farewell Co was deleted on Apr 25, 2026.');
     expect((await agent.get('/orgs')).body).toContain(`href="/orgs/deleted/${org.slug}/invoices"`);
-    expect(listing).toContain('available until April 25, 2027');
+    expect(listing).toContain('available until Apr 25, 2027');
     const viewerAgent = await signedIn(t, viewer);
     expect((await viewerAgent.get('/orgs')).body).not.toContain(`/orgs/deleted/${org.slug}/invoices`);
 

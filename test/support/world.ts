@@ -21,6 +21,8 @@ export interface World {
   collaborator: TestUser;
   org: Organization;
   overdue: Organization;
+  /** Deleted by the owner, its invoices still readable by its former Administrators. */
+  deleted: Organization;
   ids: {
     app: number;
     sandboxApp: number;
@@ -33,6 +35,7 @@ export interface World {
     invitation: number;
     invoice: number;
     openInvoice: number;
+    deletedInvoice: number;
     plan: number;
     inquiry: number;
     mail: number;
@@ -72,10 +75,12 @@ export async function seedWorld(t: TestContext): Promise<World> {
 
   const org = await newOrg(t, { owner, plan: 'business', name: 'Acme Robotics', description: 'Robots that water greenhouses.' });
   const overdue = await newOrg(t, { owner, plan: 'starter', name: 'Overdue Labs' });
+  const deleted = await newOrg(t, { owner, plan: 'starter', name: 'Gone Gadgets' });
   await addMember(t, org, viewer, 'viewer');
   await addMember(t, org, collaborator, 'collaborator');
 
   const agent: Agent = await signedIn(t, owner);
+  await ok(agent.post(`/orgs/${deleted.slug}/settings/delete`, { confirm_name: deleted.name }), 'a deleted organization');
   // Overdue Labs keeps a card that fails when charged; its first renewal fails: Past Due, one open invoice.
   await ok(agent.post(`/orgs/${overdue.slug}/settings/payment-method`, { card_number: '4000 0000 0000 0341', card_expiry: '12/34', card_cvc: '123' }), 'the failing card');
   t.clock.advance(31 * 86_400_000);
@@ -145,6 +150,7 @@ export async function seedWorld(t: TestContext): Promise<World> {
     collaborator,
     org,
     overdue,
+    deleted,
     ids: {
       app,
       sandboxApp,
@@ -157,6 +163,7 @@ export async function seedWorld(t: TestContext): Promise<World> {
       invitation,
       invoice: await lastId(t, 'invoices', { organization_id: org.id }),
       openInvoice: await lastId(t, 'invoices', { organization_id: overdue.id, status: 'open' }),
+      deletedInvoice: await lastId(t, 'invoices', { organization_id: deleted.id }),
       plan: Number((await t.deps.db('plans').where({ code: 'professional' }).first('id')).id),
       inquiry: await lastId(t, 'enterprise_inquiries', {}),
       mail: await lastId(t, 'mail_outbox', {}),

@@ -6,12 +6,18 @@
 // usage page (R8.3). Each helper is checked against the call it replaced.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatDateLong, formatDateShort, formatProrationTime } from '../../src/format.ts';
+import { formatCount, formatDateLong, formatDateShort, formatDateTime24, formatProrationTime, utcDates } from '../../src/format.ts';
 import { describePeriod } from '../../src/modules/billing/open-subscription.ts';
 
 const DATE_HELPERS: [string, (d: Date) => string, (d: Date) => string][] = [
   ['formatDateLong', formatDateLong, (d) => d.toLocaleDateString('en-US', { dateStyle: 'long', timeZone: 'UTC' })],
   ['formatDateShort', formatDateShort, (d) => d.toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' })],
+  [
+    // Text written into invoices (reactivation lines): the reader-independent UTC twin of utcDates.dateTime.
+    'formatDateTime24',
+    formatDateTime24,
+    (d) => `${d.toLocaleString('en-US', { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC' })} UTC`,
+  ],
   [
     // New proration lines: h23, so the first hour of a day reads 00:xx (issue #14).
     'formatProrationTime',
@@ -69,6 +75,17 @@ describe('cached date formatters print what toLocale*String printed (R9.4, R9.12
     const d = new Date('2026-03-01T00:05:00Z');
     expect(formatProrationTime(d)).toBe('Mar 1, 2026, 00:05 UTC');
     expect(formatProrationTime(new Date('2026-03-01T23:59:00Z'))).toBe('Mar 1, 2026, 23:59 UTC');
+  });
+});
+
+describe('text written into invoices reads like the pages in UTC (R1.5)', () => {
+  it('formatDateTime24 is utcDates.dateTime, for any date', () => {
+    fc.assert(
+      fc.property(dates, (d) => {
+        expect(formatDateTime24(d)).toBe(utcDates.dateTime(d));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 

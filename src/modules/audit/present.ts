@@ -1,4 +1,4 @@
-import { formatCount, formatDateTime24 } from '../../format.ts';
+import { formatCount, utcDates, type Dates } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { AuditEvent } from './queries.ts';
 
@@ -72,12 +72,12 @@ export const fieldLabel = (key: string) => FIELD_LABELS[key] ?? (/\s/.test(key) 
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/;
 
-/** One value as a person reads it. */
-export function valueText(key: string, value: unknown): string {
+/** One value as a person reads it; an instant in the reader's dates (R1.5), UTC for a file. */
+export function valueText(key: string, value: unknown, dates: Dates = utcDates): string {
   if (value === null || value === undefined || value === '') return '—';
   if (typeof value === 'number') return MONEY_KEYS.has(key) && Number.isSafeInteger(value) ? formatCents(value) : formatCount(value);
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
-  if (typeof value === 'string') return ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value)) ? formatDateTime24(new Date(value)) : value;
+  if (typeof value === 'string') return ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value)) ? dates.dateTime(new Date(value)) : value;
   return JSON.stringify(value);
 }
 
@@ -88,27 +88,27 @@ export interface AuditChange {
 }
 
 /** The fields an entry names, before and after, in the order they were written. */
-export function auditChanges(before: unknown, after: unknown): AuditChange[] {
+export function auditChanges(before: unknown, after: unknown, dates: Dates = utcDates): AuditChange[] {
   const b = before && typeof before === 'object' ? (before as Record<string, unknown>) : before === undefined ? {} : { value: before };
   const a = after && typeof after === 'object' ? (after as Record<string, unknown>) : after === undefined ? {} : { value: after };
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
   return keys.map((k) => ({
     field: fieldLabel(k),
-    before: k in b ? valueText(k, b[k]) : null,
-    after: k in a ? valueText(k, a[k]) : null,
+    before: k in b ? valueText(k, b[k], dates) : null,
+    after: k in a ? valueText(k, a[k], dates) : null,
   }));
 }
 
-export function presentAuditEvent(e: AuditEvent) {
+export function presentAuditEvent(e: AuditEvent, dates: Dates = utcDates) {
   return {
     id: e.id,
-    at: formatDateTime24(e.createdAt),
+    at: dates.dateTime(e.createdAt),
     atIso: e.createdAt.toISOString(),
     actor: e.actorLabel,
     action: actionLabel(e.action),
     actionKey: e.action,
     target: e.targetLabel,
-    changes: auditChanges(e.before, e.after),
+    changes: auditChanges(e.before, e.after, dates),
   };
 }
 

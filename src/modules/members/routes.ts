@@ -324,7 +324,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
       {
         ...orgChrome(ctx, 'settings'),
         tab: 'audit',
-        events: events.map(presentAuditEvent),
+        events: events.map((e) => presentAuditEvent(e, datesFor(request))),
         page,
         pages,
         total,
