@@ -618,10 +618,10 @@ describe('mail outbox (R10.1)', () => {
     const retrying = await smtpRow('retry@acme.example', { status: 'queued', attempts: 2, next_attempt_at: Date.parse('2099-03-01T09:36:00Z'), error: 'connect ECONNREFUSED 127.0.0.1:25' });
     const given = await smtpRow('gave-up@acme.example', { status: 'failed', attempts: 7, error: 'connect ECONNREFUSED 127.0.0.1:25' });
     const list = await adminAgent.get('/admin/mail');
-    expect(list.body).toContain('SMTP failed (attempt 2 of 7); next try 2099-03-01 09:36 UTC');
+    expect(list.body).toContain('SMTP failed (attempt 2 of 7); next try Mar 1, 2099, 09:36 UTC');
     expect(list.body).toContain('Failed: SMTP gave up after 7 attempts');
     const page = await adminAgent.get(`/admin/mail/${retrying}`);
-    expect(page.body).toContain('<dt>Delivery</dt><dd>SMTP failed (attempt 2 of 7); next try 2099-03-01 09:36 UTC</dd>');
+    expect(page.body).toContain('<dt>Delivery</dt><dd>SMTP failed (attempt 2 of 7); next try Mar 1, 2099, 09:36 UTC</dd>');
     expect(page.body).toContain('<dt>Error</dt><dd>connect ECONNREFUSED 127.0.0.1:25</dd>');
     expect((await adminAgent.get(`/admin/mail/${given}`)).body).toContain('<dt>Delivery</dt><dd>Failed: SMTP gave up after 7 attempts</dd>');
   });
