@@ -24,6 +24,9 @@ const rateLimitCleanup: Job = {
   async run(deps) {
     const removed = await deps.limiter.purge();
     return `${removed} idle rate-limit buckets removed`;
+  },
+};
+
 // R1.4: password reset and email change links past their expiry.
 const accountLinkCleanup: Job = {
   name: 'accounts:purge-expired-links',

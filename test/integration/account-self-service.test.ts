@@ -241,6 +241,34 @@ describe('Forgot password? (R1.4)', () => {
   });
 });
 
+describe('limits (R13.1, R13.3)', () => {
+  it('current-password checks on the account page: five at once, then one a minute, per user; 429 with Retry-After', async () => {
+    const user = await newUser(t);
+    const agent = await signedIn(t, user);
+    for (let i = 0; i < 5; i++) expect((await agent.post('/account/password', { current_password: 'wrong guess', new_password: NEW_PASSWORD })).statusCode).toBe(401);
+    const refused = await agent.post('/account/password', { current_password: user.password, new_password: NEW_PASSWORD });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(refused.body).toContain('Too many attempts. Wait');
+    expect((await agent.post('/account/email', { email: 'x@example.com', current_password: user.password })).statusCode).toBe(429);
+  });
+
+  it('"Forgot password?" per client address (AUTH_RATE_LIMIT a minute)', async () => {
+    const small = await startTestApp({ config: { authRateLimit: 3 } });
+    try {
+      const agent = small.agent('203.0.113.77');
+      for (let i = 0; i < 3; i++) expect((await agent.post('/password/forgot', { email: `nobody-${i}@example.com` })).statusCode).toBe(303);
+      const refused = await agent.post('/password/forgot', { email: 'nobody@example.com' });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['retry-after']).toBeDefined();
+      expect(refused.body).toContain('Too many attempts. Wait');
+      expect((await small.agent('203.0.113.78').post('/password/forgot', { email: 'nobody@example.com' })).statusCode).toBe(303);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('expired links (R1.4)', () => {
   it('are removed by the scheduler; live ones stay, and a second pass changes nothing (R12.2)', async () => {
     const user = await newUser(t);

@@ -4,6 +4,9 @@ import { currentUser, requireUser } from '../../http/auth.ts';
 import { fieldErrors, formBody, formText, type FieldErrors } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { listUserSessions } from '../../http/session-store.ts';
+import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
+import type { RateLimitRule } from '../rate-limits/gcra.ts';
+import { rateLimitRules } from '../rate-limits/rules.ts';
 import { changePassword } from './change-password.ts';
 import { confirmEmailChange, openEmailChange, type EmailChangeGone } from './confirm-email-change.ts';
 import { pendingEmailChange } from './queries.ts';
@@ -37,9 +40,15 @@ const LINK_GONE: Record<PasswordResetGone | EmailChangeGone | 'not_found', strin
  */
 export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
   const deps = app.deps;
-  const { db, clock, config } = deps;
-  // Every form here checks a password or mails somebody: limited like log-in (R13.1).
-  const passwordLimit = { rateLimit: { max: config.authRateLimit, timeWindow: '1 minute' } };
+  const { db, clock, config, limiter } = deps;
+  const rules = rateLimitRules(config);
+  /** R13.1, R13.3: forms that check a password or mail somebody take a hit; a refusal says how long to wait (429, Retry-After). */
+  async function refusal(reply: FastifyReply, rule: RateLimitRule, subject: string): Promise<string | null> {
+    const admitted = await limiter.take(rule, subject);
+    if (admitted.ok) return null;
+    setRetryAfter(reply, admitted.retryAfterMs);
+    return `Too many attempts. Wait ${waitInWords(admitted.retryAfterMs)} and try again.`;
+  }
   // The mailed links carry their token in the path: their requests are not logged (R13.4).
   const quiet = { logLevel: 'warn' } as const;
 
@@ -85,9 +94,11 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
       return seeOther(reply, '/account');
     });
 
-    signedIn.post('/account/email', { config: passwordLimit }, async (request, reply) => {
+    signedIn.post('/account/email', async (request, reply) => {
       const body = formBody(request.body);
       const values = { email: formText(body.email, 400) };
+      const limited = await refusal(reply, rules.accountPasswordChecksByUser, String(currentUser(request).id));
+      if (limited) return showAccount(request, reply, { email: { values, errors: { _form: limited } } }, 429);
       const parsed = emailChangeSchema.safeParse({ email: values.email, current_password: formText(body.current_password, 1_000) });
       if (!parsed.success) return showAccount(request, reply, { email: { values, errors: fieldErrors(parsed.error) } }, 422);
       const user = currentUser(request);
@@ -117,8 +128,10 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
       return seeOther(reply, '/account');
     });
 
-    signedIn.post('/account/password', { config: passwordLimit }, async (request, reply) => {
+    signedIn.post('/account/password', async (request, reply) => {
       const body = formBody(request.body);
+      const limited = await refusal(reply, rules.accountPasswordChecksByUser, String(currentUser(request).id));
+      if (limited) return showAccount(request, reply, { password: { errors: { _form: limited } } }, 429);
       const parsed = passwordChangeSchema.safeParse({ current_password: formText(body.current_password, 1_000), new_password: formText(body.new_password, 1_000) });
       if (!parsed.success) return showAccount(request, reply, { password: { errors: fieldErrors(parsed.error) } }, 422);
       const result = await changePassword(deps, currentUser(request), {
@@ -195,8 +208,10 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
     showForgot(request, reply, { email: formText(request.query.email, 320) }, {}),
   );
 
-  app.post('/password/forgot', { config: passwordLimit }, async (request, reply) => {
+  app.post('/password/forgot', async (request, reply) => {
     const values = { email: formText(formBody(request.body).email, 400) };
+    const limited = await refusal(reply, rules.passwordResetByAddress, clientSubject(request));
+    if (limited) return showForgot(request, reply, values, { _form: limited }, 429);
     const parsed = forgotPasswordSchema.safeParse(values);
     if (!parsed.success) return showForgot(request, reply, values, fieldErrors(parsed.error), 422);
     const { delivery } = await requestPasswordReset(deps, parsed.data.email);

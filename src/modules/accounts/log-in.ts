@@ -1,5 +1,5 @@
 import type { Deps } from '../../deps.ts';
-import { formatDateTimeLong } from '../../format.ts';
+import { datesIn } from '../../format.ts';
 import { digestSubject } from '../rate-limits/limiter.ts';
 import { ACCOUNT_PAUSE_MS, rateLimitRules } from '../rate-limits/rules.ts';
 import { dummyPasswordHash, verifyPassword } from './passwords.ts';
@@ -51,7 +51,7 @@ export async function logIn(
 
 async function sendLogInPausedEmail(deps: Pick<Deps, 'mailer' | 'clock'>, user: User, address: string) {
   const minutes = Math.round(ACCOUNT_PAUSE_MS / 60_000);
-  const at = formatDateTimeLong(deps.clock.now());
+  const at = datesIn(user.timeZone).dateTime(deps.clock.now()); // in the owner's time zone (R1.5)
   await deps.mailer.send({
     to: user.email,
     kind: 'login_paused',

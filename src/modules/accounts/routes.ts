@@ -133,7 +133,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     // The session ends, with its CSRF secret (R13.4); the browser forgets its cookie.
     if (request.session.userId !== undefined) await request.session.destroy();
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    setFlash(reply, 'You are logged out.');
+    setFlash(reply, 'success', 'You are logged out.');
     return seeOther(reply, '/login');
   });
 

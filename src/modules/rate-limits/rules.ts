@@ -18,6 +18,10 @@ export interface RateLimitRules {
   failedLogInsByAccount: RateLimitRule;
   /** Sign-ups per client address (AUTH_RATE_LIMIT a minute). */
   signUpByAddress: RateLimitRule;
+  /** "Forgot password?" requests per client address (AUTH_RATE_LIMIT a minute), R1.4. */
+  passwordResetByAddress: RateLimitRule;
+  /** Current-password checks on the account page (email and password changes) per user: five at once, then one a minute, R1.4. */
+  accountPasswordChecksByUser: RateLimitRule;
   /** Invitations sent per inviting user. */
   invitationsByUser: RateLimitRule;
   /** Password guesses per shared dashboard and client address. */
@@ -35,6 +39,8 @@ export function rateLimitRules(config: Pick<Config, 'authRateLimit' | 'deviceRat
     logInByAccount: { name: 'login.account', limit: 1, periodMs: MINUTE, burst: 5 },
     failedLogInsByAccount: { name: 'login.failures', limit: 10, periodMs: HOUR, burst: 10 },
     signUpByAddress: { name: 'signup.address', limit: config.authRateLimit, periodMs: MINUTE, burst: config.authRateLimit },
+    passwordResetByAddress: { name: 'reset.address', limit: config.authRateLimit, periodMs: MINUTE, burst: config.authRateLimit },
+    accountPasswordChecksByUser: { name: 'account.password', limit: 1, periodMs: MINUTE, burst: 5 },
     invitationsByUser: { name: 'invite.user', limit: 30, periodMs: MINUTE, burst: 30 },
     unlockByDashboardAndAddress: { name: 'unlock.dashboard-address', limit: 10, periodMs: MINUTE, burst: 10 },
     deviceReports: { name: 'device', limit: config.deviceRateLimit, periodMs: MINUTE, burst: Math.max(1, Math.floor(config.deviceRateLimit / 10)) },
