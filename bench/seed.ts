@@ -7,11 +7,11 @@ import { createAccessKey } from '../src/modules/applications/manage-access-keys.
 import { SimulatedGateway } from '../src/modules/billing/gateway/simulated.ts';
 import { createMailer } from '../src/modules/mail/mailer.ts';
 import { benchConfig } from './config.ts';
-import { addMonthsClamped } from '../src/modules/billing/periods.ts';
+import { addMonthsClamped } from '../src/modules/owners/periods.ts';
 import { createDashboard } from '../src/modules/dashboards/create-dashboard.ts';
-import type { Role } from '../src/modules/members/policy.ts';
+import type { Role } from '../src/modules/tenancy/policy.ts';
 import { createOrganization } from '../src/modules/organizations/create-organization.ts';
-import type { Organization } from '../src/modules/organizations/queries.ts';
+import type { Organization } from '../src/modules/tenancy/organization-queries.ts';
 import { openWizard, selectPlan } from '../src/modules/organizations/wizard.ts';
 import { findWizard } from '../src/modules/organizations/wizard-queries.ts';
 import { resetSequences } from './databases.ts';

@@ -25,7 +25,7 @@ import { accountRoutes } from './modules/accounts/routes.ts';
 import { adminRoutes } from './modules/admin/routes.ts';
 import { applicationRoutes } from './modules/applications/routes.ts';
 import { invoiceRoutes } from './modules/billing/invoice-routes.ts';
-import { usageRoutes } from './modules/billing/usage-routes.ts';
+import { usageRoutes } from './modules/usage/usage-routes.ts';
 import { stripeWebhookRoutes } from './modules/billing/webhooks.ts';
 import { dashboardRoutes } from './modules/dashboards/routes.ts';
 import { deviceApiRoutes } from './modules/device-api/routes.ts';

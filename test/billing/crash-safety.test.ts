@@ -13,8 +13,8 @@ import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
 import { recordsOf } from './scenarios/runner.ts';
 import { payNow } from '../../src/modules/billing/pay-now.ts';
 import { changePlan } from '../../src/modules/billing/change-plan.ts';
-import { deleteOrganization } from '../../src/modules/billing/delete-organization.ts';
-import { findOrganizationById } from '../../src/modules/organizations/queries.ts';
+import { deleteOrganization } from '../../src/modules/organizations/delete-organization.ts';
+import { findOrganizationById } from '../../src/modules/tenancy/organization-queries.ts';
 import { findPlanByCode } from '../../src/modules/plans/queries.ts';
 import { userActor } from '../../src/modules/audit/record.ts';
 

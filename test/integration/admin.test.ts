@@ -6,7 +6,7 @@ import { prorationLines } from '../../src/modules/billing/proration.ts';
 import { findBillingAccount } from '../../src/modules/billing/queries.ts';
 import { transition } from '../../src/modules/billing/status.ts';
 import { formatCents } from '../../src/money.ts';
-import type { Organization } from '../../src/modules/organizations/queries.ts';
+import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
 import { submitEnterpriseInquiry } from '../../src/modules/organizations/submit-enterprise-inquiry.ts';
 import { toPlan } from '../../src/modules/plans/queries.ts';
 import type { Agent } from '../support/agent.ts';

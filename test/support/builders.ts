@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { signUp } from '../../src/modules/accounts/sign-up.ts';
 import type { User } from '../../src/modules/accounts/queries.ts';
-import { insertMembership } from '../../src/modules/members/queries.ts';
-import type { Role } from '../../src/modules/members/policy.ts';
+import { insertMembership } from '../../src/modules/tenancy/membership-queries.ts';
+import type { Role } from '../../src/modules/tenancy/policy.ts';
 import { createOrganization } from '../../src/modules/organizations/create-organization.ts';
-import type { Organization } from '../../src/modules/organizations/queries.ts';
+import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
 import { openWizard, selectPlan } from '../../src/modules/organizations/wizard.ts';
 import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
 import type { Agent } from './agent.ts';

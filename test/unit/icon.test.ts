@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { iconInitials, iconTextColor, isIconColor, nextIconColor, ICON_PALETTE } from '../../src/modules/organizations/icon.ts';
+import { iconInitials, iconTextColor, isIconColor, nextIconColor, ICON_PALETTE } from '../../src/modules/tenancy/icon.ts';
 
 describe('organization icon (R3.5)', () => {
   it.each([

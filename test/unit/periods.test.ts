@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addMonthsClamped, periodAt, periodContaining } from '../../src/modules/billing/periods.ts';
+import { addMonthsClamped, periodAt, periodContaining } from '../../src/modules/owners/periods.ts';
 
 const iso = (d: Date) => d.toISOString();
 

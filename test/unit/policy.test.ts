@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { can, ROLES, type OrgAction, type Role } from '../../src/modules/members/policy.ts';
+import { can, ROLES, type OrgAction, type Role } from '../../src/modules/tenancy/policy.ts';
 
 // R2.1: each role includes the rights of the ones before it. One row per action.
 const expected: Record<OrgAction, Role[]> = {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { periodAt } from '../../src/modules/billing/periods.ts';
-import { elapsedShare, projectPayloads, projectUsage } from '../../src/modules/billing/projection.ts';
+import { periodAt } from '../../src/modules/owners/periods.ts';
+import { elapsedShare, projectPayloads, projectUsage } from '../../src/modules/usage/projection.ts';
 
 // A 30-day period: Apr 1 – May 1, 2026.
 const period = { start: new Date('2026-04-01T00:00:00Z'), end: new Date('2026-05-01T00:00:00Z') };

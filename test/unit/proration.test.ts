@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { overageCents, prorationLines } from '../../src/modules/billing/proration.ts';
-import { periodAt } from '../../src/modules/billing/periods.ts';
+import { periodAt } from '../../src/modules/owners/periods.ts';
 
 const starter = { name: 'Starter', priceCents: 25_000 };
 const pro = { name: 'Professional', priceCents: 100_000 };

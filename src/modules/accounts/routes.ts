@@ -4,7 +4,7 @@ import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { accountPageRoutes } from './account-routes.ts';
-import { invitationBehind } from './invitation-context.ts';
+import { invitationBehind } from '../invitations/invitation-behind.ts';
 import { logIn } from './log-in.ts';
 import { logInSchema, PASSWORD_MIN, signUpSchema } from './schemas.ts';
 import { signUp } from './sign-up.ts';

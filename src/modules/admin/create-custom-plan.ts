@@ -4,7 +4,7 @@ import { formatCents } from '../../money.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit } from '../audit/record.ts';
 import { toPlan, type Limits, type Plan } from '../plans/queries.ts';
-import { findOrganizationById } from '../organizations/queries.ts';
+import { findOrganizationById } from '../tenancy/organization-queries.ts';
 import { adminActor } from './events.ts';
 
 export interface CustomPlanDefinition {

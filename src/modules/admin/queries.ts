@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { DbOrTrx } from '../../db/knex.ts';
-import { periodContaining } from '../billing/periods.ts';
+import { periodContaining } from '../owners/periods.ts';
 import type { BillingStatus } from '../billing/queries.ts';
 
 /**

@@ -7,9 +7,9 @@ import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/fo
 import { datesFor, seeOther, setFlash } from '../../http/render.ts';
 import type { Dates } from '../../format.ts';
 import { findUserById } from '../accounts/queries.ts';
-import { ROLE_LABELS, type Role } from '../members/policy.ts';
+import { ROLE_LABELS, type Role } from '../tenancy/policy.ts';
 import { findOutboxMail, listOutbox } from '../mail/queries.ts';
-import { organizationsOfUser } from '../organizations/queries.ts';
+import { organizationsOfUser } from '../tenancy/organization-queries.ts';
 import { jobs } from '../../scheduler/jobs.ts';
 import { adminPage, confirmPage, platformAdminOnly } from './chrome.ts';
 import { readClockOffset } from './clock-offset.ts';

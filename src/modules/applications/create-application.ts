@@ -1,8 +1,8 @@
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
-import { billingStatusOf } from '../billing/owner-period.ts';
+import { billingStatusOf } from '../owners/owner-period.ts';
 import { checkLimit } from '../resources/counts.ts';
-import { lockOwner, type Owner } from '../resources/owners.ts';
+import { lockOwner, type Owner } from '../owners/columns.ts';
 import { insertApplication } from './queries.ts';
 
 export type CreateApplicationResult = { ok: true; id: number } | { ok: false; reason: 'limit'; message: string } | { ok: false; reason: 'owner_unpaid' };

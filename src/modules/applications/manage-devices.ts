@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
 import { checkLimit } from '../resources/counts.ts';
-import { lockOwner, type Owner } from '../resources/owners.ts';
+import { lockOwner, type Owner } from '../owners/columns.ts';
 
 export type AddDeviceResult = { ok: true; id: number } | { ok: false; reason: 'limit'; message: string };
 

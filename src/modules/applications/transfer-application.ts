@@ -2,12 +2,12 @@ import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
 import { formatCount } from '../../format.ts';
 import type { User } from '../accounts/queries.ts';
-import { planOfOwner } from '../billing/limits.ts';
-import { billingStatusOf, usagePeriodOf } from '../billing/owner-period.ts';
-import { can, type Role } from '../members/policy.ts';
-import { organizationsOfUser } from '../organizations/queries.ts';
+import { planOfOwner } from '../owners/owner.ts';
+import { billingStatusOf, usagePeriodOf } from '../owners/owner-period.ts';
+import { can, type Role } from '../tenancy/policy.ts';
+import { organizationsOfUser } from '../tenancy/organization-queries.ts';
 import { ownerCounts } from '../resources/counts.ts';
-import { ownerColumns, ownerFormValue, sameOwner, type Owner } from '../resources/owners.ts';
+import { ownerColumns, ownerFormValue, sameOwner, type Owner } from '../owners/columns.ts';
 import { auditTransfer, lockBothOwners, ownerLabel, unpaidSide } from '../resources/transfer.ts';
 
 export interface TransferTarget {

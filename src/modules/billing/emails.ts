@@ -3,7 +3,7 @@ import { statementsOf, type Executor } from '../../db/sql.ts';
 import { formatDateLong } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { OutgoingMail } from '../mail/mailer.ts';
-import { RETRY_EVERY_DAYS, RETRY_ROUNDS } from './retry-schedule.ts';
+import { RETRY_EVERY_DAYS, RETRY_ROUNDS } from '../owners/retry-schedule.ts';
 
 /**
  * R9.12: the billing emails, all to the organization's billing email. Each is

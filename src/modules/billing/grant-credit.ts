@@ -1,7 +1,7 @@
 import type { Deps } from '../../deps.ts';
 import { formatCents } from '../../money.ts';
 import { recordAudit, type AuditActor } from '../audit/record.ts';
-import { findOrganizationById } from '../organizations/queries.ts';
+import { findOrganizationById } from '../tenancy/organization-queries.ts';
 import { lockAccount } from './charge.ts';
 import { findBillingAccount } from './queries.ts';
 

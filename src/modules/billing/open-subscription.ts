@@ -4,7 +4,7 @@ import type { Plan } from '../plans/queries.ts';
 import { recordCompletedAttempt } from './attempts.ts';
 import type { ChargeResult } from './gateway/types.ts';
 import { issueInvoice, markInvoicePaid, type Invoice } from './invoices.ts';
-import { periodAt } from './periods.ts';
+import { periodAt } from '../owners/periods.ts';
 import { insertBillingAccount, type Card } from './queries.ts';
 
 export const describePeriod = (start: Date, end: Date) => `${formatDateShort(start)} – ${formatDateShort(end)}`;

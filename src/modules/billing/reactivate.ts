@@ -7,7 +7,7 @@ import { chargeClaimed, chargeInvoice, claimAttemptIn, deliverOutbox, lockAccoun
 import { billingMailContext } from './emails.ts';
 import { describePeriod } from './open-subscription.ts';
 import { reactivateIfSettled } from './payment-outcome.ts';
-import { periodContaining } from './periods.ts';
+import { periodContaining } from '../owners/periods.ts';
 import { remainingSeconds } from './proration.ts';
 import { findBillingAccount, type BillingAccount } from './queries.ts';
 import { planInForce } from './renew.ts';

@@ -3,7 +3,7 @@ import { toPlan, type Plan, type PlanRow } from '../plans/queries.ts';
 import { chargeInvoice, type ChargeContext, type ChargeDeps, type ChargeOutcome } from './charge.ts';
 import { accruedCharges, issueWithCredit } from './accrued-charges.ts';
 import { describePeriod } from './open-subscription.ts';
-import { periodAt, periodContaining } from './periods.ts';
+import { periodAt, periodContaining } from '../owners/periods.ts';
 import { findBillingAccount, planOfOrganization, type BillingAccount } from './queries.ts';
 
 /** The plan in force for an organization at an instant (R9.3: overage uses the plan at period end). */

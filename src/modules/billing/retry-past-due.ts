@@ -6,7 +6,7 @@ import { billingMailContext, pastDueReminderMail } from './emails.ts';
 import { becomeUnpaid, openBalance } from './payment-outcome.ts';
 import { findBillingAccount } from './queries.ts';
 import { chargeOpenInvoices } from './renew.ts';
-import { RETRY_EVERY_DAYS, RETRY_ROUNDS } from './retry-schedule.ts';
+import { RETRY_EVERY_DAYS, RETRY_ROUNDS } from '../owners/retry-schedule.ts';
 import { transition } from './status.ts';
 
 const DAY = 86_400_000;

@@ -1,7 +1,7 @@
 import { insertRows, type Statements } from '../../db/sql.ts';
 import { formatCents } from '../../money.ts';
 import { recordAudit, systemActor, type AuditActor } from '../audit/record.ts';
-import { periodContaining } from './periods.ts';
+import { periodContaining } from '../owners/periods.ts';
 
 interface ReactivationInvoiceRow {
   id: number;

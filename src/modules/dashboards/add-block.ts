@@ -1,7 +1,7 @@
 import type { Db } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import { lockRow } from '../../db/locks.ts';
-import { billingStatusOf } from '../billing/owner-period.ts';
+import { billingStatusOf } from '../owners/owner-period.ts';
 import { BLOCK_KIND_LABELS, BLOCK_NEEDS_DEVICE, MAX_BLOCKS, type BlockKind } from './policy.ts';
 import { countBlocks, findSourceDevice, insertBlock, type Dashboard } from './queries.ts';
 import { judgeSource, memberMaySee } from './sources.ts';

@@ -3,9 +3,9 @@ import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
-import { billingStatusOf } from '../billing/owner-period.ts';
+import { billingStatusOf } from '../owners/owner-period.ts';
 import { checkLimit } from '../resources/counts.ts';
-import { lockOwner, type Owner } from '../resources/owners.ts';
+import { lockOwner, type Owner } from '../owners/columns.ts';
 import { insertDashboard } from './queries.ts';
 
 export type CreateDashboardResult =

@@ -1,5 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import { billingStatusOf } from '../billing/owner-period.ts';
+import { billingStatusOf } from '../owners/owner-period.ts';
 import type { BillingStatus } from '../billing/queries.ts';
 import { dailyChart, lastDays, type DailyChart } from './chart.ts';
 import { BLOCK_KIND_LABELS, CHART_DAYS, type BlockKind } from './policy.ts';

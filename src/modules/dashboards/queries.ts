@@ -1,5 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import { ownerColumns, ownerFromColumns, type Owner } from '../resources/owners.ts';
+import { ownerColumns, ownerFromColumns, type Owner } from '../owners/columns.ts';
 import type { BlockKind, Visibility } from './policy.ts';
 import { statementsOf } from '../../db/sql.ts';
 

@@ -1,9 +1,9 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import { billingStatusOf } from '../billing/owner-period.ts';
-import { can, type Role } from '../members/policy.ts';
-import { findMembership, resourceRolesOf } from '../members/queries.ts';
-import { findOrganizationById, organizationsOfUser } from '../organizations/queries.ts';
-import { sameOwner, type Owner } from '../resources/owners.ts';
+import { billingStatusOf } from '../owners/owner-period.ts';
+import { can, type Role } from '../tenancy/policy.ts';
+import { findMembership, resourceRolesOf } from '../tenancy/membership-queries.ts';
+import { findOrganizationById, organizationsOfUser } from '../tenancy/organization-queries.ts';
+import { sameOwner, type Owner } from '../owners/columns.ts';
 import { applicationsOfOwner, devicesOfApplications, findSourceApplication, type SourceApplication, type SourceDevice } from './queries.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { Db } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import type { TransferTarget } from '../applications/transfer-application.ts';
 import { checkLimit } from '../resources/counts.ts';
-import { ownerColumns, sameOwner, type Owner } from '../resources/owners.ts';
+import { ownerColumns, sameOwner, type Owner } from '../owners/columns.ts';
 import { auditTransfer, lockBothOwners, unpaidSide } from '../resources/transfer.ts';
 import { listBlocks } from './queries.ts';
 import { judgeSource } from './sources.ts';

@@ -1,6 +1,6 @@
 import { utcDates } from '../../format.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import { ROLE_LABELS, type Role } from '../members/policy.ts';
+import { ROLE_LABELS, type Role } from '../tenancy/policy.ts';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 

@@ -1,5 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import type { Role } from '../members/policy.ts';
+import type { Role } from '../tenancy/policy.ts';
 
 export type InvitationStatus = 'pending' | 'accepted' | 'declined' | 'revoked' | 'cancelled';
 

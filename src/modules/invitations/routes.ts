@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../http/errors.ts';
 import { renderConfirmation } from '../../http/confirm.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
-import { ROLE_LABELS } from '../members/policy.ts';
+import { ROLE_LABELS } from '../tenancy/policy.ts';
 import { acceptInvitation, declineInvitation, openInvitation, type InvitationGone } from './respond-to-invitation.ts';
 
 type Params = { token: string };

@@ -3,8 +3,8 @@ import { lockRow } from '../../db/locks.ts';
 import type { Clock } from '../../clock.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
-import { ROLE_LABELS } from './policy.ts';
-import { countAdministrators, deleteMembership, deleteResourceRolesOf, findMembership } from './queries.ts';
+import { ROLE_LABELS } from '../tenancy/policy.ts';
+import { countAdministrators, deleteMembership, deleteResourceRolesOf, findMembership } from '../tenancy/membership-queries.ts';
 
 export type LeaveResult = { ok: true } | { ok: false; reason: 'not_a_member' | 'last_administrator' };
 

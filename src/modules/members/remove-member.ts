@@ -3,8 +3,8 @@ import type { Db } from '../../db/knex.ts';
 import { lockRow } from '../../db/locks.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
-import { ROLE_LABELS } from './policy.ts';
-import { countAdministrators, deleteMembership, deleteResourceRolesOf, findMembership } from './queries.ts';
+import { ROLE_LABELS } from '../tenancy/policy.ts';
+import { countAdministrators, deleteMembership, deleteResourceRolesOf, findMembership } from '../tenancy/membership-queries.ts';
 
 export type RemoveMemberResult = { ok: true } | { ok: false; reason: 'not_a_member' | 'self' | 'last_administrator' };
 

@@ -2,8 +2,8 @@ import type { Clock } from '../../clock.ts';
 import type { Db, DbOrTrx } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
-import { isResourceRole, ROLE_LABELS, type ResourceRole, type ResourceType } from './policy.ts';
-import { findMembership, resourceRolesOf, setResourceRole } from './queries.ts';
+import { isResourceRole, ROLE_LABELS, type ResourceRole, type ResourceType } from '../tenancy/policy.ts';
+import { findMembership, resourceRolesOf, setResourceRole } from '../tenancy/membership-queries.ts';
 
 export interface OrgResource {
   type: ResourceType;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isIconColor } from './icon.ts';
+import { isIconColor } from '../tenancy/icon.ts';
 
 export const NAME_MAX = 255;
 export const DESCRIPTION_MAX = 32_767;

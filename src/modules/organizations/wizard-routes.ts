@@ -8,7 +8,7 @@ import { StripeGateway } from '../billing/gateway/stripe.ts';
 import type { CardSetupInput } from '../billing/gateway/types.ts';
 import { findPlanByCode, listTiers } from '../plans/queries.ts';
 import { createOrganization } from './create-organization.ts';
-import { DEFAULT_ICON_COLOR, ICON_PALETTE, iconFor, isIconColor, nextIconColor } from './icon.ts';
+import { DEFAULT_ICON_COLOR, ICON_PALETTE, iconFor, isIconColor, nextIconColor } from '../tenancy/icon.ts';
 import { enterpriseInquirySchema, organizationDetailsSchema, parseCardForm } from './schemas.ts';
 import { submitEnterpriseInquiry } from './submit-enterprise-inquiry.ts';
 import { openWizard, saveWizardDraft, selectPlan } from './wizard.ts';

@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import { findPlanByCode } from '../plans/queries.ts';
-import { DEFAULT_ICON_COLOR } from './icon.ts';
+import { DEFAULT_ICON_COLOR } from '../tenancy/icon.ts';
 import { deleteWizard, findWizard, insertWizard, patchWizard, type Wizard } from './wizard-queries.ts';
 
 /**

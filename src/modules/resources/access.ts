@@ -3,13 +3,13 @@ import type { FastifyRequest } from 'fastify';
 import type { DbOrTrx } from '../../db/knex.ts';
 import { currentUser } from '../../http/auth.ts';
 import { forbidden, HttpError, notFound } from '../../http/errors.ts';
-import { billingStatusOf } from '../billing/owner-period.ts';
+import { billingStatusOf } from '../owners/owner-period.ts';
 import type { BillingStatus } from '../billing/queries.ts';
-import { billingStandingOf, type BillingStanding } from '../billing/standing.ts';
-import { can, type OrgAction, type ResourceType, type Role } from '../members/policy.ts';
-import { findMembership, resourceRolesOf } from '../members/queries.ts';
-import { findOrganizationById, type Organization } from '../organizations/queries.ts';
-import { ownerFromColumns, type Owner } from './owners.ts';
+import { billingStandingOf, type BillingStanding } from '../owners/standing.ts';
+import { can, type OrgAction, type ResourceType, type Role } from '../tenancy/policy.ts';
+import { findMembership, resourceRolesOf } from '../tenancy/membership-queries.ts';
+import { findOrganizationById, type Organization } from '../tenancy/organization-queries.ts';
+import { ownerFromColumns, type Owner } from '../owners/columns.ts';
 
 export interface ResourceAccess {
   owner: Owner;

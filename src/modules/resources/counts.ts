@@ -1,9 +1,9 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { formatCount } from '../../format.ts';
-import { planOfOwner } from '../billing/limits.ts';
-import { usagePeriodOf } from '../billing/owner-period.ts';
-import { countMembers } from '../members/queries.ts';
-import { ownerColumns, type Owner } from './owners.ts';
+import { planOfOwner } from '../owners/owner.ts';
+import { usagePeriodOf } from '../owners/owner-period.ts';
+import { countMembers } from '../tenancy/membership-queries.ts';
+import { ownerColumns, type Owner } from '../owners/columns.ts';
 
 export interface OwnerCounts {
   applications: number;

@@ -1,7 +1,7 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import { can, type Role } from '../members/policy.ts';
-import { organizationsOfUser } from '../organizations/queries.ts';
-import { ownerFormValue, type Owner } from './owners.ts';
+import { can, type Role } from '../tenancy/policy.ts';
+import { organizationsOfUser } from '../tenancy/organization-queries.ts';
+import { ownerFormValue, type Owner } from '../owners/columns.ts';
 
 export interface OwnerChoice {
   value: string;

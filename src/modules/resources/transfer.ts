@@ -2,8 +2,8 @@ import type { Knex } from 'knex';
 import type { DbOrTrx } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
-import { billingStatusOf } from '../billing/owner-period.ts';
-import { lockOwner, ownerFormValue, type Owner } from './owners.ts';
+import { billingStatusOf } from '../owners/owner-period.ts';
+import { lockOwner, ownerFormValue, type Owner } from '../owners/columns.ts';
 
 /** Locks both sides of a transfer in a fixed order, so two opposite transfers cannot deadlock. */
 export async function lockBothOwners(trx: Knex.Transaction, a: Owner, b: Owner): Promise<void> {

@@ -5,7 +5,7 @@ import { renderPage } from '../../http/render.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
 import { sandboxPlan } from '../plans/queries.ts';
 import { ownerCounts } from '../resources/counts.ts';
-import type { Owner } from '../resources/owners.ts';
+import type { Owner } from '../owners/columns.ts';
 
 export async function sandboxRoutes(app: FastifyInstance): Promise<void> {
   const { db, clock } = app.deps;

@@ -1,5 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import { ownerColumns, type Owner } from '../resources/owners.ts';
+import { ownerColumns, type Owner } from '../owners/columns.ts';
 import { statementsOf, type Executor } from '../../db/sql.ts';
 
 const DAY_MS = 86_400_000;

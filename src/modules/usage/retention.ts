@@ -1,8 +1,8 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import type { Job } from '../../scheduler/registry.ts';
-import { planOfOwner } from '../billing/limits.ts';
-import { billingStatusOf } from '../billing/owner-period.ts';
-import { ownerColumns, ownerFromColumns, type Owner } from '../resources/owners.ts';
+import { planOfOwner } from '../owners/owner.ts';
+import { billingStatusOf } from '../owners/owner-period.ts';
+import { ownerColumns, ownerFromColumns, type Owner } from '../owners/columns.ts';
 
 const DAY_MS = 86_400_000;
 /** Payloads one DELETE removes at most: short statements, so device writes (and SQLite's one writer) are never held up for long. */

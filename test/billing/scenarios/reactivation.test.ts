@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestContext } from '../../support/app.ts';
 import { play, recordsOf, type Step } from './runner.ts';
 import { userActor } from '../../../src/modules/audit/record.ts';
-import { deleteOrganization } from '../../../src/modules/billing/delete-organization.ts';
+import { deleteOrganization } from '../../../src/modules/organizations/delete-organization.ts';
 import { payNow } from '../../../src/modules/billing/pay-now.ts';
 import { replaceCard } from '../../../src/modules/billing/replace-card.ts';
-import { findOrganizationById } from '../../../src/modules/organizations/queries.ts';
+import { findOrganizationById } from '../../../src/modules/tenancy/organization-queries.ts';
 
 /**
  * Golden reactivation timelines (R9.8): an Unpaid organization that pays up

@@ -1,13 +1,13 @@
 import type { TestContext } from '../../support/app.ts';
 import { newOrg, newUser } from '../../support/builders.ts';
 import { changePlan } from '../../../src/modules/billing/change-plan.ts';
-import { deleteOrganization, type DeleteOrganizationResult } from '../../../src/modules/billing/delete-organization.ts';
-import { usagePeriodOf } from '../../../src/modules/billing/owner-period.ts';
+import { deleteOrganization, type DeleteOrganizationResult } from '../../../src/modules/organizations/delete-organization.ts';
+import { usagePeriodOf } from '../../../src/modules/owners/owner-period.ts';
 import { replaceCard, type ReplaceCardResult } from '../../../src/modules/billing/replace-card.ts';
 import { payNow } from '../../../src/modules/billing/pay-now.ts';
 import { systemActor, userActor } from '../../../src/modules/audit/record.ts';
 import { grantCredit } from '../../../src/modules/billing/grant-credit.ts';
-import { findOrganizationById } from '../../../src/modules/organizations/queries.ts';
+import { findOrganizationById } from '../../../src/modules/tenancy/organization-queries.ts';
 import { findPlanByCode } from '../../../src/modules/plans/queries.ts';
 import { jobs } from '../../../src/scheduler/jobs.ts';
 import { runPass } from '../../../src/scheduler/registry.ts';

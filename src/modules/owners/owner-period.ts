@@ -1,7 +1,7 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import type { Owner } from './limits.ts';
+import type { Owner } from './owner.ts';
 import { periodContaining, type Period } from './periods.ts';
-import { findBillingAccount, type BillingStatus } from './queries.ts';
+import { findBillingAccount, type BillingStatus } from '../billing/queries.ts';
 import { statementsOf } from '../../db/sql.ts';
 import { sandboxPlan, toPlan, type Plan, type PlanRow } from '../plans/queries.ts';
 

@@ -1,7 +1,7 @@
 import { parseId } from '../../http/ids.ts';
 import type { Executor } from '../../db/sql.ts';
 import { lockRow } from '../../db/locks.ts';
-import type { Owner } from '../billing/limits.ts';
+import type { Owner } from './owner.ts';
 
 export type { Owner };
 

@@ -1,6 +1,6 @@
-import { can, ROLE_LABELS, type Role } from '../members/policy.ts';
+import { can, ROLE_LABELS, type Role } from './policy.ts';
 import type { BillingStatus } from '../billing/queries.ts';
-import type { BillingStanding } from '../billing/standing.ts';
+import type { BillingStanding } from '../owners/standing.ts';
 import { formatCents } from '../../money.ts';
 import type { OrgContext } from './access.ts';
 import { iconFor } from './icon.ts';

@@ -5,12 +5,12 @@ import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { deleteDashboardsOf } from '../dashboards/queries.ts';
 import { cancelPendingInvitations } from '../invitations/queries.ts';
-import type { Organization } from '../organizations/queries.ts';
-import { chargeInvoice, deliverOutbox, lockAccount, type ChargeDeps, type ChargeOutcome } from './charge.ts';
-import { accruedCharges, creditMovement, issueWithCredit, type AccruedCharges } from './accrued-charges.ts';
-import { findBillingAccount, type BillingAccount } from './queries.ts';
-import { planCreditRefunds, sendPendingRefunds } from './refund-credit.ts';
-import { planInForce } from './renew.ts';
+import type { Organization } from '../tenancy/organization-queries.ts';
+import { chargeInvoice, deliverOutbox, lockAccount, type ChargeDeps, type ChargeOutcome } from '../billing/charge.ts';
+import { accruedCharges, creditMovement, issueWithCredit, type AccruedCharges } from '../billing/accrued-charges.ts';
+import { findBillingAccount, type BillingAccount } from '../billing/queries.ts';
+import { planCreditRefunds, sendPendingRefunds } from '../billing/refund-credit.ts';
+import { planInForce } from '../billing/renew.ts';
 
 export type DeleteOrganizationResult =
   | {

@@ -1,13 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { currentUser } from '../../http/auth.ts';
 import { forbidden, notFound } from '../../http/errors.ts';
-import { can, type OrgAction, type Role } from '../members/policy.ts';
-import { findMembership } from '../members/queries.ts';
-import { findDeletedOrganizationBySlug, findOrganizationBySlug, type Organization } from './queries.ts';
-import { addMonthsClamped } from '../billing/periods.ts';
-import { billingStatusOf } from '../billing/owner-period.ts';
+import { can, type OrgAction, type Role } from './policy.ts';
+import { findMembership } from './membership-queries.ts';
+import { findDeletedOrganizationBySlug, findOrganizationBySlug, type Organization } from './organization-queries.ts';
+import { addMonthsClamped } from '../owners/periods.ts';
+import { billingStatusOf } from '../owners/owner-period.ts';
 import type { BillingStatus } from '../billing/queries.ts';
-import { billingStandingOf, type BillingStanding } from '../billing/standing.ts';
+import { billingStandingOf, type BillingStanding } from '../owners/standing.ts';
 
 export interface OrgContext {
   organization: Organization;

@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps.ts';
-import { openInvitation } from '../invitations/respond-to-invitation.ts';
-import { ROLE_LABELS } from '../members/policy.ts';
+import { openInvitation } from './respond-to-invitation.ts';
+import { ROLE_LABELS } from '../tenancy/policy.ts';
 
 const INVITATION_PATH = /^\/invites\/([A-Za-z0-9_-]{43})$/;
 

@@ -1,4 +1,4 @@
-import { dailyBarChart, type DailyBarChart } from '../usage/daily-chart.ts';
+import { dailyBarChart, type DailyBarChart } from './daily-chart.ts';
 
 export type UsageChart = DailyBarChart;
 
