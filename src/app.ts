@@ -22,9 +22,13 @@ import { KnexSessionStore } from './http/session-store.ts';
 import './http/types.ts';
 import { findUserById } from './modules/accounts/queries.ts';
 import { accountRoutes } from './modules/accounts/routes.ts';
+import { invitationBehind } from './modules/invitations/invitation-behind.ts';
 import { adminRoutes } from './modules/admin/routes.ts';
 import { applicationRoutes } from './modules/applications/routes.ts';
 import { invoiceRoutes } from './modules/billing/invoice-routes.ts';
+import { billingRoutes } from './modules/billing/routes.ts';
+import { invitationRoutes } from './modules/invitations/routes.ts';
+import { memberRoutes } from './modules/members/routes.ts';
 import { usageRoutes } from './modules/usage/usage-routes.ts';
 import { stripeWebhookRoutes } from './modules/billing/webhooks.ts';
 import { dashboardRoutes } from './modules/dashboards/routes.ts';
@@ -199,17 +203,21 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
   app.get('/health', async () => ({ ok: true }));
   app.get('/', async (request, reply) => reply.code(303).redirect(request.user ? '/sandbox' : '/login'));
 
-  await app.register(accountRoutes);
+  // Every module's routes, in one list: a page's URL names its module.
+  await app.register(accountRoutes, { invitationBehind });
   await app.register(sandboxRoutes);
-  await app.register(dashboardRoutes);
-  await app.register(deviceApiRoutes);
-  await app.register(exportRoutes);
-  await app.register(applicationRoutes);
-  await app.register(stripeWebhookRoutes);
-  await app.register(adminRoutes);
+  await organizationRoutes(app); // also decorates the header's Organizations dropdown
+  await app.register(memberRoutes);
+  await app.register(invitationRoutes);
+  await app.register(billingRoutes);
   await app.register(invoiceRoutes);
   await app.register(usageRoutes);
-  await organizationRoutes(app);
+  await app.register(exportRoutes);
+  await app.register(applicationRoutes);
+  await app.register(dashboardRoutes);
+  await app.register(deviceApiRoutes);
+  await app.register(stripeWebhookRoutes);
+  await app.register(adminRoutes);
 
   return app;
 }

@@ -4,7 +4,7 @@ import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { accountPageRoutes } from './account-routes.ts';
-import { invitationBehind } from '../invitations/invitation-behind.ts';
+import type { Deps } from '../../deps.ts';
 import { logIn } from './log-in.ts';
 import { logInSchema, PASSWORD_MIN, signUpSchema } from './schemas.ts';
 import { signUp } from './sign-up.ts';
@@ -14,13 +14,29 @@ type FormState = {
   errors: Record<string, string>;
   next?: string | undefined;
   /** The invitation the visitor came from (R4.1): named on the page, its email prefilled. */
-  invitation?: { organizationName: string; inviterName: string; roleLabel: string; email: string } | null;
+  invitation?: InvitationBehind | null;
 };
+
+/** What the sign-up and log-in forms say of the invitation a visitor came from (R4.1). */
+export interface InvitationBehind {
+  organizationName: string;
+  inviterName: string;
+  roleLabel: string;
+  email: string;
+}
+
+/**
+ * Accounts sit below invitations (modules/README.md), so app.ts hands in how
+ * to read the invitation behind a `next` link (invitations/invitation-behind.ts).
+ */
+export interface AccountRoutesOptions {
+  invitationBehind: (deps: Pick<Deps, 'db' | 'clock'>, next: string | undefined) => Promise<InvitationBehind | null>;
+}
 
 const str = (v: unknown) => formText(v, 400);
 const SESSION_COOKIE = 'orgplane.sid';
 
-export async function accountRoutes(app: FastifyInstance): Promise<void> {
+export async function accountRoutes(app: FastifyInstance, { invitationBehind }: AccountRoutesOptions): Promise<void> {
   const { db, clock, config, limiter } = app.deps;
   const rules = rateLimitRules(config);
 

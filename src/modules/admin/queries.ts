@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { DbOrTrx } from '../../db/knex.ts';
 import { periodContaining } from '../owners/periods.ts';
-import type { BillingStatus } from '../billing/queries.ts';
+import type { BillingStatus } from '../owners/queries.ts';
 
 /**
  * Read models of the back-office (§11). They read across modules on purpose:

@@ -2,7 +2,7 @@ import { MAX_SEND_ATTEMPTS } from '../mail/mailer.ts';
 import type { OutboxMail } from '../mail/queries.ts';
 import { formatCount, utcDates, type Dates } from '../../format.ts';
 import type { InvoiceStatus } from '../billing/invoices.ts';
-import type { BillingStatus } from '../billing/queries.ts';
+import type { BillingStatus } from '../owners/queries.ts';
 import { STATUS_LABELS } from '../billing/status.ts';
 
 /** Presentation helpers of the back-office templates: badges, durations, safe links. Dates are the reader's (R1.5, `datesFor`). */

@@ -4,7 +4,7 @@ import type { AuditActor } from '../audit/record.ts';
 import type { ChargeTrigger } from './charge.ts';
 import { billingMailContext, cardPhrase, paymentFailedMail, reactivatedMail, receiptMail, unpaidNoticeMail, type BillingMailContext } from './emails.ts';
 import type { ChargeResult } from './gateway/types.ts';
-import type { BillingStatus } from './queries.ts';
+import type { BillingStatus } from '../owners/queries.ts';
 import { nextRetryAt, RETRY_EVERY_DAYS, RETRY_ROUNDS } from '../owners/retry-schedule.ts';
 import { transition } from './status.ts';
 import { voidReactivationInvoice } from './void-reactivation-invoice.ts';

@@ -1,9 +1,8 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import { toPlan, type Plan } from '../plans/queries.ts';
+import type { BillingStatus } from '../owners/queries.ts';
 import { statementsOf, type Executor } from '../../db/sql.ts';
 import { detailsOfRow, type BillingDetails } from './billing-details.ts';
 
-export type BillingStatus = 'active' | 'past_due' | 'unpaid';
 
 export interface Card {
   paymentMethodRef: string;
@@ -109,15 +108,6 @@ export async function insertBillingAccount(
     created_at: input.now.getTime(),
     updated_at: input.now.getTime(),
   });
-}
-
-/** The plan an organization is on now. */
-export async function planOfOrganization(db: Executor, organizationId: number): Promise<Plan | undefined> {
-  const row = await statementsOf(db).first<Parameters<typeof toPlan>[0]>(
-    'SELECT p.* FROM billing_accounts b JOIN plans p ON p.id = b.plan_id WHERE b.organization_id = ?',
-    [organizationId],
-  );
-  return row ? toPlan(row) : undefined;
 }
 
 export interface BillingSummary {

@@ -4,7 +4,8 @@ import { chargeInvoice, type ChargeContext, type ChargeDeps, type ChargeOutcome 
 import { accruedCharges, issueWithCredit } from './accrued-charges.ts';
 import { describePeriod } from './open-subscription.ts';
 import { periodAt, periodContaining } from '../owners/periods.ts';
-import { findBillingAccount, planOfOrganization, type BillingAccount } from './queries.ts';
+import { findBillingAccount, type BillingAccount } from './queries.ts';
+import { planOfOrganization } from '../owners/queries.ts';
 
 /** The plan in force for an organization at an instant (R9.3: overage uses the plan at period end). */
 export async function planInForce(trx: Executor, organizationId: number, at: Date): Promise<Plan> {

@@ -4,11 +4,10 @@ import { currentUser, requireUser } from '../../http/auth.ts';
 import { fieldErrors, formBody, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { formatCents } from '../../money.ts';
-import { parseCardForm } from '../organizations/schemas.ts';
+import { parseCardForm } from './card-form.ts';
 import { organizationFor, type OrgContext } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
 import { availablePlans, changePlan, previewPlanChange, signQuote, verifyQuote } from './change-plan.ts';
-import { deleteOrganization } from '../organizations/delete-organization.ts';
 import type { CardSetupInput } from './gateway/types.ts';
 import { StripeGateway } from './gateway/stripe.ts';
 import { findBillingAccount, pendingInvoiceLines } from './queries.ts';
@@ -16,14 +15,13 @@ import { replaceCard } from './replace-card.ts';
 import { describeReactivationFailure } from './reactivate.ts';
 import { billingDetailsSchema, COUNTRIES, detailsFromForm, formOfDetails, type BillingDetailsForm } from './billing-details.ts';
 import { updateBillingDetails } from './update-billing-details.ts';
-import { previewDeletion } from '../organizations/delete-organization.ts';
 import { payNow, type PayNowResult } from './pay-now.ts';
 import { userActor } from '../audit/record.ts';
 import { STATUS_LABELS } from './status.ts';
 
 type Params = { slug: string };
 
-/** R9.5, R9.6, R9.7, R3.9: Payment Method, Billing Plan, Pay now and Delete, for Administrators. */
+/** R9.5, R9.6, R9.7: Payment Method, Billing Details, Billing Plan and Pay now, for Administrators. */
 export async function billingRoutes(app: FastifyInstance): Promise<void> {
   const { db, clock, config, gateway } = app.deps;
   app.addHook('preHandler', requireUser);
@@ -190,41 +188,6 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
     }
     setFlash(reply, 'success', `${ctx.organization.name} is now on ${result.preview.to.name}. The new limits apply now; the proration lines will be on the next invoice.`);
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
-  });
-
-  // R3.9: Delete Organization, confirmed by typing the name.
-  // R9.15: what deleting now bills and refunds, stated before the Administrator confirms.
-  const showDelete = async (request: FastifyRequest, reply: FastifyReply, ctx: OrgContext, error?: string, status = 200) => {
-    const preview = await previewDeletion(db, ctx.organization.id, clock.now());
-    const money = {
-      finalLines: preview.finalLines.map((l) => ({ description: l.description, amount: formatCents(l.amountCents) })),
-      finalSubtotal: formatCents(preview.finalSubtotalCents),
-      finalCreditApplied: preview.finalCreditAppliedCents ? formatCents(-preview.finalCreditAppliedCents) : null,
-      finalAmountDue: formatCents(preview.finalAmountDueCents),
-      refund: formatCents(preview.refundCents),
-      refundCents: preview.refundCents,
-      openInvoices: preview.openInvoices,
-      openBalance: formatCents(preview.openBalanceCents),
-    };
-    return renderPage(request, reply, 'pages/billing/delete.eta', { ...orgChrome(ctx, 'settings'), tab: 'delete', error, money }, { status, title: `Delete ${ctx.organization.name}` });
-  };
-
-  app.get<{ Params: Params }>('/orgs/:slug/settings/delete', async (request, reply) => {
-    const ctx = await organizationFor(request, request.params.slug, 'organization.delete');
-    return showDelete(request, reply, ctx);
-  });
-
-  app.post<{ Params: Params }>('/orgs/:slug/settings/delete', async (request, reply) => {
-    const ctx = await organizationFor(request, request.params.slug, 'organization.delete');
-    const confirmName = formBody(request.body).confirm_name;
-    const result = await deleteOrganization(app.deps, { organization: ctx.organization, actor: currentUser(request), confirmName: typeof confirmName === 'string' ? confirmName : '' });
-    if (!result.ok) return showDelete(request, reply, ctx, `Type the organization's name, ${ctx.organization.name}, exactly to confirm.`, 422);
-    const parts = [`${ctx.organization.name} was deleted.`];
-    if (result.finalInvoice) parts.push(`A final invoice ${result.finalInvoice.number} was issued${result.charge?.status === 'succeeded' ? ' and paid' : ''}.`);
-    if (result.refundedCents) parts.push(`${formatCents(result.refundedCents)} of credit was refunded to the card.`);
-    if (result.refundPendingCents) parts.push(`${formatCents(result.refundPendingCents)} of credit is being refunded to the card; the refund notice follows by email.`);
-    setFlash(reply, 'success', parts.join(' '));
-    return seeOther(reply, '/orgs');
   });
 }
 

@@ -1,7 +1,7 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { insertRows, statementsOf, type Executor } from '../../db/sql.ts';
 import { recordAudit, systemActor, type AuditActor } from '../audit/record.ts';
-import type { BillingStatus } from './queries.ts';
+import type { BillingStatus } from '../owners/queries.ts';
 
 export const STATUS_LABELS: Record<BillingStatus, string> = { active: 'Active', past_due: 'Past Due', unpaid: 'Unpaid' };
 

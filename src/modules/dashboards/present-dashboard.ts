@@ -1,6 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
-import type { BillingStatus } from '../billing/queries.ts';
+import type { BillingStatus } from '../owners/queries.ts';
 import { dailyChart, lastDays, type DailyChart } from './chart.ts';
 import { BLOCK_KIND_LABELS, CHART_DAYS, type BlockKind } from './policy.ts';
 import { dailyPayloads, findSourceDevice, listBlocks, type Block, type Dashboard } from './queries.ts';

@@ -4,12 +4,10 @@ import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { planOfOwner } from '../owners/owner.ts';
 import { isResourceRole, ROLE_LABELS } from '../tenancy/policy.ts';
-import { countMembers, findMembership, insertMembership } from '../tenancy/membership-queries.ts';
+import { applyResourceRoles, countMembers, findMembership, insertMembership } from '../tenancy/membership-queries.ts';
 import { findOrganizationById, type Organization } from '../tenancy/organization-queries.ts';
 import { closeInvitation, findInvitationByTokenHash, invitationResourceRoles, isExpired, type Invitation } from './queries.ts';
-import { listApplicationsOf } from '../applications/queries.ts';
-import { listDashboardsOf } from '../dashboards/queries.ts';
-import { applyResourceRoles } from '../members/set-resource-roles.ts';
+import { ownedResourceKeys } from '../resources/owned.ts';
 import { hashInvitationToken, looksLikeToken } from './tokens.ts';
 
 export type InvitationGone = 'expired' | 'used' | 'revoked';
@@ -66,10 +64,7 @@ export async function acceptInvitation(deps: Pick<Deps, 'db' | 'clock'>, token: 
     await insertMembership(trx, { organizationId: organization.id, userId: user.id, role: invitation.role, createdAt: now });
     // Per-resource roles of the invitation, for resources the organization still owns (R2.2, R4.1).
     const owner = { kind: 'organization' as const, organizationId: organization.id };
-    const owned = new Set([
-      ...(await listApplicationsOf(trx, owner)).map((a) => `application:${a.id}`),
-      ...(await listDashboardsOf(trx, owner)).map((d) => `dashboard:${d.id}`),
-    ]);
+    const owned = await ownedResourceKeys(trx, owner);
     const grants = (await invitationResourceRoles(trx, invitation.id)).filter((r) => owned.has(`${r.type}:${r.id}`) && isResourceRole(r.role));
     await applyResourceRoles(trx, organization.id, user.id, grants, new Map());
     await recordAudit(trx, {

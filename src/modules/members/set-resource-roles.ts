@@ -3,19 +3,12 @@ import type { Db, DbOrTrx } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { isResourceRole, ROLE_LABELS, type ResourceRole, type ResourceType } from '../tenancy/policy.ts';
-import { findMembership, resourceRolesOf, setResourceRole } from '../tenancy/membership-queries.ts';
+import { applyResourceRoles, findMembership, resourceRolesOf, type ResourceRoleChange } from '../tenancy/membership-queries.ts';
 
 export interface OrgResource {
   type: ResourceType;
   id: number;
   name: string;
-}
-
-export interface ResourceRoleChange {
-  type: ResourceType;
-  id: number;
-  /** null: back to the member's organization role. */
-  role: ResourceRole | null;
 }
 
 /** Reads `application:12=viewer` style form fields into changes for resources of the organization. */
@@ -62,16 +55,3 @@ export async function setResourceRoles(
 }
 
 const roleText = (role: ResourceRole | null) => (role ? ROLE_LABELS[role] : 'Organization role');
-
-/** Writes the changes that differ from `before`; returns them. */
-export async function applyResourceRoles(
-  trx: DbOrTrx,
-  organizationId: number,
-  userId: number,
-  changes: ResourceRoleChange[],
-  before: Map<string, ResourceRole>,
-): Promise<ResourceRoleChange[]> {
-  const changed = changes.filter((c) => (before.get(`${c.type}:${c.id}`) ?? null) !== c.role);
-  for (const c of changed) await setResourceRole(trx, { organizationId, userId, resource: { type: c.type, id: c.id }, role: c.role });
-  return changed;
-}

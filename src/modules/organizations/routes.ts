@@ -10,7 +10,7 @@ import { can, ROLE_LABELS, type ResourceType } from '../tenancy/policy.ts';
 import { resourceRolesOf } from '../tenancy/membership-queries.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
 import { listMembers } from '../tenancy/membership-queries.ts';
-import { planOfOrganization } from '../billing/queries.ts';
+import { planOfOrganization } from '../owners/queries.ts';
 import { organizationFor, type OrgContext } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
 import { DEFAULT_ICON_COLOR, ICON_PALETTE, iconFor, isIconColor, nextIconColor } from '../tenancy/icon.ts';
@@ -19,10 +19,8 @@ import { DELETED_INVOICES_MONTHS } from '../tenancy/access.ts';
 import { addMonthsClamped } from '../owners/periods.ts';
 import { generalSettingsSchema } from './schemas.ts';
 import { updateGeneralSettings } from './update-general.ts';
+import { deleteOrganizationRoutes } from './delete-routes.ts';
 import { wizardRoutes } from './wizard-routes.ts';
-import { memberRoutes } from '../members/routes.ts';
-import { invitationRoutes } from '../invitations/routes.ts';
-import { billingRoutes } from '../billing/routes.ts';
 
 const STATUS_LABELS = { active: 'Active', past_due: 'Past Due', unpaid: 'Unpaid' } as const;
 
@@ -36,9 +34,7 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
   });
 
   await app.register(wizardRoutes);
-  await app.register(memberRoutes);
-  await app.register(invitationRoutes);
-  await app.register(billingRoutes);
+  await app.register(deleteOrganizationRoutes);
 
   await app.register(async (scoped) => {
     scoped.addHook('preHandler', requireUser);

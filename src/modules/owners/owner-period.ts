@@ -1,7 +1,7 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import type { Owner } from './owner.ts';
 import { periodContaining, type Period } from './periods.ts';
-import { findBillingAccount, type BillingStatus } from '../billing/queries.ts';
+import { accountTermsOf, type BillingStatus } from './queries.ts';
 import { statementsOf } from '../../db/sql.ts';
 import { sandboxPlan, toPlan, type Plan, type PlanRow } from '../plans/queries.ts';
 
@@ -12,7 +12,7 @@ import { sandboxPlan, toPlan, type Plan, type PlanRow } from '../plans/queries.t
  */
 export async function usagePeriodOf(db: DbOrTrx, owner: Owner, now: Date): Promise<{ start: Date; end: Date }> {
   if (owner.kind === 'organization') {
-    const account = await findBillingAccount(db, owner.organizationId);
+    const account = await accountTermsOf(db, owner.organizationId);
     if (!account) throw new Error(`organization ${owner.organizationId} has no billing account`);
     // From the anchor, not the renewal pass's progress: usage lands in the
     // right period even when a pass runs late.
@@ -54,6 +54,6 @@ export async function ownerUsageTerms(db: DbOrTrx, owner: Owner, now: Date): Pro
 /** An owner's billing status: a Sandbox is always active. */
 export async function billingStatusOf(db: DbOrTrx, owner: Owner): Promise<BillingStatus> {
   if (owner.kind === 'sandbox') return 'active';
-  const account = await findBillingAccount(db, owner.organizationId);
+  const account = await accountTermsOf(db, owner.organizationId);
   return account?.status ?? 'active';
 }

@@ -1,6 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { sandboxPlan, type Plan } from '../plans/queries.ts';
-import { planOfOrganization } from '../billing/queries.ts';
+import { planOfOrganization } from './queries.ts';
 
 /** Who owns applications and dashboards: a user's Sandbox or an organization (R1.2, §5). */
 export type Owner = { kind: 'sandbox'; userId: number } | { kind: 'organization'; organizationId: number };

@@ -1,4 +1,4 @@
-import type { BillingStatus } from '../billing/queries.ts';
+import type { BillingStatus } from './queries.ts';
 
 const DAY_MS = 86_400_000;
 export const RETRY_EVERY_DAYS = 7;

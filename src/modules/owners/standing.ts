@@ -1,6 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { statementsOf } from '../../db/sql.ts';
-import type { BillingStatus } from '../billing/queries.ts';
+import type { BillingStatus } from './queries.ts';
 import { nextRetryAt, RETRY_EVERY_DAYS, RETRY_ROUNDS } from './retry-schedule.ts';
 
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@ import type { DbOrTrx } from '../../db/knex.ts';
 import { currentUser } from '../../http/auth.ts';
 import { forbidden, HttpError, notFound } from '../../http/errors.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
-import type { BillingStatus } from '../billing/queries.ts';
+import type { BillingStatus } from '../owners/queries.ts';
 import { billingStandingOf, type BillingStanding } from '../owners/standing.ts';
 import { can, type OrgAction, type ResourceType, type Role } from '../tenancy/policy.ts';
 import { findMembership, resourceRolesOf } from '../tenancy/membership-queries.ts';

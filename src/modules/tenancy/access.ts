@@ -6,7 +6,7 @@ import { findMembership } from './membership-queries.ts';
 import { findDeletedOrganizationBySlug, findOrganizationBySlug, type Organization } from './organization-queries.ts';
 import { addMonthsClamped } from '../owners/periods.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
-import type { BillingStatus } from '../billing/queries.ts';
+import type { BillingStatus } from '../owners/queries.ts';
 import { billingStandingOf, type BillingStanding } from '../owners/standing.ts';
 
 export interface OrgContext {

@@ -1,5 +1,5 @@
 import { can, ROLE_LABELS, type Role } from './policy.ts';
-import type { BillingStatus } from '../billing/queries.ts';
+import type { BillingStatus } from '../owners/queries.ts';
 import type { BillingStanding } from '../owners/standing.ts';
 import { formatCents } from '../../money.ts';
 import type { OrgContext } from './access.ts';

@@ -1,5 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-import type { ResourceRole, Role } from './policy.ts';
+import type { ResourceRole, ResourceType, Role } from './policy.ts';
 import { statementsOf } from '../../db/sql.ts';
 
 export interface Membership {
@@ -98,4 +98,24 @@ export async function setResourceRole(
   const where = { user_id: input.userId, resource_type: input.resource.type, resource_id: input.resource.id };
   await db('resource_roles').where(where).delete();
   if (input.role) await db('resource_roles').insert({ ...where, organization_id: input.organizationId, role: input.role });
+}
+
+export interface ResourceRoleChange {
+  type: ResourceType;
+  id: number;
+  /** null: back to the member's organization role. */
+  role: ResourceRole | null;
+}
+
+/** Writes the changes that differ from `before`; returns them. */
+export async function applyResourceRoles(
+  trx: DbOrTrx,
+  organizationId: number,
+  userId: number,
+  changes: ResourceRoleChange[],
+  before: Map<string, ResourceRole>,
+): Promise<ResourceRoleChange[]> {
+  const changed = changes.filter((c) => (before.get(`${c.type}:${c.id}`) ?? null) !== c.role);
+  for (const c of changed) await setResourceRole(trx, { organizationId, userId, resource: { type: c.type, id: c.id }, role: c.role });
+  return changed;
 }
