@@ -4,7 +4,7 @@ import { HttpError, badRequest } from '../../http/errors.ts';
 import type { CountedApplication } from '../usage/queries.ts';
 import { retryAfterSeconds } from '../rate-limits/gcra.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
-import { recordPayloads, recordRejected, type RecordPayloadsResult } from '../usage/record-payloads.ts';
+import { recordPayloads, recordRejected, type RecordPayloadsResult } from './record-payloads.ts';
 import { applicationExists, parseBearer, touchAccessKey, verifyAccessKey } from './access-keys.ts';
 import { parseStates } from './states.ts';
 

@@ -1,4 +1,4 @@
-import type { DeviceState } from '../usage/record-payloads.ts';
+import type { DeviceState } from './record-payloads.ts';
 
 /** R8.1: how many states one request may carry. */
 export const MAX_STATES_PER_REQUEST = 100;

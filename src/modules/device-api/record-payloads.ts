@@ -3,7 +3,7 @@ import { inTransaction, type Statements } from '../../db/sql.ts';
 import type { Admission } from '../rate-limits/gcra.ts';
 import { ownerUsageTerms, usagePeriodOf } from '../owners/owner-period.ts';
 import { lockOwner, ownerFromColumns, type Owner } from '../owners/columns.ts';
-import { incrementUsage, payloadsInPeriod, utcDayStart, type CountedApplication } from './queries.ts';
+import { incrementUsage, payloadsInPeriod, utcDayStart, type CountedApplication } from '../usage/queries.ts';
 
 /** One state a device reported: its data object and when it was measured (null: when we received it). */
 export interface DeviceState {
