@@ -5,6 +5,7 @@ import { createPlatformAdmin } from './modules/accounts/create-platform-admin.ts
 import { createRuntimeDeps } from './runtime.ts';
 import { jobs } from './scheduler/jobs.ts';
 import { runPass } from './scheduler/registry.ts';
+import { assertNever } from './assert-never.ts';
 
 const usage = `Usage: npm run cli -- <command>
 
@@ -42,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
               throw new UsageError(`"${email}" is not a valid email address.`);
             case 'password_too_short':
               throw new UsageError('The password must be at least 10 characters.');
+            default:
+              return assertNever(result.reason);
           }
         }
         if (result.outcome === 'promoted') console.log(`${result.email} is now a platform admin.`);

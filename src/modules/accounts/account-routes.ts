@@ -17,6 +17,7 @@ import { emailChangeSchema, forgotPasswordSchema, PASSWORD_MIN, passwordChangeSc
 import { signOutOtherSessions } from './sign-out-other-sessions.ts';
 import { updateProfile } from './update-profile.ts';
 import { describeUserAgent } from './user-agent.ts';
+import { assertNever } from '../../assert-never.ts';
 
 type TokenParams = { token: string };
 
@@ -257,8 +258,4 @@ const signedOutText = (n: number) => (n === 0 ? '' : ` ${n} other session${n ===
 function zoneChoices(current: string, now: Date) {
   const zones = TIME_ZONES.includes(current) ? TIME_ZONES : [current, ...TIME_ZONES];
   return zones.map((zone) => ({ value: zone, label: zoneLabel(zone, now) }));
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
 }

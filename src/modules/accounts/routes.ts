@@ -8,6 +8,7 @@ import type { Deps } from '../../deps.ts';
 import { logIn } from './log-in.ts';
 import { logInSchema, PASSWORD_MIN, signUpSchema } from './schemas.ts';
 import { signUp } from './sign-up.ts';
+import { assertNever } from '../../assert-never.ts';
 
 type FormState = {
   values: { name?: string; email?: string };
@@ -94,6 +95,8 @@ export async function accountRoutes(app: FastifyInstance, { invitationBehind }: 
             { values, errors: { email: 'An account with this email already exists. Log in instead.' }, next },
             409,
           );
+        default:
+          return assertNever(result.reason);
       }
     }
     await startSession(request, reply, result.user.id);
@@ -135,10 +138,8 @@ export async function accountRoutes(app: FastifyInstance, { invitationBehind }: 
             { values, errors: { _form: `Too many failed attempts to log in to this account. Wait ${waitInWords(result.retryAfterMs)} and try again.` }, next },
             429,
           );
-        default: {
-          const unknown: never = result;
-          throw new Error(`unhandled log-in result ${JSON.stringify(unknown)}`);
-        }
+        default:
+          return assertNever(result);
       }
     }
     await startSession(request, reply, result.user.id);

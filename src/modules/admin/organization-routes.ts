@@ -42,6 +42,7 @@ import {
 } from './queries.ts';
 import { creditSchema, CUSTOM_PLAN_FIELDS, customPlanSchema } from './schemas.ts';
 import { countOf, idParam, invoiceBadge, pageParam, queryString, statusBadge } from './view.ts';
+import { assertNever } from '../../assert-never.ts';
 
 type IdParams = { id: string };
 type InvoiceParams = { id: string; invoiceId: string };
@@ -367,6 +368,8 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
           return showPlans(request, reply, { error: 'The billing period changed since the preview. Preview the plan change again to see its current amounts.', status: 409 });
         case 'exceeds_limits':
           return showPlans(request, reply, { error: [`${org.name} uses more than that plan allows:`, ...result.exceeded], status: 409 });
+        default:
+          return assertNever(result);
       }
     }
     const [credit, charge] = result.preview.lines;
@@ -463,6 +466,8 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
         case 'no_card':
           setFlash(reply, 'error', `${org.name} has no card on file: nothing was charged.`);
           return seeOther(reply, orgUrl(org));
+        default:
+          return assertNever(result.reason);
       }
     }
     const parts = [`Charged ${formatCents(result.paidCents)}.`];
@@ -538,6 +543,8 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
             throw new HttpError(409, `Only open invoices can be ${c.verb}.`, 'Invoice not open');
           case 'charge_in_flight':
             throw new HttpError(409, 'A charge of this invoice is in progress. Wait for its outcome (the next scheduler pass settles it), then try again.', 'Charge in progress');
+          default:
+            return assertNever(result.reason);
         }
       }
       setFlash(

@@ -35,6 +35,7 @@ import { setInquiryStatus } from './set-inquiry-status.ts';
 import { setPlatformAdminFlag } from './set-platform-admin.ts';
 import { planShift, shiftClock } from './shift-clock.ts';
 import { datetimeLocal, describeDuration, idParam, linkify, mailDelivery, pageParam, queryString, statusBadge } from './view.ts';
+import { assertNever } from '../../assert-never.ts';
 
 type IdParams = { id: string };
 
@@ -171,6 +172,8 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
           throw notFound();
         case 'self':
           throw new HttpError(409, 'You cannot change your own platform admin rights. Ask another platform admin.', 'Not allowed on yourself');
+        default:
+          return assertNever(result.reason);
       }
     }
     setFlash(

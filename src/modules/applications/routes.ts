@@ -20,6 +20,7 @@ import { listAccessKeys, listDevices, listWorkflows } from './queries.ts';
 import { accessKeySchema, applicationSchema, deviceSchema, workflowSchema } from './schemas.ts';
 import { transferApplication, transferTargets } from './transfer-application.ts';
 import { updateApplication } from './update-application.ts';
+import { assertNever } from '../../assert-never.ts';
 
 type AppParams = { id: string };
 type ChildParams = AppParams & { childId: string };
@@ -102,10 +103,8 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
           return showNew(request, reply, values, { _form: result.message }, 409);
         case 'owner_unpaid':
           return showNew(request, reply, values, { _form: `${choice.label}'s subscription is Unpaid, so no applications can be created there until an Administrator updates the payment method.` }, 409);
-        default: {
-          const unknown: never = result;
-          throw new Error(`unhandled result ${JSON.stringify(unknown)}`);
-        }
+        default:
+          return assertNever(result);
       }
     }
     setFlash(reply, 'success', `${parsed.data.name} is ready. Add a device and an access key to start sending data.`);
@@ -327,6 +326,8 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
         case 'owner_unpaid':
           if (result.side === 'from') throw pausedByUnpaid(access.organization?.name, 'applications');
           return showTransfer(request, reply, application, access, `${target.label} is Unpaid and takes in no applications until it pays.`, 409);
+        default:
+          return assertNever(result);
       }
     }
     setFlash(reply, 'success', `${application.name} now belongs to ${target.label === 'Your Sandbox' ? 'your Sandbox' : target.label}, with its devices, workflows, keys and data.`);

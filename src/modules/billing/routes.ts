@@ -18,6 +18,7 @@ import { updateBillingDetails } from './update-billing-details.ts';
 import { payNow, type PayNowResult } from './pay-now.ts';
 import { userActor } from '../audit/record.ts';
 import { STATUS_LABELS } from './status.ts';
+import { assertNever } from '../../assert-never.ts';
 
 type Params = { slug: string };
 
@@ -107,10 +108,8 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
           return showDetails(request, reply, ctx, { values, error: 'The payment processor could not be reached, so nothing was changed. Please try again in a moment.', status: 503 });
         case 'no_account':
           return showDetails(request, reply, ctx, { values, error: 'This organization has no billing account.', status: 409 });
-        default: {
-          const never: never = result.reason;
-          return never;
-        }
+        default:
+          return assertNever(result.reason);
       }
     }
     setFlash(reply, 'success', result.changed.length ? `Billing details saved: ${result.changed.join(', ')}. The next invoices are made out to them.` : 'Nothing changed: these are the billing details on file.');
@@ -184,6 +183,8 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
         case 'unknown_plan':
           setFlash(reply, 'error', 'Choose one of the plans below.');
           return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
+        default:
+          return assertNever(result);
       }
     }
     setFlash(reply, 'success', `${ctx.organization.name} is now on ${result.preview.to.name}. The new limits apply now; the proration lines will be on the next invoice.`);
@@ -201,10 +202,8 @@ function payNowFlash(result: PayNowResult): { kind: 'success' | 'error'; message
         return { kind: 'error', message: 'There was nothing to charge.' };
       case 'no_card':
         return { kind: 'error', message: 'There is no card on file: add one under Payment Method.' };
-      default: {
-        const never: never = result.reason;
-        return never;
-      }
+      default:
+        return assertNever(result.reason);
     }
   }
   if (result.stillOpen === 0 && !result.failure) return { kind: 'success', message: 'Payment received: every open invoice is paid.' };

@@ -35,6 +35,7 @@ import { setVisibility } from './set-visibility.ts';
 import { sourceChoices } from './sources.ts';
 import { passOpens, unlockDashboard } from './unlock-dashboard.ts';
 import { updateDashboard } from './update-dashboard.ts';
+import { assertNever } from '../../assert-never.ts';
 
 type IdParams = { id: string };
 type BlockParams = IdParams & { blockId: string };
@@ -182,6 +183,8 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
               formError: `${choice.label}'s subscription is unpaid, so no dashboards can be created there until an Administrator updates the payment method.`,
               status: 409,
             });
+          default:
+            return assertNever(result);
         }
       }
       setFlash(reply, 'success', `Dashboard ${parsed.data.name} created. Add blocks to show your devices' data.`);
@@ -246,6 +249,8 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
           case 'device_not_in_application':
             errors = { device_id: 'Choose a device of the chosen application.' };
             break;
+          default:
+            return assertNever(result.reason);
         }
         return showDashboard(request, reply, dashboard, access, { block, blockErrors: errors, status });
       }
@@ -303,6 +308,8 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
           case 'weak_password':
             message = `The shared password needs ${listInWords(result.missing)}.`;
             break;
+          default:
+            return assertNever(result);
         }
         return showDashboard(request, reply, dashboard, access, { visibility, visibilityErrors: { password: message }, status: 422 });
       }
@@ -372,6 +379,8 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
           case 'owner_unpaid':
             if (result.side === 'from') throw pausedByUnpaid(access.organization?.name, 'dashboards');
             return showTransfer(request, reply, dashboard, access, `${target.label} is Unpaid and takes in no dashboards until it pays.`, 409);
+          default:
+            return assertNever(result);
         }
       }
       const lost = result.lostSources.length ? ` These blocks lost their source and show no data there: ${result.lostSources.join(', ')}.` : '';
@@ -463,6 +472,8 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
             return showUnlock(request, reply, dashboard, { error: 'That password is not right. Check it with the person who shared the link.', status: 401 });
           case 'not_password_protected':
             return seeOther(reply, sharePath(dashboard));
+          default:
+            return assertNever(result.reason);
         }
       }
       reply.setCookie(UNLOCK_COOKIE, result.pass, {

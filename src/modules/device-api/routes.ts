@@ -7,6 +7,7 @@ import { rateLimitRules } from '../rate-limits/rules.ts';
 import { recordPayloads, recordRejected, type RecordPayloadsResult } from './record-payloads.ts';
 import { applicationExists, parseBearer, touchAccessKey, verifyAccessKey } from './access-keys.ts';
 import { parseStates } from './states.ts';
+import { assertNever } from '../../assert-never.ts';
 
 /** R8.1: the largest body a state report may have. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -128,10 +129,8 @@ function refusalOf(result: Refusal, reply: FastifyReply, now: Date, rule: { limi
           `Nothing was stored. The count starts again on ${result.periodEnd.toISOString()}.`,
       );
     }
-    default: {
-      const unknown: never = result;
-      throw new Error(`unhandled refusal ${JSON.stringify(unknown)}`);
-    }
+    default:
+      return assertNever(result);
   }
 }
 

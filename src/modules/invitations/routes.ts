@@ -4,6 +4,7 @@ import { renderConfirmation } from '../../http/confirm.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { ROLE_LABELS } from '../tenancy/policy.ts';
 import { acceptInvitation, declineInvitation, openInvitation, type InvitationGone } from './respond-to-invitation.ts';
+import { assertNever } from '../../assert-never.ts';
 
 type Params = { token: string };
 
@@ -81,6 +82,8 @@ export async function invitationRoutes(app: FastifyInstance): Promise<void> {
             },
             { status: 409, title: 'Member limit reached' },
           );
+        default:
+          return assertNever(result);
       }
     }
     setFlash(reply, 'success', `Welcome to ${result.organization.name}.`);

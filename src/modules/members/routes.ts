@@ -26,6 +26,7 @@ import { resourceRolesOf } from '../tenancy/membership-queries.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
 import { setRetryAfter, waitInWords } from '../rate-limits/http.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
+import { assertNever } from '../../assert-never.ts';
 
 type Params = { slug: string };
 type MemberParams = Params & { userId: string };
@@ -109,6 +110,8 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
             error: `${target.name} is the last Administrator of ${ctx.organization.name}. Make another member an Administrator first.`,
             status: 409,
           });
+        default:
+          return assertNever(result.reason);
       }
     }
     setFlash(reply, 'success', `${target.name} is now ${ROLE_LABELS[role]}.`);
@@ -147,6 +150,8 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
             error: `${target.name} is the last Administrator of ${ctx.organization.name} and cannot be removed.`,
             status: 409,
           });
+        default:
+          return assertNever(result.reason);
       }
     }
     setFlash(reply, 'success', `${target.name} was removed from ${ctx.organization.name}. Their account and Sandbox are untouched.`);
@@ -193,6 +198,8 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
           case 'member_limit':
             message = `Your ${result.planName} plan allows ${result.limit} members, counting pending invitations, and that limit is reached. Upgrade the plan or revoke a pending invitation.`;
             break;
+          default:
+            return assertNever(result);
         }
         return showMembers(request, reply, ctx, { invite, inviteErrors: { email: message }, status: 409 });
       }

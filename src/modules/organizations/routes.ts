@@ -21,6 +21,7 @@ import { generalSettingsSchema } from './schemas.ts';
 import { updateGeneralSettings } from './update-general.ts';
 import { deleteOrganizationRoutes } from './delete-routes.ts';
 import { wizardRoutes } from './wizard-routes.ts';
+import { assertNever } from '../../assert-never.ts';
 
 const STATUS_LABELS = { active: 'Active', past_due: 'Past Due', unpaid: 'Unpaid' } as const;
 
@@ -130,6 +131,8 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
               `You are the last Administrator of ${ctx.organization.name}, so you cannot leave it. Make another member an Administrator first, or delete the organization.`,
             );
             return seeOther(reply, `/orgs/${ctx.organization.slug}`);
+          default:
+            return assertNever(result.reason);
         }
       }
       setFlash(reply, 'success', `You left ${ctx.organization.name}.`);

@@ -14,6 +14,7 @@ import { parseCardForm } from '../billing/card-form.ts';
 import { submitEnterpriseInquiry } from './submit-enterprise-inquiry.ts';
 import { openWizard, saveWizardDraft, selectPlan } from './wizard.ts';
 import { findWizard, patchWizard, type Wizard } from './wizard-queries.ts';
+import { assertNever } from '../../assert-never.ts';
 
 
 /** What Stripe.js hands back after confirming a SetupIntent, and what Checkout puts in the return URL. */
@@ -105,6 +106,8 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
           return showPlans(request, reply, wizard, 'That plan does not exist. Choose one of the plans below.', 422);
         case 'busy':
           return showPlans(request, reply, wizard, 'Your organization is being created right now.', 409);
+        default:
+          return assertNever(result.reason);
       }
     }
     // Without JavaScript the page comes back at the chosen plan, not at its top (on a phone the tiers are a long column).
@@ -317,6 +320,8 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
         });
       case 'in_progress':
         return waitForCompletion(request, reply, user.id);
+      default:
+        return assertNever(result);
     }
   });
 
