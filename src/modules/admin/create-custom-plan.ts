@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Deps } from '../../deps.ts';
 import { formatCents } from '../../money.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit } from '../audit/record.ts';
-import { toPlan, type Limits, type Plan } from '../plans/queries.ts';
+import { insertCustomPlan, type Limits, type Plan } from '../plans/queries.ts';
 import { findOrganizationById } from '../tenancy/organization-queries.ts';
 import { adminActor } from './events.ts';
 
@@ -34,26 +33,7 @@ export async function createCustomPlan(
     const org = await findOrganizationById(trx, input.organizationId);
     if (!org) return { ok: false, reason: 'not_found' } as const;
     if (org.deletedAt) return { ok: false, reason: 'deleted' } as const;
-    const [row] = await trx('plans')
-      .insert({
-        code: `custom-${org.id}-${randomBytes(5).toString('hex')}`,
-        name: p.name,
-        kind: 'custom',
-        organization_id: org.id,
-        price_cents: p.priceCents,
-        max_devices: p.limits.devices,
-        max_applications: p.limits.applications,
-        max_dashboards: p.limits.dashboards,
-        max_members: p.limits.members,
-        max_payloads_per_month: p.limits.payloadsPerMonth,
-        retention_days: p.limits.retentionDays,
-        overage_cents_per_million: p.overageCentsPerMillion,
-        support_level: p.supportLevel,
-        sort_order: 100,
-        created_at: now.getTime(),
-      })
-      .returning('*');
-    const plan = toPlan(row);
+    const plan = await insertCustomPlan(trx, { organizationId: org.id, plan: p, now });
     await recordAudit(trx, {
       organizationId: org.id,
       actor: adminActor(input.admin),

@@ -1,6 +1,7 @@
 import type { Deps } from '../../deps.ts';
 import type { User } from '../accounts/queries.ts';
 import { userActor } from '../audit/record.ts';
+import { updateEnterpriseInquiryStatus } from '../organizations/queries.ts';
 import { recordAdminEvent } from './events.ts';
 import { findInquiry, INQUIRY_STATUS_LABELS, type Inquiry, type InquiryStatus } from './queries.ts';
 
@@ -16,7 +17,7 @@ export async function setInquiryStatus(
     const inquiry = await findInquiry(trx, input.inquiryId);
     if (!inquiry) return { ok: false, reason: 'not_found' } as const;
     if (inquiry.status === input.status) return { ok: true, inquiry, changed: false } as const;
-    await trx('enterprise_inquiries').where({ id: inquiry.id }).update({ status: input.status });
+    await updateEnterpriseInquiryStatus(trx, inquiry.id, input.status);
     await recordAdminEvent(trx, {
       actor: userActor(input.admin),
       action: 'inquiry.status_changed',

@@ -1,4 +1,6 @@
 import type { Db } from '../../db/knex.ts';
+import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
+import { deletePayloadsOfApplications } from '../usage/queries.ts';
 
 /**
  * R5.1: deletes an application with its devices, workflows, keys and stored
@@ -7,8 +9,8 @@ import type { Db } from '../../db/knex.ts';
  */
 export async function deleteApplication(db: Db, id: number): Promise<void> {
   await db.transaction(async (trx) => {
-    await trx('resource_roles').where({ resource_type: 'application', resource_id: id }).delete();
-    await trx('payloads').where({ application_id: id }).delete();
+    await deleteResourceRolesOn(trx, 'application', [id]);
+    await deletePayloadsOfApplications(trx, [id]);
     await trx('applications').where({ id }).delete();
   });
 }

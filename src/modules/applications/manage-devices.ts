@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/knex.ts';
 import { checkLimit } from '../resources/counts.ts';
 import { lockOwner, type Owner } from '../owners/columns.ts';
+import { deletePayloadsOfDevice } from '../usage/queries.ts';
 
 export type AddDeviceResult = { ok: true; id: number } | { ok: false; reason: 'limit'; message: string };
 
@@ -23,7 +24,7 @@ export async function renameDevice(db: Db, applicationId: number, deviceId: numb
 /** Deleting a device deletes its stored payloads (cascade). */
 export async function deleteDevice(db: Db, applicationId: number, deviceId: number): Promise<boolean> {
   return db.transaction(async (trx) => {
-    await trx('payloads').where({ device_id: deviceId, application_id: applicationId }).delete();
+    await deletePayloadsOfDevice(trx, applicationId, deviceId);
     return (await trx('devices').where({ id: deviceId, application_id: applicationId }).delete()) === 1;
   });
 }

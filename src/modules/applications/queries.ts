@@ -1,6 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { ownerColumns, type Owner } from '../owners/columns.ts';
-import { statementsOf } from '../../db/sql.ts';
+import { statementsOf, type Statements } from '../../db/sql.ts';
 
 export interface Application {
   id: number;
@@ -102,4 +102,32 @@ export async function listAccessKeys(db: DbOrTrx, applicationId: number): Promis
     revokedAt: r.revoked_at == null ? null : new Date(Number(r.revoked_at)),
     lastUsedAt: r.last_used_at == null ? null : new Date(Number(r.last_used_at)),
   }));
+}
+
+const UPDATE_LATEST_STATE = `UPDATE devices SET last_state_json = ?, last_seen_at = ?
+  WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at <= ?)`;
+
+/**
+ * The device's latest state is the one with the latest time (a backfill of
+ * older states does not replace it); among equal times, the last one sent.
+ */
+export async function updateLatestState(sql: Statements, deviceId: number, rows: readonly { time: number; data: string }[]) {
+  let latest = rows[0];
+  for (const row of rows) if (latest === undefined || row.time >= latest.time) latest = row;
+  if (!latest) return;
+  await sql.run(UPDATE_LATEST_STATE, [latest.data, latest.time, deviceId, latest.time]);
+}
+
+/** R3.9: every application of an owner goes (devices, workflows and keys cascade); their ids, for the caller's other deletions. */
+export async function applicationIdsOf(db: DbOrTrx, owner: Owner): Promise<number[]> {
+  return (await db('applications').where(ownerColumns(owner)).select('id')).map((r: { id: number }) => r.id);
+}
+
+export async function deleteApplications(db: DbOrTrx, ids: number[]): Promise<void> {
+  if (ids.length) await db('applications').whereIn('id', ids).delete();
+}
+
+/** An access key was used at `at` (ms); written only when its last use is at or before `unlessAfter`, so several instances write a minute once. */
+export async function noteAccessKeyUse(db: DbOrTrx, keyId: number, at: number, unlessAfter: number): Promise<void> {
+  await statementsOf(db).run('UPDATE access_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)', [at, keyId, unlessAfter]);
 }

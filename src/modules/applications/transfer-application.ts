@@ -6,6 +6,8 @@ import { planOfOwner } from '../owners/owner.ts';
 import { billingStatusOf, usagePeriodOf } from '../owners/owner-period.ts';
 import { can, type Role } from '../tenancy/policy.ts';
 import { organizationsOfUser } from '../tenancy/organization-queries.ts';
+import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
+import { moveApplicationUsage } from '../usage/queries.ts';
 import { ownerCounts } from '../resources/counts.ts';
 import { ownerColumns, ownerFormValue, sameOwner, type Owner } from '../owners/columns.ts';
 import { auditTransfer, lockBothOwners, ownerLabel, unpaidSide } from '../resources/transfer.ts';
@@ -77,23 +79,9 @@ export async function transferApplication(
 
     await trx('applications').where({ id: app.id }).update(ownerColumns(input.to));
     // From now on its payloads count for the receiver: this period's counter moves with it.
-    if (moving) {
-      await trx('usage_counters').where({ ...ownerColumns(input.from), application_id: app.id, period_start: fromPeriod.start.getTime() }).delete();
-      await trx('usage_counters')
-        .insert({ ...ownerColumns(input.to), application_id: app.id, period_start: toPeriod.start.getTime(), application_name: app.name, payloads: moving.payloads, rejected: moving.rejected })
-        .onConflict(['owner_type', 'owner_id', 'period_start', 'application_id'])
-        .merge({ payloads: trx.raw('usage_counters.payloads + ?', [moving.payloads]), rejected: trx.raw('usage_counters.rejected + ?', [moving.rejected]) });
-    }
-    const days = await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id }).andWhere('day', '>=', fromPeriod.start.getTime() - 86_400_000);
-    for (const d of days) {
-      await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id, day: d.day }).delete();
-      await trx('usage_daily')
-        .insert({ ...ownerColumns(input.to), application_id: app.id, day: d.day, payloads: d.payloads })
-        .onConflict(['owner_type', 'owner_id', 'day', 'application_id'])
-        .merge({ payloads: trx.raw('usage_daily.payloads + ?', [d.payloads]) });
-    }
+    await moveApplicationUsage(trx, { application: app, from: input.from, to: input.to, fromPeriodStart: fromPeriod.start, toPeriodStart: toPeriod.start, moving });
     // Per-resource roles belong to the old organization's members.
-    await trx('resource_roles').where({ resource_type: 'application', resource_id: app.id }).delete();
+    await deleteResourceRolesOn(trx, 'application', [app.id]);
 
     await auditTransfer(trx, { actor: input.actor, from: input.from, to: input.to, resource: { type: 'application', id: app.id, name: app.name }, details: { devices }, at: now });
     return { ok: true } as const;

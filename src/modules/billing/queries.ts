@@ -142,3 +142,8 @@ export async function pendingInvoiceLines(db: DbOrTrx, organizationId: number): 
   const rows = await db('pending_invoice_lines').where({ organization_id: organizationId }).whereNull('invoice_id').orderBy('id').select('description', 'amount_cents');
   return rows.map((r: { description: string; amount_cents: number }) => ({ description: r.description, amountCents: Number(r.amount_cents) }));
 }
+
+/** The credit balance as a use case settled it (every movement is also in credit_ledger). */
+export async function setCreditBalance(db: DbOrTrx, organizationId: number, creditBalanceCents: number, now: Date): Promise<void> {
+  await db('billing_accounts').where({ organization_id: organizationId }).update({ credit_balance_cents: creditBalanceCents, updated_at: now.getTime() });
+}

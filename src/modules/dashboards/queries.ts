@@ -2,6 +2,7 @@ import type { DbOrTrx } from '../../db/knex.ts';
 import { ownerColumns, ownerFromColumns, type Owner } from '../owners/columns.ts';
 import type { BlockKind, Visibility } from './policy.ts';
 import { statementsOf } from '../../db/sql.ts';
+import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
 
 export interface Dashboard {
   id: number;
@@ -236,6 +237,6 @@ export async function dailyPayloads(db: DbOrTrx, applicationId: number, fromDay:
 export async function deleteDashboardsOf(db: DbOrTrx, owner: Owner): Promise<number> {
   const cols = owner.kind === 'sandbox' ? { owner_type: 'user', owner_id: owner.userId } : { owner_type: 'organization', owner_id: owner.organizationId };
   const ids = (await db('dashboards').where(cols).select('id')).map((r: { id: number }) => r.id);
-  if (ids.length) await db('resource_roles').where({ resource_type: 'dashboard' }).whereIn('resource_id', ids).delete();
+  await deleteResourceRolesOn(db, 'dashboard', ids);
   return ids.length ? db('dashboards').whereIn('id', ids).delete() : 0;
 }

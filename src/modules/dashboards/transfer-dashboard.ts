@@ -7,6 +7,7 @@ import { ownerColumns, sameOwner, type Owner } from '../owners/columns.ts';
 import { auditTransfer, lockBothOwners, unpaidSide } from '../resources/transfer.ts';
 import { listBlocks } from './queries.ts';
 import { judgeSource } from './sources.ts';
+import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
 
 export type TransferDashboardResult =
   | { ok: true; lostSources: string[] }
@@ -37,7 +38,7 @@ export async function transferDashboard(
     const limit = await checkLimit(trx, input.to, 'dashboards', 1, now);
     if (!limit.ok) return { ok: false, reason: 'limit', message: `${limit.message} Nothing was moved.` } as const;
     await trx('dashboards').where({ id: dashboard.id }).update(ownerColumns(input.to));
-    await trx('resource_roles').where({ resource_type: 'dashboard', resource_id: dashboard.id }).delete();
+    await deleteResourceRolesOn(trx, 'dashboard', [dashboard.id]);
     const lostSources: string[] = [];
     for (const block of await listBlocks(trx, dashboard.id)) {
       if (block.applicationId === null) continue;

@@ -1,4 +1,5 @@
 import { hashSecret } from '../applications/manage-access-keys.ts';
+import { noteAccessKeyUse } from '../applications/queries.ts';
 import { statementsOf } from '../../db/sql.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { DbOrTrx } from '../../db/knex.ts';
@@ -87,11 +88,7 @@ export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string
 export async function touchAccessKey(db: DbOrTrx, key: KeyWithApplication, now: Date): Promise<void> {
   const t = now.getTime();
   if (key.lastUsedAt !== null && t - key.lastUsedAt < LAST_USED_RESOLUTION_MS) return;
-  await statementsOf(db).run('UPDATE access_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)', [
-    t,
-    key.id,
-    t - LAST_USED_RESOLUTION_MS,
-  ]);
+  await noteAccessKeyUse(db, key.id, t, t - LAST_USED_RESOLUTION_MS);
 }
 
 /** Whether an application exists (to tell "no such application" from "not this key's application"). */

@@ -3,7 +3,8 @@ import { inTransaction, type Statements } from '../../db/sql.ts';
 import type { Admission } from '../rate-limits/gcra.ts';
 import { ownerUsageTerms, usagePeriodOf } from '../owners/owner-period.ts';
 import { lockOwner, ownerFromColumns, type Owner } from '../owners/columns.ts';
-import { incrementUsage, payloadsInPeriod, utcDayStart, type CountedApplication } from '../usage/queries.ts';
+import { incrementUsage, insertPayloads, payloadsInPeriod, utcDayStart, type CountedApplication } from '../usage/queries.ts';
+import { updateLatestState } from '../applications/queries.ts';
 
 /** One state a device reported: its data object and when it was measured (null: when we received it). */
 export interface DeviceState {
@@ -71,14 +72,7 @@ export async function recordPayloads(
         return { ok: false, reason: 'monthly_payloads_cap', owner, planName: plan.name, limit, used, requested: rows.length, periodEnd: period.end };
       }
     }
-    if (postgres) {
-      const states = JSON.stringify(rows.map((r) => [r.time, r.data]));
-      await sql.run(INSERT_PAYLOADS_POSTGRES, [target.application.id, target.deviceId, receivedAt, states]);
-    } else {
-      const bindings: (number | string)[] = [];
-      for (const r of rows) bindings.push(target.application.id, target.deviceId, r.time, receivedAt, r.data);
-      await sql.run(insertPayloadsSqlite(rows.length), bindings);
-    }
+    await insertPayloads(sql, { applicationId: target.application.id, deviceId: target.deviceId }, rows, receivedAt, postgres);
     await updateLatestState(sql, target.deviceId, rows);
     await incrementUsage(sql, { application: target.application, periodStart: period.start, day: utcDayStart(now), payloads: rows.length, rejected: 0 });
     return { ok: true, accepted: rows.length };
@@ -93,41 +87,4 @@ export async function recordPayloads(
 export async function recordRejected(db: DbOrTrx, application: CountedApplication, now: Date): Promise<void> {
   const period = await usagePeriodOf(db, ownerFromColumns(application), now);
   await incrementUsage(db, { application, periodStart: period.start, day: utcDayStart(now), payloads: 0, rejected: 1 });
-}
-
-// The statements of the device API's hot path are written once, as plain
-// SQL: a request costs its database work, not query building. Rows are
-// inserted in the order sent.
-//
-// SQLite: one VALUES list per number of states (1 to 100), each prepared once
-// per connection (db/knex.ts keeps prepared statements), so a request only
-// binds and runs; that was 25 % faster than unpacking a JSON array with
-// json_each, and skips encoding the states a second time.
-const insertPayloadsSqliteByCount: string[] = [];
-function insertPayloadsSqlite(count: number): string {
-  if (!Number.isInteger(count) || count < 1) throw new Error(`cannot store ${count} states`);
-  return (insertPayloadsSqliteByCount[count] ??= `INSERT INTO payloads (application_id, device_id, time, received_at, data) VALUES ${Array.from(
-    { length: count },
-    () => '(?, ?, ?, ?, ?)',
-  ).join(', ')}`);
-}
-// PostgreSQL: the states as one JSON array bound to one parameter, each
-// [time, data] (`data` is already JSON text and comes back out exactly as it
-// went in), so the statement is the same for 1 or 100 states.
-const INSERT_PAYLOADS_POSTGRES = `INSERT INTO payloads (application_id, device_id, time, received_at, data)
-  SELECT ?, ?, (s.value ->> 0)::bigint, ?, s.value ->> 1
-  FROM json_array_elements(?::json) WITH ORDINALITY AS s(value, n) ORDER BY s.n`;
-
-const UPDATE_LATEST_STATE = `UPDATE devices SET last_state_json = ?, last_seen_at = ?
-  WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at <= ?)`;
-
-/**
- * The device's latest state is the one with the latest time (a backfill of
- * older states does not replace it); among equal times, the last one sent.
- */
-async function updateLatestState(sql: Statements, deviceId: number, rows: readonly { time: number; data: string }[]) {
-  let latest = rows[0];
-  for (const row of rows) if (latest === undefined || row.time >= latest.time) latest = row;
-  if (!latest) return;
-  await sql.run(UPDATE_LATEST_STATE, [latest.data, latest.time, deviceId, latest.time]);
 }

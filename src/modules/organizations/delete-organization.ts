@@ -5,10 +5,13 @@ import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { deleteDashboardsOf } from '../dashboards/queries.ts';
 import { cancelPendingInvitations } from '../invitations/queries.ts';
-import type { Organization } from '../tenancy/organization-queries.ts';
+import { applicationIdsOf, deleteApplications } from '../applications/queries.ts';
+import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
+import { markOrganizationDeleted, type Organization } from '../tenancy/organization-queries.ts';
+import { deletePayloadsOfApplications, deleteUsageOf } from '../usage/queries.ts';
 import { chargeInvoice, deliverOutbox, lockAccount, type ChargeDeps, type ChargeOutcome } from '../billing/charge.ts';
 import { accruedCharges, creditMovement, issueWithCredit, type AccruedCharges } from '../billing/accrued-charges.ts';
-import { findBillingAccount, type BillingAccount } from '../billing/queries.ts';
+import { findBillingAccount, setCreditBalance, type BillingAccount } from '../billing/queries.ts';
 import { planCreditRefunds, sendPendingRefunds } from '../billing/refund-credit.ts';
 import { planInForce } from '../billing/renew.ts';
 
@@ -110,18 +113,16 @@ export async function deleteOrganization(deps: ChargeDeps, input: { organization
     }
 
     // Resources and everything in them; counters go too (the final invoice above is their record).
-    const appIds = (await trx('applications').where({ owner_type: 'organization', owner_id: orgId }).select('id')).map((r: { id: number }) => r.id);
-    if (appIds.length) {
-      await trx('payloads').whereIn('application_id', appIds).delete();
-      await trx('resource_roles').where({ resource_type: 'application' }).whereIn('resource_id', appIds).delete();
-      await trx('applications').whereIn('id', appIds).delete();
-    }
-    await trx('usage_counters').where({ owner_type: 'organization', owner_id: orgId }).delete();
-    await trx('usage_daily').where({ owner_type: 'organization', owner_id: orgId }).delete();
-    const dashboards = await deleteDashboardsOf(trx, { kind: 'organization', organizationId: orgId });
+    const owner = { kind: 'organization', organizationId: orgId } as const;
+    const appIds = await applicationIdsOf(trx, owner);
+    await deletePayloadsOfApplications(trx, appIds);
+    await deleteResourceRolesOn(trx, 'application', appIds);
+    await deleteApplications(trx, appIds);
+    await deleteUsageOf(trx, owner);
+    const dashboards = await deleteDashboardsOf(trx, owner);
     const invitations = await cancelPendingInvitations(trx, orgId, now);
-    await trx('organizations').where({ id: orgId }).update({ deleted_at: now.getTime() });
-    await trx('billing_accounts').where({ organization_id: orgId }).update({ credit_balance_cents: credit, updated_at: now.getTime() });
+    await markOrganizationDeleted(trx, orgId, now);
+    await setCreditBalance(trx, orgId, credit, now);
     // The refund of the credit balance, recorded before the gateway hears of it (R9.13).
     await planCreditRefunds(statementsOf(trx), { organizationId: orgId, amountCents: credit, at: now });
     await recordAudit(trx, {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { DbOrTrx } from '../../db/knex.ts';
 import { statementsOf, type Executor } from '../../db/sql.ts';
 
@@ -72,4 +73,36 @@ export async function sandboxPlan(db: Executor): Promise<Plan> {
 export async function listTiers(db: DbOrTrx): Promise<Plan[]> {
   const rows = await db<PlanRow>('plans').where({ kind: 'tier' }).orderBy('sort_order');
   return rows.map(toPlan);
+}
+
+/** R3.4: a custom plan for one organization, made by a platform admin. */
+export async function insertCustomPlan(
+  db: DbOrTrx,
+  input: {
+    organizationId: number;
+    plan: { name: string; priceCents: number; limits: Limits; overageCentsPerMillion: number | null; supportLevel: string };
+    now: Date;
+  },
+): Promise<Plan> {
+  const p = input.plan;
+  const [row] = await db('plans')
+    .insert({
+      code: `custom-${input.organizationId}-${randomBytes(5).toString('hex')}`,
+      name: p.name,
+      kind: 'custom',
+      organization_id: input.organizationId,
+      price_cents: p.priceCents,
+      max_devices: p.limits.devices,
+      max_applications: p.limits.applications,
+      max_dashboards: p.limits.dashboards,
+      max_members: p.limits.members,
+      max_payloads_per_month: p.limits.payloadsPerMonth,
+      retention_days: p.limits.retentionDays,
+      overage_cents_per_million: p.overageCentsPerMillion,
+      support_level: p.supportLevel,
+      sort_order: 100,
+      created_at: input.now.getTime(),
+    })
+    .returning('*');
+  return toPlan(row);
 }

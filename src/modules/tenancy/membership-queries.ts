@@ -119,3 +119,8 @@ export async function applyResourceRoles(
   for (const c of changed) await setResourceRole(trx, { organizationId, userId, resource: { type: c.type, id: c.id }, role: c.role });
   return changed;
 }
+
+/** Per-resource roles on resources that are deleted or leave their organization (R2.2). */
+export async function deleteResourceRolesOn(db: DbOrTrx, resourceType: ResourceType, resourceIds: number[]): Promise<void> {
+  if (resourceIds.length) await db('resource_roles').where({ resource_type: resourceType }).whereIn('resource_id', resourceIds).delete();
+}

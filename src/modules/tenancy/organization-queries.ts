@@ -109,3 +109,8 @@ export async function findDeletedOrganizationBySlug(db: DbOrTrx, slug: string): 
   const row = await statementsOf(db).first<OrganizationRow>('SELECT * FROM organizations WHERE slug = ? AND deleted_at IS NOT NULL', [slug]);
   return row ? toOrganization(row) : undefined;
 }
+
+/** R3.9: an organization is deleted by stamping it; its invoices stay readable. */
+export async function markOrganizationDeleted(db: DbOrTrx, id: number, at: Date): Promise<void> {
+  await db('organizations').where({ id }).update({ deleted_at: at.getTime() });
+}

