@@ -11,7 +11,7 @@ import { ownerCounts } from '../resources/counts.ts';
 import { lockAccount } from './charge.ts';
 import { findBillingAccount } from './queries.ts';
 import { prorationLines, type ProrationLine } from './proration.ts';
-import { planInForce } from './renew.ts';
+import { planInForce } from './plan-in-force.ts';
 
 /** How long a shown preview may be confirmed at its own instant, so the invoice carries exactly what was shown. */
 export const QUOTE_TTL_MS = 15 * 60_000;

@@ -5,7 +5,7 @@ import { deliverOutbox, lockAccount, type ChargeDeps, type ChargeOutcome } from 
 import { openBalance } from './payment-outcome.ts';
 import { findBillingAccount } from './queries.ts';
 import { describeReactivationFailure, reactivate } from './reactivate.ts';
-import { chargeOpenInvoices } from './renew.ts';
+import { chargeOpenInvoices } from './charge-open-invoices.ts';
 
 export type PayNowResult =
   | {

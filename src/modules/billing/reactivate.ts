@@ -10,7 +10,7 @@ import { reactivateIfSettled } from './payment-outcome.ts';
 import { periodContaining } from '../owners/periods.ts';
 import { remainingSeconds } from './proration.ts';
 import { findBillingAccount, type BillingAccount } from './queries.ts';
-import { planInForce } from './renew.ts';
+import { planInForce } from './plan-in-force.ts';
 import { voidIdleReactivationInvoices } from './void-reactivation-invoice.ts';
 
 export type ReactivationResult =

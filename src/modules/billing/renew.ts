@@ -1,24 +1,11 @@
-import { inTransaction, statementsOf, type Executor, type Statements } from '../../db/sql.ts';
-import { toPlan, type Plan, type PlanRow } from '../plans/queries.ts';
-import { chargeInvoice, type ChargeContext, type ChargeDeps, type ChargeOutcome } from './charge.ts';
+import { inTransaction, type Statements } from '../../db/sql.ts';
+import type { ChargeDeps, ChargeOutcome } from './charge.ts';
+import { chargeOpenInvoices } from './charge-open-invoices.ts';
+import { planInForce } from './plan-in-force.ts';
 import { accruedCharges, issueWithCredit } from './accrued-charges.ts';
 import { describePeriod } from './open-subscription.ts';
 import { periodAt, periodContaining } from '../owners/periods.ts';
 import { findBillingAccount, type BillingAccount } from './queries.ts';
-import { planOfOrganization } from '../owners/queries.ts';
-
-/** The plan in force for an organization at an instant (R9.3: overage uses the plan at period end). */
-export async function planInForce(trx: Executor, organizationId: number, at: Date): Promise<Plan> {
-  const changed = await statementsOf(trx).first<PlanRow>(
-    `SELECT p.* FROM plan_changes c JOIN plans p ON p.id = c.plan_id
-     WHERE c.organization_id = ? AND c.effective_at <= ? ORDER BY c.effective_at DESC, c.id DESC LIMIT 1`,
-    [organizationId, at.getTime()],
-  );
-  if (changed) return toPlan(changed);
-  const plan = await planOfOrganization(trx, organizationId);
-  if (!plan) throw new Error(`organization ${organizationId} has no billing account`);
-  return plan;
-}
 
 /**
  * R9.3: issues the invoice of one ended period, inside the caller's
@@ -106,22 +93,6 @@ export async function renewOrganization(deps: ChargeDeps, organizationId: number
   const charges: ChargeOutcome[] = [];
   if (account?.status === 'active') charges.push(...(await chargeOpenInvoices(deps, organizationId, { at, trigger: 'renewal' })));
   return { issued, charges };
-}
-
-/**
- * Charges every open invoice oldest first and stops at the first failure
- * (R9.7); each outcome has its consequences (receipt, Past Due, Active again,
- * emails) in the transaction that records it (R9.12).
- */
-export async function chargeOpenInvoices(deps: ChargeDeps, organizationId: number, ctx: ChargeContext): Promise<ChargeOutcome[]> {
-  const open = await statementsOf(deps.db).rows<{ id: number }>("SELECT id FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
-  const outcomes: ChargeOutcome[] = [];
-  for (const { id } of open) {
-    const outcome = await chargeInvoice(deps, id, ctx);
-    outcomes.push(outcome);
-    if (outcome.status === 'failed' || outcome.status === 'unknown') break;
-  }
-  return outcomes;
 }
 
 /** One scheduler pass of renewals: every organization whose period has ended (R9.3, R12.2). */

@@ -5,7 +5,7 @@ import { deliverOutbox, lockAccount, type ChargeDeps } from './charge.ts';
 import { billingMailContext, pastDueReminderMail } from './emails.ts';
 import { becomeUnpaid, openBalance } from './payment-outcome.ts';
 import { findBillingAccount } from './queries.ts';
-import { chargeOpenInvoices } from './renew.ts';
+import { chargeOpenInvoices } from './charge-open-invoices.ts';
 import { RETRY_EVERY_DAYS, RETRY_ROUNDS } from '../owners/retry-schedule.ts';
 import { transition } from './status.ts';
 

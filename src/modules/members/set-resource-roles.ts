@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Db, DbOrTrx } from '../../db/knex.ts';
+import type { Db } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { isResourceRole, ROLE_LABELS, type ResourceRole, type ResourceType } from '../tenancy/policy.ts';

@@ -13,7 +13,7 @@ import { chargeInvoice, deliverOutbox, lockAccount, type ChargeDeps, type Charge
 import { accruedCharges, creditMovement, issueWithCredit, type AccruedCharges } from '../billing/accrued-charges.ts';
 import { findBillingAccount, setCreditBalance, type BillingAccount } from '../billing/queries.ts';
 import { planCreditRefunds, sendPendingRefunds } from '../billing/refund-credit.ts';
-import { planInForce } from '../billing/renew.ts';
+import { planInForce } from '../billing/plan-in-force.ts';
 
 export type DeleteOrganizationResult =
   | {
