@@ -87,7 +87,7 @@ export function writesIn(text: string, tables: ReadonlySet<string>): { table: st
     if (tables.has(table)) found.push({ table, line: lineAt(m.index) });
   }
   // The knex builder: db('t'), trx('t as x'), .from('t'), .into('t'), .table('t'), then a write in the same statement.
-  for (const m of code.matchAll(/(?:\b[A-Za-z_$][\w$]*|\.(?:from|into|table))\(\s*['"`]([a-z_][a-z0-9_]*)(?:\s+as\s+\w+)?['"`]\s*\)/g)) {
+  for (const m of code.matchAll(/(?:\b[A-Za-z_$][\w$]*(?:<[^<>()]*>)?|\.(?:from|into|table))\(\s*['"`]([a-z_][a-z0-9_]*)(?:\s+as\s+\w+)?['"`]\s*\)/g)) {
     const table = m[1]!;
     if (!tables.has(table)) continue;
     const rest = code.slice(m.index + m[0].length);
@@ -135,7 +135,7 @@ describe('table ownership (issue 15)', () => {
       "await sql.run(`INSERT INTO usage_daily (day, n) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET n = usage_daily.n + 1`, []);",
       "await sql.run('UPDATE devices SET last_seen_at = ? WHERE id = ?', []);",
       "await sql.run('DELETE FROM invoices WHERE id = ?', []);",
-      "await trx('users').where({ id }).update({ name });",
+      "await trx<UserRow>('users').where({ id }).update({ name });",
       "await db('payloads as p')",
       "  .whereIn('p.device_id', ids)",
       '  .del();',

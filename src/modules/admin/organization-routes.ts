@@ -363,7 +363,6 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
           return showPlans(request, reply, { error: 'That plan is not available to this organization.', status: 409 });
         case 'same_plan':
           return showPlans(request, reply, { error: `${org.name} is already on that plan.`, status: 409 });
-        case 'quote_expired':
         case 'period_changed':
           return showPlans(request, reply, { error: 'The billing period changed since the preview. Preview the plan change again to see its current amounts.', status: 409 });
         case 'exceeds_limits':

@@ -108,7 +108,7 @@ export function verifyQuote(secret: string, organizationId: number, planId: numb
 
 export type ChangePlanResult =
   | { ok: true; preview: PlanChangePreview }
-  | { ok: false; reason: 'same_plan' | 'unknown_plan' | 'quote_expired' | 'period_changed' }
+  | { ok: false; reason: 'same_plan' | 'unknown_plan' | 'period_changed' }
   | { ok: false; reason: 'exceeds_limits'; exceeded: string[] };
 
 /**

@@ -176,7 +176,6 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
         case 'exceeds_limits':
           return showPreview(request, reply, ctx, planId, { error: `The organization uses more than the new plan allows: ${result.exceeded.join('; ')}.`, status: 409 });
         case 'period_changed':
-        case 'quote_expired':
           return showPreview(request, reply, ctx, planId, { error: 'A new billing period started since these amounts were shown. Here they are again.', status: 409 });
         case 'same_plan':
         case 'unknown_plan':

@@ -50,7 +50,6 @@ export const addBlockSchema = z
     }
   });
 
-export type AddBlockInput = z.infer<typeof addBlockSchema>;
 
 /**
  * R5.2: visibility and, for password-protected, the shared password. Only the

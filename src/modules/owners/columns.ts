@@ -1,4 +1,3 @@
-import { parseId } from '../../http/ids.ts';
 import type { Executor } from '../../db/sql.ts';
 import { lockRow } from '../../db/locks.ts';
 import type { Owner } from './owner.ts';
@@ -18,14 +17,6 @@ export function ownerFromColumns(row: { owner_type: string; owner_id: number }):
 
 export const sameOwner = (a: Owner, b: Owner) =>
   a.kind === b.kind && (a.kind === 'sandbox' ? a.userId === (b as typeof a).userId : a.organizationId === (b as typeof a).organizationId);
-
-/** A form value like `sandbox` or `org:12` (the owner picker, R5.3). */
-export function ownerFromFormValue(value: unknown, userId: number): Owner | null {
-  if (value === 'sandbox') return { kind: 'sandbox', userId };
-  const orgId = typeof value === 'string' && value.startsWith('org:') ? parseId(value.slice(4)) : null;
-  if (orgId !== null) return { kind: 'organization', organizationId: orgId };
-  return null;
-}
 
 export const ownerFormValue = (owner: Owner) => (owner.kind === 'sandbox' ? 'sandbox' : `org:${owner.organizationId}`);
 

@@ -71,12 +71,6 @@ export async function listMembers(db: DbOrTrx, organizationId: number): Promise<
   return rows.map((r) => ({ userId: r.user_id, name: r.name, email: r.email, role: r.role, joinedAt: new Date(r.created_at) }));
 }
 
-/** The organizations a user belongs to, with the role in each. */
-export async function membershipsOfUser(db: DbOrTrx, userId: number): Promise<{ organizationId: number; role: Role }[]> {
-  const rows = await db<MembershipRow>('memberships').where({ user_id: userId }).select('organization_id', 'role');
-  return rows.map((r) => ({ organizationId: r.organization_id, role: r.role }));
-}
-
 export async function updateMembershipRole(db: DbOrTrx, organizationId: number, userId: number, role: Role): Promise<void> {
   await db('memberships').where({ organization_id: organizationId, user_id: userId }).update({ role });
 }
