@@ -7,7 +7,7 @@ import { Scheduler } from './scheduler/scheduler.ts';
 async function main() {
   const deps = await createRuntimeDeps();
   const app = await buildApp(deps);
-  const scheduler = new Scheduler(deps);
+  const scheduler = new Scheduler(deps, app.log);
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
  * ("checkpoints") from the connection whose commit crosses
  * `wal_autocheckpoint` pages. better-sqlite3 is synchronous, so that commit
  * stalls the whole server: under the device API's load 7 % of commits took
- * over 5 ms (up to 200 ms) and made 60 % of all commit time (issue #9).
+ * over 5 ms (up to 200 ms) and made 60 % of all commit time.
  *
  * This runs the checkpoints on a second connection in a worker thread, every
  * `intervalMs`, in PASSIVE mode (it never blocks the server's reads or

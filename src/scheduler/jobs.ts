@@ -89,5 +89,5 @@ const deliverMail: Job = {
   },
 };
 
-/** Every job a scheduler pass runs, in order. Later modules append theirs. */
+/** Every job a scheduler pass runs, in order: a new job is added to this list. */
 export const jobs: Job[] = [settleWizards, settleAttempts, settleRefunds, retries, renewals, retentionJob, sessionCleanup, deliverMail, rateLimitCleanup, accountLinkCleanup];

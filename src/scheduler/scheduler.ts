@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Deps } from '../deps.ts';
 import { jobs as registeredJobs } from './jobs.ts';
 import { runPass, type Job, type PassReport } from './registry.ts';
@@ -13,6 +14,7 @@ export class Scheduler {
 
   constructor(
     private readonly deps: Deps,
+    private readonly log: Pick<FastifyBaseLogger, 'error'>,
     private readonly jobs: readonly Job[] = registeredJobs,
     private readonly intervalMs = 60_000,
   ) {}
@@ -37,9 +39,9 @@ export class Scheduler {
     if (this.running) return;
     try {
       const report = await this.runNow();
-      for (const r of report.results) if (!r.ok) console.error(`[scheduler] ${r.job} failed: ${r.summary}`);
+      for (const f of report.failures) this.log.error({ err: f.error, job: f.job }, 'scheduled job failed');
     } catch (err) {
-      console.error('[scheduler] pass failed', err);
+      this.log.error({ err }, 'scheduler pass failed');
     }
   }
 

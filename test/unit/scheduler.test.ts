@@ -19,5 +19,9 @@ describe('scheduler pass (R12.1)', () => {
       { job: 'b', ok: false, summary: 'boom' },
       { job: 'c', ok: true, summary: 'three things done' },
     ]);
+    // The log gets what the job threw, stack included, not only its message.
+    expect(report.failures).toHaveLength(1);
+    expect(report.failures[0]!.job).toBe('b');
+    expect((report.failures[0]!.error as Error).stack).toContain('boom');
   });
 });

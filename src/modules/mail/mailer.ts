@@ -111,7 +111,7 @@ function outboxMailer({ db, clock }: MailerOptions): Mailer {
 function smtpMailer({ db, clock, smtpTimeoutMs }: MailerOptions, smtpUrl: string, from: string): Mailer {
   const timeout = smtpTimeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
   // nodemailer is loaded with the first mail sent, not at start: it is about
-  // 8 MiB of the server's resident memory (issue #9), and without SMTP_URL it
+  // 8 MiB of the server's resident memory, and without SMTP_URL it
   // is never needed. An SMTP_URL that does not parse still fails at start, as
   // it did when the transport was made here.
   new URL(smtpUrl);
