@@ -11,7 +11,7 @@ import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
 import helmet from 'helmet';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { systemClock } from './clock.ts';
+import { DAY_MS, systemClock } from './clock.ts';
 import type { Deps } from './deps.ts';
 import { HttpError } from './http/errors.ts';
 import { installInputBoundary, installJsonDepthLimit } from './http/input-boundary.ts';
@@ -42,7 +42,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const htmxDir = dirname(require.resolve('htmx.org/dist/htmx.min.js'));
 
-const SESSION_MAX_AGE_MS = 30 * 86_400_000;
+const SESSION_MAX_AGE_MS = 30 * DAY_MS;
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export type App = FastifyInstance;

@@ -6,6 +6,9 @@ export interface Clock {
   now(): Date;
 }
 
+/** One UTC day in milliseconds: periods, retries, retention and charts count days this way. */
+export const DAY_MS = 86_400_000;
+
 export const systemClock: Clock = {
   now: () => new Date(),
 };
@@ -26,7 +29,7 @@ export class ManualClock implements Clock {
     this.current += ms;
   }
   advanceDays(days: number): void {
-    this.advance(days * 86_400_000);
+    this.advance(days * DAY_MS);
   }
 }
 

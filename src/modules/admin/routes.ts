@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { systemClock } from '../../clock.ts';
+import { DAY_MS, systemClock } from '../../clock.ts';
 import { formatCount } from '../../format.ts';
 import { currentUser } from '../../http/auth.ts';
 import { HttpError, notFound } from '../../http/errors.ts';
@@ -352,7 +352,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
           appTime: datesFor(request).dateTime(now, { seconds: true }),
           realTime: datesFor(request).dateTime(systemClock.now(), { seconds: true }),
           offset: describeDuration(offset),
-          values: opts.values ?? { amount: '1', unit: 'days', instant: datetimeLocal(new Date(now.getTime() + 86_400_000)) },
+          values: opts.values ?? { amount: '1', unit: 'days', instant: datetimeLocal(new Date(now.getTime() + DAY_MS)) },
           errors: opts.errors ?? {},
           shifts: shifts.map((e) => describeEvent(e, datesFor(request))),
         },

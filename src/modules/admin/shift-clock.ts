@@ -1,4 +1,4 @@
-import { OffsetClock, systemClock } from '../../clock.ts';
+import { DAY_MS, OffsetClock, systemClock } from '../../clock.ts';
 import type { Deps } from '../../deps.ts';
 import type { User } from '../accounts/queries.ts';
 import { userActor } from '../audit/record.ts';
@@ -6,7 +6,6 @@ import { recordAdminEvent } from './events.ts';
 import { readClockOffset } from './clock-offset.ts';
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 /** One shift moves at most this far, so a typo cannot throw the demo decades ahead. */
 export const MAX_SHIFT_MS = 5 * 366 * DAY_MS;
 

@@ -12,6 +12,7 @@ import { lockAccount } from './charge.ts';
 import { findBillingAccount } from './queries.ts';
 import { prorationLines, type ProrationLine } from './proration.ts';
 import { planInForce } from './plan-in-force.ts';
+import { DAY_MS } from '../../clock.ts';
 
 /** How long a shown preview may be confirmed at its own instant, so the invoice carries exactly what was shown. */
 export const QUOTE_TTL_MS = 15 * 60_000;
@@ -67,7 +68,7 @@ export async function previewPlanChange(db: DbOrTrx, organizationId: number, to:
       : null;
   let agingOutPayloads: number | null = null;
   if (to.limits.retentionDays < from.limits.retentionDays) {
-    const cutoff = at.getTime() - to.limits.retentionDays * 86_400_000;
+    const cutoff = at.getTime() - to.limits.retentionDays * DAY_MS;
     const row = await db('payloads as p')
       .join('applications as a', 'a.id', 'p.application_id')
       .where({ 'a.owner_type': 'organization', 'a.owner_id': organizationId })

@@ -8,8 +8,8 @@ import { findBillingAccount } from './queries.ts';
 import { chargeOpenInvoices } from './charge-open-invoices.ts';
 import { RETRY_EVERY_DAYS, RETRY_ROUNDS } from '../owners/retry-schedule.ts';
 import { transition } from './status.ts';
+import { DAY_MS } from '../../clock.ts';
 
-const DAY = 86_400_000;
 
 /**
  * When nothing is owed any more, a Past Due organization is Active again
@@ -47,7 +47,7 @@ export async function retryPastDue(deps: ChargeDeps, at: Date): Promise<{ retrie
   for (const row of pastDue) {
     const orgId = Number(row.organization_id);
     const since = Number(row.past_due_since);
-    const roundsDue = Math.min(RETRY_ROUNDS, Math.floor((at.getTime() - since) / (RETRY_EVERY_DAYS * DAY)));
+    const roundsDue = Math.min(RETRY_ROUNDS, Math.floor((at.getTime() - since) / (RETRY_EVERY_DAYS * DAY_MS)));
     const done = Number(row.retry_rounds_done);
 
     // Nothing open any more (voided, or paid by an outcome learned late).
@@ -84,8 +84,8 @@ export async function retryPastDue(deps: ChargeDeps, at: Date): Promise<{ retrie
 
     // The reminder the day before the next retry, claimed and written to the outbox together.
     const nextRound = done + 1;
-    const nextRetry = since + nextRound * RETRY_EVERY_DAYS * DAY;
-    if (nextRound <= RETRY_ROUNDS && at.getTime() >= nextRetry - DAY && Number(row.reminders_sent) < nextRound) {
+    const nextRetry = since + nextRound * RETRY_EVERY_DAYS * DAY_MS;
+    if (nextRound <= RETRY_ROUNDS && at.getTime() >= nextRetry - DAY_MS && Number(row.reminders_sent) < nextRound) {
       const reminded = await inTransaction(db, async (sql) => {
         const claimed = await sql.run('UPDATE billing_accounts SET reminders_sent = ? WHERE organization_id = ? AND reminders_sent = ?', [nextRound, orgId, Number(row.reminders_sent)]);
         if (claimed !== 1) return false;

@@ -1,9 +1,8 @@
 import { dailyBarChart, type DailyBarChart } from '../usage/daily-chart.ts';
 import { utcDayStart } from '../usage/queries.ts';
+import { DAY_MS } from '../../clock.ts';
 
 export type DailyChart = DailyBarChart;
-
-const DAY_MS = 86_400_000;
 
 /** The `days` UTC days ending with the one containing `now`, oldest first. */
 export function lastDays(now: Date, days: number): Date[] {

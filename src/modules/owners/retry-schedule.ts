@@ -1,6 +1,5 @@
 import type { BillingStatus } from './queries.ts';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../../clock.ts';
 export const RETRY_EVERY_DAYS = 7;
 export const RETRY_ROUNDS = 4; // days 7, 14, 21, 28 after the first failure (R9.7)
 

@@ -2,8 +2,7 @@ import type { DbOrTrx } from '../../db/knex.ts';
 import { statementsOf } from '../../db/sql.ts';
 import type { BillingStatus } from './queries.ts';
 import { nextRetryAt, RETRY_EVERY_DAYS, RETRY_ROUNDS } from './retry-schedule.ts';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../../clock.ts';
 
 /** R9.10: what the Past Due (or Unpaid) bar states. */
 export interface BillingStanding {

@@ -1,6 +1,5 @@
 import type { DbOrTrx } from '../../db/knex.ts';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../../clock.ts';
 /** Payloads read per query: memory stays the same for a thousand rows or a hundred million. */
 export const EXPORT_CHUNK_SIZE = 5_000;
 export const EXPORT_COLUMNS = ['time', 'device_id', 'device_name', 'data'] as const;

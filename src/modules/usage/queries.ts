@@ -1,8 +1,7 @@
 import type { DbOrTrx } from '../../db/knex.ts';
 import { ownerColumns, type Owner } from '../owners/columns.ts';
 import { statementsOf, type Executor, type Statements } from '../../db/sql.ts';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../../clock.ts';
 
 /** The start (00:00 UTC) of the UTC day containing `instant`, in epoch milliseconds: the key of usage_daily. */
 export const utcDayStart = (instant: Date | number): number => Math.floor(Number(instant instanceof Date ? instant.getTime() : instant) / DAY_MS) * DAY_MS;
@@ -220,7 +219,7 @@ export async function moveApplicationUsage(
       .onConflict(['owner_type', 'owner_id', 'period_start', 'application_id'])
       .merge({ payloads: trx.raw('usage_counters.payloads + ?', [moving.payloads]), rejected: trx.raw('usage_counters.rejected + ?', [moving.rejected]) });
   }
-  const days = await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id }).andWhere('day', '>=', fromPeriod.start.getTime() - 86_400_000);
+  const days = await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id }).andWhere('day', '>=', fromPeriod.start.getTime() - DAY_MS);
   for (const d of days) {
     await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id, day: d.day }).delete();
     await trx('usage_daily')

@@ -3,8 +3,7 @@ import type { Job } from '../../scheduler/registry.ts';
 import { planOfOwner } from '../owners/owner.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
 import { ownerColumns, ownerFromColumns, type Owner } from '../owners/columns.ts';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../../clock.ts';
 /** Payloads one DELETE removes at most: short statements, so device writes (and SQLite's one writer) are never held up for long. */
 export const RETENTION_BATCH_SIZE = 5_000;
 

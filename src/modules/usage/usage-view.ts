@@ -2,6 +2,7 @@ import { formatCount, type Dates } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { Limits } from '../plans/queries.ts';
 import type { UsageProjection } from './projection.ts';
+import { DAY_MS } from '../../clock.ts';
 
 /**
  * How the usage page reads (R8.3): each count against its plan limit, and
@@ -81,7 +82,6 @@ export function limitRows(input: {
 }
 
 export function periodText(period: { start: Date; end: Date }, now: Date, dates: Dates) {
-  const DAY_MS = 86_400_000;
   const totalDays = Math.round((period.end.getTime() - period.start.getTime()) / DAY_MS);
   const elapsed = Math.min(period.end.getTime(), Math.max(period.start.getTime(), now.getTime())) - period.start.getTime();
   const day = Math.min(totalDays, Math.floor(elapsed / DAY_MS) + 1);
