@@ -5,6 +5,7 @@ import { fieldErrors, formBody } from '../../http/forms.ts';
 import { renderConfirmation } from '../../http/confirm.ts';
 import { isHtmx, renderPage, renderPartial, seeOther, setFlash } from '../../http/render.ts';
 import { billingSummaries, findBillingAccount } from '../billing/queries.ts';
+import { STATUS_LABELS } from '../billing/status.ts';
 import { leaveOrganization } from '../members/leave-organization.ts';
 import { can, ROLE_LABELS, type ResourceType } from '../tenancy/policy.ts';
 import { resourceRolesOf } from '../tenancy/membership-queries.ts';
@@ -14,16 +15,13 @@ import { planOfOrganization } from '../owners/queries.ts';
 import { organizationFor, type OrgContext } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
 import { DEFAULT_ICON_COLOR, ICON_PALETTE, iconFor, isIconColor, nextIconColor } from '../tenancy/icon.ts';
-import { organizationsOfUser, recentlyDeletedOrganizationsOf } from '../tenancy/organization-queries.ts';
-import { DELETED_INVOICES_MONTHS } from '../tenancy/access.ts';
-import { addMonthsClamped } from '../owners/periods.ts';
+import { organizationsOfUser } from '../tenancy/organization-queries.ts';
+import { deletedOrganizationsShownTo } from './deleted-organizations.ts';
 import { generalSettingsSchema } from './schemas.ts';
 import { updateGeneralSettings } from './update-general.ts';
 import { deleteOrganizationRoutes } from './delete-routes.ts';
 import { wizardRoutes } from './wizard-routes.ts';
 import { assertNever } from '../../assert-never.ts';
-
-const STATUS_LABELS = { active: 'Active', past_due: 'Past Due', unpaid: 'Unpaid' } as const;
 
 export async function organizationRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.deps;
@@ -57,16 +55,8 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
           statusKey: b?.status ?? 'active',
         };
       });
-      // R3.9: the notice shows for 30 days; R9.14: former Administrators read the invoices for 12 months.
-      const now = app.deps.clock.now();
-      const noticeSince = now.getTime() - 30 * 86_400_000;
-      const deleted = (await recentlyDeletedOrganizationsOf(db, user.id, addMonthsClamped(now, -DELETED_INVOICES_MONTHS)))
-        .map((d) => {
-          const invoicesUntil = addMonthsClamped(d.deletedAt, DELETED_INVOICES_MONTHS);
-          const readable = d.role === 'administrator' && invoicesUntil.getTime() > now.getTime();
-          return { ...d, notice: d.deletedAt.getTime() >= noticeSince, invoicesUrl: readable ? `/orgs/deleted/${d.slug}/invoices` : null, invoicesUntil };
-        })
-        .filter((d) => d.notice || d.invoicesUrl);
+      // R3.9, R9.14: deleted organizations the user is still told of, or may read invoices of.
+      const deleted = await deletedOrganizationsShownTo(db, user.id, app.deps.clock.now());
       return renderPage(request, reply, 'pages/orgs/index.eta', { rows, deleted }, { title: 'Organizations · Orgplane' });
     });
 
