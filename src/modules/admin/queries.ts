@@ -289,6 +289,8 @@ export async function listUsers(db: DbOrTrx, filter: { q: string; page: number }
 export const INQUIRY_STATUSES = ['new', 'contacted', 'closed'] as const;
 export type InquiryStatus = (typeof INQUIRY_STATUSES)[number];
 export const INQUIRY_STATUS_LABELS: Record<InquiryStatus, string> = { new: 'New', contacted: 'Contacted', closed: 'Closed' };
+/** The badge class of each inquiry status: a new one stands out, a closed one recedes. */
+export const INQUIRY_STATUS_BADGES: Record<InquiryStatus, string> = { new: 'badge badge-warning', contacted: 'badge', closed: 'badge badge-muted' };
 export const isInquiryStatus = (v: unknown): v is InquiryStatus => typeof v === 'string' && (INQUIRY_STATUSES as readonly string[]).includes(v);
 
 export interface Inquiry {

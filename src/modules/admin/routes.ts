@@ -17,6 +17,7 @@ import { adminEventsAbout, findAdminEvent, listAdminEvents, type AdminEvent } fr
 import { adminOrganizationRoutes } from './organization-routes.ts';
 import {
   findInquiry,
+  INQUIRY_STATUS_BADGES,
   INQUIRY_STATUS_LABELS,
   INQUIRY_STATUSES,
   inquiryStatusCounts,
@@ -205,7 +206,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
           { label: 'All', count: counts.new + counts.contacted + counts.closed, href: '/admin/inquiries', current: status === null },
           ...INQUIRY_STATUSES.map((s) => ({ label: INQUIRY_STATUS_LABELS[s], count: counts[s], href: `/admin/inquiries?status=${s}`, current: status === s })),
         ],
-        rows: rows.map((r) => ({ ...r, statusLabel: INQUIRY_STATUS_LABELS[r.status], createdAt: datesFor(request).dateTime(r.createdAt), expectedDevices: r.expectedDevices === null ? '—' : formatCount(r.expectedDevices) })),
+        rows: rows.map((r) => ({ ...r, statusLabel: INQUIRY_STATUS_LABELS[r.status], statusBadge: INQUIRY_STATUS_BADGES[r.status], createdAt: datesFor(request).dateTime(r.createdAt), expectedDevices: r.expectedDevices === null ? '—' : formatCount(r.expectedDevices) })),
         prevHref: page > 1 ? `/admin/inquiries${queryString({ status, page: page - 1 })}` : null,
         nextHref: page < pages ? `/admin/inquiries${queryString({ status, page: page + 1 })}` : null,
       },

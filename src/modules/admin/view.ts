@@ -3,7 +3,7 @@ import type { OutboxMail } from '../mail/queries.ts';
 import { formatCount, utcDates, type Dates } from '../../format.ts';
 import type { InvoiceStatus } from '../billing/invoices.ts';
 import type { BillingStatus } from '../owners/queries.ts';
-import { STATUS_LABELS } from '../billing/status.ts';
+import { STATUS_BADGES, STATUS_LABELS } from '../billing/status.ts';
 
 /** Presentation helpers of the back-office templates: badges, durations, safe links. Dates are the reader's (R1.5, `datesFor`). */
 
@@ -33,7 +33,7 @@ export function mailDelivery(m: Pick<OutboxMail, 'transport' | 'status' | 'attem
 export function statusBadge(status: BillingStatus, deleted = false): { label: string; badge: string } {
   // A deleted organization has no live status: it was deleted, possibly while it owed money.
   if (deleted) return { label: status === 'active' ? 'Deleted' : `Deleted while ${STATUS_LABELS[status]}`, badge: 'badge-muted' };
-  return { label: STATUS_LABELS[status], badge: status === 'active' ? 'badge-success' : status === 'past_due' ? 'badge-warning' : 'badge-danger' };
+  return { label: STATUS_LABELS[status], badge: STATUS_BADGES[status] };
 }
 
 const INVOICE_LABELS: Record<InvoiceStatus, string> = { open: 'Open', paid: 'Paid', void: 'Void', uncollectible: 'Uncollectible' };

@@ -4,6 +4,8 @@ import { recordAudit, systemActor, type AuditActor } from '../audit/record.ts';
 import type { BillingStatus } from '../owners/queries.ts';
 
 export const STATUS_LABELS: Record<BillingStatus, string> = { active: 'Active', past_due: 'Past Due', unpaid: 'Unpaid' };
+/** The badge colour of each status, wherever a status is shown. */
+export const STATUS_BADGES: Record<BillingStatus, string> = { active: 'badge-success', past_due: 'badge-warning', unpaid: 'badge-danger' };
 
 /**
  * The status machine (R9.7, R9.8): Active → Past Due (a renewal charge

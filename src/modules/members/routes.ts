@@ -18,7 +18,7 @@ import { findInvitation, isExpired, listPendingInvitations } from '../invitation
 import { organizationFor, type OrgContext } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
 import { changeRole } from './change-role.ts';
-import { isRole, ROLE_LABELS, ROLES } from '../tenancy/policy.ts';
+import { isRole, RESOURCE_ROLES, ROLE_LABELS, ROLES } from '../tenancy/policy.ts';
 import { listMembers } from '../tenancy/membership-queries.ts';
 import { removeMember } from './remove-member.ts';
 import { resourceRoleChangesFromForm, setResourceRoles, type OrgResource } from './set-resource-roles.ts';
@@ -27,6 +27,9 @@ import { listApplicationsOf } from '../applications/queries.ts';
 import { setRetryAfter, waitInWords } from '../rate-limits/http.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { assertNever } from '../../assert-never.ts';
+
+/** R2.2: the roles one resource can be given, for the pickers. */
+const RESOURCE_ROLE_OPTIONS = RESOURCE_ROLES.map((r) => ({ value: r, label: ROLE_LABELS[r] }));
 
 type Params = { slug: string };
 type MemberParams = Params & { userId: string };
@@ -70,6 +73,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
         members: members.map((m) => ({ ...m, roleLabel: ROLE_LABELS[m.role], isSelf: m.userId === user.id })),
         invitations: invitations.map((i) => ({ ...i, roleLabel: ROLE_LABELS[i.role], expired: isExpired(i, now) })),
         roles: ROLES.map((r) => ({ value: r, label: ROLE_LABELS[r] })),
+        resourceRoles: RESOURCE_ROLE_OPTIONS,
         resources,
         invite: opts.invite ?? { email: '', role: 'viewer' },
         inviteErrors: opts.inviteErrors ?? {},
@@ -266,6 +270,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
         tab: 'members',
         target: { ...target, roleLabel: ROLE_LABELS[target.role] },
         resources: resources.map((r) => ({ ...r, current: current.get(`${r.type}:${r.id}`) ?? '' })),
+        resourceRoles: RESOURCE_ROLE_OPTIONS,
         error,
       },
       { status, title: `Resource access of ${target.name}` },

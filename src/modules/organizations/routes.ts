@@ -5,7 +5,7 @@ import { fieldErrors, formBody } from '../../http/forms.ts';
 import { renderConfirmation } from '../../http/confirm.ts';
 import { isHtmx, renderPage, renderPartial, seeOther, setFlash } from '../../http/render.ts';
 import { billingSummaries, findBillingAccount } from '../billing/queries.ts';
-import { STATUS_LABELS } from '../billing/status.ts';
+import { STATUS_BADGES, STATUS_LABELS } from '../billing/status.ts';
 import { leaveOrganization } from '../members/leave-organization.ts';
 import { can, ROLE_LABELS, type ResourceType } from '../tenancy/policy.ts';
 import { resourceRolesOf } from '../tenancy/membership-queries.ts';
@@ -52,7 +52,7 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
           role: ROLE_LABELS[o.role as keyof typeof ROLE_LABELS] ?? o.role,
           plan: b?.planName ?? '—',
           status: b ? STATUS_LABELS[b.status] : '—',
-          statusKey: b?.status ?? 'active',
+          statusBadge: STATUS_BADGES[b?.status ?? 'active'],
         };
       });
       // R3.9, R9.14: deleted organizations the user is still told of, or may read invoices of.

@@ -14,6 +14,8 @@ export function orgChrome(ctx: OrgContext, section: string) {
     roleLabel: ROLE_LABELS[ctx.role],
     section,
     canManageSettings: can(ctx.role, 'settings.manage'),
+    // R3.8, R3.9: Delete Organization is the bottom bar of every Settings tab, for those who may delete.
+    deleteOrganizationHref: section === 'settings' && can(ctx.role, 'organization.delete') ? `/orgs/${ctx.organization.slug}/settings/delete` : null,
     billingBar: billingBar(ctx.organization, ctx.role, ctx.billingStatus, ctx.billingStanding ?? null),
   };
 }
