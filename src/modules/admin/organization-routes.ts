@@ -8,7 +8,7 @@ import { formatCents } from '../../money.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
 import { listAuditEvents } from '../audit/queries.ts';
 import { attemptsOfInvoice } from '../billing/attempts.ts';
-import { availablePlans, changePlan, previewPlanChange, signQuote, verifyQuote } from '../billing/change-plan.ts';
+import { availablePlans, changePlan, isCurrentPlan, previewPlanChange, signQuote, verifyQuote } from '../billing/change-plan.ts';
 import { listInvoices, toInvoice } from '../billing/invoices.ts';
 import { findBillingAccount, type BillingAccount } from '../billing/queries.ts';
 import { planOfOrganization } from '../owners/queries.ts';
@@ -280,7 +280,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
       {
         org: { id: org.id, name: org.name },
         currentPlanId: account.planId,
-        plans: plans.map((p) => ({ ...describePlan(p), current: p.id === account.planId, previewHref: `${orgUrl(org)}/plan/preview${queryString({ plan: p.id, inquiry: inquiry?.id })}` })),
+        plans: plans.map((p) => ({ ...describePlan(p), current: isCurrentPlan(account, p), previewHref: `${orgUrl(org)}/plan/preview${queryString({ plan: p.id, inquiry: inquiry?.id })}` })),
         inquiry: inquiry ? { id: inquiry.id, company: inquiry.company, name: inquiry.name, email: inquiry.email, expectedDevices: inquiry.expectedDevices === null ? null : formatCount(inquiry.expectedDevices), message: inquiry.message } : null,
         values: opts.values ?? defaults,
         errors: opts.errors ?? {},
@@ -315,7 +315,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
     const preview = await previewPlanChange(db, org.id, to, now);
     const inquiryId = idParam(str(request.query.inquiry));
     const refusal =
-      account.planId === to.id
+      isCurrentPlan(account, to)
         ? `${org.name} is already on ${to.name}.`
         : now.getTime() >= account.currentPeriodEnd.getTime()
           ? 'The current billing period has ended and its invoice is not issued yet. Run the scheduler pass, then preview the change again.'

@@ -47,6 +47,9 @@ export async function availablePlans(db: DbOrTrx, organizationId: number): Promi
 }
 
 /** R9.5: the exact lines and consequences of switching to `to` at `at`. */
+/** R9.5: a change to the plan the organization is on already is no change; every caller asks this. */
+export const isCurrentPlan = (account: { planId: number }, plan: { id: number }) => account.planId === plan.id;
+
 export async function previewPlanChange(db: DbOrTrx, organizationId: number, to: Plan, at: Date): Promise<PlanChangePreview> {
   const account = await findBillingAccount(db, organizationId);
   if (!account) throw new Error('no billing account');
@@ -133,7 +136,7 @@ export async function changePlan(
     if (input.at.getTime() < account.currentPeriodStart.getTime() || input.at.getTime() >= account.currentPeriodEnd.getTime()) {
       return { ok: false, reason: 'period_changed' } as const;
     }
-    if (account.planId === to.id) return { ok: false, reason: 'same_plan' } as const;
+    if (isCurrentPlan(account, to)) return { ok: false, reason: 'same_plan' } as const;
     const preview = await previewPlanChange(trx, input.organizationId, to, input.at);
     if (preview.exceeded.length) return { ok: false, reason: 'exceeds_limits', exceeded: preview.exceeded } as const;
     const now = clock.now();

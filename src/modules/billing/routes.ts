@@ -6,7 +6,7 @@ import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { parseCardForm } from './card-form.ts';
 import { organizationFor, type OrgContext } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
-import { availablePlans, changePlan, previewPlanChange, signQuote, verifyQuote } from './change-plan.ts';
+import { availablePlans, changePlan, isCurrentPlan, previewPlanChange, signQuote, verifyQuote } from './change-plan.ts';
 import type { CardSetupInput } from './gateway/types.ts';
 import { StripeGateway } from './gateway/stripe.ts';
 import { findBillingAccount, pendingInvoiceLines } from './queries.ts';
@@ -143,7 +143,7 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
     const plan = (await availablePlans(db, ctx.organization.id)).find((p) => p.id === planId);
     const account = await findBillingAccount(db, ctx.organization.id);
     if (!plan || !account) return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
-    if (plan.id === account.planId) {
+    if (isCurrentPlan(account, plan)) {
       setFlash(reply, 'error', `${plan.name} is already your plan.`);
       return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/billing-plan`);
     }

@@ -12,7 +12,7 @@ import { DEFAULT_ICON_COLOR, ICON_PALETTE, iconFor, isIconColor, nextIconColor }
 import { enterpriseInquirySchema, organizationDetailsSchema } from './schemas.ts';
 import { parseCardForm } from '../billing/card-form.ts';
 import { submitEnterpriseInquiry } from './submit-enterprise-inquiry.ts';
-import { openWizard, saveWizardDraft, selectPlan } from './wizard.ts';
+import { awaitCreation, openWizard, saveWizardDraft, selectPlan } from './wizard.ts';
 import { findWizard, patchWizard, type Wizard } from './wizard-queries.ts';
 import { assertNever } from '../../assert-never.ts';
 
@@ -327,15 +327,9 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
 
   /** A second submit while the first is charging: wait for it briefly, then land where it did. */
   async function waitForCompletion(request: FastifyRequest, reply: FastifyReply, userId: number) {
-    for (let i = 0; i < 40; i++) {
-      const w = await findWizard(db, userId);
-      if (w?.state === 'completed' && w.completedOrganizationId) {
-        const org = await db('organizations').where({ id: w.completedOrganizationId }).first('slug');
-        if (org) return seeOther(reply, `/orgs/${org.slug}`);
-      }
-      if (w && w.state === 'editing') return showDetails(request, reply, w, { status: w.lastError ? 402 : 200 });
-      await new Promise((r) => setTimeout(r, 150));
-    }
+    const outcome = await awaitCreation(db, userId);
+    if (outcome.state === 'completed') return seeOther(reply, `/orgs/${outcome.slug}`);
+    if (outcome.state === 'editing') return showDetails(request, reply, outcome.wizard, { status: outcome.wizard.lastError ? 402 : 200 });
     return renderPage(
       request,
       reply,

@@ -3,6 +3,7 @@ import type { Db } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import { findPlanByCode } from '../plans/queries.ts';
 import { DEFAULT_ICON_COLOR } from '../tenancy/icon.ts';
+import { findOrganizationById } from '../tenancy/organization-queries.ts';
 import { deleteWizard, findWizard, insertWizard, patchWizard, type Wizard } from './wizard-queries.ts';
 
 /**
@@ -51,4 +52,30 @@ export async function saveWizardDraft(
     },
     clock.now(),
   );
+}
+
+/** How long a second submit waits for the first one's charge to settle: 40 looks, 150 ms apart (6 s). */
+const SETTLE_LOOKS = 40;
+const SETTLE_EVERY_MS = 150;
+
+export type CreationOutcome =
+  | { state: 'completed'; slug: string }
+  | { state: 'editing'; wizard: Wizard }
+  | { state: 'still_charging' };
+
+/**
+ * R3.6: a second submit while the first is charging waits briefly for it and
+ * lands where it did: the new organization, or the form again (declined).
+ */
+export async function awaitCreation(db: Db, userId: number): Promise<CreationOutcome> {
+  for (let i = 0; i < SETTLE_LOOKS; i++) {
+    const w = await findWizard(db, userId);
+    if (w?.state === 'completed' && w.completedOrganizationId) {
+      const org = await findOrganizationById(db, w.completedOrganizationId);
+      if (org) return { state: 'completed', slug: org.slug };
+    }
+    if (w && w.state === 'editing') return { state: 'editing', wizard: w };
+    await new Promise((r) => setTimeout(r, SETTLE_EVERY_MS));
+  }
+  return { state: 'still_charging' };
 }
