@@ -70,7 +70,7 @@ describe('deleting an organization (R9.15, R9.9, R9.12, R9.14)', () => {
     expect(Number(final.amount_due_cents)).toBe(0);
     const refund = await t.deps.db('mail_outbox').where({ organization_id: org.id, kind: 'refund' }).first();
     expect(refund.to_address).toBe(owner.email);
-    expect(refund.text_body).toContain('We refunded $700.00 of credit balance for Farewell Co to visa ending in 4242');
+    expect(refund.text_body).toContain('We refunded $700.00 of credit balance for Farewell Co to Visa ending in 4242');
     expect(refund.text_body).toContain(`http://localhost:3000/orgs/deleted/${org.slug}/invoices`);
 
     // The listing links the former Administrator to the invoices; a former Viewer only gets the notice.

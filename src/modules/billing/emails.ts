@@ -4,6 +4,7 @@ import { formatDateLong } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { OutgoingMail } from '../mail/mailer.ts';
 import { RETRY_EVERY_DAYS, RETRY_ROUNDS } from '../owners/retry-schedule.ts';
+import { cardName } from './card-names.ts';
 
 /**
  * R9.12: the billing emails, all to the organization's billing email. Each is
@@ -119,4 +120,4 @@ export function refundMail(ctx: BillingMailContext, p: { amountCents: number; ca
 }
 
 /** How a card reads in an email. */
-export const cardPhrase = (brand: string | null | undefined, last4: string | null | undefined) => (brand && last4 ? `${brand} ending in ${last4}` : 'your card');
+export const cardPhrase = (brand: string | null | undefined, last4: string | null | undefined) => (brand && last4 ? cardName({ brand, last4 }) : 'your card');

@@ -5,6 +5,7 @@ import type { PaymentAttempt } from './attempts.ts';
 import { addressLines, type BilledTo, type BillingDetails } from './billing-details.ts';
 import type { InvoiceApplicationUsage } from './invoice-queries.ts';
 import type { Invoice, InvoiceLine, InvoiceStatus } from './invoices.ts';
+import { brandName, cardName } from './card-names.ts';
 
 /**
  * How an invoice reads on the Invoices tab and its printable detail (R9.4,
@@ -25,7 +26,6 @@ const ATTEMPT_RESULT: Record<PaymentAttempt['status'], { label: string; badge: s
   pending: { label: 'Pending', badge: 'badge-warning' },
 };
 
-const brandName = (brand: string) => (brand === 'amex' ? 'American Express' : brand.charAt(0).toUpperCase() + brand.slice(1));
 
 /** What is still owed: nothing on a voided invoice; otherwise what was due and not paid. */
 export function balanceRemainingCents(invoice: Pick<Invoice, 'status' | 'amountDueCents' | 'amountPaidCents'>): number {
@@ -64,7 +64,7 @@ export function presentAttempt(attempt: PaymentAttempt, dates: Dates = utcDates)
     time: dates.dateTime(attempt.createdAt),
     timeIso: attempt.createdAt.toISOString(),
     card: attempt.cardBrand && attempt.cardLast4 ? `${brandName(attempt.cardBrand)} •••• ${attempt.cardLast4}` : '—',
-    cardLabel: attempt.cardBrand && attempt.cardLast4 ? `${brandName(attempt.cardBrand)} ending in ${attempt.cardLast4}` : 'No card',
+    cardLabel: attempt.cardBrand && attempt.cardLast4 ? cardName({ brand: attempt.cardBrand, last4: attempt.cardLast4 }) : 'No card',
     amount: formatCents(attempt.amountCents),
     result: ATTEMPT_RESULT[attempt.status],
     failureReason: attempt.status === 'failed' ? (attempt.failureMessage ?? attempt.failureCode ?? 'Declined') : '',

@@ -4,6 +4,7 @@ import { currentUser, requireUser } from '../../http/auth.ts';
 import { fieldErrors, formBody, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { parseCardForm } from './card-form.ts';
+import { cardName } from './card-names.ts';
 import { organizationFor, type OrgContext } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
 import { availablePlans, changePlan, isCurrentPlan, previewPlanChange, signQuote, verifyQuote } from './change-plan.ts';
@@ -33,7 +34,7 @@ export async function billingRoutes(app: FastifyInstance): Promise<void> {
       request,
       reply,
       'pages/billing/payment-method.eta',
-      { ...orgChrome(ctx, 'settings'), tab: 'payment', account, statusLabel: account ? STATUS_LABELS[account.status] : '', errors: opts.errors ?? {}, error: opts.error, stripe: Boolean(stripe) },
+      { ...orgChrome(ctx, 'settings'), tab: 'payment', account, cardName: account?.card ? cardName(account.card) : null, statusLabel: account ? STATUS_LABELS[account.status] : '', errors: opts.errors ?? {}, error: opts.error, stripe: Boolean(stripe) },
       { status: opts.status ?? 200, title: `Payment Method · ${ctx.organization.name}` },
     );
   }

@@ -11,6 +11,7 @@ import { createOrganization } from './create-organization.ts';
 import { DEFAULT_ICON_COLOR, ICON_PALETTE, iconFor, isIconColor, nextIconColor } from '../tenancy/icon.ts';
 import { enterpriseInquirySchema, organizationDetailsSchema } from './schemas.ts';
 import { parseCardForm } from '../billing/card-form.ts';
+import { cardName } from '../billing/card-names.ts';
 import { submitEnterpriseInquiry } from './submit-enterprise-inquiry.ts';
 import { awaitCreation, openWizard, saveWizardDraft, selectPlan } from './wizard.ts';
 import { findWizard, patchWizard, type Wizard } from './wizard-queries.ts';
@@ -83,6 +84,7 @@ export async function wizardRoutes(app: FastifyInstance): Promise<void> {
         errors: opts.errors ?? {},
         formError: opts.formError === undefined ? wizard.lastError : opts.formError,
         card: wizard.card,
+        cardName: wizard.card ? cardName(wizard.card) : null,
         icon: iconFor(values.name || 'New Organization', color),
         palette: ICON_PALETTE,
         color,

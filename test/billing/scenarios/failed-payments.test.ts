@@ -196,7 +196,7 @@ const scenarios: FailedPaymentScenario[] = [
       charges: [FIRST_CHARGE, '2026-05-01 #2 25000 failed card_declined 0341', '2026-05-08 #2 25000 failed card_declined 0341', '2026-05-15 #2 25000 succeeded 4444'],
     },
     also: async ({ orgId, records }) => {
-      expect(records.mails.at(-1)!.text).toContain('charged to mastercard ending in 4444');
+      expect(records.mails.at(-1)!.text).toContain('charged to Mastercard ending in 4444');
       const attempts = await t.deps.db('payment_attempts').where({ organization_id: orgId, status: 'succeeded' }).orderBy('id').select('card_brand', 'card_last4');
       expect(attempts.at(-1)).toEqual({ card_brand: 'mastercard', card_last4: '4444' });
     },
