@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { badRequest, notFound } from '../../http/errors.ts';
-import { fieldErrors, formBody } from '../../http/forms.ts';
+import { fieldErrors, formBody, formText } from '../../http/forms.ts';
 import { renderConfirmation } from '../../http/confirm.ts';
 import { datesFor, renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { normalizeEmail } from '../accounts/queries.ts';
@@ -167,7 +167,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const ctx = await organizationFor(request, request.params.slug, 'members.manage');
       const body = formBody(request.body);
-      const invite = { email: typeof body.email === 'string' ? body.email.slice(0, 400) : '', role: typeof body.role === 'string' ? body.role : '' };
+      const invite = { email: formText(body.email, 400), role: formText(body.role) };
       // R13.1, R13.3: invitations per inviting user, shared by every instance.
       const admitted = await app.deps.limiter.take(inviteRule, String(currentUser(request).id));
       if (!admitted.ok) {
@@ -308,7 +308,7 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
   type AuditQuery = { page?: string; action?: string; actor?: string; from?: string; to?: string };
   const auditFilterOf = (query: AuditQuery) => {
     const parsed = parseExportRange({ from: query.from, to: query.to });
-    const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v.slice(0, 400) : undefined);
+    const text = (v: unknown) => formText(v, 400) || undefined;
     const filter: AuditFilter = { action: text(query.action), actor: text(query.actor) };
     if (parsed.ok) {
       if (parsed.range.startMs !== null) filter.from = new Date(parsed.range.startMs);

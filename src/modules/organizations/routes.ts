@@ -1,7 +1,7 @@
 import { listDashboardsOf } from '../dashboards/queries.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, requireUser } from '../../http/auth.ts';
-import { fieldErrors, formBody } from '../../http/forms.ts';
+import { fieldErrors, formBody, formText } from '../../http/forms.ts';
 import { renderConfirmation } from '../../http/confirm.ts';
 import { isHtmx, renderPage, renderPartial, seeOther, setFlash } from '../../http/render.ts';
 import { billingSummaries, findBillingAccount } from '../billing/queries.ts';
@@ -172,8 +172,8 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
       const ctx = await organizationFor(request, request.params.slug, 'settings.manage');
       const body = formBody(request.body);
       const values = {
-        name: typeof body.name === 'string' ? body.name.slice(0, 40_000) : '',
-        description: typeof body.description === 'string' ? body.description.slice(0, 40_000) : '',
+        name: formText(body.name),
+        description: formText(body.description),
         icon_color: typeof body.icon_color === 'string' ? body.icon_color.slice(0, 20) : '',
       };
       if (body.action === 'cycle-color') {
