@@ -14,13 +14,36 @@ describe('the shared password policy (R5.2)', () => {
     expect(sharedPasswordShortfalls('Ünïcödé-pass9')).toEqual([]);
   });
 
-  it('accepts exactly the passwords with all five properties', () => {
+  it('names exactly what a password built from known characters lacks', () => {
+    // Built, not tested by regex: each kind of character a password may hold,
+    // from a fixed pool, and spaces (which count as none of them).
+    const pools = {
+      upper: ['A', 'Z', 'É', 'Ö'],
+      lower: ['a', 'z', 'é', 'ö'],
+      digit: ['0', '5', '9'],
+      symbol: ['!', '#', '%', '-', '@'],
+    };
+    const shortfall = { length: 'at least 12 characters', upper: 'an upper-case letter', lower: 'a lower-case letter', digit: 'a digit', symbol: 'a symbol (like ! # % or -)' };
+    const kinds = ['upper', 'lower', 'digit', 'symbol'] as const;
     fc.assert(
-      fc.property(fc.string({ maxLength: 40 }), (pw) => {
-        const good =
-          [...pw].length >= 12 && /\p{Lu}/u.test(pw) && /\p{Ll}/u.test(pw) && /\p{Nd}/u.test(pw) && /[^\p{L}\p{N}\s]/u.test(pw);
-        expect(sharedPasswordShortfalls(pw).length === 0).toBe(good);
-      }),
+      fc.property(
+        fc.subarray([...kinds]),
+        fc.integer({ min: 0, max: 20 }),
+        fc.array(fc.nat(), { minLength: 20, maxLength: 20 }),
+        (present, spaces, picks) => {
+          const chars: string[] = present.map((k, i) => pools[k][picks[i]! % pools[k].length]!);
+          for (let i = 0; chars.length < present.length + spaces; i++) {
+            const k = present[picks[i]! % Math.max(1, present.length)];
+            chars.push(k && picks[i]! % 3 !== 0 ? pools[k][picks[(i + 7) % 20]! % pools[k].length]! : ' ');
+          }
+          const pw = chars.join('');
+          const expected = [
+            ...(chars.length < 12 ? [shortfall.length] : []),
+            ...kinds.filter((k) => !present.includes(k)).map((k) => shortfall[k]),
+          ];
+          expect(sharedPasswordShortfalls(pw)).toEqual(expected);
+        },
+      ),
     );
   });
 

@@ -33,7 +33,18 @@ describe('proration (R9.5)', () => {
     expect(lines.map((l) => l.amountCents)).toEqual([-0, 0]);
   });
 
-  it('upgrade then immediate downgrade nets to at most 1 cent per line of rounding', () => {
+  it('every line is price × whole remaining seconds ÷ period seconds, rounded half up, for any change (an exact model in integers)', () => {
+    // The model: whole seconds left (never below 0 nor above the period),
+    // then round(price × left / total) half up in exact integer arithmetic —
+    // no floating point, so a rounding slip in the code shows.
+    const model = (priceCents: number, at: Date, period: { start: Date; end: Date }) => {
+      const total = BigInt(Math.round((period.end.getTime() - period.start.getTime()) / 1000));
+      const leftMs = BigInt(period.end.getTime() - at.getTime());
+      let left = leftMs >= 0n ? leftMs / 1000n : -((-leftMs + 999n) / 1000n);
+      if (left < 0n) left = 0n;
+      if (left > total) left = total;
+      return Number((2n * BigInt(priceCents) * left + total) / (2n * total));
+    };
     fc.assert(
       fc.property(
         fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2040-01-01T00:00:00Z'), noInvalidDate: true }),
@@ -43,11 +54,9 @@ describe('proration (R9.5)', () => {
         (anchor, fraction, a, b) => {
           const period = periodAt(anchor, 0);
           const at = new Date(period.start.getTime() + Math.floor((period.end.getTime() - period.start.getTime()) * fraction));
-          const up = prorationLines({ name: 'A', priceCents: a }, { name: 'B', priceCents: b }, at, period);
-          const down = prorationLines({ name: 'B', priceCents: b }, { name: 'A', priceCents: a }, at, period);
-          const net = [...up, ...down].reduce((s, l) => s + l.amountCents, 0);
-          expect(Math.abs(net)).toBeLessThanOrEqual(4);
-          expect(net).toBe(0); // the same shares cancel exactly
+          const [credit, charge] = prorationLines({ name: 'A', priceCents: a }, { name: 'B', priceCents: b }, at, period);
+          expect(credit!.amountCents + 0).toBe(-model(a, at, period) + 0);
+          expect(charge!.amountCents).toBe(model(b, at, period));
         },
       ),
     );
