@@ -9,9 +9,26 @@ import { addMember, newOrg, newUser, signedIn, type TestUser } from '../support/
  * so a new route cannot ship without its authorization being decided.
  */
 
-const ACTORS = ['anonymous', 'nonMember', 'platformAdmin', 'none', 'viewer', 'collaborator', 'editor', 'administrator'] as const;
+// The last two have a per-resource role (R2.2) on the matrix's application and
+// dashboard: a Viewer given Collaborator there, an Editor given None there.
+const ACTORS = ['anonymous', 'nonMember', 'platformAdmin', 'none', 'viewer', 'collaborator', 'editor', 'administrator', 'viewerWithCollaborator', 'editorWithNone'] as const;
 type Actor = (typeof ACTORS)[number];
+type OverrideActor = 'viewerWithCollaborator' | 'editorWithNone';
 type Expect = Record<Actor, number>;
+/** A row's expectations: the override actors may be left out where they act as their role would on that resource. */
+type RowExpect = Record<Exclude<Actor, OverrideActor>, number> & Partial<Record<OverrideActor, number>>;
+
+/**
+ * R2.2: on the matrix's own application and dashboard an override replaces
+ * the organization role, so there the two answer as Collaborator and as None
+ * would; everywhere else as the Viewer and the Editor they are.
+ */
+const onResource = (path: string) => path.startsWith('/applications/{app}') || path.startsWith('/dashboards/{dashboard}');
+const withOverrides = (path: string, e: RowExpect): Expect => ({
+  viewerWithCollaborator: onResource(path) ? e.collaborator : e.viewer,
+  editorWithNone: onResource(path) ? e.none : e.editor,
+  ...e,
+});
 
 // Routes outside this matrix, and why.
 const ELSEWHERE: [RegExp, string][] = [
@@ -26,14 +43,14 @@ const ELSEWHERE: [RegExp, string][] = [
 ];
 
 /** The organization's member pattern: anonymous to log in, outsiders 404, role decides the rest. */
-const org = (minimum: Actor, ok: number, denied = 403): Expect => {
+const org = (minimum: Actor, ok: number, denied = 403): RowExpect => {
   const order: Actor[] = ['none', 'viewer', 'collaborator', 'editor', 'administrator'];
   const from = order.indexOf(minimum);
-  const out = { anonymous: 303, nonMember: 404, platformAdmin: 404 } as Expect;
+  const out = { anonymous: 303, nonMember: 404, platformAdmin: 404 } as RowExpect;
   order.forEach((a, i) => (out[a] = i >= from ? ok : denied));
   return out;
 };
-const signedInOnly = (ok: number): Expect => ({ anonymous: 303, nonMember: ok, platformAdmin: ok, none: ok, viewer: ok, collaborator: ok, editor: ok, administrator: ok });
+const signedInOnly = (ok: number): RowExpect => ({ anonymous: 303, nonMember: ok, platformAdmin: ok, none: ok, viewer: ok, collaborator: ok, editor: ok, administrator: ok });
 
 let t: TestContext;
 const agents = {} as Record<Actor, Agent>;
@@ -51,6 +68,10 @@ beforeAll(async () => {
     users[role] = await newUser(t);
     await addMember(t, created, users[role], role);
   }
+  users.viewerWithCollaborator = await newUser(t);
+  await addMember(t, created, users.viewerWithCollaborator, 'viewer');
+  users.editorWithNone = await newUser(t);
+  await addMember(t, created, users.editorWithNone, 'editor');
   const target = await newUser(t, { name: 'Target Member' });
   await addMember(t, created, target, 'viewer');
   agents.anonymous = t.agent();
@@ -68,6 +89,11 @@ beforeAll(async () => {
   ids.dashboard = String(dash.headers.location).split('/').pop()!.split('#')[0]!;
   await admin.post(`/dashboards/${ids.dashboard}/blocks`, { kind: 'device_state', title: 'Matrix block', application_id: ids.app, device_id: ids.device });
   ids.block = String((await t.deps.db('dashboard_blocks').where({ dashboard_id: ids.dashboard }).first()).id);
+  // The overrides, set the way an Administrator sets them (Settings → Members → Access).
+  for (const [actor, role] of [['viewerWithCollaborator', 'collaborator'], ['editorWithNone', 'none']] as const) {
+    const set = await admin.post(`/orgs/${created.slug}/settings/members/${users[actor].id}/access`, { [`application:${ids.app}`]: role, [`dashboard:${ids.dashboard}`]: role });
+    expect(set.statusCode).toBe(303);
+  }
   await admin.post(`/orgs/${created.slug}/invitations`, { email: 'matrix-invitee@example.com', role: 'viewer' });
   ids.invitation = String((await t.deps.db('invitations').where({ organization_id: created.id }).first()).id);
   ids.invoice = String((await t.deps.db('invoices').where({ organization_id: created.id }).first()).id);
@@ -81,7 +107,7 @@ afterAll(async () => {
 
 // [route as registered, path to request, form body, expected per actor]. Order matters only
 // where a request changes membership (leave comes last).
-const rows: [string, string, Record<string, string>, Expect][] = [
+const rows: [string, string, Record<string, string>, RowExpect][] = [
   ['GET /orgs', '/orgs', {}, signedInOnly(200)],
   ['GET /sandbox', '/sandbox', {}, signedInOnly(200)],
   ['GET /orgs/new', '/orgs/new', {}, signedInOnly(200)],
@@ -170,15 +196,16 @@ const rows: [string, string, Record<string, string>, Expect][] = [
   ['POST /orgs/:slug/invitations/:id/revoke', '/orgs/{slug}/invitations/{invitation}/revoke', {}, org('administrator', 303)],
   ['POST /orgs/:slug/settings/members/:userId/remove', '/orgs/{slug}/settings/members/{target}/remove', {}, org('administrator', 303)],
   // The first allowed actor deletes it; later ones find it gone.
-  ['POST /applications/:id/delete', '/applications/{app}/delete', {}, { ...org('editor', 303), administrator: 404 }],
-  ['POST /dashboards/:id/delete', '/dashboards/{dashboard}/delete', {}, { ...org('editor', 303), administrator: 404 }],
+  ['POST /applications/:id/delete', '/applications/{app}/delete', {}, { ...org('editor', 303), administrator: 404, viewerWithCollaborator: 404, editorWithNone: 404 }],
+  ['POST /dashboards/:id/delete', '/dashboards/{dashboard}/delete', {}, { ...org('editor', 303), administrator: 404, viewerWithCollaborator: 404, editorWithNone: 404 }],
   ['POST /orgs/:slug/leave', '/orgs/{slug}/leave', {}, org('none', 303)],
 ];
 
 const fill = (s: string) => s.replace(/\{(\w+)\}/g, (_, k: string) => ids[k] ?? `{${k}}`);
 
 describe('authorization matrix (R2.5)', () => {
-  for (const [route, path, body, expected] of rows) {
+  for (const [route, path, body, rowExpected] of rows) {
+    const expected = withOverrides(path, rowExpected);
     for (const actor of ACTORS) {
       it(`${route} as ${actor} → ${expected[actor]}`, async () => {
         const agent = agents[actor];
