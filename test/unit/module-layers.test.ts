@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tsFiles } from '../support/source.ts';
 
 /**
  * Issue 15: the modules form layers, drawn in src/modules/README.md. A module
@@ -37,14 +38,6 @@ const MAY_RUN_JOBS = new Set(LAYERS.at(-1));
 
 const src = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const modulesDir = join(src, 'modules');
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return tsFiles(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
-}
 
 /** The relative imports and re-exports of a file, resolved to paths under src/. */
 export function importsOf(file: string, text: string): string[] {

@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tsFiles } from '../support/source.ts';
 
 /**
  * Issue 15: every table has one owning module, and only that module writes
@@ -59,14 +60,6 @@ export const TABLE_OWNERS: Record<string, string> = {
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const src = join(root, 'src');
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return tsFiles(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
-}
 
 /** Code without its comments (a comment may well say "UPDATE users"). */
 const withoutComments = (text: string) =>
