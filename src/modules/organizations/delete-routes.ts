@@ -28,7 +28,7 @@ export async function deleteOrganizationRoutes(app: FastifyInstance): Promise<vo
       openInvoices: preview.openInvoices,
       openBalance: formatCents(preview.openBalanceCents),
     };
-    return renderPage(request, reply, 'pages/billing/delete.eta', { ...orgChrome(ctx, 'settings'), tab: 'delete', error, money }, { status, title: `Delete ${ctx.organization.name}` });
+    return renderPage(request, reply, 'pages/orgs/delete.eta', { ...orgChrome(ctx, 'settings'), tab: 'delete', error, money }, { status, title: `Delete ${ctx.organization.name}` });
   };
 
   app.get<{ Params: Params }>('/orgs/:slug/settings/delete', async (request, reply) => {

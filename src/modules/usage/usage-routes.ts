@@ -48,7 +48,7 @@ export async function usageRoutes(app: FastifyInstance): Promise<void> {
     return renderPage(
       request,
       reply,
-      'pages/billing/usage.eta',
+      'pages/usage/usage.eta',
       {
         ...orgChrome(ctx, 'settings'),
         tab: 'usage',
