@@ -129,7 +129,7 @@ const rows: [string, string, Record<string, string>, RowExpect][] = [
   ['GET /dashboards/new', '/dashboards/new', {}, signedInOnly(200)],
   ['POST /dashboards/new', '/dashboards/new', { owner: 'sandbox', name: 'Sandbox Dashboard', description: '' }, signedInOnly(303)],
   ['GET /account', '/account', {}, signedInOnly(200)],
-  ['POST /account/profile', '/account/profile', { name: '', time_zone: 'UTC' }, signedInOnly(422)],
+  ['POST /account/profile', '/account/profile', { name: 'Matrix Actor', time_zone: 'UTC' }, signedInOnly(303)],
   ['POST /account/email', '/account/email', { email: 'not-an-email', current_password: 'x' }, signedInOnly(422)],
   ['POST /account/password', '/account/password', { current_password: '', new_password: '' }, signedInOnly(422)],
   ['POST /account/sessions/sign-out-others', '/account/sessions/sign-out-others', {}, signedInOnly(303)],

@@ -122,6 +122,11 @@ describe('module layers (issue 15)', () => {
     expect([...layerOf.keys()].filter((m) => !modules.includes(m))).toEqual([]);
   });
 
+  it('draws every module in src/modules/README.md', () => {
+    const readme = readFileSync(join(modulesDir, 'README.md'), 'utf8');
+    expect([...layerOf.keys()].filter((m) => !new RegExp(`(^|[\\s·])${m}(\\s|$)`, 'm').test(readme))).toEqual([]);
+  });
+
   it('has no module import a module of a higher layer', () => {
     const upward = moduleEdges()
       .filter((e) => layerOf.get(e.to)! > layerOf.get(e.from)!)
