@@ -21,6 +21,7 @@ import { renderPage } from './http/render.ts';
 import { KnexSessionStore } from './http/session-store.ts';
 import './http/types.ts';
 import { findUserById } from './modules/accounts/queries.ts';
+import { sessionHoldsCredentials } from './modules/accounts/session-credentials.ts';
 import { accountRoutes } from './modules/accounts/routes.ts';
 import { invitationBehind } from './modules/invitations/invitation-behind.ts';
 import { adminRoutes } from './modules/admin/routes.ts';
@@ -43,6 +44,8 @@ const require = createRequire(import.meta.url);
 const htmxDir = dirname(require.resolve('htmx.org/dist/htmx.min.js'));
 
 const SESSION_MAX_AGE_MS = 30 * DAY_MS;
+/** SECURITY.md: how long a client may take to send one request. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export type App = FastifyInstance;
@@ -56,6 +59,10 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
     // R13.3: X-Forwarded-* count only from the proxies TRUST_PROXY names.
     trustProxy: trustProxyOption(config.trustProxy),
     bodyLimit: 1024 * 1024,
+    // A client has this long to send its whole request (headers and body):
+    // a slow sender cannot hold a connection, nor keep a request waiting to
+    // run long after its session was signed out. Fastify's default is none.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.decorate('deps', deps);
@@ -155,13 +162,17 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
     app.csrfProtection(request, reply, done);
   });
 
-  // The signed-in user, looked up once per request.
+  // The signed-in user, looked up once per request. A session signed in
+  // before the account's credentials last changed (a new password, a reset,
+  // "Sign out other sessions") is over, even when a request still in flight
+  // has written its row back after it was deleted (R1.4).
   app.addHook('preHandler', async (request) => {
     const userId = request.session?.userId;
     if (!userId) return;
     const user = await findUserById(deps.db, userId);
-    if (user) request.user = user;
-    else delete request.session.userId;
+    if (!user) delete request.session.userId;
+    else if (!sessionHoldsCredentials(request.session, user)) await request.session.regenerate();
+    else request.user = user;
   });
 
   // R13.5: no control characters in any text input, on either database.

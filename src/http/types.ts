@@ -28,5 +28,7 @@ declare module '@fastify/session' {
     /** When this session logged in (application clock, ms) and from which browser: the account page lists them (R1.4). */
     signedInAt?: number;
     userAgent?: string;
+    /** The user's credentials mark when this session signed in or last changed them: another mark means signed out (R1.4, users.credentials_changed_at). */
+    credentialsChangedAt?: number | null;
   }
 }

@@ -39,7 +39,7 @@ const ELSEWHERE: [RegExp, string][] = [
   [/^POST \/api\//, 'device API, bearer keys (device-api.test.ts)'],
   [/^POST \/webhooks\//, 'Stripe webhooks, signed (stripe-webhooks.test.ts)'],
   [/^(GET|POST) \/admin(\/|$)/, 'back-office: 404 for all but platform admins (admin tests)'],
-  [/^(GET|POST) \/(password\/(forgot|reset\/:token)|confirm-email\/:token)$/, 'account recovery and email confirmation: the link is the proof, no login (account-self-service.test.ts)'],
+  [/^(GET|POST) \/(password\/(forgot|reset\/:token)|confirm-email\/:token|cancel-email-change\/:token)$/, 'account recovery, email confirmation and its cancel link: the link is the proof, no login (account-self-service.test.ts, account-security.test.ts)'],
 ];
 
 /** The organization's member pattern: anonymous to log in, outsiders 404, role decides the rest. */
@@ -132,6 +132,7 @@ const rows: [string, string, Record<string, string>, RowExpect][] = [
   ['POST /account/profile', '/account/profile', { name: 'Matrix Actor', time_zone: 'UTC' }, signedInOnly(303)],
   ['POST /account/email', '/account/email', { email: 'not-an-email', current_password: 'x' }, signedInOnly(422)],
   ['POST /account/password', '/account/password', { current_password: '', new_password: '' }, signedInOnly(422)],
+  ['POST /account/email/cancel', '/account/email/cancel', {}, signedInOnly(303)],
   ['POST /account/sessions/sign-out-others', '/account/sessions/sign-out-others', {}, signedInOnly(303)],
 
   ['GET /orgs/:slug', '/orgs/{slug}', {}, org('viewer', 200)],

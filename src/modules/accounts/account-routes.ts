@@ -7,6 +7,7 @@ import { listUserSessions } from '../../http/session-store.ts';
 import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
 import type { RateLimitRule } from '../rate-limits/gcra.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
+import { cancelEmailChange, cancelEmailChangeByLink, openEmailChangeCancel, type EmailChangeCancelGone } from './cancel-email-change.ts';
 import { changePassword } from './change-password.ts';
 import { confirmEmailChange, openEmailChange, type EmailChangeGone } from './confirm-email-change.ts';
 import { pendingEmailChange } from './queries.ts';
@@ -28,9 +29,11 @@ interface AccountForms {
   password?: { errors: FieldErrors };
 }
 
-const LINK_GONE: Record<PasswordResetGone | EmailChangeGone | 'not_found', string> = {
+const LINK_GONE: Record<PasswordResetGone | EmailChangeGone | EmailChangeCancelGone | 'not_found', string> = {
   expired: 'This link has expired.',
-  used: 'This link was already used.',
+  // Spent, or closed by what came after it (a newer link, a new password, a cancelled change).
+  used: 'This link was already used, or it was cancelled.',
+  closed: 'This change was already confirmed or cancelled.',
   not_found: 'This link is not valid. Check that you copied the whole link.',
 };
 
@@ -52,6 +55,17 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
   }
   // The mailed links carry their token in the path: their requests are not logged (R13.4).
   const quiet = { logLevel: 'warn' } as const;
+
+  /**
+   * R1.4, R13.4: the session that changed the credentials goes on under the
+   * new mark, with a new id (whoever planted or saw the old id has nothing)
+   * and a new CSRF secret.
+   */
+  async function renewSession(request: FastifyRequest, reply: FastifyReply, credentialsChangedAt: number) {
+    request.session.credentialsChangedAt = credentialsChangedAt;
+    await request.session.regenerate(['userId', 'signedInAt', 'userAgent', 'credentialsChangedAt']);
+    reply.generateCsrf();
+  }
 
   async function showAccount(request: FastifyRequest, reply: FastifyReply, forms: AccountForms = {}, status = 200) {
     const user = currentUser(request);
@@ -129,6 +143,12 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
       return seeOther(reply, '/account');
     });
 
+    signedIn.post('/account/email/cancel', async (request, reply) => {
+      const cancelled = await cancelEmailChange(deps, currentUser(request).id);
+      setFlash(reply, 'success', cancelled ? `Email change cancelled. Your email stays ${currentUser(request).email}, and the link we sent to the new address no longer works.` : 'There was no email change to cancel.');
+      return seeOther(reply, '/account#email');
+    });
+
     signedIn.post('/account/password', async (request, reply) => {
       const body = formBody(request.body);
       const limited = await refusal(reply, rules.accountPasswordChecksByUser, String(currentUser(request).id));
@@ -148,19 +168,21 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
             return assertNever(result.reason);
         }
       }
+      await renewSession(request, reply, result.credentialsChangedAt);
       setFlash(reply, 'success', `Password changed.${signedOutText(result.signedOut)}`);
       return seeOther(reply, '/account');
     });
 
     signedIn.post('/account/sessions/sign-out-others', async (request, reply) => {
-      const ended = await signOutOtherSessions(db, currentUser(request).id, request.session.sessionId);
+      const { ended, credentialsChangedAt } = await signOutOtherSessions(deps, currentUser(request).id, request.session.sessionId);
+      await renewSession(request, reply, credentialsChangedAt);
       setFlash(reply, 'success', ended ? `Signed out of ${ended} other session${ended === 1 ? '' : 's'}.` : 'There were no other sessions to sign out.');
       return seeOther(reply, '/account#sessions');
     });
   });
 
   // ---- A new email address, confirmed by the link mailed to it ----------------
-  const linkGone = (request: FastifyRequest, reply: FastifyReply, reason: keyof typeof LINK_GONE, what: 'reset' | 'email') =>
+  const linkGone = (request: FastifyRequest, reply: FastifyReply, reason: keyof typeof LINK_GONE, what: 'reset' | 'email' | 'cancel') =>
     renderPage(
       request,
       reply,
@@ -199,6 +221,31 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
     }
     setFlash(reply, 'success', `Your email address is now ${result.user.email}. Use it to log in.`);
     return seeOther(reply, request.user?.id === result.user.id ? '/account' : '/login');
+  });
+
+  // ---- Cancelling a new email address, by the link mailed to the current one --
+  app.get<{ Params: TokenParams }>('/cancel-email-change/:token', quiet, async (request, reply) => {
+    const opened = await openEmailChangeCancel(deps, request.params.token);
+    if (!opened.ok) return linkGone(request, reply, opened.reason, 'cancel');
+    reply.header('Referrer-Policy', 'no-referrer');
+    return renderPage(
+      request,
+      reply,
+      'pages/account/cancel-email-change.eta',
+      { token: request.params.token, newEmail: opened.change.newEmail, currentEmail: opened.user.email },
+      { title: 'Cancel the email change · Orgplane' },
+    );
+  });
+
+  app.post<{ Params: TokenParams }>('/cancel-email-change/:token', quiet, async (request, reply) => {
+    const result = await cancelEmailChangeByLink(deps, request.params.token);
+    if (!result.ok) return linkGone(request, reply, result.reason, 'cancel');
+    setFlash(
+      reply,
+      'success',
+      `Cancelled: your account keeps ${result.user.email}, and the link sent to ${result.change.newEmail} no longer works. If you did not ask for the change, set a new password now.`,
+    );
+    return seeOther(reply, request.user?.id === result.user.id ? '/account' : '/password/forgot');
   });
 
   // ---- Forgot password? -----------------------------------------------------

@@ -1,5 +1,5 @@
 import type { Deps } from '../../deps.ts';
-import { closeEmailChanges, findEmailChange, findUserByEmail, findUserById, setEmail, useEmailChange, type EmailChange, type User } from './queries.ts';
+import { closeEmailChanges, closePasswordResets, findEmailChange, findUserByEmail, findUserById, setEmail, useEmailChange, type EmailChange, type User } from './queries.ts';
 import { hashLinkToken, looksLikeLinkToken } from './tokens.ts';
 
 export type EmailChangeGone = 'expired' | 'used';
@@ -24,7 +24,11 @@ export type ConfirmEmailChangeResult =
   | { ok: true; user: User; previousEmail: string }
   | { ok: false; reason: 'not_found' | EmailChangeGone | 'email_taken' };
 
-/** R1.4: the new address confirmed: the account's email changes, once; other waiting changes close. */
+/**
+ * R1.4: the new address confirmed: the account's email changes, once; other
+ * waiting changes close, and so do reset links mailed to the old address
+ * (they would let whoever reads that mailbox back in).
+ */
 export async function confirmEmailChange(deps: Pick<Deps, 'db' | 'clock'>, token: string): Promise<ConfirmEmailChangeResult> {
   const opened = await openEmailChange(deps, token);
   if (!opened.ok) return opened;
@@ -37,6 +41,7 @@ export async function confirmEmailChange(deps: Pick<Deps, 'db' | 'clock'>, token
       if (await findUserByEmail(trx, change.newEmail)) return { ok: false, reason: 'email_taken' };
       await setEmail(trx, user.id, change.newEmail);
       await closeEmailChanges(trx, user.id, now);
+      await closePasswordResets(trx, user.id, now);
       return { ok: true, user: { ...user, email: change.newEmail }, previousEmail: user.email };
     });
   } catch (err) {

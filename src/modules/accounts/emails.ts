@@ -55,8 +55,8 @@ export function sendEmailChangeConfirmation(mailer: Mailer, user: User, newEmail
   });
 }
 
-/** R1.4: the current address hears about a change it is losing. */
-export function sendEmailChangeNotice(mailer: Mailer, user: User, newEmail: string) {
+/** R1.4: the current address hears about a change it is losing, and can cancel it. */
+export function sendEmailChangeNotice(mailer: Mailer, user: User, newEmail: string, cancelLink: string) {
   return mailer.send({
     to: user.email,
     subject: 'A new email address was requested for your Orgplane account',
@@ -64,7 +64,8 @@ export function sendEmailChangeNotice(mailer: Mailer, user: User, newEmail: stri
     ...compose([
       `Hello ${user.name},`,
       `Someone signed in to your Orgplane account asked to change its email address to ${newEmail}. The change happens only when that address confirms it.`,
-      'If this was not you, change your password now: the request needed it.',
+      'If this was not you, cancel the change, then change your password: the request needed it. Changing your password also cancels the change.',
+      { label: 'Cancel this change', link: cancelLink },
     ]),
   });
 }

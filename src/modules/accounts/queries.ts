@@ -9,6 +9,11 @@ export interface User {
   createdAt: Date;
   /** IANA time zone every date is shown in (R1.5). */
   timeZone: string;
+  /**
+   * When the credentials last changed (epoch ms, strictly increasing), or
+   * null: a session signed in under another value is no longer valid (R1.4).
+   */
+  credentialsChangedAt: number | null;
 }
 
 interface UserRow {
@@ -19,6 +24,7 @@ interface UserRow {
   is_platform_admin: boolean | number;
   created_at: number;
   time_zone: string;
+  credentials_changed_at: number | string | null;
 }
 
 const toUser = (r: UserRow): User => ({
@@ -28,6 +34,7 @@ const toUser = (r: UserRow): User => ({
   isPlatformAdmin: Boolean(r.is_platform_admin),
   createdAt: new Date(Number(r.created_at)),
   timeZone: r.time_zone ?? 'UTC',
+  credentialsChangedAt: r.credentials_changed_at === null || r.credentials_changed_at === undefined ? null : Number(r.credentials_changed_at),
 });
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
@@ -74,6 +81,22 @@ export async function setPlatformAdmin(db: DbOrTrx, userId: number, value: boole
 
 export async function setPassword(db: DbOrTrx, userId: number, passwordHash: string): Promise<void> {
   await db('users').where({ id: userId }).update({ password_hash: passwordHash });
+}
+
+/**
+ * R1.4, R13.4: records that the user's credentials changed (new password,
+ * reset, other sessions signed out) and answers the new mark. It is `now`,
+ * or one more than the last mark when that is not earlier (two changes in one
+ * millisecond, or a clock set back), so every change gives a new value. One
+ * statement: concurrent changes each move it on.
+ */
+export async function markCredentialsChanged(db: DbOrTrx, userId: number, now: Date): Promise<number> {
+  const at = now.getTime();
+  await db('users')
+    .where({ id: userId })
+    .update({ credentials_changed_at: db.raw('CASE WHEN credentials_changed_at IS NOT NULL AND credentials_changed_at >= CAST(? AS BIGINT) THEN credentials_changed_at + 1 ELSE CAST(? AS BIGINT) END', [at, at]) });
+  const row = await db<UserRow>('users').where({ id: userId }).first('credentials_changed_at');
+  return Number(row?.credentials_changed_at);
 }
 
 export async function findPasswordHash(db: DbOrTrx, userId: number): Promise<string | undefined> {
@@ -154,11 +177,15 @@ export async function closePasswordResets(db: DbOrTrx, userId: number, now: Date
   await db('password_resets').where({ user_id: userId }).whereNull('used_at').update({ used_at: now.getTime() });
 }
 
-export async function insertEmailChange(db: DbOrTrx, input: { userId: number; newEmail: string; tokenHash: string; createdAt: Date; expiresAt: Date }): Promise<void> {
+export async function insertEmailChange(
+  db: DbOrTrx,
+  input: { userId: number; newEmail: string; tokenHash: string; cancelTokenHash: string; createdAt: Date; expiresAt: Date },
+): Promise<void> {
   await db('email_changes').insert({
     user_id: input.userId,
     new_email: normalizeEmail(input.newEmail),
     token_hash: input.tokenHash,
+    cancel_token_hash: input.cancelTokenHash,
     created_at: input.createdAt.getTime(),
     expires_at: input.expiresAt.getTime(),
   });
@@ -166,6 +193,12 @@ export async function insertEmailChange(db: DbOrTrx, input: { userId: number; ne
 
 export async function findEmailChange(db: DbOrTrx, tokenHash: string): Promise<EmailChange | undefined> {
   const row = await db<LinkRow & { new_email: string }>('email_changes').where({ token_hash: tokenHash }).first();
+  return row ? { ...toLink(row), newEmail: row.new_email } : undefined;
+}
+
+/** The change whose cancel link (mailed to the address it would replace) has this token hash. */
+export async function findEmailChangeByCancelToken(db: DbOrTrx, cancelTokenHash: string): Promise<EmailChange | undefined> {
+  const row = await db<LinkRow & { new_email: string; cancel_token_hash: string | null }>('email_changes').where({ cancel_token_hash: cancelTokenHash }).first();
   return row ? { ...toLink(row), newEmail: row.new_email } : undefined;
 }
 

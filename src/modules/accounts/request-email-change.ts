@@ -11,7 +11,8 @@ export type RequestEmailChangeResult =
 /**
  * R1.4: a new email address, asked for with the current password, takes
  * effect only when the link mailed to it is opened. The current address is
- * told. A newer request replaces an older one still waiting.
+ * told, with a link that cancels the change. A newer request replaces an
+ * older one still waiting.
  */
 export async function requestEmailChange(
   deps: Pick<Deps, 'db' | 'clock' | 'mailer' | 'config'>,
@@ -25,13 +26,14 @@ export async function requestEmailChange(
   if (newEmail === user.email) return { ok: false, reason: 'same_email' };
   if (await findUserByEmail(db, newEmail)) return { ok: false, reason: 'email_taken' };
   const { token, hash: tokenHash } = newLinkToken();
+  const cancel = newLinkToken();
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + EMAIL_CHANGE_TTL_MS);
   await db.transaction(async (trx) => {
     await closeEmailChanges(trx, user.id, now);
-    await insertEmailChange(trx, { userId: user.id, newEmail, tokenHash, createdAt: now, expiresAt });
+    await insertEmailChange(trx, { userId: user.id, newEmail, tokenHash, cancelTokenHash: cancel.hash, createdAt: now, expiresAt });
   });
   await sendEmailChangeConfirmation(deps.mailer, user, newEmail, `${deps.config.publicUrl}/confirm-email/${token}`, expiresAt);
-  await sendEmailChangeNotice(deps.mailer, user, newEmail);
+  await sendEmailChangeNotice(deps.mailer, user, newEmail, `${deps.config.publicUrl}/cancel-email-change/${cancel.token}`);
   return { ok: true, newEmail, expiresAt };
 }

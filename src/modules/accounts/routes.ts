@@ -6,6 +6,7 @@ import { rateLimitRules } from '../rate-limits/rules.ts';
 import { accountPageRoutes } from './account-routes.ts';
 import type { Deps } from '../../deps.ts';
 import { logIn } from './log-in.ts';
+import type { User } from './queries.ts';
 import { logInSchema, PASSWORD_MIN, signUpSchema } from './schemas.ts';
 import { signUp } from './sign-up.ts';
 import { assertNever } from '../../assert-never.ts';
@@ -51,9 +52,11 @@ export async function accountRoutes(app: FastifyInstance, { invitationBehind }: 
    * Starts a fresh session for the user: a new id and a new CSRF secret at
    * every log-in (R13.1, R13.4), named for the account page's list (R1.4).
    */
-  async function startSession(request: FastifyRequest, reply: FastifyReply, userId: number) {
+  async function startSession(request: FastifyRequest, reply: FastifyReply, user: User) {
     await request.session.regenerate();
-    request.session.userId = userId;
+    request.session.userId = user.id;
+    // R1.4: signed in under the account's current credentials; a later change ends this session.
+    request.session.credentialsChangedAt = user.credentialsChangedAt;
     request.session.signedInAt = clock.now().getTime();
     request.session.userAgent = formText(request.headers['user-agent'], 400);
     reply.generateCsrf();
@@ -99,7 +102,7 @@ export async function accountRoutes(app: FastifyInstance, { invitationBehind }: 
           return assertNever(result.reason);
       }
     }
-    await startSession(request, reply, result.user.id);
+    await startSession(request, reply, result.user);
     const invitation = await invitationBehind(app.deps, next);
     setFlash(
       reply,
@@ -142,7 +145,7 @@ export async function accountRoutes(app: FastifyInstance, { invitationBehind }: 
           return assertNever(result);
       }
     }
-    await startSession(request, reply, result.user.id);
+    await startSession(request, reply, result.user);
     return seeOther(reply, next ?? home(result.user));
   });
 
