@@ -129,12 +129,16 @@ describe('the database store', () => {
 });
 
 describe.runIf(withRedis)('the Redis store', () => {
-  it('lets a hit through, and says so, when Redis cannot be reached', async () => {
+  it('lets a hit through, and says so, when Redis cannot be reached; a pause or a reset fails open too (R13.3)', async () => {
     const errors: unknown[] = [];
     const limiter = redisRateLimiter({ url: 'redis://127.0.0.1:1', clock: new ManualClock(), onError: (e) => errors.push(e) });
     try {
       expect(await limiter.take(RULE, 'x')).toEqual({ ok: true });
       expect(errors).toHaveLength(1);
+      // A pause or a reset fails open the same way: no error reaches the request.
+      await expect(limiter.pause(RULE, 'x', 60_000)).resolves.toBeUndefined();
+      await expect(limiter.reset(RULE, 'x')).resolves.toBeUndefined();
+      expect(errors).toHaveLength(3);
     } finally {
       await limiter.close();
     }

@@ -31,7 +31,8 @@ export interface RedisStoreOptions extends StoreOptions {
 /**
  * The store for REDIS_URL: every instance's hits on one Redis. If Redis
  * cannot answer within a second the hit is admitted and `onError` is told:
- * an outage of the limiter's store does not stop log-ins or devices.
+ * an outage of the limiter's store does not stop log-ins or devices. A pause
+ * or a reset it cannot take is told the same way and lost (fails open).
  */
 export function redisRateLimiter(opts: RedisStoreOptions): RateLimiter {
   const { clock } = opts;
@@ -56,13 +57,16 @@ export function redisRateLimiter(opts: RedisStoreOptions): RateLimiter {
         return { ok: true };
       }
     },
+    // Like a hit, a pause or a reset that Redis cannot take is told to
+    // `onError` and does not fail the request: the log-in it belongs to was
+    // already decided (its password checked).
     async pause(rule, subject, ms) {
       const now = clock.now().getTime();
       const tat = pausedTat(now + ms, bucketTerms(rule));
-      await redis.set(key(rule, subject), String(tat), 'PX', Math.max(1, tat - now));
+      await redis.set(key(rule, subject), String(tat), 'PX', Math.max(1, tat - now)).catch((err: unknown) => opts.onError?.(err));
     },
     async reset(rule, subject) {
-      await redis.del(key(rule, subject));
+      await redis.del(key(rule, subject)).catch((err: unknown) => opts.onError?.(err));
     },
     async purge() {
       return 0;
