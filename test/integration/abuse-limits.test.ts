@@ -100,6 +100,32 @@ describe('X-Forwarded-For with TRUST_PROXY set (attack d, R13.3)', () => {
   });
 });
 
+describe('X-Forwarded-For that names no address, with TRUST_PROXY set (R13.3)', () => {
+  it.each([
+    ['a hop count', 1],
+    ['a list of proxies', ['10.0.0.0/8']],
+  ] as const)('%s: garbage or a huge header counts as the socket address, and never fails a request', async (_name, trustProxy) => {
+    const app = await startTestApp({ config: { trustProxy: trustProxy as number | string[], authRateLimit: 10 } });
+    try {
+      const proxy = '10.0.0.7';
+      const headers = ['not-an-address', 'x'.repeat(8_000), `${'9'.repeat(300)}.1.1.1`, '198.51.100.1, <script>', '::ffff:999.1.1.1', ' , '];
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) statuses.push((await logInAttempt(app, `xff${i}@example.com`, WRONG, { from: proxy, forwardedFor: headers[i % headers.length] })).statusCode);
+      // One allowance, the proxy's own: ten wrong passwords, then refusals; never a 500.
+      expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+      expect(statuses.slice(10)).toEqual([429, 429]);
+      // A real client named by the proxy keeps an allowance of its own.
+      expect((await logInAttempt(app, 'xff-real@example.com', WRONG, { from: proxy, forwardedFor: '198.51.100.77' })).statusCode).toBe(401);
+      // Other limited forms answer too, not 500.
+      const forgot = app.agent(proxy);
+      await forgot.get('/password/forgot');
+      expect((await forgot.post('/password/forgot', { email: 'xff@example.com' }, { headers: { 'x-forwarded-for': 'y'.repeat(8_000) } })).statusCode).toBe(303);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('log-in throttled per account (item 1, R13.3)', () => {
   it('failed attempts on one account slow it down, then pause its log-in with an email to the owner, from any address', async () => {
     const user = await newUser(t, { name: 'Targeted Tess' });

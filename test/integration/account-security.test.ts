@@ -264,7 +264,7 @@ describe('sessions end for good when the credentials change (R1.4, R13.4)', () =
   });
 
   it('the server gives a client a finite time to send its request', () => {
-    expect(t.app.initialConfig.requestTimeout).toBeGreaterThan(0);
-    expect(t.app.initialConfig.requestTimeout).toBeLessThanOrEqual(60_000);
+    expect(t.app.server.requestTimeout).toBeGreaterThan(0);
+    expect(t.app.server.requestTimeout).toBeLessThanOrEqual(60_000);
   });
 });

@@ -57,6 +57,15 @@ describe.each(stores)('the $name store', (store) => {
     expect(await limiter.take(RULE, subject())).toEqual({ ok: true });
   });
 
+  it('takes a subject of any length: a long one is counted by its digest, never refused with an error (R13.3)', async () => {
+    const long = `${'x'.repeat(5_000)}${subject()}`;
+    const outcomes = [];
+    for (let i = 0; i < 6; i++) outcomes.push((await limiter.take(RULE, long)).ok);
+    expect(outcomes).toEqual([true, true, true, true, true, false]);
+    // Another long subject that differs only at its end has a bucket of its own.
+    expect((await limiter.take(RULE, `${'x'.repeat(5_000)}${subject()}`)).ok).toBe(true);
+  });
+
   it('is atomic: 40 hits at once on one bucket admit exactly `burst`', async () => {
     const s = subject();
     const outcomes = await Promise.all(Array.from({ length: 40 }, () => limiter.take(RULE, s)));

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fieldErrors, formBody, safeNext, formText } from '../../http/forms.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
-import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
+import { clientAddress, clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { accountPageRoutes } from './account-routes.ts';
 import type { Deps } from '../../deps.ts';
@@ -128,7 +128,7 @@ export async function accountRoutes(app: FastifyInstance, { invitationBehind }: 
     if (limited) return showLogIn(request, reply, { values, errors: { _form: limited }, next }, 429);
     const parsed = logInSchema.safeParse(body);
     if (!parsed.success) return showLogIn(request, reply, { values, errors: fieldErrors(parsed.error), next }, 422);
-    const result = await logIn(app.deps, parsed.data, { address: request.ip });
+    const result = await logIn(app.deps, parsed.data, { address: clientAddress(request) });
     if (!result.ok) {
       switch (result.reason) {
         case 'invalid_credentials':

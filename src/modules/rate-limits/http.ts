@@ -1,16 +1,29 @@
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../../http/errors.ts';
 import { retryAfterSeconds } from './gcra.ts';
 
 /**
- * The client a per-address limit counts (R13.3): `request.ip`, which honours
- * X-Forwarded-For only from the proxies TRUST_PROXY names. An IPv6 client is
- * counted by its /64 network, since one subscriber is usually given a whole
- * /64 and could otherwise take a fresh address for every attempt.
+ * The client's address (R13.3): `request.ip`, which honours X-Forwarded-For
+ * only from the proxies TRUST_PROXY names. Fastify takes the address the
+ * header names as it is written, so a header that names no address (garbage,
+ * or thousands of characters) counts as absent: the address is then the
+ * socket's, i.e. the proxy's, and a client gains nothing by writing one.
+ */
+export function clientAddress(request: FastifyRequest): string {
+  const ip = request.ip;
+  if (typeof ip === 'string' && ip.length <= 64 && isIP(ip) !== 0) return ip;
+  return request.socket?.remoteAddress ?? 'unknown';
+}
+
+/**
+ * The client a per-address limit counts (R13.3): its address (clientAddress).
+ * An IPv6 client is counted by its /64 network, since one subscriber is
+ * usually given a whole /64 and could otherwise take a fresh address for
+ * every attempt.
  */
 export function clientSubject(request: FastifyRequest): string {
-  const ip = request.ip ?? '';
+  const ip = clientAddress(request);
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (mapped) return mapped[1]!;
   if (!isIPv6(ip)) return ip;

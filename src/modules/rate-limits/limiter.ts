@@ -31,11 +31,17 @@ export interface StoreOptions {
   clock: Clock;
 }
 
-/** The storage key of a bucket. Subjects are short: addresses, ids, or digests made by `digestSubject`. */
+/**
+ * The storage key of a bucket. Subjects are short: addresses, ids, or digests
+ * made by `digestSubject`. A longer one (which only a bug upstream could
+ * pass) is stored as its digest rather than refused: a limit never turns a
+ * request into a 500.
+ */
 export function bucketKey(rule: RateLimitRule, subject: string): string {
-  if (subject.length > 120) throw new Error(`rate limit subject too long for ${rule.name}`);
-  return `${rule.name}:${subject}`;
+  return `${rule.name}:${subject.length > MAX_SUBJECT ? `#${digestSubject(subject)}` : subject}`;
 }
+
+const MAX_SUBJECT = 120;
 
 /** A subject a person typed (an email): stored as a digest, never as the text itself. */
 export function digestSubject(text: string): string {
