@@ -625,6 +625,47 @@ describe('mail outbox (R10.1)', () => {
   });
 });
 
+describe('mail outbox with real delivery (R10.1, R1.4, R4.1)', () => {
+  const TOKEN = 'Zq3_live-Token-0123456789abcdefghijklmnopqrstu';
+  it.each([
+    ['SMTP is configured', { smtpUrl: 'smtp://mail.example:587' }],
+    ['in production', { isProduction: true, nodeEnv: 'production' as const }],
+  ])('%s: live reset, email-change and invitation links show their path, not their token', async (_when, config) => {
+    const live = await startTestApp({ config });
+    try {
+      const ops = await newUser(live, { name: 'Live Ops' });
+      await setPlatformAdmin(live.deps.db, ops.id, true);
+      const staff = await signedIn(live, ops);
+      const links = ['/password/reset/', '/confirm-email/', '/cancel-email-change/', '/invites/'].map((p) => `http://localhost:3000${p}${TOKEN}`);
+      const sent = await live.deps.mailer.send({
+        to: 'owner@example.com',
+        subject: 'Account links',
+        text: `Reset: ${links[0]}\nConfirm: ${links[1]}\nCancel: ${links[2]}\nJoin: ${links[3]}.\nBilling: http://localhost:3000/orgs/acme/settings/invoices`,
+        html: links.map((l) => `<p><a href="${l}">${l}</a></p>`).join(''),
+        kind: 'password_reset',
+      });
+      const page = await staff.get(`/admin/mail/${sent.id}`);
+      expect(page.statusCode).toBe(200);
+      expect(page.body).not.toContain(TOKEN);
+      expect(page.body).toContain('http://localhost:3000/password/reset/••••');
+      expect(page.body).toContain('http://localhost:3000/invites/••••.');
+      expect(page.body).not.toContain('href="http://localhost:3000/confirm-email/');
+      expect(page.body).toContain('shown with their token hidden');
+      // Links without a token stay clickable.
+      expect(page.body).toContain('<a href="http://localhost:3000/orgs/acme/settings/invoices">');
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('without SMTP outside production the links stay whole, for a developer to follow', async () => {
+    const sent = await t.deps.mailer.send({ to: 'dev@example.com', subject: 'Dev reset', text: `Reset: http://localhost:3000/password/reset/${TOKEN}`, kind: 'password_reset' });
+    const page = await adminAgent.get(`/admin/mail/${sent.id}`);
+    expect(page.body).toContain(`<a href="http://localhost:3000/password/reset/${TOKEN}">`);
+    expect(page.body).not.toContain('shown with their token hidden');
+  });
+});
+
 describe('the admin home', () => {
   it('shows counts per status and the back-office events', async () => {
     const home = await adminAgent.get('/admin');

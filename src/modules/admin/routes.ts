@@ -35,7 +35,7 @@ import { clockShiftSchema, toClockShift } from './schemas.ts';
 import { setInquiryStatus } from './set-inquiry-status.ts';
 import { setPlatformAdminFlag } from './set-platform-admin.ts';
 import { planShift, shiftClock } from './shift-clock.ts';
-import { datetimeLocal, describeDuration, idParam, linkify, mailDelivery, pageParam, queryString, statusBadge } from './view.ts';
+import { datetimeLocal, describeDuration, idParam, linkify, mailDelivery, outboxHidesTokens, pageParam, queryString, redactTokenLinks, statusBadge } from './view.ts';
 import { assertNever } from '../../assert-never.ts';
 
 type IdParams = { id: string };
@@ -256,7 +256,10 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return seeOther(reply, `/admin/inquiries/${inquiryId}`);
   });
 
-  // Mail outbox (R10.1): every recorded email, newest first, readable, links clickable.
+  // Mail outbox (R10.1): every recorded email, newest first, readable, links
+  // clickable, but for the tokens of live account and invitation links once
+  // mail is really delivered (view.ts outboxHidesTokens).
+  const hideTokens = outboxHidesTokens(config);
   app.get<{ Querystring: { page?: string } }>('/admin/mail', async (request, reply) => {
     const page = pageParam(request.query.page);
     const { mails, total } = await listOutbox(db, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
@@ -290,11 +293,13 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       {
         mail: {
           ...mail,
+          html: mail.html && hideTokens ? redactTokenLinks(mail.html) : mail.html,
           at: datesFor(request).dateTime(mail.createdAt, { seconds: true }),
           sentAt: mail.sentAt ? datesFor(request).dateTime(mail.sentAt, { seconds: true }) : null,
           delivery: mailDelivery(mail, datesFor(request)),
-          segments: linkify(mail.text),
+          segments: linkify(hideTokens ? redactTokenLinks(mail.text) : mail.text),
         },
+        tokensHidden: hideTokens,
       },
       { title: mail.subject.slice(0, 100) },
     );

@@ -60,6 +60,25 @@ export function describeDuration(ms: number): string {
 
 export type TextSegment = { text: string } | { text: string; href: string };
 
+/** What stands in for a redacted token. */
+export const REDACTED = '••••';
+
+/** Links whose last path segment is a secret that opens an account or a membership (R1.4, R4.1). */
+const TOKEN_LINK = /(\/(?:password\/reset|confirm-email|cancel-email-change|invites)\/)[A-Za-z0-9_-]+/g;
+
+/**
+ * R10.1, R11.1: whether the back-office outbox hides the tokens of live
+ * links. When mail really goes out (SMTP) or in production, platform staff
+ * reading the outbox must not be able to follow a stranger's password reset,
+ * email change or invitation. A developer without SMTP follows them there.
+ */
+export const outboxHidesTokens = (config: { smtpUrl: string | undefined; isProduction: boolean }) => Boolean(config.smtpUrl) || config.isProduction;
+
+/** A mail's text or HTML with every account or invitation token replaced: `…/password/reset/••••`. */
+export function redactTokenLinks(text: string): string {
+  return text.replace(TOKEN_LINK, `$1${REDACTED}`);
+}
+
 const URL_PATTERN = /https?:\/\/[^\s<>"']+/g;
 
 /**
@@ -75,7 +94,8 @@ export function linkify(text: string): TextSegment[] {
     while (/[.,;:!?)\]]$/.test(url)) url = url.slice(0, -1);
     const start = m.index ?? 0;
     if (start > last) out.push({ text: text.slice(last, start) });
-    out.push({ text: url, href: url });
+    // A redacted link leads nowhere: it stays text.
+    out.push(url.includes(REDACTED) ? { text: url } : { text: url, href: url });
     last = start + url.length;
   }
   if (last < text.length) out.push({ text: text.slice(last) });
