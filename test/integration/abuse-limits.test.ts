@@ -177,6 +177,79 @@ describe('log-in throttled per account (item 1, R13.3)', () => {
   });
 });
 
+describe('a paused account log-in does not lock its owner out (R13.3, review item 4)', () => {
+  /** Wrong guesses from ever new addresses until the account's log-in is paused (15 minutes). */
+  async function pauseAccount(email: string) {
+    for (let i = 0; i < 30; i++) {
+      const res = await logInAttempt(t, email, WRONG);
+      if (res.statusCode === 429 && res.headers['retry-after'] === String(15 * 60)) return;
+      if (res.statusCode === 429) t.clock.advance(60_000);
+    }
+    throw new Error('the account was never paused');
+  }
+  /** The owner's own browser: it logs in once, and out again. */
+  async function ownersBrowser(user: { email: string; password: string }) {
+    const browser = t.agent(nextAddress());
+    await browser.get('/login');
+    expect((await browser.post('/login', { email: user.email, password: user.password })).statusCode).toBe(303);
+    expect(browser.cookie('orgplane.known')).toBeDefined();
+    await browser.post('/logout');
+    return browser;
+  }
+  const logInWith = async (browser: ReturnType<TestContext['agent']>, email: string, password: string) => {
+    await browser.get('/login');
+    return browser.post('/login', { email, password });
+  };
+
+  it('a browser that logged in to the account before still gets in with the right password; anywhere else waits', async () => {
+    const user = await newUser(t, { name: 'Owner Olive' });
+    const browser = await ownersBrowser(user);
+    await pauseAccount(user.email);
+    expect((await logInAttempt(t, user.email, user.password)).statusCode).toBe(429);
+    expect((await logInWith(browser, user.email, user.password)).statusCode).toBe(303);
+    // Its success leaves the pause in place for everybody else.
+    expect((await logInAttempt(t, user.email, user.password)).statusCode).toBe(429);
+    // Its own wrong guesses are limited on its own bucket: five, then one a minute.
+    await browser.post('/logout');
+    const own: number[] = [];
+    for (let i = 0; i < 6; i++) own.push((await logInWith(browser, user.email, WRONG)).statusCode);
+    expect(own).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+
+  it("a cookie cannot be forged, nor carried to another account, and a new password makes every known browser a stranger", async () => {
+    const user = await newUser(t);
+    const other = await newUser(t);
+    const browser = await ownersBrowser(user);
+    const cookie = browser.cookie('orgplane.known')!;
+    await pauseAccount(other.email);
+    // The owner's cookie says nothing about another account.
+    expect((await logInWith(browser, other.email, other.password)).statusCode).toBe(429);
+    // A tampered cookie is no cookie.
+    const forged = t.agent(nextAddress());
+    (forged as unknown as { cookies: Map<string, string> }).cookies.set('orgplane.known', cookie.replace(/^[^.]/, (c) => (c === 'A' ? 'B' : 'A')));
+    await pauseAccount(user.email);
+    expect((await logInWith(forged, user.email, user.password)).statusCode).toBe(429);
+    // The owner sets a new password elsewhere (a reset): the old cookie no longer counts.
+    await t.agent().post('/password/forgot', { email: user.email });
+    const mails = await t.deps.db('mail_outbox').where({ to_address: user.email, kind: 'password_reset' });
+    const reset = new URL(/https?:\/\/\S+/.exec(mails.at(-1).text_body)![0]).pathname;
+    expect((await t.agent().post(reset, { new_password: 'the owner took it back' })).statusCode).toBe(303);
+    await pauseAccount(user.email);
+    expect((await logInWith(browser, user.email, 'the owner took it back')).statusCode).toBe(429);
+  });
+
+  it('a password reset clears the account’s buckets: the owner logs in at once, from anywhere', async () => {
+    const user = await newUser(t);
+    await pauseAccount(user.email);
+    expect((await logInAttempt(t, user.email, user.password)).statusCode).toBe(429);
+    await t.agent(nextAddress()).post('/password/forgot', { email: user.email });
+    const mails = await t.deps.db('mail_outbox').where({ to_address: user.email, kind: 'password_reset' });
+    const reset = new URL(/https?:\/\/\S+/.exec(mails.at(-1).text_body)![0]).pathname;
+    expect((await t.agent(nextAddress()).post(reset, { new_password: 'a fresh start passphrase' })).statusCode).toBe(303);
+    expect((await logInAttempt(t, user.email, 'a fresh start passphrase')).statusCode).toBe(303);
+  });
+});
+
 describe('dashboard unlock: per dashboard and address (item 1)', () => {
   it("one visitor's wrong guesses on one dashboard leave other dashboards open to them", async () => {
     const a = await passwordDashboard(t);

@@ -2,6 +2,7 @@ import type { Deps } from '../../deps.ts';
 import { datesIn } from '../../format.ts';
 import { digestSubject } from '../rate-limits/limiter.ts';
 import { ACCOUNT_PAUSE_MS, rateLimitRules } from '../rate-limits/rules.ts';
+import type { KnownBrowser } from './known-browser.ts';
 import { dummyPasswordHash, verifyPassword } from './passwords.ts';
 import { findCredentials, normalizeEmail, type User } from './queries.ts';
 import type { LogInInput } from './schemas.ts';
@@ -19,20 +20,37 @@ export type LogInResult =
  * account's log-in for 15 minutes, with an email to its owner. A refused
  * attempt costs no password hash. An unknown email is limited the same way
  * (no mail goes anywhere), so the answers do not tell which accounts exist.
- * A successful log-in forgets the account's failures.
+ * A successful log-in forgets the account's failures: only failures stay
+ * charged.
+ *
+ * A browser that logged in to this account before, under its current
+ * credentials (known-browser.ts), is counted on a bucket of its own instead
+ * (logInByKnownBrowser, the same five then one a minute): wrong guesses from
+ * elsewhere neither slow nor pause its owner, and its own success leaves the
+ * account's buckets as they are, so the pause still holds for the others.
  */
 export async function logIn(
   deps: Pick<Deps, 'db' | 'config' | 'limiter' | 'mailer' | 'clock'>,
   input: LogInInput,
-  context: { address: string },
+  context: { address: string; knownBrowser?: KnownBrowser | null },
 ): Promise<LogInResult> {
   const { db, limiter } = deps;
   const rules = rateLimitRules(deps.config);
   const account = digestSubject(normalizeEmail(input.email));
+  const found = await findCredentials(db, input.email);
+  const known = context.knownBrowser && found && context.knownBrowser.mark === (found.user.credentialsChangedAt ?? 0) ? context.knownBrowser : null;
+
+  if (known) {
+    const browser = `${account}:${known.id}`;
+    const admitted = await limiter.take(rules.logInByKnownBrowser, browser);
+    if (!admitted.ok) return { ok: false, reason: 'account_throttled', retryAfterMs: admitted.retryAfterMs };
+    if (!(await verifyPassword(found!.passwordHash, input.password))) return { ok: false, reason: 'invalid_credentials' };
+    await limiter.reset(rules.logInByKnownBrowser, browser);
+    return { ok: true, user: found!.user };
+  }
+
   const admitted = await limiter.take(rules.logInByAccount, account);
   if (!admitted.ok) return { ok: false, reason: 'account_throttled', retryAfterMs: admitted.retryAfterMs };
-
-  const found = await findCredentials(db, input.email);
   const valid = found ? await verifyPassword(found.passwordHash, input.password) : await verifyPassword(await dummyPasswordHash(), input.password).then(() => false);
   if (found && valid) {
     await limiter.reset(rules.logInByAccount, account);

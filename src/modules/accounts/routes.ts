@@ -5,6 +5,7 @@ import { clientAddress, clientSubject, setRetryAfter, waitInWords } from '../rat
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { accountPageRoutes } from './account-routes.ts';
 import type { Deps } from '../../deps.ts';
+import { knownBrowserFor, rememberBrowser } from './known-browser.ts';
 import { logIn } from './log-in.ts';
 import type { User } from './queries.ts';
 import { logInSchema, PASSWORD_MIN, signUpSchema } from './schemas.ts';
@@ -128,7 +129,7 @@ export async function accountRoutes(app: FastifyInstance, { invitationBehind }: 
     if (limited) return showLogIn(request, reply, { values, errors: { _form: limited }, next }, 429);
     const parsed = logInSchema.safeParse(body);
     if (!parsed.success) return showLogIn(request, reply, { values, errors: fieldErrors(parsed.error), next }, 422);
-    const result = await logIn(app.deps, parsed.data, { address: clientAddress(request) });
+    const result = await logIn(app.deps, parsed.data, { address: clientAddress(request), knownBrowser: knownBrowserFor(request, parsed.data.email) });
     if (!result.ok) {
       switch (result.reason) {
         case 'invalid_credentials':
@@ -146,6 +147,7 @@ export async function accountRoutes(app: FastifyInstance, { invitationBehind }: 
       }
     }
     await startSession(request, reply, result.user);
+    rememberBrowser(request, reply, result.user, config.secureCookies);
     return seeOther(reply, next ?? home(result.user));
   });
 

@@ -16,6 +16,8 @@ export interface RateLimitRules {
   logInByAccount: RateLimitRule;
   /** Failed log-ins per account: ten in an hour pause the account's log-in (see `accountPauseMs`). */
   failedLogInsByAccount: RateLimitRule;
+  /** Log-in attempts from a browser that logged in to the account before (accounts/known-browser.ts), instead of the account's two buckets: five at once, then one a minute. */
+  logInByKnownBrowser: RateLimitRule;
   /** Sign-ups per client address (AUTH_RATE_LIMIT a minute). */
   signUpByAddress: RateLimitRule;
   /** "Forgot password?" requests per client address (AUTH_RATE_LIMIT a minute), R1.4. */
@@ -38,6 +40,7 @@ export function rateLimitRules(config: Pick<Config, 'authRateLimit' | 'deviceRat
     logInByAddress: { name: 'login.address', limit: config.authRateLimit, periodMs: MINUTE, burst: config.authRateLimit },
     logInByAccount: { name: 'login.account', limit: 1, periodMs: MINUTE, burst: 5 },
     failedLogInsByAccount: { name: 'login.failures', limit: 10, periodMs: HOUR, burst: 10 },
+    logInByKnownBrowser: { name: 'login.known-browser', limit: 1, periodMs: MINUTE, burst: 5 },
     signUpByAddress: { name: 'signup.address', limit: config.authRateLimit, periodMs: MINUTE, burst: config.authRateLimit },
     passwordResetByAddress: { name: 'reset.address', limit: config.authRateLimit, periodMs: MINUTE, burst: config.authRateLimit },
     accountPasswordChecksByUser: { name: 'account.password', limit: 1, periodMs: MINUTE, burst: 5 },
