@@ -268,6 +268,23 @@ describe('dashboard unlock: per dashboard and address (item 1)', () => {
     await other.get(a);
     expect((await other.post(`${a}/unlock`, { password: DASHBOARD_PASSWORD })).statusCode).toBe(303);
   });
+
+  it('one address has thirty guesses over all dashboards, then one a minute: many dashboards do not multiply them', async () => {
+    const links = [await passwordDashboard(t), await passwordDashboard(t), await passwordDashboard(t), await passwordDashboard(t)];
+    const visitor = t.agent('10.5.1.9');
+    const statuses: number[] = [];
+    for (const link of links.slice(0, 3)) {
+      await visitor.get(link);
+      for (let i = 0; i < 10; i++) statuses.push((await visitor.post(`${link}/unlock`, { password: `Wrong-guess-${i}A!` })).statusCode);
+    }
+    expect(statuses).toEqual(Array(30).fill(401));
+    await visitor.get(links[3]!);
+    const capped = await visitor.post(`${links[3]}/unlock`, { password: DASHBOARD_PASSWORD });
+    expect(capped.statusCode).toBe(429);
+    expect(capped.headers['retry-after']).toBe('60');
+    t.clock.advance(60_000);
+    expect((await visitor.post(`${links[3]}/unlock`, { password: DASHBOARD_PASSWORD })).statusCode).toBe(303);
+  });
 });
 
 describe('sign-up (R13.1, item 1 addendum)', () => {

@@ -457,8 +457,11 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
       const dashboard = await sharedDashboard(request.params.shareToken);
       if (dashboard.visibility !== 'password') return seeOther(reply, sharePath(dashboard));
       if ((await billingStatusOf(db, dashboard.owner)) === 'unpaid') return showUnavailable(request, reply);
-      // R13.3: guesses per dashboard and client address, so one visitor's guesses lock only that dashboard, for them.
-      const admitted = await limiter.take(rules.unlockByDashboardAndAddress, `${dashboard.id}:${clientSubject(request)}`);
+      // R13.3: guesses per dashboard and client address, so one visitor's guesses lock only that dashboard, for them;
+      // and per address over all dashboards, so a guesser gains nothing from many dashboards.
+      const address = clientSubject(request);
+      let admitted = await limiter.take(rules.unlockByDashboardAndAddress, `${dashboard.id}:${address}`);
+      if (admitted.ok) admitted = await limiter.take(rules.unlockByAddress, address);
       if (!admitted.ok) {
         setRetryAfter(reply, admitted.retryAfterMs);
         return showUnlock(request, reply, dashboard, { error: `Too many wrong guesses from your address. Wait ${waitInWords(admitted.retryAfterMs)} and try again.`, status: 429 });

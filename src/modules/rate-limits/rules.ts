@@ -28,6 +28,8 @@ export interface RateLimitRules {
   invitationsByUser: RateLimitRule;
   /** Password guesses per shared dashboard and client address. */
   unlockByDashboardAndAddress: RateLimitRule;
+  /** Password guesses per client address over every dashboard: thirty at once, then one a minute, so many dashboards do not multiply a guesser's allowance. */
+  unlockByAddress: RateLimitRule;
   /** State reports per device (DEVICE_RATE_LIMIT a minute, bursts of a tenth of it). */
   deviceReports: RateLimitRule;
 }
@@ -46,6 +48,7 @@ export function rateLimitRules(config: Pick<Config, 'authRateLimit' | 'deviceRat
     accountPasswordChecksByUser: { name: 'account.password', limit: 1, periodMs: MINUTE, burst: 5 },
     invitationsByUser: { name: 'invite.user', limit: 30, periodMs: MINUTE, burst: 30 },
     unlockByDashboardAndAddress: { name: 'unlock.dashboard-address', limit: 10, periodMs: MINUTE, burst: 10 },
+    unlockByAddress: { name: 'unlock.address', limit: 60, periodMs: HOUR, burst: 30 },
     deviceReports: { name: 'device', limit: config.deviceRateLimit, periodMs: MINUTE, burst: Math.max(1, Math.floor(config.deviceRateLimit / 10)) },
   };
 }
