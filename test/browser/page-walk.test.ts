@@ -31,7 +31,7 @@ const isDownload = (url: string) => url.endsWith('.csv') || url.endsWith('/pdf')
 
 /** Who opens a page: a visitor for the pages of people not signed in, a platform admin for the back-office, else the organization's Administrator. */
 function actorFor(url: string): Actor {
-  if (/^\/(signup|login|password\/|confirm-email\/|invites\/|d\/)/.test(url)) return 'visitor';
+  if (/^\/(signup|login|password\/|confirm-email\/|cancel-email-change\/|invites\/|d\/)/.test(url)) return 'visitor';
   if (url.startsWith('/admin')) return 'platformAdmin';
   return 'owner';
 }
@@ -59,6 +59,7 @@ function fixtures(w: World): Record<string, string> {
     'd:shareToken': w.tokens.publicShare,
     'reset:token': w.tokens.reset,
     'confirm-email:token': w.tokens.emailChange,
+    'cancel-email-change:token': w.tokens.emailChangeCancel,
   };
 }
 

@@ -41,7 +41,7 @@ export interface World {
     mail: number;
     pass: number;
   };
-  tokens: { invite: string; publicShare: string; passwordShare: string; reset: string; emailChange: string };
+  tokens: { invite: string; publicShare: string; passwordShare: string; reset: string; emailChange: string; emailChangeCancel: string };
 }
 
 export const SHARED_PASSWORD = 'Greenhouse#2026';
@@ -175,6 +175,7 @@ export async function seedWorld(t: TestContext): Promise<World> {
       passwordShare: await shareOf(passwordDashboard),
       reset: await linkIn(t, forgetful.email, 'password_reset'),
       emailChange: await linkIn(t, 'mo@new.example', 'email_change'),
+      emailChangeCancel: await linkIn(t, mover.email, 'email_change_notice'),
     },
   };
 }
