@@ -37,6 +37,10 @@ export default defineConfig({
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
+          // A click may wait on argon2 and a page render; on a busy 2-core
+          // machine that passes vitest's 1 s polling default (a wrong dashboard
+          // password once took longer). Polls still stop at the first match.
+          expect: { poll: { timeout: 10_000 } },
           fileParallelism: false,
         },
       },
