@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import knexFactory from 'knex';
-import { createDb, isPostgres, type Db } from '../src/db/knex.ts';
+import knexFactory, { type Knex } from 'knex';
+import { createKnex, isPostgresKnex } from '../src/db/knex.ts';
 import { migrateLatest } from '../src/db/migrate.ts';
+import { openDatabase, type Database, type DatabaseOptions } from '../src/db/sql.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -17,8 +18,31 @@ export interface BenchDatabase {
   dialect: Dialect;
   /** What the server process needs to use it: SQLITE_FILE or DATABASE_URL. */
   env: Record<string, string>;
-  open(): Db;
+  open(): BenchHandle;
   drop(): Promise<void>;
+}
+
+/**
+ * The bench's hands on a database: the application's statement layer (for
+ * its use cases), and knex for bulk seeding and inspection.
+ */
+export interface BenchHandle {
+  sql: Database;
+  knex: Knex;
+  close(): Promise<void>;
+}
+
+function openHandle(options: DatabaseOptions): BenchHandle {
+  const sql = openDatabase(options);
+  const knex = createKnex(options);
+  return {
+    sql,
+    knex,
+    async close() {
+      await sql.close();
+      await knex.destroy();
+    },
+  };
 }
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -35,14 +59,12 @@ export async function createBenchDatabase(dialect: Dialect, name: string): Promi
     mkdirSync(benchDir, { recursive: true });
     const file = join(benchDir, `${name}.sqlite`);
     removeSqlite(file);
-    const db = createDb({ sqliteFile: file });
-    await migrateLatest(db);
-    await db.destroy();
+    await migrateLatest({ sqliteFile: file });
     return {
       name,
       dialect,
       env: { SQLITE_FILE: file },
-      open: () => createDb({ sqliteFile: file }),
+      open: () => openHandle({ sqliteFile: file }),
       drop: async () => removeSqlite(file),
     };
   }
@@ -57,14 +79,12 @@ export async function createBenchDatabase(dialect: Dialect, name: string): Promi
   }
   const url = new URL(base.toString());
   url.pathname = `/${database}`;
-  const db = createDb({ databaseUrl: url.toString() });
-  await migrateLatest(db);
-  await db.destroy();
+  await migrateLatest({ databaseUrl: url.toString() });
   return {
     name,
     dialect,
     env: { DATABASE_URL: url.toString() },
-    open: () => createDb({ databaseUrl: url.toString() }),
+    open: () => openHandle({ databaseUrl: url.toString() }),
     drop: async () => {
       const a = knexFactory({ client: 'pg', connection: base.toString(), pool: { min: 0, max: 1 } });
       try {
@@ -81,8 +101,8 @@ function removeSqlite(file: string) {
 }
 
 /** After rows were inserted with explicit ids, moves PostgreSQL's sequences past them. */
-export async function resetSequences(db: Db, tables: string[]): Promise<void> {
-  if (!isPostgres(db)) return;
+export async function resetSequences(db: Knex, tables: string[]): Promise<void> {
+  if (!isPostgresKnex(db)) return;
   for (const table of tables) {
     await db.raw(`SELECT setval(pg_get_serial_sequence(?, 'id'), GREATEST((SELECT MAX(id) FROM ??), 1))`, [table, table]);
   }

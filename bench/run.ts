@@ -79,7 +79,7 @@ async function withDb<T>(database: BenchDatabase, f: (db: ReturnType<BenchDataba
   try {
     return await f(db);
   } finally {
-    await db.destroy();
+    await db.close();
   }
 }
 
@@ -236,7 +236,7 @@ async function main() {
   if (due.length) {
     const passes: Record<number, { seconds: number; organizations: number; invoices: number; failed: number }> = {};
     for (const { size, database, at } of due) {
-      const r = await withDb(database, async (db) => {
+      const r = await withDb(database, async ({ sql: db }) => {
         const clock = new ManualClock(at);
         const deps = { db, clock, gateway: new SimulatedGateway(db, clock), mailer: createMailer({ db, clock }), config: benchConfig() };
         const t0 = performance.now();

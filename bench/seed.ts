@@ -1,5 +1,6 @@
 import { ManualClock, type Clock } from '../src/clock.ts';
-import { isPostgres, type Db } from '../src/db/knex.ts';
+import type { Knex } from 'knex';
+import { isPostgresKnex as isPostgres } from '../src/db/knex.ts';
 import { signUp } from '../src/modules/accounts/sign-up.ts';
 import type { User } from '../src/modules/accounts/queries.ts';
 import { createApplication } from '../src/modules/applications/create-application.ts';
@@ -14,7 +15,7 @@ import { createOrganization } from '../src/modules/organizations/create-organiza
 import type { Organization } from '../src/modules/tenancy/organization-queries.ts';
 import { openWizard, selectPlan } from '../src/modules/organizations/wizard.ts';
 import { findWizard } from '../src/modules/organizations/wizard-queries.ts';
-import { resetSequences } from './databases.ts';
+import { resetSequences, type BenchHandle } from './databases.ts';
 
 const DAY_MS = 86_400_000;
 export const BENCH_PASSWORD = 'bench password 0123456789';
@@ -25,21 +26,22 @@ export const BENCH_PASSWORD = 'bench password 0123456789';
  * gateway (as test/support/builders.ts does).
  */
 async function newOrganizationThroughWizard(
-  db: Db,
+  h: BenchHandle,
   clock: Clock,
   opts: { email: string; name: string; plan: 'starter' | 'business'; orgName: string },
 ): Promise<{ user: User; organization: Organization }> {
-  const signed = await signUp(db, clock, { name: opts.name, email: opts.email, password: BENCH_PASSWORD });
+  const { sql } = h;
+  const signed = await signUp(sql, clock, { name: opts.name, email: opts.email, password: BENCH_PASSWORD });
   if (!signed.ok) throw new Error(`seed: sign-up failed: ${signed.reason}`);
   const user = signed.user;
-  const wizard = await openWizard(db, clock, user, { restartCompleted: true });
-  const selected = await selectPlan(db, clock, wizard, opts.plan);
+  const wizard = await openWizard(sql, clock, user, { restartCompleted: true });
+  const selected = await selectPlan(sql, clock, wizard, opts.plan);
   if (!selected.ok) throw new Error(`seed: ${selected.reason}`);
-  const gateway = new SimulatedGateway(db, clock);
+  const gateway = new SimulatedGateway(sql, clock);
   const result = await createOrganization(
-    { db, clock, gateway, mailer: createMailer({ db, clock }), config: benchConfig() },
+    { db: sql, clock, gateway, mailer: createMailer({ db: sql, clock }), config: benchConfig() },
     user,
-    (await findWizard(db, user.id))!,
+    (await findWizard(sql, user.id))!,
     { name: opts.orgName, description: 'Seeded by npm run bench', iconColor: '#3346d3', billingEmail: user.email },
     { kind: 'card', number: '4242424242424242', expMonth: 12, expYear: clock.now().getUTCFullYear() + 3, cvc: '123' },
   );
@@ -48,7 +50,7 @@ async function newOrganizationThroughWizard(
 }
 
 /** Inserts rows in statements small enough for SQLite's and PostgreSQL's bound-parameter limits. */
-async function insertChunked(db: Db, table: string, rows: Record<string, unknown>[]): Promise<void> {
+async function insertChunked(db: Knex, table: string, rows: Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!).length;
   // SQLite: knex writes a multi-row insert as a compound SELECT of at most 500 terms.
@@ -56,7 +58,7 @@ async function insertChunked(db: Db, table: string, rows: Record<string, unknown
   for (let i = 0; i < rows.length; i += perStatement) await db(table).insert(rows.slice(i, i + perStatement));
 }
 
-async function nextId(db: Db, table: string): Promise<number> {
+async function nextId(db: Knex, table: string): Promise<number> {
   const row = (await db(table).max({ m: 'id' }).first()) as { m: unknown } | undefined;
   return Number(row?.m ?? 0) + 1;
 }
@@ -82,14 +84,15 @@ export interface BigOrganization {
  * (the server runs on the real clock), so the usage chart has 20 days of data.
  */
 export async function seedBigOrganization(
-  db: Db,
+  h: BenchHandle,
   opts: { payloads: number; now: Date; benchDevices: number; log?: (line: string) => void },
 ): Promise<BigOrganization> {
+  const { sql, knex: db } = h;
   const started = performance.now();
   const log = opts.log ?? (() => undefined);
   const clock = new ManualClock(new Date(opts.now.getTime() - 20 * DAY_MS));
   const email = 'owner@bench.example';
-  const { user, organization } = await newOrganizationThroughWizard(db, clock, {
+  const { user, organization } = await newOrganizationThroughWizard(h, clock, {
     email,
     name: 'Bench Owner',
     plan: 'business',
@@ -122,12 +125,12 @@ export async function seedBigOrganization(
   // 50 applications and 50 dashboards through their use cases (limits, audit).
   const applicationIds: number[] = [];
   for (let i = 1; i <= 50; i++) {
-    const r = await createApplication(db, clock, { owner, name: `Greenhouse ${String(i).padStart(2, '0')}`, description: `Sensors of greenhouse ${i}`, userId: user.id });
+    const r = await createApplication(sql, clock, { owner, name: `Greenhouse ${String(i).padStart(2, '0')}`, description: `Sensors of greenhouse ${i}`, userId: user.id });
     if (!r.ok) throw new Error(`seed: createApplication: ${JSON.stringify(r)}`);
     applicationIds.push(r.id);
   }
   for (let i = 1; i <= 50; i++) {
-    const r = await createDashboard(db, clock, { user, owner, name: `Dashboard ${String(i).padStart(2, '0')}`, description: '' });
+    const r = await createDashboard(sql, clock, { user, owner, name: `Dashboard ${String(i).padStart(2, '0')}`, description: '' });
     if (!r.ok) throw new Error(`seed: createDashboard: ${r.reason}`);
   }
 
@@ -142,7 +145,7 @@ export async function seedBigOrganization(
   for (let d = 1; d <= opts.benchDevices; d++) devices.push({ id: firstDevice + devices.length, application_id: applicationIds[0]!, name: `Bench device ${d}`, created_at: createdAt });
   await insertChunked(db, 'devices', devices);
   await resetSequences(db, ['devices']);
-  const key = await createAccessKey(db, clock, applicationIds[0]!, 'bench');
+  const key = await createAccessKey(sql, clock, applicationIds[0]!, 'bench');
 
   const periodStart = clock.now().getTime();
   if (opts.payloads > 0) {
@@ -192,7 +195,9 @@ export async function seedBigOrganization(
  * period (R8.2) are copied from the first database's organization, so the
  * two usage pages differ only in what is stored.
  */
-export async function copyUsageCounters(from: Db, fromOrganizationId: number, to: Db, toOrganizationId: number): Promise<void> {
+export async function copyUsageCounters(fromHandle: BenchHandle, fromOrganizationId: number, toHandle: BenchHandle, toOrganizationId: number): Promise<void> {
+  const from = fromHandle.knex;
+  const to = toHandle.knex;
   const names = new Map<string, number>(
     (await to('applications').where({ owner_type: 'organization', owner_id: toOrganizationId }).select('id', 'name')).map((a: { id: number; name: string }) => [a.name, a.id]),
   );
@@ -225,7 +230,7 @@ export async function copyUsageCounters(from: Db, fromOrganizationId: number, to
  * evenly over [from, to).
  */
 async function insertPayloads(
-  db: Db,
+  db: Knex,
   opts: { count: number; devices: { applicationId: number; deviceId: number }[]; from: number; to: number },
 ): Promise<void> {
   const map = 'bench_device_map';
@@ -263,7 +268,7 @@ async function insertPayloads(
 }
 
 /** SQLite: fold the WAL into the file; PostgreSQL: the statistics autovacuum would gather. */
-async function settle(db: Db): Promise<void> {
+async function settle(db: Knex): Promise<void> {
   if (isPostgres(db)) await db.raw('ANALYZE');
   else await db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
 }
@@ -282,18 +287,19 @@ export interface DueOrganizations {
  * the wizard's use case; the others copy its rows in bulk, with their own ids,
  * slugs, invoice numbers, gateway customers and cards.
  */
-export async function seedDueOrganizations(db: Db, count: number): Promise<DueOrganizations> {
+export async function seedDueOrganizations(h: BenchHandle, count: number): Promise<DueOrganizations> {
+  const { sql, knex: db } = h;
   const started = performance.now();
   const anchor = new Date('2026-01-15T12:00:00.000Z');
   const clock = new ManualClock(anchor);
-  const { user, organization } = await newOrganizationThroughWizard(db, clock, {
+  const { user, organization } = await newOrganizationThroughWizard(h, clock, {
     email: 'renewals@bench.example',
     name: 'Renewal Owner',
     plan: 'starter',
     orgName: 'Due 0',
   });
   const owner = { kind: 'organization', organizationId: organization.id } as const;
-  const app = await createApplication(db, clock, { owner, name: 'Fleet', description: '', userId: user.id });
+  const app = await createApplication(sql, clock, { owner, name: 'Fleet', description: '', userId: user.id });
   if (!app.ok) throw new Error(`seed: ${JSON.stringify(app)}`);
   await db('usage_counters').insert({
     owner_type: 'organization',

@@ -18,7 +18,7 @@ import { installInputBoundary, installJsonDepthLimit } from './http/input-bounda
 import { redactedRequest, redactUrl } from './http/log-redaction.ts';
 import { postOnlyFallback } from './http/get-fallback.ts';
 import { renderPage } from './http/render.ts';
-import { KnexSessionStore } from './http/session-store.ts';
+import { SqlSessionStore } from './http/session-store.ts';
 import './http/types.ts';
 import { findUserById } from './modules/accounts/queries.ts';
 import { sessionHoldsCredentials } from './modules/accounts/session-credentials.ts';
@@ -116,7 +116,7 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
     cookieName: 'orgplane.sid',
     // Session expiry is a security property measured in real time, not the
     // application clock that the demo control shifts (R11.3).
-    store: new KnexSessionStore(deps.db, systemClock, SESSION_MAX_AGE_MS),
+    store: new SqlSessionStore(deps.db, systemClock, SESSION_MAX_AGE_MS),
     saveUninitialized: false,
     rolling: false,
     cookie: {

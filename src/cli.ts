@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { createPlatformAdmin } from './modules/accounts/create-platform-admin.ts';
 import { createRuntimeDeps } from './runtime.ts';
@@ -21,13 +21,9 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'migrate': {
-      const deps = await createRuntimeDeps({ migrate: false });
-      try {
-        const applied = await migrateLatest(deps.db);
-        console.log(applied.length ? `Applied ${applied.length} migrations:\n  ${applied.join('\n  ')}` : 'Already up to date.');
-      } finally {
-        await deps.db.destroy();
-      }
+      const config = loadConfig();
+      const applied = await migrateLatest({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile });
+      console.log(applied.length ? `Applied ${applied.length} migrations:\n  ${applied.join('\n  ')}` : 'Already up to date.');
       return 0;
     }
     case 'admin:create': {
@@ -53,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
           if (result.generatedPassword) console.log(`Password (shown once): ${result.generatedPassword}`);
         }
       } finally {
-        await deps.db.destroy();
+        await deps.db.close();
       }
       return 0;
     }
@@ -72,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
         for (const r of report.results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.job}: ${r.summary}`);
         return report.results.every((r) => r.ok) ? 0 : 1;
       } finally {
-        await deps.db.destroy();
+        await deps.db.close();
       }
     }
     case undefined:

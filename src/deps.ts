@@ -1,6 +1,6 @@
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import type { Db } from './db/knex.ts';
+import type { Database } from './db/sql.ts';
 import type { PaymentGateway } from './modules/billing/gateway/types.ts';
 import type { Mailer } from './modules/mail/mailer.ts';
 import type { RateLimiter } from './modules/rate-limits/limiter.ts';
@@ -12,7 +12,8 @@ import type { RateLimiter } from './modules/rate-limits/limiter.ts';
  */
 export interface Deps {
   config: Config;
-  db: Db;
+  /** The application's database: every module reaches it through this statement layer (db/sql.ts). */
+  db: Database;
   clock: Clock;
   gateway: PaymentGateway;
   mailer: Mailer;

@@ -1,6 +1,6 @@
 import { MonotonicClock, OffsetClock, systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config } from './config.ts';
-import { createDb, type Db } from './db/knex.ts';
+import { openDatabase, type Sql } from './db/sql.ts';
 import { migrateLatest } from './db/migrate.ts';
 import type { Deps } from './deps.ts';
 import { readClockOffset } from './modules/admin/clock-offset.ts';
@@ -13,8 +13,10 @@ export async function createRuntimeDeps(
   opts: { config?: Config; clock?: Clock; migrate?: boolean } = {},
 ): Promise<Deps> {
   const config = opts.config ?? loadConfig();
-  const db = createDb({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile, backgroundCheckpoints: true });
-  if (opts.migrate ?? true) await migrateLatest(db);
+  const where = { databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile };
+  // knex migrates on a connection of its own, closed before the application opens its layer.
+  if (opts.migrate ?? true) await migrateLatest(where);
+  const db = openDatabase({ ...where, backgroundCheckpoints: true });
   const clock = opts.clock ?? (config.isProduction ? systemClock : await startDemoClock(db));
   const gateway = createGateway({ db, clock, stripeSecretKey: config.payments === 'stripe' ? config.stripeSecretKey : undefined });
   const mailer = createMailer({ db, clock, smtpUrl: config.smtpUrl });
@@ -34,7 +36,7 @@ export async function createRuntimeDeps(
  * offset the back-office stores, so every instance (and the CLI) agrees on it.
  * Production uses system time alone.
  */
-async function startDemoClock(db: Db): Promise<OffsetClock> {
+async function startDemoClock(db: Sql): Promise<OffsetClock> {
   const clock = new OffsetClock(() => readClockOffset(db));
   // Before the first migration the table is missing: no offset yet.
   await clock.refresh().catch(() => undefined);

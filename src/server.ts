@@ -19,7 +19,7 @@ async function main() {
     await scheduler.stop();
     await app.close();
     await deps.limiter.close();
-    await deps.db.destroy();
+    await deps.db.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -75,6 +75,9 @@ export function startCheckpointer(
   return {
     stop() {
       stopping ??= (async () => {
+        // Until it has stopped, the worker keeps the process alive: a caller
+        // awaiting this with nothing else pending must not see Node exit.
+        worker.ref();
         worker.postMessage('stop');
         // A worker that does not answer is ended rather than waited for.
         const timer = setTimeout(() => void worker.terminate(), 5_000);

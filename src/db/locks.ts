@@ -1,4 +1,4 @@
-import { statementsOf, type Executor, type SqlValue } from './sql.ts';
+import type { Sql, SqlValue } from './sql.ts';
 
 /**
  * Locks one row for the rest of the transaction on PostgreSQL, where several
@@ -6,9 +6,8 @@ import { statementsOf, type Executor, type SqlValue } from './sql.ts';
  * transaction itself is the lock there. `table` and the column names come
  * from code, never from input.
  */
-export async function lockRow(trx: Executor, table: string, where: Record<string, SqlValue>): Promise<void> {
-  const sql = statementsOf(trx);
-  if (!sql.postgres) return;
+export async function lockRow(trx: Sql, table: string, where: Record<string, SqlValue>): Promise<void> {
+  if (!trx.postgres) return;
   const columns = Object.keys(where);
-  await sql.first(`SELECT 1 FROM ${table} WHERE ${columns.map((c) => `${c} = ?`).join(' AND ')} FOR UPDATE`, columns.map((c) => where[c]!));
+  await trx.first(`SELECT 1 FROM ${table} WHERE ${columns.map((c) => `${c} = ?`).join(' AND ')} FOR UPDATE`, columns.map((c) => where[c]!));
 }

@@ -2,6 +2,8 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
+import { createKnex } from './knex.ts';
+import type { DatabaseOptions } from './sql.ts';
 
 // Run from source (this file under tsx or Vitest) the migrations are the
 // TypeScript files of migrations/. Run from the production build (this code
@@ -48,7 +50,55 @@ class DirectoryMigrationSource implements Knex.MigrationSource<string> {
   }
 }
 
-export async function migrateLatest(db: Knex): Promise<string[]> {
+/** How long an instance waits for another one's migrations before giving up. */
+const LOCK_WAIT_MS = 60_000;
+
+/**
+ * Applies the pending migrations with a knex of its own, destroyed before
+ * the application opens its `Sql` layer. Several instances may start at
+ * once on one database: one takes knex's migration lock, the others wait and
+ * retry until it is done (then find nothing left to apply). Creating knex's
+ * bookkeeping tables on a fresh database can race the same way.
+ */
+export async function migrateLatest(opts: DatabaseOptions, wait: { timeoutMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<string[]> {
+  const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const timeoutMs = wait.timeoutMs ?? LOCK_WAIT_MS;
+  let waited = 0;
+  for (let attempt = 0; ; attempt++) {
+    const knex = createKnex(opts);
+    try {
+      return await migrateWith(knex);
+    } catch (err) {
+      if (!anotherInstanceMigrating(err) || waited >= timeoutMs) {
+        if (anotherInstanceMigrating(err)) {
+          throw new Error(`migrations: still locked by another instance after ${Math.round(waited / 1000)} s (knex_migrations_lock); if no instance is migrating, a crashed one left it set: UPDATE knex_migrations_lock SET is_locked = 0`, { cause: err });
+        }
+        throw err;
+      }
+    } finally {
+      await knex.destroy();
+    }
+    const pause = Math.min(50 * 2 ** attempt, 1_000);
+    await sleep(pause);
+    waited += pause;
+  }
+}
+
+/** knex's lock held by another instance, or two instances creating knex's own tables at once. */
+function anotherInstanceMigrating(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string };
+  if (e?.name === 'MigrationLocked') return true;
+  // Both instances creating knex's own tables, or its lock row, on a fresh
+  // database: a duplicate table, or a unique violation (on PostgreSQL also
+  // in the catalog's index of type names).
+  const message = String(e?.message);
+  if (/knex_migrations/.test(message) && /already exists|UNIQUE constraint|duplicate key/i.test(message)) return true;
+  if (e?.code === '23505' && /pg_type_typname/.test(message)) return true;
+  // SQLite: the other instance holds the write lock past busy_timeout.
+  return e?.code === 'SQLITE_BUSY';
+}
+
+async function migrateWith(db: Knex): Promise<string[]> {
   const [, applied] = (await db.migrate.latest({ migrationSource: new DirectoryMigrationSource() })) as [
     number,
     string[],

@@ -1,187 +1,406 @@
-import type { Knex } from 'knex';
-import { isPostgres, type Db, type DbOrTrx } from './knex.ts';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import type PgModule from 'pg';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
+
+// The one way the application reaches its database (see README.md here).
+// Every queries file and use case runs SQL text with `?` placeholders through
+// `Sql`; the same text runs on SQLite and PostgreSQL. This layer owns its
+// connections: a better-sqlite3 `Database` it opens itself, or a `pg.Pool`.
+// knex only runs the migrations (migrate.ts) and gives tests a handle.
 
 /** A value a statement can bind: no Dates or booleans (epoch ms and 0/1 are what the tables hold). */
 export type SqlValue = string | number | bigint | null;
 
-/**
- * Fixed SQL for the hot paths (issue #9). Every request of a signed-in page
- * and every device report runs a handful of small statements; through knex's
- * query builder and runner each costs ~40 µs of CPU on top of SQLite's few
- * microseconds. These run the same SQL text, with `?` placeholders, on either
- * database:
- *
- * - SQLite (better-sqlite3 is synchronous, one connection): a statement
- *   outside a transaction runs at once on the connection when nobody holds it
- *   — it runs to completion before anything else can, so it cannot land inside
- *   someone else's transaction — and otherwise waits its turn in knex's pool
- *   like any query. Statements are prepared once per connection
- *   (`cacheStatements` in knex.ts).
- * - Inside a knex transaction on SQLite, directly on the connection it holds.
- * - PostgreSQL: `knex.raw`, on the pool or on the transaction given.
- */
-export interface Statements {
-  /** Which database runs them (for the few statements that differ, e.g. row locks). */
+export interface Sql {
+  /** Which database runs them (for the few statements that differ, e.g. row locks, upsert arithmetic). */
   readonly postgres: boolean;
   rows<T>(sql: string, bindings?: readonly SqlValue[]): Promise<T[]>;
   first<T>(sql: string, bindings?: readonly SqlValue[]): Promise<T | undefined>;
   /** Runs an INSERT/UPDATE/DELETE; answers how many rows it changed. */
   run(sql: string, bindings?: readonly SqlValue[]): Promise<number>;
+  /**
+   * Runs `fn` in one transaction and answers what it answers; a throw rolls
+   * everything back. `fn` gets statements bound to the transaction; used
+   * after it ended they throw. Called on a transaction's statements it is a
+   * savepoint: a throw rolls back to where it started.
+   */
+  transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
 }
 
-interface SqliteStatement {
-  reader: boolean;
-  all(...bindings: unknown[]): unknown[];
-  get(...bindings: unknown[]): unknown;
-  run(...bindings: unknown[]): { changes: number };
-}
-interface SqliteConnection {
-  prepare(sql: string): SqliteStatement;
-  inTransaction: boolean;
-}
-interface TarnPool {
-  free: { resource: SqliteConnection }[];
-  numUsed(): number;
-  numPendingAcquires(): number;
-  numPendingCreates(): number;
-}
-interface SqliteClient {
-  pool?: TarnPool;
-  acquireConnection(): Promise<SqliteConnection>;
-  releaseConnection(conn: SqliteConnection): Promise<void>;
+/** The application's database: statements on it, and `close` when the process is done with it. */
+export interface Database extends Sql {
+  close(): Promise<void>;
 }
 
-function isTransaction(db: DbOrTrx): db is Knex.Transaction {
-  return (db as { isTransaction?: boolean }).isTransaction === true;
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  sqliteFile?: string;
+  /** PostgreSQL schema to work in (tests give each file its own): the connections' search_path. */
+  schema?: string;
+  poolMax?: number;
+  /** SQLite file: checkpoint the WAL from a worker thread instead of the committing request (checkpointer.ts). */
+  backgroundCheckpoints?: boolean;
 }
 
-/** Where statements can run: the pool, a knex transaction, or the statements of an `inTransaction`. */
-export type Executor = DbOrTrx | Statements;
-
-/** Statements on `db`: the pool, or a knex transaction (PostgreSQL, or SQLite code still on knex). */
-export function statementsOf(db: Executor): Statements {
-  // Knex instances and transactions are functions; Statements are plain objects.
-  if (typeof db !== 'function') return db;
-  if (isPostgres(db as Db)) return knexStatements(db);
-  if (isTransaction(db)) return sqliteTransactionStatements(db);
-  return sqliteStatements(db.client as unknown as SqliteClient);
+export function openDatabase(opts: DatabaseOptions): Database {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openSqlite(opts.sqliteFile ?? ':memory:', opts);
 }
+
+const require = createRequire(import.meta.url);
+
+// ---- SQLite ------------------------------------------------------------------
+
+/** How many prepared statements the SQLite connection keeps (least recently used go first). */
+export const STATEMENT_CACHE_SIZE = 500;
 
 /**
- * Runs `fn` in one transaction and answers what it answers; a throw rolls
- * everything back. On SQLite it is `BEGIN IMMEDIATE` on the pool's connection
- * (held until the end, as knex holds it for its own transactions), so every
- * statement inside is a direct call; on PostgreSQL a knex transaction.
+ * Prepared statements of one better-sqlite3 connection, keyed by the exact
+ * SQL text, least recently used dropped first. Compiling SQL was 3–16 % of
+ * every profiled request (issue #9): a statement is compiled once and then
+ * only bound and run. Bindings are passed on every run, so nothing of one
+ * request is kept for the next; SQLite itself recompiles a cached statement
+ * when the schema changes. A statement still iterating (busy) is never handed
+ * out twice.
  */
-export async function inTransaction<T>(db: Db, fn: (sql: Statements) => Promise<T>): Promise<T> {
-  if (isPostgres(db)) return db.transaction((trx) => fn(knexStatements(trx)));
-  const client = db.client as unknown as SqliteClient;
-  const conn = await client.acquireConnection();
-  // Statements of this transaction run only while it is open: one left
-  // unawaited by `fn` must not land in whatever uses the connection next.
-  const state = { open: true };
-  try {
-    conn.prepare('BEGIN IMMEDIATE').run();
-    let result: T;
-    try {
-      result = await fn(connectionStatements(conn, state));
-      state.open = false;
-      conn.prepare('COMMIT').run();
-    } catch (err) {
-      state.open = false;
-      rollBack(conn, err);
-      throw err;
+export class StatementCache {
+  private readonly cache = new Map<string, BetterSqlite3.Statement>();
+  constructor(
+    private readonly conn: Pick<BetterSqlite3.Database, 'prepare'>,
+    private readonly size = STATEMENT_CACHE_SIZE,
+  ) {}
+
+  get(sql: string): BetterSqlite3.Statement {
+    const cached = this.cache.get(sql);
+    if (cached) {
+      if (cached.busy) return this.conn.prepare(sql);
+      this.cache.delete(sql);
+      this.cache.set(sql, cached);
+      return cached;
     }
-    return result;
-  } finally {
-    state.open = false;
-    await client.releaseConnection(conn);
+    const statement = this.conn.prepare(sql);
+    if (this.cache.size >= this.size) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(sql, statement);
+    return statement;
   }
 }
 
 /**
- * Rolls back after `cause`. A connection left inside its transaction (the
- * ROLLBACK itself failed) is marked so knex's pool discards it rather than
- * hand it out with the transaction still open; `cause` stays the error.
+ * better-sqlite3 is synchronous and SQLite has one writer, so the database is
+ * one connection with this discipline:
+ *
+ * - A transaction is `BEGIN IMMEDIATE` … `COMMIT` on the connection, and holds
+ *   it (an async mutex) until it ends: its `fn` may await between statements.
+ * - A statement outside a transaction runs at once, synchronously, when no
+ *   transaction holds the connection and nobody waits for it — it runs to
+ *   completion before anything else can, so it cannot land inside someone
+ *   else's transaction. Otherwise it waits its turn like a transaction.
  */
-function rollBack(conn: SqliteConnection, cause: unknown): void {
-  try {
-    if (conn.inTransaction) conn.prepare('ROLLBACK').run();
-  } catch (err) {
-    console.error('SQLite ROLLBACK failed after', cause, err);
+function openSqlite(file: string, opts: DatabaseOptions): Database {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const BetterSqlite = require('better-sqlite3') as typeof BetterSqlite3;
+  const conn = new BetterSqlite(file);
+  conn.pragma('journal_mode = WAL');
+  conn.pragma('synchronous = NORMAL');
+  conn.pragma('foreign_keys = ON');
+  conn.pragma('busy_timeout = 5000');
+  let checkpointer: Checkpointer | undefined;
+  if (opts.backgroundCheckpoints === true && file !== ':memory:') {
+    // With a background checkpointer this connection checkpoints only if that falls far behind.
+    conn.pragma('wal_autocheckpoint = 16384');
+    checkpointer = startCheckpointer(file, {
+      onError: (message) => console.error(`SQLite background checkpoint failed: ${message}`),
+      // Without the worker, this connection checkpoints at SQLite's default again.
+      onUnexpectedExit: () => {
+        console.error('SQLite background checkpointer stopped; checkpoints return to the server connection');
+        if (conn.open) conn.pragma('wal_autocheckpoint = 1000');
+      },
+    });
   }
-  if (conn.inTransaction) (conn as { __knex__disposed?: unknown }).__knex__disposed = 'left inside a transaction whose ROLLBACK failed';
-}
+  const statements = new StatementCache(conn);
+  const mutex = new Mutex();
 
-function knexStatements(db: DbOrTrx): Statements {
-  const pg = isPostgres(db as Db);
-  const rowsOf = (result: unknown): unknown[] => (pg ? (result as { rows: unknown[] }).rows : (result as unknown[]));
+  const direct = {
+    rows: <T>(sql: string, bindings: readonly SqlValue[]) => statements.get(sql).all(...bindings) as T[],
+    first: <T>(sql: string, bindings: readonly SqlValue[]) => statements.get(sql).get(...bindings) as T | undefined,
+    run: (sql: string, bindings: readonly SqlValue[]) => statements.get(sql).run(...bindings).changes,
+  };
+
+  /** Outside a transaction: at once when the connection is free, else in turn. */
+  async function outside<R>(work: () => R): Promise<R> {
+    if (mutex.free) return work();
+    await mutex.acquire();
+    try {
+      return work();
+    } finally {
+      mutex.release();
+    }
+  }
+
+  let savepoints = 0;
+  /** Statements of one open transaction (or savepoint): valid while `state.open`. */
+  function transactionSql(state: { open: boolean }): Sql {
+    const check = () => {
+      if (!state.open) throw new Error('Transaction query already complete');
+    };
+    return {
+      postgres: false,
+      rows: async <T>(sql: string, bindings: readonly SqlValue[] = []) => (check(), direct.rows<T>(sql, bindings)),
+      first: async <T>(sql: string, bindings: readonly SqlValue[] = []) => (check(), direct.first<T>(sql, bindings)),
+      run: async (sql: string, bindings: readonly SqlValue[] = []) => (check(), direct.run(sql, bindings)),
+      transaction: async <T>(fn: (sql: Sql) => Promise<T>) => {
+        check();
+        const name = `sp_${++savepoints}`;
+        conn.exec(`SAVEPOINT ${name}`);
+        const inner = { open: true };
+        try {
+          const result = await fn(transactionSql(inner));
+          inner.open = false;
+          check();
+          conn.exec(`RELEASE SAVEPOINT ${name}`);
+          return result;
+        } catch (err) {
+          inner.open = false;
+          if (state.open && conn.inTransaction) {
+            conn.exec(`ROLLBACK TO SAVEPOINT ${name}`);
+            conn.exec(`RELEASE SAVEPOINT ${name}`);
+          }
+          throw err;
+        }
+      },
+    };
+  }
+
   return {
-    postgres: pg,
-    rows: async <T>(sql: string, bindings: readonly SqlValue[] = []) => rowsOf(await db.raw(sql, bindings as readonly Knex.RawBinding[])) as T[],
-    first: async <T>(sql: string, bindings: readonly SqlValue[] = []) => rowsOf(await db.raw(sql, bindings as readonly Knex.RawBinding[]))[0] as T | undefined,
-    run: async (sql: string, bindings: readonly SqlValue[] = []) => {
-      const result = await db.raw(sql, bindings as readonly Knex.RawBinding[]);
-      // knex answers a run on better-sqlite3 with better-sqlite3's RunResult.
-      return pg ? ((result as { rowCount: number | null }).rowCount ?? 0) : (result as { changes: number }).changes;
+    postgres: false,
+    rows: <T>(sql: string, bindings: readonly SqlValue[] = []) => outside(() => direct.rows<T>(sql, bindings)),
+    first: <T>(sql: string, bindings: readonly SqlValue[] = []) => outside(() => direct.first<T>(sql, bindings)),
+    run: (sql: string, bindings: readonly SqlValue[] = []) => outside(() => direct.run(sql, bindings)),
+    async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+      await mutex.acquire();
+      // Statements of this transaction run only while it is open: one left
+      // unawaited by `fn` must not land in whatever uses the connection next.
+      const state = { open: true };
+      try {
+        statements.get('BEGIN IMMEDIATE').run();
+        let result: T;
+        try {
+          result = await fn(transactionSql(state));
+          state.open = false;
+          statements.get('COMMIT').run();
+        } catch (err) {
+          state.open = false;
+          rollBack(conn, err);
+          throw err;
+        }
+        return result;
+      } finally {
+        state.open = false;
+        mutex.release();
+      }
+    },
+    async close() {
+      await mutex.acquire();
+      try {
+        await checkpointer?.stop();
+        conn.close();
+      } finally {
+        mutex.release();
+      }
     },
   };
 }
 
-/** Statements run directly on a SQLite connection that `onConnection` hands to each. */
-function directStatements(onConnection: <R>(work: (conn: SqliteConnection) => R) => Promise<R>): Statements {
-  return {
-    postgres: false,
-    rows: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).all(...bindings) as T[]),
-    first: <T>(sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).get(...bindings) as T | undefined),
-    run: (sql: string, bindings: readonly SqlValue[] = []) => onConnection((c) => c.prepare(sql).run(...bindings).changes),
-  };
-}
-
-/** The connection an `inTransaction` holds, while it is open. */
-function connectionStatements(conn: SqliteConnection, state: { open: boolean }): Statements {
-  return directStatements(async (work) => {
-    if (!state.open) throw new Error('Transaction query already complete');
-    return work(conn);
-  });
-}
-
-/** The pool's connection when nobody holds it or waits for it: then a synchronous statement cannot interleave with anyone. */
-function idleConnection(client: SqliteClient): SqliteConnection | undefined {
-  const pool = client.pool;
-  if (!pool || pool.numUsed() !== 0 || pool.numPendingAcquires() !== 0 || pool.numPendingCreates() !== 0) return undefined;
-  const conn = pool.free[0]?.resource as (SqliteConnection & { __knex__disposed?: unknown }) | undefined;
-  return conn && !conn.inTransaction && !conn.__knex__disposed ? conn : undefined;
-}
-
-/** The pool: at once on its idle connection, or in turn like any query. */
-function sqliteStatements(client: SqliteClient): Statements {
-  return directStatements(async (work) => {
-    const idle = idleConnection(client);
-    if (idle) return work(idle);
-    const conn = await client.acquireConnection();
-    try {
-      return work(conn);
-    } finally {
-      await client.releaseConnection(conn);
-    }
-  });
+/** Rolls back after `cause` (which stays the error); a connection left inside its transaction is logged and rolled back again next time. */
+function rollBack(conn: BetterSqlite3.Database, cause: unknown): void {
+  try {
+    if (conn.inTransaction) conn.exec('ROLLBACK');
+  } catch (err) {
+    console.error('SQLite ROLLBACK failed after', cause, err);
+  }
 }
 
 /**
- * Inside a knex transaction on SQLite, statements run directly on the
- * connection the transaction holds (knex hands it out without the pool), in
- * the order they are awaited, like the transaction's own queries.
+ * A first-come first-served lock: `acquire` resolves when the holder before
+ * releases. `free` says whether nobody holds it or waits for it.
  */
-function sqliteTransactionStatements(trx: Knex.Transaction): Statements {
-  const client = trx.client as unknown as SqliteClient;
-  return directStatements(async (work) => {
-    const conn = await client.acquireConnection();
-    // Checked after the await, right before the statement runs synchronously.
-    if (trx.isCompleted()) throw new Error('Transaction query already complete');
-    return work(conn);
-  });
+class Mutex {
+  private held = false;
+  private readonly waiters: (() => void)[] = [];
+
+  get free(): boolean {
+    return !this.held && this.waiters.length === 0;
+  }
+
+  acquire(): Promise<void> {
+    if (this.free) {
+      this.held = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Hands the lock to the next waiter, or frees it. */
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.held = false;
+  }
 }
+
+// ---- PostgreSQL ----------------------------------------------------------------
+
+let pgTypesSet = false;
+/**
+ * Counts and epoch-millisecond columns are BIGINT; they fit a JS number, so
+ * read them as numbers on PostgreSQL the way SQLite already returns them.
+ * Loaded with the first PostgreSQL database only: on SQLite the driver is
+ * never needed (≈3 MiB of the server's memory).
+ */
+function loadPg(): typeof PgModule {
+  const pg = require('pg') as typeof PgModule;
+  if (!pgTypesSet) {
+    pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+    pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+    pgTypesSet = true;
+  }
+  return pg;
+}
+
+const numbered = new Map<string, string>();
+/**
+ * `?` placeholders as PostgreSQL's `$1, $2…`, cached per SQL text. The SQL
+ * comes from code; a `?` inside a quoted literal or identifier is left alone.
+ */
+export function numberPlaceholders(sql: string): string {
+  let text = numbered.get(sql);
+  if (text !== undefined) return text;
+  let n = 0;
+  let quote: string | undefined;
+  text = '';
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+    } else if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === '?') {
+      text += `$${++n}`;
+      continue;
+    }
+    text += ch;
+  }
+  if (numbered.size >= STATEMENT_CACHE_SIZE * 4) numbered.clear();
+  numbered.set(sql, text);
+  return text;
+}
+
+interface Queryable {
+  query(text: string, values: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+function openPostgres(url: string, opts: DatabaseOptions): Database {
+  const pg = loadPg();
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolMax ?? 10,
+    // The schema tests work in, for every connection of the pool.
+    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', (err) => console.error('PostgreSQL idle client error:', err.message));
+
+  const query = (on: Queryable, sql: string, bindings: readonly SqlValue[]) => on.query(numberPlaceholders(sql), bindings as unknown[]);
+
+  function statementsOn(on: Queryable, check: () => void): Omit<Sql, 'transaction'> {
+    return {
+      postgres: true,
+      rows: async <T>(sql: string, bindings: readonly SqlValue[] = []) => (check(), (await query(on, sql, bindings)).rows as T[]),
+      first: async <T>(sql: string, bindings: readonly SqlValue[] = []) => (check(), (await query(on, sql, bindings)).rows[0] as T | undefined),
+      run: async (sql: string, bindings: readonly SqlValue[] = []) => (check(), (await query(on, sql, bindings)).rowCount ?? 0),
+    };
+  }
+
+  /**
+   * One client runs one query at a time: statements a transaction starts
+   * together (a `Promise.all`) are sent one after the other, in the order
+   * they were started, rather than queued inside pg (deprecated in pg 8).
+   */
+  function serialized(client: PgModule.PoolClient): Queryable {
+    let tail: Promise<unknown> = Promise.resolve();
+    return {
+      query(text, values) {
+        const result = tail.then(() => client.query(text, values));
+        tail = result.catch(() => undefined);
+        return result;
+      },
+    };
+  }
+
+  let savepoints = 0;
+  function transactionSql(state: { open: boolean }, on: Queryable): Sql {
+    const check = () => {
+      if (!state.open) throw new Error('Transaction query already complete');
+    };
+    return {
+      ...statementsOn(on, check),
+      transaction: async <T>(fn: (sql: Sql) => Promise<T>) => {
+        check();
+        const name = `sp_${++savepoints}`;
+        await on.query(`SAVEPOINT ${name}`, []);
+        const inner = { open: true };
+        try {
+          const result = await fn(transactionSql(inner, on));
+          inner.open = false;
+          check();
+          await on.query(`RELEASE SAVEPOINT ${name}`, []);
+          return result;
+        } catch (err) {
+          inner.open = false;
+          if (state.open) await on.query(`ROLLBACK TO SAVEPOINT ${name}`, []);
+          throw err;
+        }
+      },
+    };
+  }
+
+  return {
+    ...statementsOn(pool, () => undefined),
+    async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+      // A dedicated client for the whole transaction.
+      const client = await pool.connect();
+      // BEGIN, the statements and COMMIT/ROLLBACK go out in the order they were started.
+      const on = serialized(client);
+      const state = { open: true };
+      let broken: Error | undefined;
+      try {
+        await on.query('BEGIN', []);
+        let result: T;
+        try {
+          result = await fn(transactionSql(state, on));
+          state.open = false;
+          await on.query('COMMIT', []);
+        } catch (err) {
+          state.open = false;
+          await on.query('ROLLBACK', []).catch((rollbackErr: Error) => {
+            // A client whose ROLLBACK failed is not reused.
+            broken = rollbackErr;
+          });
+          throw err;
+        }
+        return result;
+      } finally {
+        state.open = false;
+        client.release(broken);
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+// ---- helpers -----------------------------------------------------------------
 
 /**
  * `INSERT INTO table (columns…) VALUES (?…)` for rows of the same columns
@@ -203,15 +422,31 @@ export function insertSql(table: string, rows: readonly Record<string, SqlValue>
 }
 
 /** Inserts one row and answers its `id`. */
-export async function insertReturningId(db: Executor, table: string, row: Record<string, SqlValue>): Promise<number> {
+export async function insertReturningId(db: Sql, table: string, row: Record<string, SqlValue>): Promise<number> {
   const { sql, bindings } = insertSql(table, [row], 'id');
-  const inserted = await statementsOf(db).first<{ id: number | string }>(sql, bindings);
+  const inserted = await db.first<{ id: number | string }>(sql, bindings);
   return Number(inserted!.id);
 }
 
 /** Inserts rows (nothing for none). */
-export async function insertRows(db: Executor, table: string, rows: readonly Record<string, SqlValue>[]): Promise<void> {
+export async function insertRows(db: Sql, table: string, rows: readonly Record<string, SqlValue>[]): Promise<void> {
   if (rows.length === 0) return;
   const { sql, bindings } = insertSql(table, rows);
-  await statementsOf(db).run(sql, bindings);
+  await db.run(sql, bindings);
+}
+
+/** `?, ?, ?` for an `IN (…)` of `n` values; callers handle an empty list before asking. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/**
+ * `a = ?, b = ?` for an UPDATE's SET, of the columns given (a column left
+ * `undefined` is left alone, as in a partial patch). Column names come from
+ * code, never from input.
+ */
+export function setClause(values: Record<string, SqlValue | undefined>): { sql: string; bindings: SqlValue[] } {
+  const columns = Object.keys(values).filter((c) => values[c] !== undefined);
+  if (columns.length === 0) throw new Error('update without columns');
+  return { sql: columns.map((c) => `${c} = ?`).join(', '), bindings: columns.map((c) => values[c]!) };
 }

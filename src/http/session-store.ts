@@ -1,6 +1,5 @@
-import { statementsOf } from '../db/sql.ts';
+import type { Sql } from '../db/sql.ts';
 import type { SessionStore } from '@fastify/session';
-import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
 
 type Callback = (err?: unknown) => void;
@@ -12,15 +11,17 @@ interface StorableSession {
 }
 
 const SESSION_BY_ID = 'SELECT data, expires_at FROM sessions WHERE sid = ?';
+const SAVE_SESSION = `INSERT INTO sessions (sid, data, expires_at, user_id) VALUES (?, ?, ?, ?)
+  ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, user_id = excluded.user_id`;
 
 /**
- * A Knex-backed store for @fastify/session: sessions survive restarts and are
+ * A database-backed store for @fastify/session: sessions survive restarts and are
  * shared by every instance on the same database. Expired rows are ignored on
  * read and removed by `purgeExpired` (a scheduler job).
  */
-export class KnexSessionStore implements SessionStore {
+export class SqlSessionStore implements SessionStore {
   constructor(
-    private readonly db: Knex,
+    private readonly db: Sql,
     private readonly clock: Clock,
     private readonly defaultMaxAgeMs: number,
   ) {}
@@ -31,16 +32,12 @@ export class KnexSessionStore implements SessionStore {
       : this.clock.now().getTime() + this.defaultMaxAgeMs;
     // The user is a column too, so a user's sessions can be listed and signed out (R1.4).
     const row = { sid, data: JSON.stringify(session), expires_at: expires, user_id: session.userId ?? null };
-    this.db('sessions')
-      .insert(row)
-      .onConflict('sid')
-      .merge(['data', 'expires_at', 'user_id'])
-      .then(() => callback(), callback);
+    this.db.run(SAVE_SESSION, [row.sid, row.data, row.expires_at, row.user_id]).then(() => callback(), callback);
   }
 
   // Every signed-in request reads its session: one statement, written once.
   get(sid: string, callback: GetCallback): void {
-    statementsOf(this.db)
+    this.db
       .first<{ data: string; expires_at: number | string }>(SESSION_BY_ID, [sid])
       .then((row) => {
         if (!row || Number(row.expires_at) <= this.clock.now().getTime()) return callback(null, null);
@@ -49,15 +46,12 @@ export class KnexSessionStore implements SessionStore {
   }
 
   destroy(sid: string, callback: Callback): void {
-    this.db('sessions')
-      .where({ sid })
-      .delete()
-      .then(() => callback(), callback);
+    this.db.run('DELETE FROM sessions WHERE sid = ?', [sid]).then(() => callback(), callback);
   }
 }
 
-export async function purgeExpiredSessions(db: Knex, now: Date): Promise<number> {
-  return db('sessions').where('expires_at', '<=', now.getTime()).delete();
+export async function purgeExpiredSessions(db: Sql, now: Date): Promise<number> {
+  return db.run('DELETE FROM sessions WHERE expires_at <= ?', [now.getTime()]);
 }
 
 /** One signed-in session of a user, as the account page lists it (R1.4). */
@@ -69,11 +63,11 @@ export interface UserSession {
 }
 
 /** The user's sessions that have not expired, most recent sign-in first. */
-export async function listUserSessions(db: Knex, userId: number, now: Date): Promise<UserSession[]> {
-  const rows: { sid: string; data: string; expires_at: number | string }[] = await db('sessions')
-    .where({ user_id: userId })
-    .andWhere('expires_at', '>', now.getTime())
-    .select('sid', 'data', 'expires_at');
+export async function listUserSessions(db: Sql, userId: number, now: Date): Promise<UserSession[]> {
+  const rows = await db.rows<{ sid: string; data: string; expires_at: number | string }>(
+    'SELECT sid, data, expires_at FROM sessions WHERE user_id = ? AND expires_at > ?',
+    [userId, now.getTime()],
+  );
   const sessions = rows.map((r) => {
     let data: { signedInAt?: unknown; userAgent?: unknown } = {};
     try {
@@ -92,8 +86,7 @@ export async function listUserSessions(db: Knex, userId: number, now: Date): Pro
 }
 
 /** Signs a user out everywhere, or everywhere but one session; answers how many were ended. */
-export async function destroyUserSessions(db: Knex, userId: number, opts: { exceptSid?: string } = {}): Promise<number> {
-  const q = db('sessions').where({ user_id: userId });
-  if (opts.exceptSid) q.andWhereNot({ sid: opts.exceptSid });
-  return q.delete();
+export async function destroyUserSessions(db: Sql, userId: number, opts: { exceptSid?: string } = {}): Promise<number> {
+  if (opts.exceptSid) return db.run('DELETE FROM sessions WHERE user_id = ? AND sid <> ?', [userId, opts.exceptSid]);
+  return db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
 }

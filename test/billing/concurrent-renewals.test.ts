@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDb, type Db } from '../../src/db/knex.ts';
+import { openDatabase, type Database } from '../../src/db/sql.ts';
 import type { Deps } from '../../src/deps.ts';
 import { SimulatedGateway } from '../../src/modules/billing/gateway/simulated.ts';
 import { renewalPass } from '../../src/modules/billing/renew.ts';
@@ -24,12 +24,11 @@ const TIMEOUT_MS = 120_000;
 
 describe.skipIf(!onPostgres)('two scheduler instances at once on PostgreSQL — skipped unless TEST_DB=postgres (§0, R9.13)', () => {
   let t: TestContext;
-  const pools: Db[] = [];
+  const pools: Database[] = [];
 
   /** Another instance of the program: its own pool on the same schema, gateway client and mailer. */
   function instance(): Deps {
-    const searchPath = t.deps.db.client.config.searchPath as string[];
-    const db = createDb({ databaseUrl: process.env.TEST_DATABASE_URL, schema: searchPath[0]!, poolMax: 5 });
+    const db = openDatabase({ ...t.testDb.options, poolMax: 5 });
     pools.push(db);
     return { ...t.deps, db, gateway: new SimulatedGateway(db, t.clock), mailer: createMailer({ db, clock: t.clock }) };
   }
@@ -41,7 +40,7 @@ describe.skipIf(!onPostgres)('two scheduler instances at once on PostgreSQL — 
    * and the copies'.
    */
   async function copiesOf(templateId: number): Promise<number[]> {
-    const db = t.deps.db;
+    const db = t.knex;
     const org = await db('organizations').where({ id: templateId }).first();
     const account = await db('billing_accounts').where({ organization_id: templateId }).first();
     const open = await db('invoices').where({ organization_id: templateId, status: 'open' }).orderBy('seq');
@@ -65,7 +64,7 @@ describe.skipIf(!onPostgres)('two scheduler instances at once on PostgreSQL — 
 
   /** The gateway's ledger next to our invoices, per invoice. */
   async function ledger(orgIds: number[], periodStart: number) {
-    const db = t.deps.db;
+    const db = t.knex;
     const invoices = await db('invoices').whereIn('organization_id', orgIds).andWhere({ kind: 'renewal', period_start: periodStart }).select('id', 'organization_id', 'status', 'amount_due_cents', 'amount_paid_cents');
     const charges = await db('sim_charges as c')
       .leftJoin('payment_attempts as a', 'a.idempotency_key', 'c.idempotency_key')
@@ -79,7 +78,7 @@ describe.skipIf(!onPostgres)('two scheduler instances at once on PostgreSQL — 
     t = await startTestApp();
   });
   afterEach(async () => {
-    for (const pool of pools.splice(0)) await pool.destroy();
+    for (const pool of pools.splice(0)) await pool.close();
     await t.close();
   });
 
@@ -110,7 +109,7 @@ describe.skipIf(!onPostgres)('two scheduler instances at once on PostgreSQL — 
     expect([...perInvoice].filter(([, n]) => n !== 1), 'invoices charged more than once').toEqual([]);
     expect(charges.every((c: { status: string; attempt_status: string }) => c.status === c.attempt_status)).toBe(true);
     // One receipt per renewal charge (the template's first charge has its own, from before the pass).
-    const receipts = await t.deps.db('mail_outbox').whereIn('organization_id', orgIds).andWhere({ kind: 'receipt', created_at: at.getTime() }).count({ n: '*' }).first();
+    const receipts = await t.knex('mail_outbox').whereIn('organization_id', orgIds).andWhere({ kind: 'receipt', created_at: at.getTime() }).count({ n: '*' }).first();
     expect(Number(receipts?.n)).toBe(ORGS);
 
     // A third pass afterwards finds nothing to do (R12.2).
@@ -129,13 +128,13 @@ describe.skipIf(!onPostgres)('two scheduler instances at once on PostgreSQL — 
     t.clock.set(due);
     await renewalPass(t.deps, due);
     const orgIds = await copiesOf(template.id);
-    const pastDue = await t.deps.db('billing_accounts').whereIn('organization_id', orgIds).andWhere({ status: 'past_due' }).count({ n: '*' }).first();
+    const pastDue = await t.knex('billing_accounts').whereIn('organization_id', orgIds).andWhere({ status: 'past_due' }).count({ n: '*' }).first();
     expect(Number(pastDue?.n)).toBe(ORGS);
     // The card is fixed for all of them before the day-7 retry, which both instances then run at once.
     t.clock.set('2026-07-05T00:00:00Z');
     expect(await replaceCard(t.deps, { organizationId: template.id, actor: owner, card: card('4242424242424242') })).toMatchObject({ ok: true });
-    const fixed = await t.deps.db('billing_accounts').where({ organization_id: template.id }).first('payment_method_ref', 'card_last4');
-    await t.deps.db('billing_accounts').whereIn('organization_id', orgIds).update(fixed);
+    const fixed = await t.knex('billing_accounts').where({ organization_id: template.id }).first('payment_method_ref', 'card_last4');
+    await t.knex('billing_accounts').whereIn('organization_id', orgIds).update(fixed);
     const at = new Date('2026-07-08T00:00:00Z');
     t.clock.set(at);
     const [a, b] = [instance(), instance()];
@@ -149,9 +148,9 @@ describe.skipIf(!onPostgres)('two scheduler instances at once on PostgreSQL — 
     const mine = charges.filter((c: { invoice_id: number | null }) => invoices.some((i: { id: number }) => i.id === Number(c.invoice_id)));
     expect(mine.filter((c: { status: string }) => c.status === 'succeeded')).toHaveLength(ORGS);
     expect(mine.filter((c: { status: string }) => c.status === 'failed')).toHaveLength(1); // the template's July 1 decline
-    const active = await t.deps.db('billing_accounts').whereIn('organization_id', orgIds).andWhere({ status: 'active' }).count({ n: '*' }).first();
+    const active = await t.knex('billing_accounts').whereIn('organization_id', orgIds).andWhere({ status: 'active' }).count({ n: '*' }).first();
     expect(Number(active?.n)).toBe(ORGS);
-    const history = await t.deps.db('billing_status_history').whereIn('organization_id', orgIds).andWhere({ to_status: 'active' }).count({ n: '*' }).first();
+    const history = await t.knex('billing_status_history').whereIn('organization_id', orgIds).andWhere({ to_status: 'active' }).count({ n: '*' }).first();
     expect(Number(history?.n)).toBe(ORGS);
   }, TIMEOUT_MS);
 });

@@ -72,15 +72,15 @@ async function pastDueWithGoodCard() {
   await pass('2026-05-01T00:00:00Z');
   t.clock.set('2026-05-02T09:00:00Z');
   await saveCard(orgId, owner, VISA);
-  const invoice = await t.deps.db('invoices').where({ organization_id: orgId, seq: 2 }).first();
+  const invoice = await t.knex('invoices').where({ organization_id: orgId, seq: 2 }).first();
   expect(invoice.status).toBe('open');
   return { owner, orgId, invoiceId: Number(invoice.id) };
 }
 
 async function state(orgId: number) {
   const records = await recordsOf(t, orgId);
-  const invoices = await t.deps.db('invoices').where({ organization_id: orgId }).orderBy('seq').select('id', 'seq', 'status', 'amount_due_cents', 'amount_paid_cents');
-  const attempts = await t.deps.db('payment_attempts').where({ organization_id: orgId }).orderBy('id').select('invoice_id', 'idempotency_key', 'status');
+  const invoices = await t.knex('invoices').where({ organization_id: orgId }).orderBy('seq').select('id', 'seq', 'status', 'amount_due_cents', 'amount_paid_cents');
+  const attempts = await t.knex('payment_attempts').where({ organization_id: orgId }).orderBy('id').select('invoice_id', 'idempotency_key', 'status');
   return { ...records, invoices, attempts };
 }
 
@@ -343,11 +343,11 @@ describe('the first charge (R9.12, R9.13)', () => {
     const details = { name: 'Lost Answer Co', description: '', iconColor: '#3346d3', billingEmail: owner.email };
     const card = { kind: 'card' as const, number: VISA, expMonth: 12, expYear: 2030, cvc: '123' };
     expect(await createOrganization(t.deps, owner, (await findWizard(t.deps.db, owner.id))!, details, card)).toMatchObject({ ok: false, reason: 'gateway_unavailable' });
-    expect(await t.deps.db('organizations').where({ name: 'Lost Answer Co' })).toEqual([]);
+    expect(await t.knex('organizations').where({ name: 'Lost Answer Co' })).toEqual([]);
 
     await pass(3 * MINUTE);
     await pass(3 * MINUTE);
-    const org = await t.deps.db('organizations').where({ name: 'Lost Answer Co' }).first();
+    const org = await t.knex('organizations').where({ name: 'Lost Answer Co' }).first();
     const s = await expectChargedOnce(Number(org.id));
     expect(s.invoices.map((i) => i.status)).toEqual(['paid']);
     expect(s.charges.map((c) => c.status)).toEqual(['succeeded']);
@@ -386,7 +386,7 @@ describe('a crash in the reactivation charge (R9.8, R9.13)', () => {
 
   const card = (number: string) => ({ kind: 'card' as const, number, expMonth: 12, expYear: 2030, cvc: '123' });
   const period = async (orgId: number) => {
-    const a = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first();
+    const a = await t.knex('billing_accounts').where({ organization_id: orgId }).first();
     return `${new Date(Number(a.current_period_start)).toISOString().slice(0, 10)} – ${new Date(Number(a.current_period_end)).toISOString().slice(0, 10)}`;
   };
 
@@ -394,7 +394,7 @@ describe('a crash in the reactivation charge (R9.8, R9.13)', () => {
     const { owner, orgId } = await unpaidSinceMay29();
     t.clock.set('2026-06-10T00:00:00Z');
     // #3: the rest of Jun 1 – Jul 1 (30 days, 21 left): 25000 × 21 / 30 = 17500. The issuer declines it; the answer is lost.
-    const customerRef = (await t.deps.db('billing_accounts').where({ organization_id: orgId }).first()).customer_ref;
+    const customerRef = (await t.knex('billing_accounts').where({ organization_id: orgId }).first()).customer_ref;
     t.gateway.declineNextCharge((r) => r.customerRef === customerRef && r.description.endsWith('-000003'));
     loseTheCallOfInvoice3('after');
     const first = await replaceCard(t.deps, { organizationId: orgId, actor: owner, card: card(VISA) });
@@ -478,9 +478,9 @@ describe('a crash in the refund of the credit balance on deletion (R9.13)', () =
 
   async function refundState(orgId: number) {
     const records = await recordsOf(t, orgId);
-    const refunds = await t.deps.db('credit_refunds').where({ organization_id: orgId }).orderBy('id');
-    const ledger = await t.deps.db('credit_ledger').where({ organization_id: orgId }).orderBy('id');
-    const account = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first();
+    const refunds = await t.knex('credit_refunds').where({ organization_id: orgId }).orderBy('id');
+    const ledger = await t.knex('credit_ledger').where({ organization_id: orgId }).orderBy('id');
+    const account = await t.knex('billing_accounts').where({ organization_id: orgId }).first();
     return {
       /** What the gateway refunded, from its own ledger. */
       gateway: records.refunds.map((r) => r.amount),
@@ -530,7 +530,7 @@ describe('a crash in the refund of the credit balance on deletion (R9.13)', () =
     const { orgId, remove } = await deleteWithCredit();
     await diesWritingTheFirstEmail(remove);
     expect(await refundState(orgId)).toEqual(unsettled([75_000]));
-    expect((await t.deps.db('organizations').where({ id: orgId }).first()).deleted_at).toBe(Date.parse('2026-04-25T00:00:00Z'));
+    expect((await t.knex('organizations').where({ id: orgId }).first()).deleted_at).toBe(Date.parse('2026-04-25T00:00:00Z'));
     await pass(3 * MINUTE);
     expect(await refundState(orgId)).toEqual(settledAt('2026-04-25T00:03:00.000Z'));
   });
@@ -546,11 +546,11 @@ describe('a crash in the refund of the credit balance on deletion (R9.13)', () =
     await changePlan(t.deps, { organizationId: org.id, planId: starter.id, at: t.clock.now(), actor: owner });
     // The May charge was refunded in full in the gateway's own dashboard meanwhile: a refund of it is refused.
     const [first, second] = (await recordsOf(t, org.id)).charges;
-    await t.deps.db('sim_charges').where({ ref: second!.ref }).update({ refunded_cents: 250_000 });
+    await t.knex('sim_charges').where({ ref: second!.ref }).update({ refunded_cents: 250_000 });
     t.clock.set('2026-05-25T00:00:00Z');
     const organization = (await findOrganizationById(t.deps.db, org.id))!;
     expect(await deleteOrganization(t.deps, { organization, actor: owner, confirmName: organization.name })).toMatchObject({ ok: true, refundedCents: 79_839, refundPendingCents: 0, refundFailedCents: 0 });
-    const refunds = await t.deps.db('credit_refunds').where({ organization_id: org.id }).orderBy('id');
+    const refunds = await t.knex('credit_refunds').where({ organization_id: org.id }).orderBy('id');
     expect(refunds.map((r: { amount_cents: number; status: string; charge_ref: string }) => [Number(r.amount_cents), r.status, r.charge_ref])).toEqual([
       [79_839, 'failed', second!.ref],
       [79_839, 'succeeded', first!.ref],
@@ -558,7 +558,7 @@ describe('a crash in the refund of the credit balance on deletion (R9.13)', () =
     const records = await recordsOf(t, org.id);
     expect(records.refunds.map((r) => [r.amount, r.chargeRef])).toEqual([[79_839, first!.ref]]);
     expect(records.mails.filter((m) => m.kind === 'refund').map((m) => /We refunded (\$[\d,.]+)/.exec(m.text)![1])).toEqual(['$798.39']);
-    expect(Number((await t.deps.db('billing_accounts').where({ organization_id: org.id }).first()).credit_balance_cents)).toBe(0);
+    expect(Number((await t.knex('billing_accounts').where({ organization_id: org.id }).first()).credit_balance_cents)).toBe(0);
   });
 
   it('two instances settling the same refund at once refund once and write one notice', async () => {

@@ -37,11 +37,11 @@ describe('a pass at a given instant (R12.1)', () => {
     const at = new Date('2026-12-30T07:05:00Z');
     const report = await runPass(jobs, t.deps, at);
     expect(report.results.filter((r) => !r.ok)).toEqual([]);
-    const invoice = await t.deps.db('invoices').where({ organization_id: org.id, seq: 2 }).first();
+    const invoice = await t.knex('invoices').where({ organization_id: org.id, seq: 2 }).first();
     expect([iso(invoice.issued_at), iso(invoice.paid_at)]).toEqual(['2026-12-30T07:05:00.000Z', '2026-12-30T07:05:00.000Z']);
-    const attempt = await t.deps.db('payment_attempts').where({ invoice_id: invoice.id }).first();
+    const attempt = await t.knex('payment_attempts').where({ invoice_id: invoice.id }).first();
     expect([iso(attempt.created_at), iso(attempt.completed_at)]).toEqual(['2026-12-30T07:05:00.000Z', '2026-12-30T07:05:00.000Z']);
-    const receipt = await t.deps.db('mail_outbox').where({ organization_id: org.id, kind: 'receipt' }).orderBy('id', 'desc').first();
+    const receipt = await t.knex('mail_outbox').where({ organization_id: org.id, kind: 'receipt' }).orderBy('id', 'desc').first();
     expect(iso(receipt.created_at)).toBe('2026-12-30T07:05:00.000Z');
     expect(receipt.text_body).toContain('on December 30, 2026');
   });
@@ -67,17 +67,17 @@ describe('settling a first charge at a given instant (R12.1, R9.13)', () => {
     t.clock.set('2026-11-30T07:01:00Z');
     const report = await runPass(jobs, t.deps, new Date('2026-11-30T07:05:00Z'));
     expect(report.results.filter((r) => !r.ok)).toEqual([]);
-    const org = await t.deps.db('organizations').where({ name: 'Settled Later Co' }).first();
+    const org = await t.knex('organizations').where({ name: 'Settled Later Co' }).first();
     expect(iso(org.created_at)).toBe('2026-11-30T07:05:00.000Z');
-    const account = await t.deps.db('billing_accounts').where({ organization_id: org.id }).first();
+    const account = await t.knex('billing_accounts').where({ organization_id: org.id }).first();
     expect([iso(account.period_anchor), iso(account.current_period_end)]).toEqual(['2026-11-30T07:05:00.000Z', '2026-12-30T07:05:00.000Z']);
-    const invoice = await t.deps.db('invoices').where({ organization_id: org.id, seq: 1 }).first();
+    const invoice = await t.knex('invoices').where({ organization_id: org.id, seq: 1 }).first();
     expect([iso(invoice.issued_at), iso(invoice.paid_at)]).toEqual(['2026-11-30T07:05:00.000Z', '2026-11-30T07:05:00.000Z']);
-    const attempt = await t.deps.db('payment_attempts').where({ invoice_id: invoice.id }).first();
+    const attempt = await t.knex('payment_attempts').where({ invoice_id: invoice.id }).first();
     expect([iso(attempt.created_at), iso(attempt.completed_at)]).toEqual(['2026-11-30T07:05:00.000Z', '2026-11-30T07:05:00.000Z']);
-    const receipt = await t.deps.db('mail_outbox').where({ organization_id: org.id, kind: 'receipt' }).first();
+    const receipt = await t.knex('mail_outbox').where({ organization_id: org.id, kind: 'receipt' }).first();
     expect(iso(receipt.created_at)).toBe('2026-11-30T07:05:00.000Z');
-    const created = await t.deps.db('audit_events').where({ organization_id: org.id, action: 'organization.created' }).first();
+    const created = await t.knex('audit_events').where({ organization_id: org.id, action: 'organization.created' }).first();
     expect(iso(created.created_at)).toBe('2026-11-30T07:05:00.000Z');
   });
 
@@ -85,9 +85,9 @@ describe('settling a first charge at a given instant (R12.1, R9.13)', () => {
     const owner = await wizardChargingSince7('before');
     t.clock.set('2026-11-30T07:01:00Z');
     await runPass(jobs, t.deps, new Date('2026-11-30T07:05:00Z'));
-    const wizard = await t.deps.db('organization_wizards').where({ user_id: owner.id }).first();
+    const wizard = await t.knex('organization_wizards').where({ user_id: owner.id }).first();
     expect([wizard.state, iso(wizard.updated_at)]).toEqual(['editing', '2026-11-30T07:05:00.000Z']);
-    expect(await t.deps.db('organizations').where({ name: 'Settled Later Co' })).toEqual([]);
+    expect(await t.knex('organizations').where({ name: 'Settled Later Co' })).toEqual([]);
   });
 });
 
@@ -99,16 +99,16 @@ describe('settling a pending attempt (R9.13)', () => {
     t.clock.set('2026-05-01T00:00:00Z');
     // The renewal is issued and its attempt claimed with the Visa; the process dies before the gateway call.
     await runPass(jobs.filter((j) => j.name === 'billing:renewals'), { ...t.deps, gateway: { ...t.deps.gateway, charge: () => Promise.reject(new Error('process died')) } }, t.clock.now());
-    const invoice = await t.deps.db('invoices').where({ organization_id: org.id, seq: 2 }).first();
-    const pending = await t.deps.db('payment_attempts').where({ invoice_id: invoice.id }).first();
+    const invoice = await t.knex('invoices').where({ organization_id: org.id, seq: 2 }).first();
+    const pending = await t.knex('payment_attempts').where({ invoice_id: invoice.id }).first();
     expect(pending).toMatchObject({ status: 'pending', card_last4: '4242' });
     expect(await claimAttempt(t.deps, Number(invoice.id), { at: t.clock.now(), trigger: 'pay_now' })).toEqual({ skip: 'in_flight' });
     // Meanwhile the Administrator saves a Mastercard.
     await replaceCard(t.deps, { organizationId: org.id, actor: owner, card: { kind: 'card', number: '5555555555554444', expMonth: 12, expYear: 2030, cvc: '123' } });
     t.clock.set('2026-05-01T00:05:00Z');
     await runPass(jobs, t.deps, t.clock.now());
-    const charges = await t.deps.db('sim_charges as c').join('sim_payment_methods as m', 'm.ref', 'c.payment_method_ref').where('c.idempotency_key', pending.idempotency_key).select('m.last4', 'c.status');
+    const charges = await t.knex('sim_charges as c').join('sim_payment_methods as m', 'm.ref', 'c.payment_method_ref').where('c.idempotency_key', pending.idempotency_key).select('m.last4', 'c.status');
     expect(charges).toEqual([{ last4: '4242', status: 'succeeded' }]);
-    expect((await t.deps.db('payment_attempts').where({ id: pending.id }).first()).status).toBe('succeeded');
+    expect((await t.knex('payment_attempts').where({ id: pending.id }).first()).status).toBe('succeeded');
   });
 });

@@ -118,7 +118,7 @@ describe('local time (R1.5)', () => {
       await page.getByLabel('Password').fill('a good long password');
       await page.getByRole('button', { name: 'Sign up' }).click();
       await page.waitForURL(`${server.url}/sandbox`);
-      expect((await server.deps.db('users').where({ email }).first()).time_zone).toBe(stored);
+      expect((await server.knex('users').where({ email }).first()).time_zone).toBe(stored);
     } finally {
       await context.close();
     }
@@ -129,7 +129,7 @@ describe('local time (R1.5)', () => {
     const appId = await insertApplication(server, sandboxOf(user), 'Clock app');
     const deviceId = await insertDevice(server, appId, 'Clock');
     // Seen at 23:30 UTC: the next day in Tokyo (+9).
-    await server.deps.db('devices').where({ id: deviceId }).update({ last_seen_at: Date.parse('2026-03-09T23:30:00Z'), last_state_json: '{"t":1}' });
+    await server.knex('devices').where({ id: deviceId }).update({ last_seen_at: Date.parse('2026-03-09T23:30:00Z'), last_state_json: '{"t":1}' });
     const context = await newContext(browser, true, PHONE);
     const page = await context.newPage();
     try {

@@ -141,9 +141,9 @@ describe.each(withAndWithoutJs)('the back-office %s (R11.1, R11.2, R2.4)', (_lab
 
       // The customer's books carry what the admin saw.
       const account = (await findBillingAccount(server.deps.db, org.id))!;
-      const plan = await server.deps.db('plans').where({ id: account.planId }).first();
+      const plan = await server.knex('plans').where({ id: account.planId }).first();
       expect(plan).toMatchObject({ kind: 'custom', organization_id: org.id, price_cents: 400_000 });
-      const pending = await server.deps.db('pending_invoice_lines').where({ organization_id: org.id }).whereNull('invoice_id').orderBy('id');
+      const pending = await server.knex('pending_invoice_lines').where({ organization_id: org.id }).whereNull('invoice_id').orderBy('id');
       expect(pending.map((p: { amount_cents: number }) => formatCents(Number(p.amount_cents)))).toEqual(shown);
 
       // And the customer's Billing Plan tab shows the Enterprise plan as theirs.

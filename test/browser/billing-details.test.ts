@@ -37,7 +37,7 @@ describe.each(withAndWithoutJs)('billing details and the invoice PDF %s (R9.14)'
       await page.getByLabel('Tax ID (optional)').fill('FR40303265045');
       await page.getByRole('button', { name: 'Save billing details' }).click();
       await expect.poll(() => page.getByText('Billing details saved', { exact: false }).count()).toBe(1);
-      const account = await server.deps.db('billing_accounts').where({ organization_id: org.id }).first();
+      const account = await server.knex('billing_accounts').where({ organization_id: org.id }).first();
       expect(account).toMatchObject({ billing_email: `accounts-${suffix}@example.com`, address_city: 'Lyon', address_country: 'FR', tax_id: 'FR40303265045' });
 
       // The first invoice shows the details it was issued to and downloads as a PDF.

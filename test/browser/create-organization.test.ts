@@ -39,7 +39,7 @@ describe.each(withAndWithoutJs)('creating an organization %s (R3.3–R3.7)', (_l
       await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Your card was declined.' }).count()).toBe(1);
       expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe(orgName);
       expect(await page.getByLabel('Description').inputValue()).toBe('Made in a real browser');
-      expect(await server.deps.db('organizations').where({ name: orgName }).count({ n: '*' }).first()).toMatchObject({ n: 0 });
+      expect(await server.knex('organizations').where({ name: orgName }).count({ n: '*' }).first()).toMatchObject({ n: 0 });
       await expectAccessible(page);
 
       await fillCard(page, '4242 4242 4242 4242');

@@ -10,11 +10,11 @@ browserSuite((started) => ({ server, browser } = started));
 /** An application with one device whose latest state is already stored (written directly, as the device API would). */
 async function applicationWithDevice(userId: number, suffix: string) {
   const now = server.clock.now().getTime();
-  const [app] = await server.deps.db('applications')
+  const [app] = await server.knex('applications')
     .insert({ owner_type: 'user', owner_id: userId, name: `Greenhouse ${suffix}`, description: '', created_at: now })
     .returning('id');
   const applicationId = Number(typeof app === 'object' ? app.id : app);
-  await server.deps.db('devices').insert({
+  await server.knex('devices').insert({
     application_id: applicationId,
     name: `Thermostat ${suffix}`,
     last_state_json: JSON.stringify({ temperature: 21.5, humidity: 64 }),
@@ -23,7 +23,7 @@ async function applicationWithDevice(userId: number, suffix: string) {
   });
   // Two days of payloads for the chart (R8.2 keeps them per UTC day).
   const today = Math.floor(now / 86_400_000) * 86_400_000;
-  await server.deps.db('usage_daily').insert([
+  await server.knex('usage_daily').insert([
     { owner_type: 'user', owner_id: userId, application_id: applicationId, day: today, payloads: 40 },
     { owner_type: 'user', owner_id: userId, application_id: applicationId, day: today - 86_400_000, payloads: 25 },
   ]);

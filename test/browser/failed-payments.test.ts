@@ -18,15 +18,15 @@ describe.each(withAndWithoutJs)('a failed payment %s (R9.7, R9.8, R9.10)', (_lab
     const admin = await newUser(server, { name: `Payer ${suffix}` });
     const org = await newOrg(server, { owner: admin, plan: 'starter', name: `Dunning ${suffix}` });
     const now = server.clock.now().getTime();
-    const [appRow] = await server.deps.db('applications').insert({ owner_type: 'organization', owner_id: org.id, name: `Fleet ${suffix}`, description: '', created_at: now }).returning('id');
+    const [appRow] = await server.knex('applications').insert({ owner_type: 'organization', owner_id: org.id, name: `Fleet ${suffix}`, description: '', created_at: now }).returning('id');
     const appId = Number(typeof appRow === 'object' ? appRow.id : appRow);
-    const [devRow] = await server.deps.db('devices').insert({ application_id: appId, name: 'Sensor', created_at: now }).returning('id');
+    const [devRow] = await server.knex('devices').insert({ application_id: appId, name: 'Sensor', created_at: now }).returning('id');
     const deviceId = Number(typeof devRow === 'object' ? devRow.id : devRow);
     const key = await createAccessKey(server.deps.db, server.clock, appId, 'bench');
     const dashboards: Record<string, { id: number; token: string }> = {};
     for (const visibility of ['private', 'public'] as const) {
       const token = randomBytes(32).toString('base64url');
-      const [row] = await server.deps.db('dashboards').insert({ owner_type: 'organization', owner_id: org.id, name: `${visibility} board ${suffix}`, description: '', visibility, share_token: token, created_at: now }).returning('id');
+      const [row] = await server.knex('dashboards').insert({ owner_type: 'organization', owner_id: org.id, name: `${visibility} board ${suffix}`, description: '', visibility, share_token: token, created_at: now }).returning('id');
       dashboards[visibility] = { id: Number(typeof row === 'object' ? row.id : row), token };
     }
     const postState = () =>
@@ -61,7 +61,7 @@ describe.each(withAndWithoutJs)('a failed payment %s (R9.7, R9.8, R9.10)', (_lab
         server.clock.set(new Date(Date.parse('2026-07-01T00:00:00Z') + day * 86_400_000));
         await runPass(jobs, server.deps, server.clock.now());
       }
-      expect((await server.deps.db('billing_accounts').where({ organization_id: org.id }).first()).status).toBe('unpaid');
+      expect((await server.knex('billing_accounts').where({ organization_id: org.id }).first()).status).toBe('unpaid');
       expect((await postState()).statusCode).toBe(402);
       await outsider.goto(`${server.url}/d/${dashboards.public!.token}`);
       await expect.poll(() => outsider.getByText('unavailable', { exact: false }).count()).toBeGreaterThan(0);
@@ -73,7 +73,7 @@ describe.each(withAndWithoutJs)('a failed payment %s (R9.7, R9.8, R9.10)', (_lab
       await fillCard(page, '4242 4242 4242 4242');
       await page.getByRole('button', { name: 'Save card' }).click();
       await expect.poll(() => page.getByText(`is active again`, { exact: false }).count()).toBe(1);
-      expect(await server.deps.db('invoices').where({ organization_id: org.id, status: 'open' })).toHaveLength(0);
+      expect(await server.knex('invoices').where({ organization_id: org.id, status: 'open' })).toHaveLength(0);
       expect((await postState()).statusCode).toBe(202);
       await page.goto(`${server.url}/orgs/${org.slug}/settings/invoices`);
       await expectAccessible(page);

@@ -34,7 +34,7 @@ describe.each(withAndWithoutJs)('an application from device to dashboard %s (R5.
       const secret = (await page.locator('code.secret').textContent())!.trim();
       const keyId = (await page.locator('.secret-box dd code').first().textContent())!.trim();
       await expectAccessible(page);
-      const deviceId = Number((await server.deps.db('devices').where({ application_id: appId }).first()).id);
+      const deviceId = Number((await server.knex('devices').where({ application_id: appId }).first()).id);
 
       // What a device would send (curl-equivalent), over the real socket.
       const res = await fetch(`${server.url}/api/applications/${appId}/devices/${deviceId}/state`, {
@@ -77,7 +77,7 @@ describe.each(withAndWithoutJs)('an application from device to dashboard %s (R5.
       await expect.poll(() => page.getByRole('link', { name: `Weather ${suffix}` }).count()).toBe(1);
       await page.getByRole('link', { name: `Weather ${suffix}` }).click();
       await expect.poll(() => page.getByText('"wind":14', { exact: false }).count()).toBe(1);
-      expect(await server.deps.db('payloads').where({ application_id: appId }).count({ n: '*' }).first()).toMatchObject({ n: 2 });
+      expect(await server.knex('payloads').where({ application_id: appId }).count({ n: '*' }).first()).toMatchObject({ n: 2 });
       await expectAccessible(page);
     } finally {
       await context.close();

@@ -110,7 +110,7 @@ describe.each(withAndWithoutJs)('never stranded, %s', (_label, js) => {
       await page.goto(`${server.url}/applications/${appId}`);
       await confirmThen(/^Revoke Doomed key/, /Revoke the access key Doomed key\?/, 'Revoke key', /Access key revoked/);
       await confirmThen(/^Delete Doomed sensor/, /Delete the device Doomed sensor\?/, 'Delete device', /Device deleted/);
-      expect(await server.deps.db('devices').where({ id: deviceId }).first()).toBeUndefined();
+      expect(await server.knex('devices').where({ id: deviceId }).first()).toBeUndefined();
 
       await page.goto(`${server.url}/orgs/${org.slug}/settings/members`);
       await page.getByLabel('Email', { exact: true }).fill(`invitee-${js}@example.com`);
@@ -124,7 +124,7 @@ describe.each(withAndWithoutJs)('never stranded, %s', (_label, js) => {
     const owner = await signedInPage(world.owner, js);
     try {
       const blockTitle = `Spare ${js ? 'on' : 'off'}`;
-      await server.deps.db('dashboard_blocks').insert({ dashboard_id: world.ids.dashboard, kind: 'device_state', title: blockTitle, application_id: world.ids.app, device_id: world.ids.device, position: 99 });
+      await server.knex('dashboard_blocks').insert({ dashboard_id: world.ids.dashboard, kind: 'device_state', title: blockTitle, application_id: world.ids.app, device_id: world.ids.device, position: 99 });
       await owner.page.goto(`${server.url}/dashboards/${world.ids.dashboard}`);
       await owner.page.getByRole('link', { name: `Remove block ${blockTitle}` }).click();
       await expect.poll(() => owner.page.getByRole('heading', { name: new RegExp(`Remove the block ${blockTitle}`) }).count()).toBe(1);
@@ -156,7 +156,7 @@ describe.each(withAndWithoutJs)('never stranded, %s', (_label, js) => {
     await owner.page.getByRole('button', { name: 'Invite Member' }).click();
     await expect.poll(() => successBox(owner.page).count()).toBe(1);
     await owner.context.close();
-    const mail = await server.deps.db('mail_outbox').where({ to_address: invited }).first();
+    const mail = await server.knex('mail_outbox').where({ to_address: invited }).first();
     const link = new URL(/https?:\/\/\S+/.exec(mail.text_body)![0]).pathname;
 
     const context = await newContext(browser, js, PHONE);
@@ -230,7 +230,7 @@ describe.each(withAndWithoutJs)('never stranded, %s', (_label, js) => {
       const chosen = await page.getByLabel('Icon Color', { exact: true }).inputValue();
       await page.getByRole('button', { name: 'Save changes' }).click();
       await expect.poll(() => successBox(page).filter({ hasText: 'Settings saved.' }).count()).toBe(1);
-      expect((await server.deps.db('organizations').where({ id: org.id }).first()).icon_color).toBe(chosen);
+      expect((await server.knex('organizations').where({ id: org.id }).first()).icon_color).toBe(chosen);
     } finally {
       await context.close();
     }

@@ -151,7 +151,7 @@ describe('log-in throttled per account (item 1, R13.3)', () => {
     expect(failures).toBeLessThanOrEqual(11);
     expect(paused?.statusCode).toBe(429);
     expect(paused!.headers['retry-after']).toBe(String(15 * 60));
-    const mails = await t.deps.db('mail_outbox').where({ to_address: user.email, kind: 'login_paused' });
+    const mails = await t.knex('mail_outbox').where({ to_address: user.email, kind: 'login_paused' });
     expect(mails).toHaveLength(1);
     expect(mails[0].text_body).toMatch(/paused/);
     expect(mails[0].text_body).toMatch(/15 minutes/);
@@ -163,7 +163,7 @@ describe('log-in throttled per account (item 1, R13.3)', () => {
     expect((await logInAttempt(t, user.email, user.password)).statusCode).toBe(303);
     // A successful log-in forgets the failures.
     for (let i = 0; i < 5; i++) expect((await logInAttempt(t, user.email, WRONG)).statusCode).toBe(401);
-    expect(await t.deps.db('mail_outbox').where({ to_address: user.email, kind: 'login_paused' })).toHaveLength(1);
+    expect(await t.knex('mail_outbox').where({ to_address: user.email, kind: 'login_paused' })).toHaveLength(1);
   });
 
   it('an unknown email is throttled the same way, and no mail goes anywhere', async () => {
@@ -171,9 +171,9 @@ describe('log-in throttled per account (item 1, R13.3)', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await logInAttempt(t, email, WRONG)).statusCode);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
-    expect(await t.deps.db('mail_outbox').where({ to_address: email })).toHaveLength(0);
+    expect(await t.knex('mail_outbox').where({ to_address: email })).toHaveLength(0);
     // The typed email is not kept in the limiter's table.
-    expect(await t.deps.db('rate_limits').where('bucket_key', 'like', `%${email}%`)).toHaveLength(0);
+    expect(await t.knex('rate_limits').where('bucket_key', 'like', `%${email}%`)).toHaveLength(0);
   });
 });
 
@@ -200,7 +200,7 @@ describe('a paused account log-in does not lock its owner out (R13.3, review ite
   const resetLinkMailedTo = (email: string) =>
     vi.waitFor(
       async () => {
-        const mail = await t.deps.db('mail_outbox').where({ to_address: email, kind: 'password_reset' }).orderBy('id', 'desc').first();
+        const mail = await t.knex('mail_outbox').where({ to_address: email, kind: 'password_reset' }).orderBy('id', 'desc').first();
         if (!mail) throw new Error(`no reset link mailed to ${email}`);
         return new URL(/https?:\/\/\S+/.exec(mail.text_body)![0]).pathname;
       },
@@ -347,7 +347,7 @@ describe('the device limit (item 9, R13.3)', () => {
       payload: JSON.stringify({ data }),
     });
   const usage = async (app: TestContext, appId: number) => {
-    const rows = await app.deps.db('usage_counters').where({ application_id: appId });
+    const rows = await app.knex('usage_counters').where({ application_id: appId });
     return { payloads: rows.reduce((s, r) => s + Number(r.payloads), 0), rejected: rows.reduce((s, r) => s + Number(r.rejected), 0) };
   };
 
@@ -375,7 +375,7 @@ describe('the device limit (item 9, R13.3)', () => {
     expect(accepted).toBeLessThanOrEqual(60 + 300);
     expect(accepted).toBeGreaterThanOrEqual(60 + 299);
     expect(await usage(t, d.appId)).toEqual({ payloads: accepted, rejected: refused });
-    expect(Number((await t.deps.db('payloads').where({ application_id: d.appId }).count({ n: '*' }).first())?.n)).toBe(accepted);
+    expect(Number((await t.knex('payloads').where({ application_id: d.appId }).count({ n: '*' }).first())?.n)).toBe(accepted);
   });
 
   it('requests without a valid key do not use up a device’s allowance', async () => {
@@ -416,6 +416,6 @@ async function passwordDashboard(app: TestContext): Promise<string> {
   const id = String(created.headers.location).split('/').pop()!.split('#')[0]!;
   const set = await agent.post(`/dashboards/${id}/visibility`, { visibility: 'password', password: DASHBOARD_PASSWORD });
   if (set.statusCode !== 303) throw new Error(`visibility: ${set.statusCode}`);
-  const row = await app.deps.db('dashboards').where({ id }).first();
+  const row = await app.knex('dashboards').where({ id }).first();
   return `/d/${row.share_token}`;
 }

@@ -36,7 +36,7 @@ async function linkMailedTo(address: string, kind: string, pathPrefix = '/'): Pr
   );
 }
 
-const emailOf = async (user: TestUser) => (await t.deps.db('users').where({ id: user.id }).first()).email as string;
+const emailOf = async (user: TestUser) => (await t.knex('users').where({ id: user.id }).first()).email as string;
 
 /** An attacker with the owner's session asks for the account's email to move to their own address. */
 async function attackerAsksForEmailChange(user: TestUser) {
@@ -133,7 +133,7 @@ describe('a pending email change does not outlive the owner taking the account b
     const cancelLink = await linkMailedTo(user.email, 'email_change_notice', '/cancel-email-change/');
     const notice = (await mailsTo(t.deps.db, user.email, { kind: 'email_change_notice' })).at(-1)!;
     expect(notice.text).toContain('Cancel this change');
-    expect(JSON.stringify(await t.deps.db('email_changes').where({ user_id: user.id }))).not.toContain(cancelLink.split('/').pop());
+    expect(JSON.stringify(await t.knex('email_changes').where({ user_id: user.id }))).not.toContain(cancelLink.split('/').pop());
 
     const owner = t.agent();
     const page = await owner.get(cancelLink);
@@ -181,9 +181,9 @@ const sidOf = (agent: Agent) => decodeURIComponent(agent.cookie(SESSION_COOKIE) 
 describe('sessions end for good when the credentials change (R1.4, R13.4)', () => {
   /** What a request already past the session lookup does when it finishes: it saves its session, writing the deleted row back. */
   async function writeBack(row: Record<string, unknown>) {
-    await t.deps.db('sessions').insert(row).onConflict('sid').merge();
+    await t.knex('sessions').insert(row).onConflict('sid').merge();
   }
-  const sessionRows = (user: TestUser) => t.deps.db('sessions').where({ user_id: user.id });
+  const sessionRows = (user: TestUser) => t.knex('sessions').where({ user_id: user.id });
 
   it('"Sign out other sessions": a session written back by a request in flight is refused all the same', async () => {
     const user = await newUser(t);
@@ -199,7 +199,7 @@ describe('sessions end for good when the credentials change (R1.4, R13.4)', () =
     expect(refused.statusCode).toBe(303);
     expect(refused.headers.location).toBe('/login?next=%2Faccount');
     // The refused session is gone, not merely ignored.
-    expect(await t.deps.db('sessions').where({ sid: phoneSid })).toHaveLength(0);
+    expect(await t.knex('sessions').where({ sid: phoneSid })).toHaveLength(0);
     expect((await here.get('/account')).statusCode).toBe(200);
     // Signing in again works as before.
     expect((await phone.post('/login', { email: user.email, password: user.password })).statusCode).toBe(303);
@@ -245,12 +245,12 @@ describe('sessions end for good when the credentials change (R1.4, R13.4)', () =
     const here = await signedIn(t, user);
     const phone = await signedIn(t, user);
     await here.post('/account/sessions/sign-out-others');
-    const mark = async () => Number((await t.deps.db('users').where({ id: user.id }).first()).credentials_changed_at);
+    const mark = async () => Number((await t.knex('users').where({ id: user.id }).first()).credentials_changed_at);
     const first = await mark();
     expect(first).toBe(t.clock.now().getTime());
     // The phone signs in again under the first mark; the next change comes in the same millisecond (the manual clock stands still).
     await phone.post('/login', { email: user.email, password: user.password });
-    const phoneRow = await t.deps.db('sessions').where({ sid: sidOf(phone) }).first();
+    const phoneRow = await t.knex('sessions').where({ sid: sidOf(phone) }).first();
     await here.post('/account/sessions/sign-out-others');
     expect(await mark()).toBe(first + 1);
     await writeBack(phoneRow);

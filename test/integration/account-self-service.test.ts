@@ -32,7 +32,7 @@ async function linkMailedTo(address: string, kind: string): Promise<string> {
 }
 
 async function sessionCount(user: TestUser): Promise<number> {
-  const row = await t.deps.db('sessions').where({ user_id: user.id }).count({ n: '*' }).first();
+  const row = await t.knex('sessions').where({ user_id: user.id }).count({ n: '*' }).first();
   return Number(row?.n ?? 0);
 }
 
@@ -59,7 +59,7 @@ describe('the account page (R1.4)', () => {
     expect(bad.body).toContain('value="New Name"');
     const ok = await agent.post('/account/profile', { name: 'New Name', time_zone: 'America/New_York' });
     expect(ok.statusCode).toBe(303);
-    const row = await t.deps.db('users').where({ id: user.id }).first();
+    const row = await t.knex('users').where({ id: user.id }).first();
     expect(row).toMatchObject({ name: 'New Name', time_zone: 'America/New_York' });
     const page = await agent.get('/account');
     expect(page.body).toContain('Profile saved. Dates and times are shown in America/New York.');
@@ -113,7 +113,7 @@ describe('changing the email address (R1.4)', () => {
     expect(wrong.body).toContain(`value="${newEmail}"`);
     const ok = await agent.post('/account/email', { email: newEmail, current_password: user.password });
     expect(ok.statusCode).toBe(303);
-    expect((await t.deps.db('users').where({ id: user.id }).first()).email).toBe(user.email);
+    expect((await t.knex('users').where({ id: user.id }).first()).email).toBe(user.email);
     expect((await mailsTo(t.deps.db, user.email, { kind: 'email_change_notice' })).length).toBe(1);
     const page = await agent.get('/account');
     expect(page.body).toContain(`We sent a confirmation link to ${newEmail}.`);
@@ -121,16 +121,16 @@ describe('changing the email address (R1.4)', () => {
 
     const link = await linkMailedTo(newEmail, 'email_change');
     const token = pathOf(link).split('/').pop()!;
-    expect(JSON.stringify(await t.deps.db('email_changes').where({ user_id: user.id }))).not.toContain(token);
+    expect(JSON.stringify(await t.knex('email_changes').where({ user_id: user.id }))).not.toContain(token);
     // Opening the link changes nothing (mail scanners open links); confirming does, once.
     const confirmPage = await t.agent().get(pathOf(link));
     expect(confirmPage.statusCode).toBe(200);
     expect(confirmPage.body).toContain('>Confirm email address</button>');
-    expect((await t.deps.db('users').where({ id: user.id }).first()).email).toBe(user.email);
+    expect((await t.knex('users').where({ id: user.id }).first()).email).toBe(user.email);
     const confirmed = await agent.post(pathOf(link));
     expect(confirmed.statusCode).toBe(303);
     expect(confirmed.headers.location).toBe('/account');
-    expect((await t.deps.db('users').where({ id: user.id }).first()).email).toBe(newEmail);
+    expect((await t.knex('users').where({ id: user.id }).first()).email).toBe(newEmail);
     expect((await agent.post(pathOf(link))).statusCode).toBe(410);
     expect((await t.agent().post('/login', { email: newEmail, password: user.password })).statusCode).toBe(303);
   });
@@ -194,7 +194,7 @@ describe('Forgot password? (R1.4)', () => {
     await t.agent().post('/password/forgot', { email: user.email });
     const link = await linkMailedTo(user.email, 'password_reset');
     const token = pathOf(link).split('/').pop()!;
-    const rows = await t.deps.db('password_resets').where({ user_id: user.id });
+    const rows = await t.knex('password_resets').where({ user_id: user.id });
     expect(rows).toHaveLength(1);
     expect(rows[0].token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(rows)).not.toContain(token);
@@ -278,7 +278,7 @@ describe('expired links (R1.4)', () => {
     await t.agent().post('/password/forgot', { email: user.email });
     await vi.waitFor(async () => expect((await mailsTo(t.deps.db, user.email, { kind: 'password_reset' })).length).toBe(2));
     await runPass(jobs, t.deps, t.clock.now());
-    expect(await t.deps.db('password_resets').where({ user_id: user.id })).toHaveLength(1);
+    expect(await t.knex('password_resets').where({ user_id: user.id })).toHaveLength(1);
     const again = await runPass(jobs, t.deps, t.clock.now());
     expect(again.results.find((r) => r.job === 'accounts:purge-expired-links')?.summary).toBe('0 expired account links removed');
   });
@@ -296,14 +296,14 @@ describe('the time zone at sign-up (R1.5)', () => {
       const email = `tz-${Math.random().toString(36).slice(2)}@example.com`;
       const res = await t.agent().post('/signup', { name: 'Zoe Zone', email, password: DEFAULT_PASSWORD, ...(sent ? { time_zone: sent } : {}) });
       expect(res.statusCode, String(sent)).toBe(303);
-      expect((await t.deps.db('users').where({ email }).first()).time_zone).toBe(stored);
+      expect((await t.knex('users').where({ email }).first()).time_zone).toBe(stored);
     }
     expect((await t.agent().get('/signup')).body).toContain('<input type="hidden" name="time_zone" value="UTC" data-browser-time-zone>');
   });
 
   it('every date a signed-in user reads is in their zone, the zone named with the time', async () => {
     const user = await newUser(t);
-    await t.deps.db('users').where({ id: user.id }).update({ time_zone: 'Asia/Kolkata' });
+    await t.knex('users').where({ id: user.id }).update({ time_zone: 'Asia/Kolkata' });
     const agent = await signedIn(t, user);
     const page = await agent.get('/account');
     // The session's log-in time, 09:00 UTC on the test clock's day, read in India (+5:30).

@@ -38,7 +38,7 @@ describe('sign up (R1.1)', () => {
     expect(page.body).toContain('<span class="user-name">Grace Hopper</span>');
     expect(page.body).toContain('Create Organization');
     // The account this sign-up made, by its own address (other tests share the database).
-    const user = await t.deps.db('users').where({ email: fields.email }).first();
+    const user = await t.knex('users').where({ email: fields.email }).first();
     expect(user).toMatchObject({ name: 'Grace Hopper', email: fields.email });
     expect(user.password_hash).not.toContain(fields.password);
   });
@@ -51,7 +51,7 @@ describe('sign up (R1.1)', () => {
     expect(res.body).toContain('An account with this email already exists');
     expect(res.body).toContain('value="Second Person"');
     expect(res.body).not.toContain('secret-password-123');
-    const rows = await t.deps.db('users').where({ email });
+    const rows = await t.knex('users').where({ email });
     expect(rows).toHaveLength(1);
   });
 
@@ -62,13 +62,13 @@ describe('sign up (R1.1)', () => {
     ['an invalid email', { email: 'not-an-email' }, 'Enter a valid email address'],
     ['a 10 KB name', { name: 'x'.repeat(10 * 1024) }, 'at most 100 characters'],
   ])('re-renders the form with a 422 for %s', async (_label, over, message) => {
-    const before = await t.deps.db('users').count({ n: '*' }).first();
+    const before = await t.knex('users').count({ n: '*' }).first();
     const res = await t.agent().post('/signup', signUpFields(over));
     expect(res.statusCode).toBe(422);
     expect(res.body).toContain(message);
     expect(res.body).toContain('aria-invalid="true"');
     expect(res.body).not.toContain('a long enough password');
-    const after = await t.deps.db('users').count({ n: '*' }).first();
+    const after = await t.knex('users').count({ n: '*' }).first();
     expect(Number(after?.n)).toBe(Number(before?.n));
   });
 
@@ -134,11 +134,11 @@ describe('log in and log out (R1.1, R13.1)', () => {
   it('logs out: the session is gone from the database and the Sandbox asks to log in', async () => {
     const user = await newUser(t);
     const agent = await signedIn(t, user);
-    const before = await t.deps.db('sessions').count({ n: '*' }).first();
+    const before = await t.knex('sessions').count({ n: '*' }).first();
     const res = await agent.post('/logout');
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/login');
-    const after = await t.deps.db('sessions').count({ n: '*' }).first();
+    const after = await t.knex('sessions').count({ n: '*' }).first();
     expect(Number(after?.n)).toBe(Number(before?.n) - 1);
     const page = await agent.get('/sandbox');
     expect(page.statusCode).toBe(303);
@@ -160,7 +160,7 @@ describe('CSRF (R13.1)', () => {
     const res = await agent.post('/signup', signUpFields({ email: 'csrf@example.com' }), { csrf: false });
     expect(res.statusCode).toBe(403);
     expect(res.body).toContain('This form has expired');
-    expect(await t.deps.db('users').where({ email: 'csrf@example.com' })).toHaveLength(0);
+    expect(await t.knex('users').where({ email: 'csrf@example.com' })).toHaveLength(0);
   });
 
   it('refuses a token from another visitor', async () => {

@@ -75,9 +75,9 @@ describe('the demo clock (R11.3)', () => {
     // The scheduler pass runs at the shifted time: the period that ended is invoiced.
     expect(periodEnd.getTime()).toBeLessThan(t.deps.clock.now().getTime());
     expect((await adminAgent.post('/admin/scheduler/passes')).statusCode).toBe(303);
-    expect(await t.deps.db('invoices').where({ organization_id: org.id, kind: 'renewal' }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
+    expect(await t.knex('invoices').where({ organization_id: org.id, kind: 'renewal' }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
 
-    const [event] = await t.deps.db('admin_events').where({ action: 'clock.shifted' });
+    const [event] = await t.knex('admin_events').where({ action: 'clock.shifted' });
     expect(event).toMatchObject({ actor_user_id: admin.id });
     expect(JSON.parse(event.before_json)).toEqual({ applicationTime: '2026-03-10T09:00:00.000Z', offsetMs: 0 });
     expect(JSON.parse(event.after_json)).toEqual({ applicationTime: '2026-04-19T09:00:00.000Z', offsetMs: 40 * DAY });
@@ -142,16 +142,16 @@ describe('in production (NODE_ENV=production)', () => {
     try {
       const dev = await createRuntimeDeps({ config: testConfig({ sqliteFile }) });
       expect(dev.clock).toBeInstanceOf(OffsetClock);
-      await dev.db('clock_offset').where({ id: 1 }).update({ offset_ms: 3 * DAY });
+      await dev.db.run('UPDATE clock_offset SET offset_ms = ? WHERE id = 1', [3 * DAY]);
       await (dev.clock as OffsetClock).refresh();
       expect((dev.clock as OffsetClock).offsetMs).toBe(3 * DAY);
       (dev.clock as OffsetClock).stop();
-      await dev.db.destroy();
+      await dev.db.close();
 
       const production = await createRuntimeDeps({ config: testConfig({ sqliteFile, isProduction: true, nodeEnv: 'production' }) });
       expect(production.clock).toBe(systemClock);
       expect(await readClockOffset(production.db)).toBe(3 * DAY);
-      await production.db.destroy();
+      await production.db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -54,13 +54,13 @@ async function giveFailingCard(org: Organization) {
   const account = (await findBillingAccount(db(), org.id))!;
   const saved = await t.gateway.saveCard(account.customerRef, { kind: 'card', number: '4000000000000341', expMonth: 12, expYear: 2031, cvc: '123' });
   if (!saved.ok) throw new Error('could not save the failing card');
-  await db()('billing_accounts').where({ organization_id: org.id }).update({ payment_method_ref: saved.card.paymentMethodRef, card_brand: saved.card.brand, card_last4: saved.card.last4 });
+  await t.knex('billing_accounts').where({ organization_id: org.id }).update({ payment_method_ref: saved.card.paymentMethodRef, card_brand: saved.card.brand, card_last4: saved.card.last4 });
 }
 
 const statusOf = async (org: Organization) => (await findBillingAccount(db(), org.id))!.status;
 const auditOf = async (org: Organization) =>
-  db()('audit_events').where({ organization_id: org.id }).orderBy('id').select('action', 'actor_user_id', 'actor_label', 'before_json', 'after_json');
-const adminEvents = async (action: string) => db()('admin_events').where({ action }).orderBy('id');
+  t.knex('audit_events').where({ organization_id: org.id }).orderBy('id').select('action', 'actor_user_id', 'actor_label', 'before_json', 'after_json');
+const adminEvents = async (action: string) => t.knex('admin_events').where({ action }).orderBy('id');
 
 describe('access (R2.4, §11): every /admin route is 404 for anyone but a platform admin', () => {
   it('answers 404 to visitors, users and organization Administrators on every route, GET and POST, and changes nothing', async () => {
@@ -105,7 +105,7 @@ describe('access (R2.4, §11): every /admin route is 404 for anyone but a platfo
       ['an organization Administrator', await signedIn(t, orgAdmin)],
     ];
     const auditBefore = (await auditOf(org)).length;
-    const eventsBefore = Number((await db()('admin_events').count({ n: '*' }).first())?.n);
+    const eventsBefore = Number((await t.knex('admin_events').count({ n: '*' }).first())?.n);
     for (const [who, agent] of visitors) {
       for (const r of routes) {
         const url = fill(r.url);
@@ -117,14 +117,14 @@ describe('access (R2.4, §11): every /admin route is 404 for anyone but a platfo
     }
     // Nothing happened: no credit, no promotion, no status change, no log entry.
     expect((await findBillingAccount(db(), org.id))!.creditBalanceCents).toBe(0);
-    expect(Boolean((await db()('users').where({ id: plain.id }).first()).is_platform_admin)).toBe(false);
-    expect((await db()('enterprise_inquiries').where({ id: inquiry.id }).first()).status).toBe('new');
-    expect((await db()('invoices').where({ id: invoice.id }).first()).status).toBe('open');
+    expect(Boolean((await t.knex('users').where({ id: plain.id }).first()).is_platform_admin)).toBe(false);
+    expect((await t.knex('enterprise_inquiries').where({ id: inquiry.id }).first()).status).toBe('new');
+    expect((await t.knex('invoices').where({ id: invoice.id }).first()).status).toBe('open');
     expect((await auditOf(org)).length).toBe(auditBefore);
-    expect(Number((await db()('admin_events').count({ n: '*' }).first())?.n)).toBe(eventsBefore);
+    expect(Number((await t.knex('admin_events').count({ n: '*' }).first())?.n)).toBe(eventsBefore);
 
     // The same pages open for a platform admin (so the 404s above were the guard).
-    const professional = await db()('plans').where({ code: 'professional' }).first('id');
+    const professional = await t.knex('plans').where({ code: 'professional' }).first('id');
     const query: Record<string, string> = { '/admin/organizations/:id/plan/preview': `?plan=${professional.id}` };
     for (const r of routes.filter((x) => x.method === 'GET')) {
       const url = fill(r.url) + (query[r.url] ?? '');
@@ -157,14 +157,14 @@ describe('organizations list (R11.1)', () => {
     await openInvoice(late, 12_345);
     await makePastDue(late);
     await openInvoice(gone, 5_000);
-    await db()('organizations').where({ id: gone.id }).update({ deleted_at: t.clock.now().getTime() });
+    await t.knex('organizations').where({ id: gone.id }).update({ deleted_at: t.clock.now().getTime() });
     const account = (await findBillingAccount(db(), active.id))!;
-    const [app] = await db()('applications')
+    const [app] = await t.knex('applications')
       .insert({ owner_type: 'organization', owner_id: active.id, name: 'Fleet', description: '', created_at: t.clock.now().getTime() })
       .returning('id');
     const appId = Number(typeof app === 'object' ? (app as { id: number }).id : app);
-    await db()('devices').insert([1, 2, 3].map((i) => ({ application_id: appId, name: `d${i}`, created_at: t.clock.now().getTime() })));
-    await db()('usage_counters').insert({ owner_type: 'organization', owner_id: active.id, application_id: appId, period_start: account.currentPeriodStart.getTime(), application_name: 'Fleet', payloads: 1_234_567 });
+    await t.knex('devices').insert([1, 2, 3].map((i) => ({ application_id: appId, name: `d${i}`, created_at: t.clock.now().getTime() })));
+    await t.knex('usage_counters').insert({ owner_type: 'organization', owner_id: active.id, application_id: appId, period_start: account.currentPeriodStart.getTime(), application_name: 'Fleet', payloads: 1_234_567 });
 
     const all = await adminAgent.get('/admin/organizations?q=zeta+listing');
     expect(all.statusCode).toBe(200);
@@ -201,11 +201,11 @@ describe('organizations list (R11.1)', () => {
     const owner = await newUser(t);
     const template = (await findBillingAccount(db(), (await newOrg(t, { owner, name: 'Paging 00' })).id))!;
     for (let i = 1; i <= 26; i++) {
-      const [row] = await db()('organizations')
+      const [row] = await t.knex('organizations')
         .insert({ slug: `paging${i}`, name: `Paging ${String(i).padStart(2, '0')}`, description: '', icon_color: '#3346d3', created_by_user_id: owner.id, created_at: t.clock.now().getTime() })
         .returning('id');
       const id = Number(typeof row === 'object' ? (row as { id: number }).id : row);
-      await db()('billing_accounts').insert({
+      await t.knex('billing_accounts').insert({
         organization_id: id,
         plan_id: template.planId,
         status: 'active',
@@ -259,7 +259,7 @@ describe('organization page and billing actions (R11.2), each audited with the a
     expect(done.statusCode).toBe(303);
     expect(done.headers.location).toBe(`/admin/organizations/${org.id}`);
     expect((await findBillingAccount(db(), org.id))!.creditBalanceCents).toBe(125_050);
-    expect(await db()('credit_ledger').where({ organization_id: org.id }).select('amount_cents', 'reason', 'actor_user_id')).toEqual([
+    expect(await t.knex('credit_ledger').where({ organization_id: org.id }).select('amount_cents', 'reason', 'actor_user_id')).toEqual([
       { amount_cents: 125_050, reason: 'Outage on 2026-03-01', actor_user_id: admin.id },
     ]);
     const entry = (await auditOf(org)).find((e) => e.action === 'billing.credit_granted');
@@ -268,7 +268,7 @@ describe('organization page and billing actions (R11.2), each audited with the a
     const page = await adminAgent.get(`/admin/organizations/${org.id}`);
     expect(page.body).toContain('Granted $1,250.50 of credit to Credit Co. Credit balance: $1,250.50.');
     // A deleted organization keeps only its debt.
-    await db()('organizations').where({ id: org.id }).update({ deleted_at: t.clock.now().getTime() });
+    await t.knex('organizations').where({ id: org.id }).update({ deleted_at: t.clock.now().getTime() });
     expect((await adminAgent.post(`/admin/organizations/${org.id}/credits`, { amount: '5', reason: 'late', confirm: 'yes' })).statusCode).toBe(409);
   });
 
@@ -282,19 +282,19 @@ describe('organization page and billing actions (R11.2), each audited with the a
     expect(confirm.body).toContain('Charge Comeback Co&#39;s open invoices now?');
     expect(confirm.body).toContain('$250.00');
     expect(await statusOf(org)).toBe('past_due');
-    const receipts = async () => Number((await db()('mail_outbox').where({ organization_id: org.id, kind: 'receipt' }).count({ n: '*' }).first())?.n);
+    const receipts = async () => Number((await t.knex('mail_outbox').where({ organization_id: org.id, kind: 'receipt' }).count({ n: '*' }).first())?.n);
     const receiptsBefore = await receipts();
     const res = await adminAgent.post(`/admin/organizations/${org.id}/charge-retry`);
     expect(res.statusCode).toBe(303);
     expect(await statusOf(org)).toBe('active');
-    expect((await db()('invoices').where({ id: inv.id }).first()).status).toBe('paid');
+    expect((await t.knex('invoices').where({ id: inv.id }).first()).status).toBe('paid');
     const audit = await auditOf(org);
     // The status change is written with the payment that caused it (R9.12), then the retry with its result.
     expect(audit.map((e) => e.action)).toEqual(['organization.created', 'billing.status_changed', 'billing.credit_granted', 'billing.status_changed', 'billing.charge_retried']);
     expect(audit.at(-2)).toMatchObject({ actor_user_id: admin.id });
     expect(audit.at(-1)).toMatchObject({ actor_user_id: admin.id });
     expect(JSON.parse(audit.at(-2).after_json)).toMatchObject({ status: 'Active', cause: 'Paid after an admin retry' });
-    const history = await db()('billing_status_history').where({ organization_id: org.id }).orderBy('id');
+    const history = await t.knex('billing_status_history').where({ organization_id: org.id }).orderBy('id');
     expect(history.at(-1)).toMatchObject({ from_status: 'past_due', to_status: 'active', cause: 'Paid after an admin retry' });
     const page = await adminAgent.get(`/admin/organizations/${org.id}`);
     expect(page.body).toContain('Charged $250.00. No invoice is open. Comeback Co is Active again.');
@@ -329,15 +329,15 @@ describe('organization page and billing actions (R11.2), each audited with the a
     await makePastDue(org);
     const confirm = await adminAgent.get(`/admin/organizations/${org.id}/invoices/${first.id}/void`);
     expect(confirm.body).toContain(`Void invoice ${first.number}?`);
-    expect((await db()('invoices').where({ id: first.id }).first()).status).toBe('open');
+    expect((await t.knex('invoices').where({ id: first.id }).first()).status).toBe('open');
     expect((await adminAgent.post(`/admin/organizations/${org.id}/invoices/${first.id}/void`)).statusCode).toBe(303);
-    expect((await db()('invoices').where({ id: first.id }).first()).status).toBe('void');
+    expect((await t.knex('invoices').where({ id: first.id }).first()).status).toBe('void');
     expect(await statusOf(org)).toBe('past_due');
     expect((await adminAgent.post(`/admin/organizations/${org.id}/invoices/${first.id}/uncollectible`)).statusCode).toBe(409);
     const lastConfirm = await adminAgent.get(`/admin/organizations/${org.id}/invoices/${second.id}/uncollectible`);
     expect(lastConfirm.body).toContain('last open invoice');
     expect((await adminAgent.post(`/admin/organizations/${org.id}/invoices/${second.id}/uncollectible`)).statusCode).toBe(303);
-    expect((await db()('invoices').where({ id: second.id }).first()).status).toBe('uncollectible');
+    expect((await t.knex('invoices').where({ id: second.id }).first()).status).toBe('uncollectible');
     expect(await statusOf(org)).toBe('active');
     const audit = await auditOf(org);
     expect(audit.map((e) => e.action).slice(-3)).toEqual(['billing.invoice_voided', 'billing.invoice_marked_uncollectible', 'billing.status_changed']);
@@ -347,7 +347,7 @@ describe('organization page and billing actions (R11.2), each audited with the a
     const other = await newOrg(t, { owner, name: 'Other Co' });
     const foreign = await openInvoice(other);
     expect((await adminAgent.post(`/admin/organizations/${org.id}/invoices/${foreign.id}/void`)).statusCode).toBe(404);
-    expect((await db()('invoices').where({ id: foreign.id }).first()).status).toBe('open');
+    expect((await t.knex('invoices').where({ id: foreign.id }).first()).status).toBe('open');
   });
 
   it('on an Unpaid organization, retry and void reactivate it on its original anchor (R9.8)', async () => {
@@ -365,13 +365,13 @@ describe('organization page and billing actions (R11.2), each audited with the a
     expect((await adminAgent.get(`/admin/organizations/${retried.id}/charge-retry`)).body).toContain('Reactivate Unpaid Retry Co now?');
     expect((await adminAgent.post(`/admin/organizations/${retried.id}/charge-retry`)).statusCode).toBe(303);
     expect(await statusOf(retried)).toBe('active');
-    expect((await db()('invoices').where({ id: debt.id }).first()).status).toBe('paid');
+    expect((await t.knex('invoices').where({ id: debt.id }).first()).status).toBe('paid');
     const account = (await findBillingAccount(db(), retried.id))!;
     // The anchor stays; the current anchored period is the one containing now, and the rest of it was billed.
     expect(account.periodAnchor.getTime()).toBe(before.periodAnchor.getTime());
     expect(account.currentPeriodStart.getTime()).toBeLessThanOrEqual(now.getTime());
     expect(account.currentPeriodEnd.getTime()).toBeGreaterThan(now.getTime());
-    expect(await db()('invoices').where({ organization_id: retried.id, kind: 'reactivation', status: 'paid', period_start: now.getTime() }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
+    expect(await t.knex('invoices').where({ organization_id: retried.id, kind: 'reactivation', status: 'paid', period_start: now.getTime() }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
     expect((await auditOf(retried)).map((e) => e.action).slice(-2)).toEqual(['billing.status_changed', 'billing.charge_retried']);
 
     const voided = await newOrg(t, { owner, name: 'Unpaid Void Co' });
@@ -383,7 +383,7 @@ describe('organization page and billing actions (R11.2), each audited with the a
     expect(await statusOf(voided)).toBe('active');
     // Voided within its first (invoiced) period: nothing new to bill, the period is unchanged.
     expect((await findBillingAccount(db(), voided.id))!.currentPeriodStart.getTime()).toBe(voided.createdAt.getTime());
-    expect(await db()('invoices').where({ organization_id: voided.id, kind: 'reactivation' })).toEqual([]);
+    expect(await t.knex('invoices').where({ organization_id: voided.id, kind: 'reactivation' })).toEqual([]);
     expect((await auditOf(voided)).map((e) => e.action).slice(-2)).toEqual(['billing.invoice_voided', 'billing.status_changed']);
 
     // A failing card keeps it Unpaid, and says why. The declined reactivation invoice is void (R9.8):
@@ -400,9 +400,9 @@ describe('organization page and billing actions (R11.2), each audited with the a
     const page = await adminAgent.get(`/admin/organizations/${stuck.id}`);
     expect(page.body).toContain('Unpaid Stuck Co stays Unpaid: the reactivation charge failed (Invoice ');
     expect(page.body).toContain(', for the rest of the current period, could not be paid and is void: Your card was declined.)');
-    const reactivation = await db()('invoices').where({ organization_id: stuck.id, kind: 'reactivation' });
+    const reactivation = await t.knex('invoices').where({ organization_id: stuck.id, kind: 'reactivation' });
     expect(reactivation.map((i: { status: string; amount_paid_cents: number }) => [i.status, Number(i.amount_paid_cents)])).toEqual([['void', 0]]);
-    expect(await db()('invoices').where({ organization_id: stuck.id, status: 'open' })).toEqual([]);
+    expect(await t.knex('invoices').where({ organization_id: stuck.id, status: 'open' })).toEqual([]);
     // The account is back in the period it had: a reactivation later bills from its own instant.
     const stuckAfter = (await findBillingAccount(db(), stuck.id))!;
     expect([stuckAfter.currentPeriodStart, stuckAfter.currentPeriodEnd, stuckAfter.creditBalanceCents]).toEqual([stuckBefore.currentPeriodStart, stuckBefore.currentPeriodEnd, stuckBefore.creditBalanceCents]);
@@ -448,7 +448,7 @@ describe('assigning a plan (R11.2, R9.5)', () => {
 
     const created = await adminAgent.post(`/admin/organizations/${org.id}/custom-plans`, planForm);
     expect(created.statusCode).toBe(303);
-    const plan = toPlan(await db()('plans').where({ organization_id: org.id }).first());
+    const plan = toPlan(await t.knex('plans').where({ organization_id: org.id }).first());
     expect(plan).toMatchObject({
       kind: 'custom',
       name: 'Enterprise — Big Fleet',
@@ -478,7 +478,7 @@ describe('assigning a plan (R11.2, R9.5)', () => {
     const confirmed = await adminAgent.post(`/admin/organizations/${org.id}/plan`, { plan: String(plan.id), quote });
     expect(confirmed.statusCode).toBe(303);
     expect((await findBillingAccount(db(), org.id))!.planId).toBe(plan.id);
-    const pending = await db()('pending_invoice_lines').where({ organization_id: org.id }).whereNull('invoice_id').orderBy('id');
+    const pending = await t.knex('pending_invoice_lines').where({ organization_id: org.id }).whereNull('invoice_id').orderBy('id');
     expect(pending.map((p: { amount_cents: number }) => Number(p.amount_cents))).toEqual([-24_896, 398_333]);
     const audit = await auditOf(org);
     expect(audit.map((e) => e.action).slice(-2)).toEqual(['plan.custom_created', 'billing.plan_changed']);
@@ -493,7 +493,7 @@ describe('assigning a plan (R11.2, R9.5)', () => {
   it('switches to a tier; refuses a plan the organization exceeds, an expired or forged quote', async () => {
     const owner = await newUser(t);
     const org = await newOrg(t, { owner, name: 'Tier Hopper', plan: 'starter' });
-    const professional = toPlan(await db()('plans').where({ code: 'professional' }).first());
+    const professional = toPlan(await t.knex('plans').where({ code: 'professional' }).first());
     const preview = await adminAgent.get(`/admin/organizations/${org.id}/plan/preview?plan=${professional.id}`);
     expect(preview.body).toContain('Change Tier Hopper from Starter to Professional?');
     const quote = /name="quote" value="([^"]+)"/.exec(preview.body)![1]!;
@@ -507,7 +507,7 @@ describe('assigning a plan (R11.2, R9.5)', () => {
     // A custom plan with fewer members than the organization has is refused, naming the limit.
     await addMember(t, org, await newUser(t), 'viewer');
     await adminAgent.post(`/admin/organizations/${org.id}/custom-plans`, { ...planForm, name: 'Tiny', members: '1' });
-    const tiny = toPlan(await db()('plans').where({ organization_id: org.id, name: 'Tiny' }).first());
+    const tiny = toPlan(await t.knex('plans').where({ organization_id: org.id, name: 'Tiny' }).first());
     const refused = await adminAgent.get(`/admin/organizations/${org.id}/plan/preview?plan=${tiny.id}`);
     expect(refused.body).toContain('Tier Hopper uses more than Tiny allows, so the change is refused.');
     expect(refused.body).toContain('Members (with pending invitations): 2 in use, Tiny allows 1');
@@ -539,12 +539,12 @@ describe('users (R2.4)', () => {
     const confirm = await adminAgent.get(`/admin/users/${user.id}/platform-admin`);
     expect(confirm.body).toContain('Make Quentin Quest a platform admin?');
     expect((await adminAgent.post(`/admin/users/${user.id}/platform-admin`, { value: 'grant' })).statusCode).toBe(303);
-    expect(Boolean((await db()('users').where({ id: user.id }).first()).is_platform_admin)).toBe(true);
+    expect(Boolean((await t.knex('users').where({ id: user.id }).first()).is_platform_admin)).toBe(true);
     const quentin = await signedIn(t, user);
     expect((await quentin.get('/admin')).statusCode).toBe(200);
     expect((await adminAgent.post(`/admin/users/${user.id}/platform-admin`, { value: 'revoke' })).statusCode).toBe(303);
     expect((await quentin.get('/admin')).statusCode).toBe(404);
-    const events = await db()('admin_events').where({ target_type: 'user', target_id: String(user.id) }).orderBy('id');
+    const events = await t.knex('admin_events').where({ target_type: 'user', target_id: String(user.id) }).orderBy('id');
     expect(events.map((e: { action: string; actor_user_id: number }) => [e.action, e.actor_user_id])).toEqual([
       ['user.platform_admin_granted', admin.id],
       ['user.platform_admin_revoked', admin.id],
@@ -552,7 +552,7 @@ describe('users (R2.4)', () => {
     // Not oneself.
     expect((await adminAgent.get(`/admin/users/${admin.id}/platform-admin`)).body).toContain('You cannot change your own platform admin rights.');
     expect((await adminAgent.post(`/admin/users/${admin.id}/platform-admin`, { value: 'revoke' })).statusCode).toBe(409);
-    expect(Boolean((await db()('users').where({ id: admin.id }).first()).is_platform_admin)).toBe(true);
+    expect(Boolean((await t.knex('users').where({ id: admin.id }).first()).is_platform_admin)).toBe(true);
     expect((await adminAgent.post(`/admin/users/${user.id}/platform-admin`, { value: 'maybe' })).statusCode).toBe(422);
   });
 });
@@ -577,8 +577,8 @@ describe('enterprise inquiries (R3.4)', () => {
 
     expect((await adminAgent.post(`/admin/inquiries/${id}/status`, { status: 'bogus' })).statusCode).toBe(422);
     expect((await adminAgent.post(`/admin/inquiries/${id}/status`, { status: 'contacted' })).statusCode).toBe(303);
-    expect((await db()('enterprise_inquiries').where({ id }).first()).status).toBe('contacted');
-    const [event] = await db()('admin_events').where({ target_type: 'inquiry', target_id: String(id) });
+    expect((await t.knex('enterprise_inquiries').where({ id }).first()).status).toBe('contacted');
+    const [event] = await t.knex('admin_events').where({ target_type: 'inquiry', target_id: String(id) });
     expect(event).toMatchObject({ action: 'inquiry.status_changed', actor_user_id: admin.id });
     expect((await adminAgent.get('/admin/inquiries?status=contacted')).body).toContain('Inquiring Inc');
   });
@@ -597,7 +597,7 @@ describe('mail outbox (R10.1)', () => {
     });
     const list = await adminAgent.get('/admin/mail');
     expect(list.body.indexOf('You are invited')).toBeLessThan(list.body.indexOf('Older mail'));
-    const mail = await db()('mail_outbox').where({ to_address: 'invitee@example.com' }).first();
+    const mail = await t.knex('mail_outbox').where({ to_address: 'invitee@example.com' }).first();
     const page = await adminAgent.get(`/admin/mail/${mail.id}`);
     expect(page.body).toContain('<a href="http://localhost:3000/invites/abcDEF_123-x">http://localhost:3000/invites/abcDEF_123-x</a>.');
     expect(page.body).toContain('Thanks &lt;team&gt; &amp; co');
@@ -609,7 +609,7 @@ describe('mail outbox (R10.1)', () => {
   it('shows where an SMTP delivery stands: waiting to be tried again, or given up after its last try, with the error (R9.12)', async () => {
     // Recorded far ahead of this file's other mails, so both are on the first page of the outbox (newest first).
     const smtpRow = (to: string, fields: Record<string, unknown>) =>
-      db()('mail_outbox')
+      t.knex('mail_outbox')
         .insert({ to_address: to, subject: `Receipt for ${to}`, text_body: 'We received $250.00', kind: 'receipt', transport: 'smtp', created_at: Date.parse('2099-03-01T09:30:00Z'), ...fields })
         .returning('id')
         .then((rows: ({ id: number } | number)[]) => (typeof rows[0] === 'object' ? rows[0].id : rows[0]!));

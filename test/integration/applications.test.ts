@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 const count = async (table: string, where: Record<string, unknown> = {}) =>
-  Number((await t.deps.db(table).where(where).count({ n: '*' }).first())?.n ?? 0);
+  Number((await t.knex(table).where(where).count({ n: '*' }).first())?.n ?? 0);
 
 async function createApp(agent: Agent, fields: Record<string, string> = {}): Promise<number> {
   const res = await agent.post('/applications', { owner: 'sandbox', name: 'Greenhouse', description: 'Sensors in the greenhouse', ...fields });
@@ -48,7 +48,7 @@ describe('applications (R5.1, R5.3)', () => {
     expect(refused.statusCode).toBe(422);
     expect(refused.body).toContain('Choose your Sandbox or an organization where you are an Editor or Administrator.');
     const id = await createApp(agent, { owner: `org:${own.id}`, name: 'Org App' });
-    expect((await t.deps.db('applications').where({ id }).first()).owner_type).toBe('organization');
+    expect((await t.knex('applications').where({ id }).first()).owner_type).toBe('organization');
     expect((await agent.get(`/orgs/${own.slug}`)).body).toContain('Org App');
   });
 
@@ -77,20 +77,20 @@ describe('applications (R5.1, R5.3)', () => {
     const agent = await signedIn(t, await newUser(t));
     const id = await createApp(agent);
     await agent.post(`/applications/${id}/devices`, { name: 'Thermo' });
-    const device = await t.deps.db('devices').where({ application_id: id }).first();
+    const device = await t.knex('devices').where({ application_id: id }).first();
     expect((await agent.post(`/applications/${id}/devices/${device.id}`, { name: 'Thermometer' })).statusCode).toBe(303);
-    expect((await t.deps.db('devices').where({ id: device.id }).first()).name).toBe('Thermometer');
+    expect((await t.knex('devices').where({ id: device.id }).first()).name).toBe('Thermometer');
     expect((await agent.post(`/applications/${id}/devices/${device.id}`, { name: '' })).statusCode).toBe(422);
     expect((await agent.post(`/applications/${id}/devices/${device.id}/delete`)).statusCode).toBe(303);
     expect(await count('devices', { application_id: id })).toBe(0);
     expect((await agent.post(`/applications/${id}/devices/999999/delete`)).statusCode).toBe(404);
 
     expect((await agent.post(`/applications/${id}/workflows`, { name: 'Alert on frost', description: 'below 0°C', enabled: 'on' })).statusCode).toBe(303);
-    const wf = await t.deps.db('workflows').where({ application_id: id }).first();
+    const wf = await t.knex('workflows').where({ application_id: id }).first();
     expect(Boolean(wf.enabled)).toBe(true);
     expect((await agent.get(`/applications/${id}/workflows/${wf.id}`)).statusCode).toBe(200);
     expect((await agent.post(`/applications/${id}/workflows/${wf.id}`, { name: 'Frost alert', description: '' })).statusCode).toBe(303);
-    const edited = await t.deps.db('workflows').where({ id: wf.id }).first();
+    const edited = await t.knex('workflows').where({ id: wf.id }).first();
     expect(edited.name).toBe('Frost alert');
     expect(Boolean(edited.enabled)).toBe(false);
     expect((await agent.post(`/applications/${id}/workflows/${wf.id}`, { name: 'x'.repeat(256) })).statusCode).toBe(422);
@@ -104,13 +104,13 @@ describe('applications (R5.1, R5.3)', () => {
     const res = await agent.post(`/applications/${id}/keys`, { name: 'Gateway' });
     expect(res.statusCode).toBe(201);
     const secret = /<code class="secret" id="new-key-secret">([A-Za-z0-9_-]{43})<\/code>/.exec(res.body)![1]!;
-    const row = await t.deps.db('access_keys').where({ application_id: id }).first();
+    const row = await t.knex('access_keys').where({ application_id: id }).first();
     expect(row.secret_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(row)).not.toContain(secret);
     expect((await agent.get(`/applications/${id}`)).body).not.toContain(secret);
     expect((await agent.post(`/applications/${id}/keys`, { name: '' })).statusCode).toBe(422);
     expect((await agent.post(`/applications/${id}/keys/${row.id}/revoke`)).statusCode).toBe(303);
-    expect((await t.deps.db('access_keys').where({ id: row.id }).first()).revoked_at).not.toBeNull();
+    expect((await t.knex('access_keys').where({ id: row.id }).first()).revoked_at).not.toBeNull();
     expect((await agent.post(`/applications/${id}/keys/${row.id}/revoke`)).statusCode).toBe(404);
   });
 
@@ -120,7 +120,7 @@ describe('applications (R5.1, R5.3)', () => {
     await agent.post(`/applications/${id}/devices`, { name: 'D' });
     await agent.post(`/applications/${id}/keys`, { name: 'K' });
     expect((await agent.post(`/applications/${id}`, { name: 'Renamed', description: 'new' })).statusCode).toBe(303);
-    expect((await t.deps.db('applications').where({ id }).first()).name).toBe('Renamed');
+    expect((await t.knex('applications').where({ id }).first()).name).toBe('Renamed');
     expect((await agent.get(`/applications/${id}/delete`)).body).toContain('Delete Renamed?');
     expect((await agent.post(`/applications/${id}/delete`)).headers.location).toBe('/sandbox');
     expect(await count('applications', { id })).toBe(0);
@@ -136,10 +136,10 @@ describe('transfer (R5.4)', () => {
     for (let i = 0; i < devices; i++) await agent.post(`/applications/${id}/devices`, { name: `dev ${i}` });
     await agent.post(`/applications/${id}/workflows`, { name: 'wf' });
     await agent.post(`/applications/${id}/keys`, { name: 'key' });
-    const device = await t.deps.db('devices').where({ application_id: id }).first();
-    await t.deps.db('payloads').insert({ application_id: id, device_id: device.id, time: t.clock.now().getTime(), received_at: t.clock.now().getTime(), data: '{"t":1}' });
+    const device = await t.knex('devices').where({ application_id: id }).first();
+    await t.knex('payloads').insert({ application_id: id, device_id: device.id, time: t.clock.now().getTime(), received_at: t.clock.now().getTime(), data: '{"t":1}' });
     const periodStart = new Date(Number(user.createdAt.getTime())).getTime();
-    await t.deps.db('usage_counters').insert({ owner_type: 'user', owner_id: user.id, application_id: id, period_start: periodStart, application_name: 'Movable', payloads: 1, rejected: 0 });
+    await t.knex('usage_counters').insert({ owner_type: 'user', owner_id: user.id, application_id: id, period_start: periodStart, application_name: 'Movable', payloads: 1, rejected: 0 });
     return { agent, id };
   }
 
@@ -151,7 +151,7 @@ describe('transfer (R5.4)', () => {
     expect(page.body).toContain(`value="org:${org.id}"`);
     const res = await agent.post(`/applications/${id}/transfer`, { to: `org:${org.id}` });
     expect(res.statusCode).toBe(303);
-    const app = await t.deps.db('applications').where({ id }).first();
+    const app = await t.knex('applications').where({ id }).first();
     expect(app).toMatchObject({ owner_type: 'organization', owner_id: org.id });
     expect(await count('devices', { application_id: id })).toBe(2);
     expect(await count('workflows', { application_id: id })).toBe(1);
@@ -175,7 +175,7 @@ describe('transfer (R5.4)', () => {
     expect(res.statusCode).toBe(409);
     expect(res.body).toContain('allows 2 applications');
     expect(res.body).toContain('Nothing was moved.');
-    expect((await t.deps.db('applications').where({ id }).first()).owner_type).toBe('organization');
+    expect((await t.knex('applications').where({ id }).first()).owner_type).toBe('organization');
   });
 
   it('only an Administrator of the source may transfer, and only to places they administer', async () => {
@@ -191,7 +191,7 @@ describe('transfer (R5.4)', () => {
     const elsewhere = await newOrg(t, { owner: await newUser(t), name: 'Not Mine' });
     const res = await adminAgent.post(`/applications/${id}/transfer`, { to: `org:${elsewhere.id}` });
     expect(res.statusCode).toBe(422);
-    expect((await t.deps.db('applications').where({ id }).first()).owner_id).toBe(org.id);
+    expect((await t.knex('applications').where({ id }).first()).owner_id).toBe(org.id);
   });
 });
 
@@ -207,8 +207,8 @@ describe('authorization of application routes (R2.1, R2.2, R2.5)', () => {
     appId = await createApp(agent, { owner: `org:${org.id}`, name: 'Matrix App' });
     await agent.post(`/applications/${appId}/devices`, { name: 'dev' });
     await agent.post(`/applications/${appId}/workflows`, { name: 'wf' });
-    deviceId = (await t.deps.db('devices').where({ application_id: appId }).first()).id;
-    workflowId = (await t.deps.db('workflows').where({ application_id: appId }).first()).id;
+    deviceId = (await t.knex('devices').where({ application_id: appId }).first()).id;
+    workflowId = (await t.knex('workflows').where({ application_id: appId }).first()).id;
     users.administrator = admin;
     users.anonymous = null;
     users.nonMember = await newUser(t);
@@ -220,12 +220,12 @@ describe('authorization of application routes (R2.1, R2.2, R2.5)', () => {
     // A Viewer made Collaborator on this one application (R2.2).
     const promoted = await newUser(t);
     await addMember(t, org, promoted, 'viewer');
-    await t.deps.db('resource_roles').insert({ organization_id: org.id, user_id: promoted.id, resource_type: 'application', resource_id: appId, role: 'collaborator' });
+    await t.knex('resource_roles').insert({ organization_id: org.id, user_id: promoted.id, resource_type: 'application', resource_id: appId, role: 'collaborator' });
     users.viewerOverride = promoted;
     // An Editor given None on it.
     const hidden = await newUser(t);
     await addMember(t, org, hidden, 'editor');
-    await t.deps.db('resource_roles').insert({ organization_id: org.id, user_id: hidden.id, resource_type: 'application', resource_id: appId, role: 'none' });
+    await t.knex('resource_roles').insert({ organization_id: org.id, user_id: hidden.id, resource_type: 'application', resource_id: appId, role: 'none' });
     users.editorNone = hidden;
   });
 

@@ -45,7 +45,7 @@ describe('cross-session CSRF (attack c)', () => {
     const cookies = { ...stranger.cookies, 'orgplane.sid': agent.cookie('orgplane.sid')! };
     const res = await postForm(`/orgs/${org.slug}/settings/general`, cookies, { _csrf: stranger.token, name: 'Pwned', description: '', icon_color: '#3346d3' });
     expect(res.statusCode).toBe(403);
-    expect((await t.deps.db('organizations').where({ id: org.id }).first()).name).toBe('Victim Org');
+    expect((await t.knex('organizations').where({ id: org.id }).first()).name).toBe('Victim Org');
     // The htmx header is held to the same rule.
     const viaHeader = await t.app.inject({
       method: 'POST',
@@ -64,7 +64,7 @@ describe('cross-session CSRF (attack c)', () => {
     const attackerToken = await attacker.token();
     const res = await postForm(`/orgs/${org.slug}/settings/general`, { 'orgplane.sid': victim.cookie('orgplane.sid')! }, { _csrf: attackerToken, name: 'Pwned', description: '', icon_color: '#3346d3' });
     expect(res.statusCode).toBe(403);
-    expect((await t.deps.db('organizations').where({ id: org.id }).first()).name).toBe('Second Victim');
+    expect((await t.knex('organizations').where({ id: org.id }).first()).name).toBe('Second Victim');
   });
 
   it('no separate CSRF cookie; log-in and log-out each start a session with a new token', async () => {
@@ -85,7 +85,7 @@ describe('cross-session CSRF (attack c)', () => {
     expect(signedInToken).not.toBe(anonymousToken);
     const signedInSession = agent.cookie('orgplane.sid');
     expect((await agent.post('/logout')).statusCode).toBe(303);
-    expect(await t.deps.db('sessions').where('sid', 'like', '%')).not.toContainEqual(expect.objectContaining({ data: expect.stringContaining(`"userId":${user.id}`) }));
+    expect(await t.knex('sessions').where('sid', 'like', '%')).not.toContainEqual(expect.objectContaining({ data: expect.stringContaining(`"userId":${user.id}`) }));
 
     // After log-out the old session and its token are gone.
     const replay = await postForm('/login', { 'orgplane.sid': signedInSession! }, { _csrf: signedInToken, email: user.email, password: user.password });
@@ -106,7 +106,7 @@ describe('cross-session CSRF (attack c)', () => {
     const admin = await newUser(t);
     await newOrg(t, { owner: admin, name: 'Router Walk' });
     // A platform admin too, so the back-office's routes are reached rather than hidden (404).
-    await t.deps.db('users').where({ id: admin.id }).update({ is_platform_admin: true });
+    await t.knex('users').where({ id: admin.id }).update({ is_platform_admin: true });
     const agent = await signedIn(t, admin);
     const stranger = await strangersForm();
     const routes = t.app.routeList.filter((r) => r.method === 'POST' && !r.url.startsWith('/api/') && !r.url.startsWith('/webhooks/'));

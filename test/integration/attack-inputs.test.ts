@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPostgres } from '../../src/db/knex.ts';
+import { isPostgresKnex as isPostgres } from '../../src/db/knex.ts';
 import type { Agent } from '../support/agent.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { addMember, newOrg, newUser, signedIn, type TestUser } from '../support/builders.ts';
@@ -54,7 +54,7 @@ async function buildWorld() {
   }
   users.nonMember = await newUser(t, { name: 'Attack Outsider' });
   users.platformAdmin = await newUser(t, { name: 'Attack Staff' });
-  await t.deps.db('users').where({ id: users.platformAdmin.id }).update({ is_platform_admin: true });
+  await t.knex('users').where({ id: users.platformAdmin.id }).update({ is_platform_admin: true });
   agents.anonymous = t.agent('192.0.2.200');
   for (const actor of ACTORS) if (actor !== 'anonymous') agents[actor] = await signedIn(t, users[actor]);
   await agents.anonymous.token();
@@ -63,7 +63,7 @@ async function buildWorld() {
 
 /** Makes sure the organization's resources exist (an attack may delete or move them) and records their ids. */
 async function ensureResources() {
-  const db = t.deps.db;
+  const db = t.knex;
   const admin = agents.administrator;
   const owned = { owner_type: 'organization', owner_id: orgId };
   let app = await db('applications').where(owned).first();
@@ -116,7 +116,7 @@ async function ensureResources() {
 
 /** After each attack: members keep their roles, staff stay staff, everyone stays signed in. */
 async function restoreWorld(route: string) {
-  const db = t.deps.db;
+  const db = t.knex;
   for (const role of ['none', 'viewer', 'collaborator', 'editor', 'administrator'] as const) {
     const where = { organization_id: orgId, user_id: users[role].id };
     if (await db('memberships').where(where).first()) await db('memberships').where(where).update({ role });
@@ -248,7 +248,7 @@ const BOOKKEEPING = new Set(Object.keys(MAY_CHANGE_ON_REFUSAL));
 let tables: string[] = [];
 
 async function listTables(): Promise<string[]> {
-  const db = t.deps.db;
+  const db = t.knex;
   const names: string[] = isPostgres(db)
     ? await db('pg_tables').whereRaw('schemaname = current_schema()').pluck('tablename')
     : await db('sqlite_master').where({ type: 'table' }).whereNot('name', 'like', 'sqlite_%').pluck('name');
@@ -257,7 +257,7 @@ async function listTables(): Promise<string[]> {
 
 /** One digest of every table: a refused request must leave it as it was. */
 async function digest(): Promise<Record<string, string>> {
-  const db = t.deps.db;
+  const db = t.knex;
   // Reading refreshes no row; these only record that a key was used or a log-in paused.
   const row = (table: string) => (table === 'access_keys' ? "(to_jsonb(r) - 'last_used_at')::text" : 'to_jsonb(r)::text');
   const where = (table: string) => (table === 'mail_outbox' ? " WHERE r.kind <> 'login_paused'" : '');

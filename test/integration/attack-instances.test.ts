@@ -25,7 +25,7 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   if (!postgres) return;
   testDb = await createTestDb();
-  const schema = (testDb.db.client.config.searchPath as string[])[0]!;
+  const schema = testDb.options.schema!;
   url = `${process.env.TEST_DATABASE_URL}${process.env.TEST_DATABASE_URL!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 });
 afterAll(async () => {
@@ -36,7 +36,7 @@ afterAll(async () => {
 
 /** A device with a key, made in the database; its id is random so Redis keys of other runs never meet it. */
 async function device() {
-  const db = testDb.db;
+  const db = testDb.knex;
   const [user] = await db('users').insert({ name: 'Fleet', email: `fleet-${randomBytes(4).toString('hex')}@example.com`, password_hash: 'x', created_at: Date.now() }).returning('id');
   const [app] = await db('applications').insert({ owner_type: 'user', owner_id: user.id, name: 'Fleet', description: '', created_at: Date.now() }).returning('id');
   const deviceId = randomInt(100_000_000, 2_000_000_000);
@@ -119,9 +119,9 @@ describe.runIf(postgres)('two app processes on one PostgreSQL database (attack e
     expect(accepted).toBeLessThanOrEqual(sharedCeiling(seconds));
     expect(retryAfter.filter((r, i) => statuses[i] === 429).every((r) => r !== null && Number(r) >= 1)).toBe(true);
     // What was accepted is stored; what was refused counts as rejected (R8.1).
-    const stored = Number((await testDb.db('payloads').where({ application_id: d.appId }).count({ n: '*' }).first())?.n);
+    const stored = Number((await testDb.knex('payloads').where({ application_id: d.appId }).count({ n: '*' }).first())?.n);
     expect(stored).toBe(accepted);
-    const rejected = (await testDb.db('usage_counters').where({ application_id: d.appId })).reduce((s, r) => s + Number(r.rejected), 0);
+    const rejected = (await testDb.knex('usage_counters').where({ application_id: d.appId })).reduce((s, r) => s + Number(r.rejected), 0);
     expect(rejected).toBe(200 - accepted);
 
     // A restart of both keeps the bucket: counted in memory, a restarted
@@ -152,6 +152,6 @@ describe.runIf(postgres)('two app processes on one PostgreSQL database (attack e
     expect(accepted).toBeGreaterThanOrEqual(BURST);
     expect(accepted).toBeLessThanOrEqual(sharedCeiling(seconds));
     // The database holds no bucket: Redis does.
-    expect(await testDb.db('rate_limits').where('bucket_key', `device:${d.deviceId}`)).toHaveLength(0);
+    expect(await testDb.knex('rate_limits').where('bucket_key', `device:${d.deviceId}`)).toHaveLength(0);
   }, 120_000);
 });

@@ -63,7 +63,7 @@ beforeAll(async () => {
   const created = await newOrg(t, { owner: users.administrator, plan: 'professional', name: 'Matrix Org' });
   users.nonMember = await newUser(t);
   users.platformAdmin = await newUser(t);
-  await t.deps.db('users').where({ id: users.platformAdmin.id }).update({ is_platform_admin: true });
+  await t.knex('users').where({ id: users.platformAdmin.id }).update({ is_platform_admin: true });
   for (const role of ['none', 'viewer', 'collaborator', 'editor'] as const) {
     users[role] = await newUser(t);
     await addMember(t, created, users[role], role);
@@ -81,23 +81,23 @@ beforeAll(async () => {
   ids.app = String(app.headers.location).split('/').pop()!;
   await admin.post(`/applications/${ids.app}/devices`, { name: 'dev' });
   await admin.post(`/applications/${ids.app}/workflows`, { name: 'wf' });
-  ids.device = String((await t.deps.db('devices').where({ application_id: ids.app }).first()).id);
-  ids.workflow = String((await t.deps.db('workflows').where({ application_id: ids.app }).first()).id);
+  ids.device = String((await t.knex('devices').where({ application_id: ids.app }).first()).id);
+  ids.workflow = String((await t.knex('workflows').where({ application_id: ids.app }).first()).id);
   await admin.post(`/applications/${ids.app}/keys`, { name: 'matrix key' });
-  ids.key = String((await t.deps.db('access_keys').where({ application_id: ids.app }).first()).id);
+  ids.key = String((await t.knex('access_keys').where({ application_id: ids.app }).first()).id);
   const dash = await admin.post('/dashboards/new', { owner: `org:${created.id}`, name: 'Matrix Dashboard', description: '' });
   ids.dashboard = String(dash.headers.location).split('/').pop()!.split('#')[0]!;
   await admin.post(`/dashboards/${ids.dashboard}/blocks`, { kind: 'device_state', title: 'Matrix block', application_id: ids.app, device_id: ids.device });
-  ids.block = String((await t.deps.db('dashboard_blocks').where({ dashboard_id: ids.dashboard }).first()).id);
+  ids.block = String((await t.knex('dashboard_blocks').where({ dashboard_id: ids.dashboard }).first()).id);
   // The overrides, set the way an Administrator sets them (Settings → Members → Access).
   for (const [actor, role] of [['viewerWithCollaborator', 'collaborator'], ['editorWithNone', 'none']] as const) {
     const set = await admin.post(`/orgs/${created.slug}/settings/members/${users[actor].id}/access`, { [`application:${ids.app}`]: role, [`dashboard:${ids.dashboard}`]: role });
     expect(set.statusCode).toBe(303);
   }
   await admin.post(`/orgs/${created.slug}/invitations`, { email: 'matrix-invitee@example.com', role: 'viewer' });
-  ids.invitation = String((await t.deps.db('invitations').where({ organization_id: created.id }).first()).id);
-  ids.invoice = String((await t.deps.db('invoices').where({ organization_id: created.id }).first()).id);
-  ids.plan = String((await t.deps.db('plans').where({ code: 'business' }).first()).id);
+  ids.invitation = String((await t.knex('invitations').where({ organization_id: created.id }).first()).id);
+  ids.invoice = String((await t.knex('invoices').where({ organization_id: created.id }).first()).id);
+  ids.plan = String((await t.knex('plans').where({ code: 'business' }).first()).id);
   ids.slug = created.slug;
   ids.target = String(target.id);
 });

@@ -65,10 +65,10 @@ describe('deleting an organization (R9.15, R9.9, R9.12, R9.14)', () => {
     const agent = await signedIn(t, owner);
     const res = await agent.post(`/orgs/${org.slug}/settings/delete`, { confirm_name: 'Farewell Co' });
     expect(res.statusCode).toBe(303);
-    const final = await t.deps.db('invoices').where({ organization_id: org.id, kind: 'final' }).first();
+    const final = await t.knex('invoices').where({ organization_id: org.id, kind: 'final' }).first();
     expect(Number(final.subtotal_cents)).toBe(-70_000);
     expect(Number(final.amount_due_cents)).toBe(0);
-    const refund = await t.deps.db('mail_outbox').where({ organization_id: org.id, kind: 'refund' }).first();
+    const refund = await t.knex('mail_outbox').where({ organization_id: org.id, kind: 'refund' }).first();
     expect(refund.to_address).toBe(owner.email);
     expect(refund.text_body).toContain('We refunded $700.00 of credit balance for Farewell Co to Visa ending in 4242');
     expect(refund.text_body).toContain(`http://localhost:3000/orgs/deleted/${org.slug}/invoices`);
@@ -96,7 +96,7 @@ describe('deleting an organization (R9.15, R9.9, R9.12, R9.14)', () => {
     expect((await viewerAgent.get(`/orgs/deleted/${org.slug}/invoices`)).statusCode).toBe(404);
     expect((await (await signedIn(t, await newUser(t))).get(`/orgs/deleted/${org.slug}/invoices/${final.id}`)).statusCode).toBe(404);
     const other = await newOrg(t, { owner, name: 'Still Here Co' });
-    const otherInvoice = await t.deps.db('invoices').where({ organization_id: other.id }).first();
+    const otherInvoice = await t.knex('invoices').where({ organization_id: other.id }).first();
     expect((await agent.get(`/orgs/deleted/${org.slug}/invoices/${otherInvoice.id}`)).statusCode).toBe(404);
     // A live organization is not reachable there either.
     expect((await agent.get(`/orgs/deleted/${other.slug}/invoices`)).statusCode).toBe(404);
@@ -123,7 +123,7 @@ describe('deleting an organization (R9.15, R9.9, R9.12, R9.14)', () => {
     expect(page).toContain('Charged to the card now $50.00');
     expect(page).toContain('Credit refunded to the card $0.00');
     expect((await agent.post(`/orgs/${heavy.slug}/settings/delete`, { confirm_name: 'Heavy Co' })).statusCode).toBe(303);
-    const mails = await t.deps.db('mail_outbox').where({ organization_id: heavy.id }).orderBy('id');
+    const mails = await t.knex('mail_outbox').where({ organization_id: heavy.id }).orderBy('id');
     expect(mails.map((m: { kind: string }) => m.kind)).toEqual(['receipt', 'receipt']);
     expect(mails[1].text_body).toContain('We received $50.00 for Heavy Co');
     expect(mails[1].text_body).toContain(`/orgs/deleted/${heavy.slug}/invoices/`);

@@ -18,7 +18,7 @@ describe('dashboard transfer (R5.4, R5.2)', () => {
     const app = await agent.post('/applications', { owner: 'sandbox', name: 'Home Sensors' });
     const appId = String(app.headers.location).split('/').pop()!;
     await agent.post(`/applications/${appId}/devices`, { name: 'Kitchen' });
-    const device = await t.deps.db('devices').where({ application_id: appId }).first();
+    const device = await t.knex('devices').where({ application_id: appId }).first();
     const dash = await agent.post('/dashboards/new', { owner: 'sandbox', name: 'Home board', description: '' });
     const dashId = String(dash.headers.location).split('/').pop()!.split('#')[0]!;
     const block = await agent.post(`/dashboards/${dashId}/blocks`, { kind: 'device_state', title: 'Kitchen state', application_id: appId, device_id: String(device.id) });
@@ -27,10 +27,10 @@ describe('dashboard transfer (R5.4, R5.2)', () => {
     expect(page.body).toContain(`value="org:${org.id}"`);
     const res = await agent.post(`/dashboards/${dashId}/transfer`, { to: `org:${org.id}` });
     expect(res.statusCode).toBe(303);
-    expect(await t.deps.db('dashboards').where({ id: dashId }).first()).toMatchObject({ owner_type: 'organization', owner_id: org.id });
+    expect(await t.knex('dashboards').where({ id: dashId }).first()).toMatchObject({ owner_type: 'organization', owner_id: org.id });
     const after = await agent.get(`/dashboards/${dashId}`);
     expect(after.body).toContain('These blocks lost their source and show no data there: Kitchen state.');
-    expect(await t.deps.db('audit_events').where({ organization_id: org.id, action: 'dashboard.transferred_in' })).toHaveLength(1);
+    expect(await t.knex('audit_events').where({ organization_id: org.id, action: 'dashboard.transferred_in' })).toHaveLength(1);
   });
 
   it('is refused as a whole at a receiver with no room for another dashboard', async () => {
@@ -43,7 +43,7 @@ describe('dashboard transfer (R5.4, R5.2)', () => {
     const res = await agent.post(`/dashboards/${dashId}/transfer`, { to: 'sandbox' });
     expect(res.statusCode).toBe(409);
     expect(res.body).toContain('allows 5 dashboards');
-    expect((await t.deps.db('dashboards').where({ id: dashId }).first()).owner_type).toBe('organization');
+    expect((await t.knex('dashboards').where({ id: dashId }).first()).owner_type).toBe('organization');
   });
 
   it('only an Administrator of the owning organization may transfer it', async () => {

@@ -22,7 +22,7 @@ const NO_LONGER_AVAILABLE = /This block(?:'|&#39;)s source is no longer availabl
 const mainOf = (html: string) => /<main[\s\S]*<\/main>/.exec(html)?.[0] ?? '';
 
 const count = async (table: string, where: Record<string, unknown> = {}) =>
-  Number((await t.deps.db(table).where(where).count({ n: '*' }).first())?.n ?? 0);
+  Number((await t.knex(table).where(where).count({ n: '*' }).first())?.n ?? 0);
 
 const insertedId = (row: unknown) => Number(typeof row === 'object' && row !== null ? (row as { id: number }).id : row);
 
@@ -32,14 +32,14 @@ type OwnerRef = { user: TestUser } | { org: Organization };
 const ownerCols = (o: OwnerRef) => ('user' in o ? { owner_type: 'user', owner_id: o.user.id } : { owner_type: 'organization', owner_id: o.org.id });
 
 async function newApplication(owner: OwnerRef, name: string): Promise<number> {
-  const [row] = await t.deps.db('applications')
+  const [row] = await t.knex('applications')
     .insert({ ...ownerCols(owner), name, description: '', created_at: t.clock.now().getTime() })
     .returning('id');
   return insertedId(row);
 }
 
 async function newDevice(applicationId: number, name: string, state?: Record<string, unknown>, lastSeenAt?: Date): Promise<number> {
-  const [row] = await t.deps.db('devices')
+  const [row] = await t.knex('devices')
     .insert({
       application_id: applicationId,
       name,
@@ -55,11 +55,11 @@ async function newDevice(applicationId: number, name: string, state?: Record<str
 async function recordDailyUsage(owner: OwnerRef, applicationId: number, daysAgo: number, payloads: number) {
   const now = t.clock.now();
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  await t.deps.db('usage_daily').insert({ ...ownerCols(owner), application_id: applicationId, day: today - daysAgo * DAY, payloads });
+  await t.knex('usage_daily').insert({ ...ownerCols(owner), application_id: applicationId, day: today - daysAgo * DAY, payloads });
 }
 
 async function setBillingStatus(org: Organization, status: 'active' | 'past_due' | 'unpaid') {
-  await t.deps.db('billing_accounts').where({ organization_id: org.id }).update({ status });
+  await t.knex('billing_accounts').where({ organization_id: org.id }).update({ status });
 }
 
 // ---- Through the pages -----------------------------------------------------
@@ -82,7 +82,7 @@ async function addBlock(agent: Agent, dashboardId: number, fields: { kind: strin
 }
 
 async function shareToken(dashboardId: number): Promise<string> {
-  return (await t.deps.db('dashboards').where({ id: dashboardId }).first()).share_token as string;
+  return (await t.knex('dashboards').where({ id: dashboardId }).first()).share_token as string;
 }
 
 /** A signed-in user with a Sandbox dashboard showing one device's state. */
@@ -119,7 +119,7 @@ describe('creating a dashboard (R5.2, R5.3, R7.3)', () => {
     expect(form.body).not.toContain('<select id="dashboard-owner"');
 
     const id = await createDashboard(agent, { name: '  Home sensors  ', description: 'Upstairs and down' });
-    const row = await t.deps.db('dashboards').where({ id }).first();
+    const row = await t.knex('dashboards').where({ id }).first();
     expect(row).toMatchObject({ owner_type: 'user', owner_id: user.id, name: 'Home sensors', description: 'Upstairs and down', visibility: 'private', password_hash: null });
     expect(row.share_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const page = await agent.get(`/dashboards/${id}`);
@@ -150,7 +150,7 @@ describe('creating a dashboard (R5.2, R5.3, R7.3)', () => {
     expect((await agent.get(`/dashboards/new?owner=org:${editorOrg.id}`)).body).toContain(`value="org:${editorOrg.id}" selected`);
 
     const id = await createDashboard(agent, { name: 'Team board', owner: `org:${editorOrg.id}` });
-    expect(await t.deps.db('dashboards').where({ id }).first()).toMatchObject({ owner_type: 'organization', owner_id: editorOrg.id });
+    expect(await t.knex('dashboards').where({ id }).first()).toMatchObject({ owner_type: 'organization', owner_id: editorOrg.id });
 
     for (const owner of [`org:${viewerOrg.id}`, `org:${foreignOrg.id}`, 'org:999999', 'user:1', '']) {
       const res = await agent.post('/dashboards/new', { name: 'Sneaky', description: 'kept', owner });
@@ -286,7 +286,7 @@ describe('blocks (R5.2)', () => {
     const form = await agent.get(`/dashboards/${id}`);
     expect(form.body).toContain('<optgroup label="Shared Data Co">');
     expect((await addBlock(agent, id, { kind: 'device_state', application_id: orgApp, device_id: orgDevice })).statusCode).toBe(303);
-    await t.deps.db('dashboards').where({ id }).update({ visibility: 'public' });
+    await t.knex('dashboards').where({ id }).update({ visibility: 'public' });
     const link = `/d/${await shareToken(id)}`;
     expect((await agent.get(`/dashboards/${id}`)).body).toMatch(/<th scope="row">wind<\/th><td>12<\/td>/);
     expect((await t.agent('10.1.0.1').get(link)).body).toMatch(/<th scope="row">wind<\/th><td>12<\/td>/);
@@ -310,20 +310,20 @@ describe('blocks (R5.2)', () => {
     const appB = await newApplication({ org }, 'App B');
     const user = await newUser(t);
     await addMember(t, org, user, 'viewer');
-    await t.deps.db('resource_roles').insert({ organization_id: org.id, user_id: user.id, resource_type: 'application', resource_id: appB, role: 'none' });
+    await t.knex('resource_roles').insert({ organization_id: org.id, user_id: user.id, resource_type: 'application', resource_id: appB, role: 'none' });
     const agent = await signedIn(t, user);
     const id = await createDashboard(agent, { name: 'Probe' });
     expect((await addBlock(agent, id, { kind: 'payloads_over_time', application_id: appB })).statusCode).toBe(422);
     expect((await addBlock(agent, id, { kind: 'payloads_over_time', application_id: appA })).statusCode).toBe(303);
-    await t.deps.db('memberships').where({ organization_id: org.id, user_id: user.id }).update({ role: 'none' });
+    await t.knex('memberships').where({ organization_id: org.id, user_id: user.id }).update({ role: 'none' });
     expect((await agent.get(`/dashboards/${id}`)).body).toMatch(NO_LONGER_AVAILABLE);
   });
 
   it('a deleted application or device leaves its block saying the source is no longer available', async () => {
     const { agent, appId, deviceId, dashboardId } = await sandboxDashboardWithDevice();
-    await t.deps.db('devices').where({ id: deviceId }).delete();
+    await t.knex('devices').where({ id: deviceId }).delete();
     expect((await agent.get(`/dashboards/${dashboardId}`)).body).toMatch(NO_LONGER_AVAILABLE);
-    await t.deps.db('applications').where({ id: appId }).delete();
+    await t.knex('applications').where({ id: appId }).delete();
     expect((await agent.get(`/dashboards/${dashboardId}`)).body).toMatch(NO_LONGER_AVAILABLE);
   });
 
@@ -350,7 +350,7 @@ describe('blocks (R5.2)', () => {
   it('removes a block; a block of another dashboard is not found', async () => {
     const first = await sandboxDashboardWithDevice();
     const second = await sandboxDashboardWithDevice();
-    const [block] = await t.deps.db('dashboard_blocks').where({ dashboard_id: first.dashboardId });
+    const [block] = await t.knex('dashboard_blocks').where({ dashboard_id: first.dashboardId });
     expect((await second.agent.post(`/dashboards/${second.dashboardId}/blocks/${block.id}/delete`)).statusCode).toBe(404);
     expect((await first.agent.post(`/dashboards/${first.dashboardId}/blocks/${block.id}/delete`)).statusCode).toBe(303);
     expect(await count('dashboard_blocks', { dashboard_id: first.dashboardId })).toBe(0);
@@ -364,7 +364,7 @@ describe('blocks (R5.2)', () => {
     expect(bad.body).toContain('Enter a name for the dashboard.');
     expect(bad.body).toContain('Still here');
     expect((await agent.post(`/dashboards/${dashboardId}/details`, { name: 'Renamed', description: 'New words' })).statusCode).toBe(303);
-    expect(await t.deps.db('dashboards').where({ id: dashboardId }).first()).toMatchObject({ name: 'Renamed', description: 'New words' });
+    expect(await t.knex('dashboards').where({ id: dashboardId }).first()).toMatchObject({ name: 'Renamed', description: 'New words' });
   });
 });
 
@@ -386,7 +386,7 @@ describe('visibility and the share link (R5.2, R3.5, R9.10)', () => {
       for (const m of missing) expect(res.body, `${password}: ${m}`).toContain(m);
       expect(res.body).toContain('id="visibility-password" name="visibility" value="password" checked');
     }
-    expect(await t.deps.db('dashboards').where({ id: dashboardId }).first()).toMatchObject({ visibility: 'private', password_hash: null });
+    expect(await t.knex('dashboards').where({ id: dashboardId }).first()).toMatchObject({ visibility: 'private', password_hash: null });
 
     const blank = await agent.post(`/dashboards/${dashboardId}/visibility`, { visibility: 'password', password: '' });
     expect(blank.statusCode).toBe(422);
@@ -394,15 +394,15 @@ describe('visibility and the share link (R5.2, R3.5, R9.10)', () => {
     expect((await agent.post(`/dashboards/${dashboardId}/visibility`, { visibility: 'everyone' })).statusCode).toBe(422);
 
     expect((await agent.post(`/dashboards/${dashboardId}/visibility`, { visibility: 'password', password: GOOD_PASSWORD })).statusCode).toBe(303);
-    const row = await t.deps.db('dashboards').where({ id: dashboardId }).first();
+    const row = await t.knex('dashboards').where({ id: dashboardId }).first();
     expect(row.visibility).toBe('password');
     expect(row.password_hash).toMatch(/^\$argon2id\$/);
     // A blank password keeps the current one.
     expect((await agent.post(`/dashboards/${dashboardId}/visibility`, { visibility: 'password', password: '' })).statusCode).toBe(303);
-    expect((await t.deps.db('dashboards').where({ id: dashboardId }).first()).password_hash).toBe(row.password_hash);
+    expect((await t.knex('dashboards').where({ id: dashboardId }).first()).password_hash).toBe(row.password_hash);
     // Going public forgets it.
     expect((await agent.post(`/dashboards/${dashboardId}/visibility`, { visibility: 'public' })).statusCode).toBe(303);
-    expect(await t.deps.db('dashboards').where({ id: dashboardId }).first()).toMatchObject({ visibility: 'public', password_hash: null });
+    expect(await t.knex('dashboards').where({ id: dashboardId }).first()).toMatchObject({ visibility: 'public', password_hash: null });
   });
 
   it('a public dashboard opens logged out, with its blocks and without the organization\'s icon, name or billing notice', async () => {
@@ -530,12 +530,12 @@ describe('an Unpaid owner (R9.8)', () => {
     expect(member.body).toMatch(/Broke Widgets(?:'|&#39;)s subscription is unpaid/);
     expect(member.body).not.toContain('pressure');
     expect(member.body).not.toContain('Add a block');
-    const [app] = await t.deps.db('applications').where({ owner_type: 'organization', owner_id: org.id });
+    const [app] = await t.knex('applications').where({ owner_type: 'organization', owner_id: org.id });
     expect((await addBlock(adminAgent, dashboardId, { kind: 'payloads_over_time', application_id: app.id })).statusCode).toBe(409);
     expect((await adminAgent.post('/dashboards/new', { name: 'More', owner: `org:${org.id}` })).statusCode).toBe(409);
 
     // Password-protected: the same neutral page, without asking for the password.
-    await t.deps.db('dashboards').where({ id: dashboardId }).update({ visibility: 'password', password_hash: 'x' });
+    await t.knex('dashboards').where({ id: dashboardId }).update({ visibility: 'password', password_hash: 'x' });
     const locked = await visitor.get(link);
     expect(locked.statusCode).toBe(503);
     expect(locked.body).not.toContain('password-protected');
@@ -551,7 +551,7 @@ describe('an Unpaid owner (R9.8)', () => {
     const agent = await signedIn(t, admin);
     const id = await createDashboard(agent, { name: 'Mine' });
     await addBlock(agent, id, { kind: 'device_state', application_id: orgApp, device_id: orgDevice });
-    await t.deps.db('dashboards').where({ id }).update({ visibility: 'public' });
+    await t.knex('dashboards').where({ id }).update({ visibility: 'public' });
     await setBillingStatus(org, 'unpaid');
     const member = await agent.get(`/dashboards/${id}`);
     expect(member.body).toContain('has an unpaid subscription');
@@ -585,7 +585,7 @@ describe('deleting a dashboard', () => {
     const { adminAgent, org, dashboardId } = await orgDashboard();
     const res = await adminAgent.post(`/dashboards/${dashboardId}/delete`);
     expect(res.headers.location).toBe(`/orgs/${org.slug}`);
-    const actions = (await t.deps.db('audit_events').where({ organization_id: org.id }).orderBy('id'))
+    const actions = (await t.knex('audit_events').where({ organization_id: org.id }).orderBy('id'))
       .map((e: { action: string }) => e.action)
       .filter((a: string) => a.startsWith('dashboard.'));
     expect(actions).toEqual(['dashboard.created', 'dashboard.deleted']);
@@ -605,12 +605,12 @@ describe('who may do what (R2.1, R2.2, R2.5)', () => {
 
   async function fixture() {
     const f = await orgDashboard();
-    const [block] = await t.deps.db('dashboard_blocks').where({ dashboard_id: f.dashboardId });
+    const [block] = await t.knex('dashboard_blocks').where({ dashboard_id: f.dashboardId });
     return { ...f, blockId: Number(block.id) };
   }
 
   const unchanged = async (id: number) => {
-    const row = await t.deps.db('dashboards').where({ id }).first();
+    const row = await t.knex('dashboards').where({ id }).first();
     expect(row).toMatchObject({ name: 'Floor board', visibility: 'private' });
     expect(await count('dashboard_blocks', { dashboard_id: id })).toBe(1);
   };
@@ -634,7 +634,7 @@ describe('who may do what (R2.1, R2.2, R2.5)', () => {
   it('a non-member gets 404 everywhere; a platform admin flag changes nothing', async () => {
     const { dashboardId, blockId, appId } = await fixture();
     const stranger = await newUser(t);
-    await t.deps.db('users').where({ id: stranger.id }).update({ is_platform_admin: true });
+    await t.knex('users').where({ id: stranger.id }).update({ is_platform_admin: true });
     const agent = await signedIn(t, stranger);
     for (const url of [...viewRoutes(dashboardId), ...editGets(dashboardId)]) expect((await agent.get(url)).statusCode, url).toBe(404);
     for (const [url, fields] of editPosts(dashboardId, blockId, appId)) expect((await agent.post(url, fields)).statusCode, url).toBe(404);
@@ -645,7 +645,7 @@ describe('who may do what (R2.1, R2.2, R2.5)', () => {
 
   it('another user\'s Sandbox dashboard is 404', async () => {
     const { dashboardId, appId } = await sandboxDashboardWithDevice();
-    const [block] = await t.deps.db('dashboard_blocks').where({ dashboard_id: dashboardId });
+    const [block] = await t.knex('dashboard_blocks').where({ dashboard_id: dashboardId });
     const agent = await signedIn(t, await newUser(t));
     for (const url of [...viewRoutes(dashboardId), ...editGets(dashboardId)]) expect((await agent.get(url)).statusCode, url).toBe(404);
     for (const [url, fields] of editPosts(dashboardId, block.id, appId)) expect((await agent.post(url, fields)).statusCode, url).toBe(404);
@@ -699,17 +699,17 @@ describe('who may do what (R2.1, R2.2, R2.5)', () => {
     const other = await createDashboard(adminAgent, { name: 'Other board', owner: `org:${org.id}` });
     const viewer = await newUser(t);
     await addMember(t, org, viewer, 'viewer');
-    await t.deps.db('resource_roles').insert({ organization_id: org.id, user_id: viewer.id, resource_type: 'dashboard', resource_id: dashboardId, role: 'collaborator' });
+    await t.knex('resource_roles').insert({ organization_id: org.id, user_id: viewer.id, resource_type: 'dashboard', resource_id: dashboardId, role: 'collaborator' });
     const agent = await signedIn(t, viewer);
     expect((await agent.get(`/dashboards/${dashboardId}`)).body).toContain('Add a block');
     expect((await agent.post(`/dashboards/${dashboardId}/details`, { name: 'Renamed by override', description: '' })).statusCode).toBe(303);
     expect((await agent.post(`/dashboards/${other}/details`, { name: 'Nope', description: '' })).statusCode).toBe(403);
     expect((await agent.get(`/dashboards/${other}`)).body).not.toContain('Add a block');
     // The override's edit landed, and the refused one changed nothing.
-    expect((await t.deps.db('dashboards').where({ id: dashboardId }).first()).name).toBe('Renamed by override');
-    expect((await t.deps.db('dashboards').where({ id: other }).first()).name).toBe('Other board');
+    expect((await t.knex('dashboards').where({ id: dashboardId }).first()).name).toBe('Renamed by override');
+    expect((await t.knex('dashboards').where({ id: other }).first()).name).toBe('Other board');
 
-    await t.deps.db('resource_roles').insert({ organization_id: org.id, user_id: viewer.id, resource_type: 'dashboard', resource_id: other, role: 'none' });
+    await t.knex('resource_roles').insert({ organization_id: org.id, user_id: viewer.id, resource_type: 'dashboard', resource_id: other, role: 'none' });
     expect((await agent.get(`/dashboards/${other}`)).statusCode).toBe(403);
   });
 

@@ -48,10 +48,10 @@ function post(
 }
 
 const count = async (table: string, where: Record<string, unknown> = {}) =>
-  Number((await t.deps.db(table).where(where).count({ n: '*' }).first())?.n ?? 0);
+  Number((await t.knex(table).where(where).count({ n: '*' }).first())?.n ?? 0);
 
 async function counters(appId: number) {
-  const rows = await t.deps.db('usage_counters').where({ application_id: appId });
+  const rows = await t.knex('usage_counters').where({ application_id: appId });
   return {
     payloads: rows.reduce((s: number, r: { payloads: number }) => s + Number(r.payloads), 0),
     rejected: rows.reduce((s: number, r: { rejected: number }) => s + Number(r.rejected), 0),
@@ -59,7 +59,7 @@ async function counters(appId: number) {
 }
 
 const dailyTotal = async (appId: number) =>
-  Number((await t.deps.db('usage_daily').where({ application_id: appId }).sum({ n: 'payloads' }).first())?.n ?? 0);
+  Number((await t.knex('usage_daily').where({ application_id: appId }).sum({ n: 'payloads' }).first())?.n ?? 0);
 
 const error = (res: LightMyRequestResponse) => (res.json() as { error: string }).error;
 
@@ -71,20 +71,20 @@ describe('device API: accepted states (R8.1, R8.2)', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 1 });
 
-    const [payload] = await t.deps.db('payloads').where({ application_id: appId });
+    const [payload] = await t.knex('payloads').where({ application_id: appId });
     expect(Number(payload.device_id)).toBe(deviceId);
     expect(Number(payload.time)).toBe(now);
     expect(Number(payload.received_at)).toBe(now);
     expect(JSON.parse(payload.data)).toEqual({ temperature: 21.5, door: 'open' });
 
-    const device = await t.deps.db('devices').where({ id: deviceId }).first();
+    const device = await t.knex('devices').where({ id: deviceId }).first();
     expect(JSON.parse(device.last_state_json)).toEqual({ temperature: 21.5, door: 'open' });
     expect(Number(device.last_seen_at)).toBe(now);
 
     expect(await counters(appId)).toEqual({ payloads: 1, rejected: 0 });
-    const [counter] = await t.deps.db('usage_counters').where({ application_id: appId });
+    const [counter] = await t.knex('usage_counters').where({ application_id: appId });
     expect(counter).toMatchObject({ ...owner, application_name: 'Greenhouse' });
-    const day = await t.deps.db('usage_daily').where({ application_id: appId }).first();
+    const day = await t.knex('usage_daily').where({ application_id: appId }).first();
     expect(Number(day.day)).toBe(Date.UTC(2026, 2, 10));
     expect(Number(day.payloads)).toBe(1);
   });
@@ -105,7 +105,7 @@ describe('device API: accepted states (R8.1, R8.2)', () => {
     );
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 5 });
-    const rows = await t.deps.db('payloads').where({ application_id: appId }).orderBy('id');
+    const rows = await t.knex('payloads').where({ application_id: appId }).orderBy('id');
     expect(rows.map((r: { time: number }) => new Date(Number(r.time)).toISOString())).toEqual([
       '2026-03-10T08:00:00.000Z',
       '2026-03-10T07:30:00.250Z',
@@ -113,12 +113,12 @@ describe('device API: accepted states (R8.1, R8.2)', () => {
       '2026-03-10T09:00:00.000Z',
       '2026-03-10T08:50:00.000Z',
     ]);
-    const device = await t.deps.db('devices').where({ id: deviceId }).first();
+    const device = await t.knex('devices').where({ id: deviceId }).first();
     expect(JSON.parse(device.last_state_json)).toEqual({ n: 4 });
 
     // A later backfill of older states does not replace the latest state.
     expect((await post(appId, deviceId, { data: { n: 0 }, time: '2026-03-01T00:00:00Z' }, { authorization: key.authorization })).statusCode).toBe(202);
-    expect(JSON.parse((await t.deps.db('devices').where({ id: deviceId }).first()).last_state_json)).toEqual({ n: 4 });
+    expect(JSON.parse((await t.knex('devices').where({ id: deviceId }).first()).last_state_json)).toEqual({ n: 4 });
     expect(await counters(appId)).toEqual({ payloads: 6, rejected: 0 });
     expect(await dailyTotal(appId)).toBe(6);
   });
@@ -139,7 +139,7 @@ describe('device API: accepted states (R8.1, R8.2)', () => {
     const { appId, deviceId, key } = await deviceSetup(orgOwner(org));
     const period = await usagePeriodOf(t.deps.db, { kind: 'organization', organizationId: org.id }, t.clock.now());
     const otherApp = await newApplication(orgOwner(org), 'Busy app');
-    await t.deps.db('usage_counters').insert({ ...orgOwner(org), application_id: otherApp, period_start: period.start.getTime(), application_name: 'Busy app', payloads: 25_000_000, rejected: 0 });
+    await t.knex('usage_counters').insert({ ...orgOwner(org), application_id: otherApp, period_start: period.start.getTime(), application_name: 'Busy app', payloads: 25_000_000, rejected: 0 });
 
     const res = await post(appId, deviceId, [{ data: { a: 1 } }, { data: { a: 2 } }], { authorization: key.authorization });
     expect(res.statusCode).toBe(202);
@@ -149,7 +149,7 @@ describe('device API: accepted states (R8.1, R8.2)', () => {
 
   it('notes when a key was last used, at most once a minute', async () => {
     const { appId, deviceId, key } = await deviceSetup();
-    const lastUsed = async () => Number((await t.deps.db('access_keys').where({ key_id: key.keyId }).first()).last_used_at);
+    const lastUsed = async () => Number((await t.knex('access_keys').where({ key_id: key.keyId }).first()).last_used_at);
     const first = t.clock.now().getTime();
     await post(appId, deviceId, { data: {} }, { authorization: key.authorization });
     expect(await lastUsed()).toBe(first);
@@ -185,7 +185,7 @@ describe('device API: accepted states (R8.1, R8.2)', () => {
     expect(await dailyPayloads(t.deps.db, owner, period, { applicationId: bApp })).toContainEqual({ day: new Date('2026-03-10T00:00:00Z'), payloads: 3 });
 
     // A rename shows on the next count.
-    await t.deps.db('applications').where({ id: bApp }).update({ name: 'Bee Hives' });
+    await t.knex('applications').where({ id: bApp }).update({ name: 'Bee Hives' });
     await post(bApp, bDevice, { data: {} }, { authorization: bKey.authorization });
     expect((await usageByApplication(t.deps.db, owner, period.start))[0]).toMatchObject({ applicationName: 'Bee Hives', payloads: 4 });
   });
@@ -294,7 +294,7 @@ describe('device API: refusals store nothing (R8.1, R13.2)', () => {
     const period = await usagePeriodOf(t.deps.db, owner, t.clock.now());
     // 999,998 payloads already accepted this period by another application of the same Sandbox.
     const busy = await newApplication(s.owner, 'Busy');
-    await t.deps.db('usage_counters').insert({ ...s.owner, application_id: busy, period_start: period.start.getTime(), application_name: 'Busy', payloads: 999_998, rejected: 0 });
+    await t.knex('usage_counters').insert({ ...s.owner, application_id: busy, period_start: period.start.getTime(), application_name: 'Busy', payloads: 999_998, rejected: 0 });
 
     const three = [{ data: { i: 1 } }, { data: { i: 2 } }, { data: { i: 3 } }];
     const refused = await post(s.appId, s.deviceId, three, { authorization: s.key.authorization });
@@ -318,7 +318,7 @@ describe('device API: refusals store nothing (R8.1, R13.2)', () => {
   it('requests arriving at once cannot together pass the Sandbox cap', async () => {
     const s = await deviceSetup();
     const period = await usagePeriodOf(t.deps.db, { kind: 'sandbox', userId: s.user!.id }, t.clock.now());
-    await t.deps.db('usage_counters').insert({ ...s.owner, application_id: s.appId, period_start: period.start.getTime(), application_name: 'Greenhouse', payloads: 999_990, rejected: 0 });
+    await t.knex('usage_counters').insert({ ...s.owner, application_id: s.appId, period_start: period.start.getTime(), application_name: 'Greenhouse', payloads: 999_990, rejected: 0 });
     const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => post(s.appId, s.deviceId, { data: { i } }, { authorization: s.key.authorization })));
     const statuses = responses.map((r) => r.statusCode);
     expect(statuses.filter((c) => c === 202)).toHaveLength(10);
@@ -331,13 +331,13 @@ describe('device API: refusals store nothing (R8.1, R13.2)', () => {
     const admin = await newUser(t);
     const org = await newOrg(t, { owner: admin, name: 'Late Payers' });
     const s = await deviceSetup(orgOwner(org));
-    await t.deps.db('billing_accounts').where({ organization_id: org.id }).update({ status: 'unpaid' });
+    await t.knex('billing_accounts').where({ organization_id: org.id }).update({ status: 'unpaid' });
     const res = await post(s.appId, s.deviceId, [{ data: { a: 1 } }, { data: { a: 2 } }], { authorization: s.key.authorization });
     await expectRefused(res, 402, s, { rejected: 1, message: /Unpaid/ });
-    expect((await t.deps.db('devices').where({ id: s.deviceId }).first()).last_state_json).toBeNull();
+    expect((await t.knex('devices').where({ id: s.deviceId }).first()).last_state_json).toBeNull();
 
     // Past Due keeps working (R9.7).
-    await t.deps.db('billing_accounts').where({ organization_id: org.id }).update({ status: 'past_due' });
+    await t.knex('billing_accounts').where({ organization_id: org.id }).update({ status: 'past_due' });
     expect((await post(s.appId, s.deviceId, { data: { a: 3 } }, { authorization: s.key.authorization })).statusCode).toBe(202);
   });
 

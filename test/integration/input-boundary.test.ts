@@ -20,7 +20,7 @@ beforeAll(async () => {
   const org = await newOrg(t, { owner, name: 'Boundary Org' });
   admin = await signedIn(t, owner);
   const pa = await newUser(t);
-  await t.deps.db('users').where({ id: pa.id }).update({ is_platform_admin: true });
+  await t.knex('users').where({ id: pa.id }).update({ is_platform_admin: true });
   platform = await signedIn(t, pa);
   ids.slug = org.slug;
   ids.org = String(org.id);
@@ -28,8 +28,8 @@ beforeAll(async () => {
   ids.app = String(app.headers.location).split('/').pop()!;
   await admin.post(`/applications/${ids.app}/devices`, { name: 'dev' });
   await admin.post(`/applications/${ids.app}/workflows`, { name: 'wf', description: '' });
-  ids.device = String((await t.deps.db('devices').where({ application_id: ids.app }).first()).id);
-  ids.workflow = String((await t.deps.db('workflows').where({ application_id: ids.app }).first()).id);
+  ids.device = String((await t.knex('devices').where({ application_id: ids.app }).first()).id);
+  ids.workflow = String((await t.knex('workflows').where({ application_id: ids.app }).first()).id);
   const dash = await admin.post('/dashboards/new', { owner: `org:${org.id}`, name: 'Boundary Dash', description: '' });
   ids.dashboard = String(dash.headers.location).split('/').pop()!.split('#')[0]!;
 });
@@ -77,7 +77,7 @@ describe('control characters in forms (item 5, R13.5)', () => {
     expect((await visitor.post('/signup', { name: `N${NUL}`, email: 'nul@example.com', password: 'long enough password' })).statusCode).toBe(400);
     expect((await visitor.post('/signup', { name: 'N', email: `nul${NUL}@example.com`, password: 'long enough password' })).statusCode).toBe(400);
     expect((await visitor.post('/login', { email: `a${NUL}@example.com`, password: 'x' })).statusCode).toBe(400);
-    expect(await t.deps.db('users').where('email', 'like', 'nul%')).toHaveLength(0);
+    expect(await t.knex('users').where('email', 'like', 'nul%')).toHaveLength(0);
   });
 
   it('admin searches and other query strings, and path parameters', async () => {
@@ -92,7 +92,7 @@ describe('control characters in forms (item 5, R13.5)', () => {
   it('keeps tab, newline and a textarea’s CRLF line breaks', async () => {
     const res = await admin.post(`/applications/${ids.app}`, { name: 'Tabbed\tApp', description: 'line one\r\nline two\nline three' });
     expect(res.statusCode).toBe(303);
-    const row = await t.deps.db('applications').where({ id: ids.app }).first();
+    const row = await t.knex('applications').where({ id: ids.app }).first();
     expect(row.name).toBe('Tabbed\tApp');
     expect(row.description).toBe('line one\r\nline two\nline three');
   });
@@ -115,8 +115,8 @@ describe('JSON nesting (item 6, R13.5)', () => {
     const res = await d.send(`{"data":${nested(5000)}}`);
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body).error).toMatch(/deeper than 32 levels/);
-    expect(await t.deps.db('payloads').where({ application_id: d.appId })).toHaveLength(0);
-    const counters = await t.deps.db('usage_counters').where({ application_id: d.appId });
+    expect(await t.knex('payloads').where({ application_id: d.appId })).toHaveLength(0);
+    const counters = await t.knex('usage_counters').where({ application_id: d.appId });
     expect(counters.map((c) => Number(c.rejected))).toEqual([1]);
   });
 
@@ -138,7 +138,7 @@ describe('JSON nesting (item 6, R13.5)', () => {
   it('a NUL inside device data is data, stored as JSON (both databases)', async () => {
     const d = await deviceWithKey();
     expect((await d.send(JSON.stringify({ data: { note: `a${NUL}b` } }))).statusCode).toBe(202);
-    const row = await t.deps.db('payloads').where({ application_id: d.appId }).first();
+    const row = await t.knex('payloads').where({ application_id: d.appId }).first();
     expect(JSON.parse(row.data)).toEqual({ note: `a${NUL}b` });
   });
 });
@@ -156,7 +156,7 @@ describe('findControlCharacter', () => {
 async function snapshot() {
   const out: Record<string, unknown> = {};
   for (const table of ['organizations', 'applications', 'devices', 'workflows', 'access_keys', 'dashboards', 'dashboard_blocks', 'invitations', 'organization_wizards', 'enterprise_inquiries', 'users', 'audit_events']) {
-    out[table] = await t.deps.db(table).orderBy('id');
+    out[table] = await t.knex(table).orderBy('id');
   }
   return JSON.parse(JSON.stringify(out));
 }

@@ -91,7 +91,7 @@ describe('Billing Details (R9.14)', () => {
     const control = await agent.post(`/orgs/${org.slug}/settings/billing-details`, { ...DETAILS, address_city: 'Ber\u0007lin' });
     expect(control.statusCode).toBe(400);
     expect(control.body).toContain('control character');
-    expect((await t.deps.db('billing_accounts').where({ organization_id: org.id }).first()).billing_email).toBe(owner.email);
+    expect((await t.knex('billing_accounts').where({ organization_id: org.id }).first()).billing_email).toBe(owner.email);
   });
 
   it('saves without JavaScript (303), audited with before and after, and synced to the gateway customer', async () => {
@@ -102,14 +102,14 @@ describe('Billing Details (R9.14)', () => {
     expect(page.body).toContain('Billing details saved: Billing email, Billing name, Address, Tax ID.');
     expect(page.body).toContain('value="ap@acme.example"');
     expect(page.body).toContain('<option value="DE" selected>Germany</option>');
-    const account = await t.deps.db('billing_accounts').where({ organization_id: org.id }).first();
+    const account = await t.knex('billing_accounts').where({ organization_id: org.id }).first();
     expect(account).toMatchObject({ billing_email: 'ap@acme.example', billing_name: 'Acme Robotics GmbH', address_line1: 'Hauptstraße 5', address_line2: null, address_city: 'Berlin', address_postal_code: '10115', address_country: 'DE', tax_id: 'DE123456789' });
-    const audit = await t.deps.db('audit_events').where({ organization_id: org.id, action: 'billing.details_changed' });
+    const audit = await t.knex('audit_events').where({ organization_id: org.id, action: 'billing.details_changed' });
     expect(audit).toHaveLength(1);
     expect(audit[0].actor_user_id).toBe(owner.id);
     expect(JSON.parse(audit[0].before_json)).toEqual({ 'Billing email': owner.email, 'Billing name': '—', Address: '—', 'Tax ID': '—' });
     expect(JSON.parse(audit[0].after_json)).toEqual({ 'Billing email': 'ap@acme.example', 'Billing name': 'Acme Robotics GmbH', Address: 'Hauptstraße 5, 10115 Berlin, Germany', 'Tax ID': 'DE123456789' });
-    const customer = await t.deps.db('sim_customers').where({ ref: account.customer_ref }).first();
+    const customer = await t.knex('sim_customers').where({ ref: account.customer_ref }).first();
     expect(customer).toMatchObject({ email: 'ap@acme.example', name: 'Acme Robotics GmbH' });
     expect(JSON.parse(customer.details_json)).toEqual({ address: { line1: 'Hauptstraße 5', line2: '', city: 'Berlin', region: '', postalCode: '10115', country: 'DE' }, taxId: 'DE123456789' });
   });
@@ -118,7 +118,7 @@ describe('Billing Details (R9.14)', () => {
     const res = await agent.post(`/orgs/${org.slug}/settings/billing-details`, DETAILS, { headers: { 'hx-request': 'true' } });
     expect(res.statusCode).toBe(303);
     expect((await agent.get(String(res.headers.location), { 'hx-request': 'true' })).body).toContain('Nothing changed: these are the billing details on file.');
-    expect(await t.deps.db('audit_events').where({ organization_id: org.id, action: 'billing.details_changed' })).toHaveLength(1);
+    expect(await t.knex('audit_events').where({ organization_id: org.id, action: 'billing.details_changed' })).toHaveLength(1);
   });
 
   it('a gateway that cannot be reached changes nothing, and says so', async () => {
@@ -127,7 +127,7 @@ describe('Billing Details (R9.14)', () => {
     expect(res.statusCode).toBe(503);
     expect(res.body).toContain('The payment processor could not be reached, so nothing was changed.');
     expect(res.body).toContain('value="other@acme.example"');
-    expect((await t.deps.db('billing_accounts').where({ organization_id: org.id }).first()).billing_email).toBe('ap@acme.example');
+    expect((await t.knex('billing_accounts').where({ organization_id: org.id }).first()).billing_email).toBe('ap@acme.example');
   });
 
   it('Administrators only: lower roles get 403 and change nothing', async () => {
@@ -136,14 +136,14 @@ describe('Billing Details (R9.14)', () => {
     const editorAgent = await signedIn(t, editor);
     expect((await editorAgent.get(`/orgs/${org.slug}/settings/billing-details`)).statusCode).toBe(403);
     expect((await editorAgent.post(`/orgs/${org.slug}/settings/billing-details`, { ...DETAILS, billing_email: 'evil@example.com' })).statusCode).toBe(403);
-    expect((await t.deps.db('billing_accounts').where({ organization_id: org.id }).first()).billing_email).toBe('ap@acme.example');
+    expect((await t.knex('billing_accounts').where({ organization_id: org.id }).first()).billing_email).toBe('ap@acme.example');
   });
 
   it('the renewal invoice is made out to them, names both periods, reads $10.00 per million, and its PDF carries the same', async () => {
     // 26,000,000 payloads in Mar 10 – Apr 10: 1,000,000 over Starter's 25,000,000 at $10.00 per million = $10.00.
     await addPayloads(t, org, 26_000_000);
     await pass('2026-04-10T09:00:00Z');
-    const invoice = await t.deps.db('invoices').where({ organization_id: org.id, seq: 2 }).first();
+    const invoice = await t.knex('invoices').where({ organization_id: org.id, seq: 2 }).first();
     const url = `/orgs/${org.slug}/settings/invoices/${invoice.id}`;
     const page = visibleText((await agent.get(url)).body);
     for (const text of [
@@ -160,7 +160,7 @@ describe('Billing Details (R9.14)', () => {
     }
     expect(page).not.toContain('USD per million');
     // The receipt goes to the new billing email, with links to the invoice and its PDF.
-    const receipt = await t.deps.db('mail_outbox').where({ organization_id: org.id, kind: 'receipt' }).orderBy('id', 'desc').first();
+    const receipt = await t.knex('mail_outbox').where({ organization_id: org.id, kind: 'receipt' }).orderBy('id', 'desc').first();
     expect(receipt.to_address).toBe('ap@acme.example');
     expect(receipt.text_body).toContain(`http://localhost:3000${url}/pdf`);
 
@@ -190,18 +190,18 @@ describe('Billing Details (R9.14)', () => {
 
   it('invoices already issued keep the details they were made out to', async () => {
     expect((await agent.post(`/orgs/${org.slug}/settings/billing-details`, { ...DETAILS, billing_name: 'Acme Holding AG', address_city: 'Munich', address_postal_code: '80331' })).statusCode).toBe(303);
-    const invoice = await t.deps.db('invoices').where({ organization_id: org.id, seq: 2 }).first();
+    const invoice = await t.knex('invoices').where({ organization_id: org.id, seq: 2 }).first();
     const old = visibleText((await agent.get(`/orgs/${org.slug}/settings/invoices/${invoice.id}`)).body);
     expect(old).toContain('Acme Robotics GmbH');
     expect(old).not.toContain('Acme Holding AG');
     await pass('2026-05-10T09:00:00Z');
-    const next = await t.deps.db('invoices').where({ organization_id: org.id, seq: 3 }).first();
+    const next = await t.knex('invoices').where({ organization_id: org.id, seq: 3 }).first();
     const fresh = visibleText((await agent.get(`/orgs/${org.slug}/settings/invoices/${next.id}`)).body);
     expect(fresh).toContain('Billed to Acme Holding AG Acme Robotics Hauptstraße 5 80331 Munich Germany');
   });
 
   it('the PDF is for Administrators only, and only of this organization', async () => {
-    const invoice = await t.deps.db('invoices').where({ organization_id: org.id, seq: 2 }).first();
+    const invoice = await t.knex('invoices').where({ organization_id: org.id, seq: 2 }).first();
     const stranger = await signedIn(t, await newUser(t));
     expect((await stranger.get(`/orgs/${org.slug}/settings/invoices/${invoice.id}/pdf`)).statusCode).toBe(404);
     const other = await newOrg(t, { owner, name: 'Other Co' });
@@ -220,7 +220,7 @@ describe('a net credit on an invoice (issue #14 item 13)', () => {
     const starter = await findPlanByCode(t.deps.db, 'starter');
     expect(await changePlan(t.deps, { organizationId: org.id, planId: starter!.id, at: t.clock.now(), actor: owner })).toMatchObject({ ok: true });
     await pass('2026-05-01T00:00:00Z');
-    const invoice = await t.deps.db('invoices').where({ organization_id: org.id, seq: 2 }).first();
+    const invoice = await t.knex('invoices').where({ organization_id: org.id, seq: 2 }).first();
     const url = `/orgs/${org.slug}/settings/invoices/${invoice.id}`;
     // ⅓ of April left: −83333 (Business), +8333 (Starter), Starter for May 25000: −50000 in all.
     const page = visibleText((await agent.get(url)).body);
@@ -234,7 +234,7 @@ describe('a net credit on an invoice (issue #14 item 13)', () => {
     expect(pdf).toContain('Credit balance after this invoice $500.00');
     // The next invoice takes the credit: $250.00 applied, $250.00 left after it.
     await pass('2026-06-01T00:00:00Z');
-    const next = await t.deps.db('invoices').where({ organization_id: org.id, seq: 3 }).first();
+    const next = await t.knex('invoices').where({ organization_id: org.id, seq: 3 }).first();
     const nextPage = visibleText((await agent.get(`/orgs/${org.slug}/settings/invoices/${next.id}`)).body);
     expect(nextPage).toContain('Credit applied -$250.00');
     expect(nextPage).toContain('Credit balance after this invoice $250.00');
@@ -245,12 +245,12 @@ describe('a net credit on an invoice (issue #14 item 13)', () => {
     const owner = await newUser(t);
     const org = await newOrg(t, { owner, name: 'Legacy Co' });
     const agent = await signedIn(t, owner);
-    const [row] = await t.deps
-      .db('invoices')
+    const [row] = await t.knex
+      ('invoices')
       .insert({ organization_id: org.id, seq: 2, number: `${org.slug.toUpperCase()}-000002`, kind: 'renewal', status: 'paid', issued_at: Date.parse('2026-05-01T00:00:00Z'), period_start: Date.parse('2026-05-01T00:00:00Z'), period_end: Date.parse('2026-06-01T00:00:00Z'), subtotal_cents: 0, credit_applied_cents: 0, amount_due_cents: 0, amount_paid_cents: 0, paid_at: Date.parse('2026-05-01T00:00:00Z') })
       .returning('id');
     const id = Number(typeof row === 'object' ? row.id : row);
-    await t.deps.db('invoice_lines').insert([
+    await t.knex('invoice_lines').insert([
       { invoice_id: id, position: 1, kind: 'proration_credit', description: 'Unused time on Business (Apr 21, 2026, 24:05 UTC – May 1, 2026, 24:00 UTC)', quantity: 1, unit_price_cents: -83_333, amount_cents: -83_333 },
       { invoice_id: id, position: 2, kind: 'proration_charge', description: 'Remaining time on Starter (Apr 21, 2026, 24:05 UTC – May 1, 2026, 24:00 UTC)', quantity: 1, unit_price_cents: 8_333, amount_cents: 8_333 },
       { invoice_id: id, position: 3, kind: 'subscription', description: 'Starter plan, May 1, 2026 – Jun 1, 2026', quantity: 1, unit_price_cents: 25_000, amount_cents: 25_000 },

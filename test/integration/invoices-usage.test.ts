@@ -51,8 +51,8 @@ async function insertInvoice(
   const subtotal = input.lines.reduce((s, l) => s + l.amountCents, 0);
   const credit = input.creditAppliedCents ?? 0;
   const number = `${org.slug.toUpperCase()}-${String(input.seq).padStart(6, '0')}`;
-  const [row] = await t.deps
-    .db('invoices')
+  const [row] = await t.knex
+    ('invoices')
     .insert({
       organization_id: org.id,
       seq: input.seq,
@@ -70,7 +70,7 @@ async function insertInvoice(
     })
     .returning('id');
   const id = Number(typeof row === 'object' ? (row as { id: number }).id : row);
-  await t.deps.db('invoice_lines').insert(
+  await t.knex('invoice_lines').insert(
     input.lines.map((l, i) => ({
       invoice_id: id,
       position: i + 1,
@@ -81,7 +81,7 @@ async function insertInvoice(
       amount_cents: l.amountCents,
     })),
   );
-  await t.deps.db('billing_accounts').where({ organization_id: org.id }).update({ next_invoice_seq: input.seq + 1 });
+  await t.knex('billing_accounts').where({ organization_id: org.id }).update({ next_invoice_seq: input.seq + 1 });
   return { id, number };
 }
 
@@ -135,8 +135,8 @@ describe('Invoices tab (R9.11)', () => {
 
   it('has an empty state when there are no invoices', async () => {
     const { org, agent } = await adminOf();
-    await t.deps.db('payment_attempts').where({ organization_id: org.id }).delete();
-    await t.deps.db('invoices').where({ organization_id: org.id }).delete();
+    await t.knex('payment_attempts').where({ organization_id: org.id }).delete();
+    await t.knex('invoices').where({ organization_id: org.id }).delete();
     const body = (await agent.get(`/orgs/${org.slug}/settings/invoices`)).body;
     expect(body).toContain('No invoices yet.');
     expect(body).not.toContain('<table');
@@ -162,7 +162,7 @@ describe('invoice detail (R9.4)', () => {
       creditAppliedCents: 5_000,
       amountPaidCents: 137_235,
     });
-    await t.deps.db('payment_attempts').insert([
+    await t.knex('payment_attempts').insert([
       {
         organization_id: org.id,
         invoice_id: invoice.id,
@@ -192,7 +192,7 @@ describe('invoice detail (R9.4)', () => {
         completed_at: ms('2026-04-17T09:00:01Z'),
       },
     ]);
-    await t.deps.db('invoice_usage').insert([
+    await t.knex('invoice_usage').insert([
       { invoice_id: invoice.id, application_id: 9001, application_name: 'Line Sensors', payloads: 20_000_000, usage_period_start: ms('2026-03-10T09:00:00Z'), usage_period_end: ms('2026-04-10T09:00:00Z') },
       { invoice_id: invoice.id, application_id: 9002, application_name: 'Trackers (since renamed)', payloads: 11_234_567, usage_period_start: ms('2026-03-10T09:00:00Z'), usage_period_end: ms('2026-04-10T09:00:00Z') },
     ]);
@@ -267,7 +267,7 @@ describe('invoice detail (R9.4)', () => {
 
   it('the first invoice shows its successful charge', async () => {
     const { org, agent } = await adminOf();
-    const first = await t.deps.db('invoices').where({ organization_id: org.id, seq: 1 }).first('id');
+    const first = await t.knex('invoices').where({ organization_id: org.id, seq: 1 }).first('id');
     const body = (await agent.get(`/orgs/${org.slug}/settings/invoices/${first.id}`)).body;
     expect(body).toContain('Visa •••• 4242');
     expect(body).toContain('>Succeeded</span>');
@@ -295,7 +295,7 @@ describe('invoice detail (R9.4)', () => {
   it("another organization's invoice is 404, as is a malformed or unknown id", async () => {
     const { org, agent } = await adminOf();
     const other = await adminOf({ name: 'Other Co' });
-    const foreign = await t.deps.db('invoices').where({ organization_id: other.org.id }).first('id');
+    const foreign = await t.knex('invoices').where({ organization_id: other.org.id }).first('id');
     expect((await agent.get(`/orgs/${org.slug}/settings/invoices/${foreign.id}`)).statusCode).toBe(404);
     expect((await agent.get(`/orgs/${org.slug}/settings/invoices/abc`)).statusCode).toBe(404);
     expect((await agent.get(`/orgs/${org.slug}/settings/invoices/99999999`)).statusCode).toBe(404);
@@ -309,7 +309,7 @@ describe('invoice detail (R9.4)', () => {
 describe('who may see invoices and usage (R2.1, R2.5)', () => {
   it('Administrators only: lower roles get 403, non-members 404, visitors go to log in', async () => {
     const { org } = await adminOf();
-    const first = await t.deps.db('invoices').where({ organization_id: org.id }).first('id');
+    const first = await t.knex('invoices').where({ organization_id: org.id }).first('id');
     const urls = [`/orgs/${org.slug}/settings/invoices`, `/orgs/${org.slug}/settings/invoices/${first.id}`, `/orgs/${org.slug}/settings/usage`];
     for (const role of ['viewer', 'editor', 'none'] as const) {
       const member = await newUser(t, { name: `A ${role}` });
@@ -353,14 +353,14 @@ describe('Usage tab (R8.3)', () => {
     // Ten days in: 10,000,000 payloads counted (6M + 4M), three refused requests.
     t.clock.set(new Date(start.getTime() + 10 * DAY_MS));
     const counter = { owner_type: 'organization', owner_id: org.id, period_start: start.getTime() };
-    await t.deps.db('usage_counters').insert([
+    await t.knex('usage_counters').insert([
       { ...counter, application_id: a.id, application_name: 'Line Sensors', payloads: 6_000_000, rejected: 1 },
       { ...counter, application_id: b.id, application_name: 'Trackers', payloads: 4_000_000, rejected: 2 },
       // Another period's counter must not count.
       { ...counter, period_start: start.getTime() - 31 * DAY_MS, application_id: a.id, application_name: 'Line Sensors', payloads: 77_000_000, rejected: 0 },
     ]);
     const firstDay = Math.floor(start.getTime() / DAY_MS) * DAY_MS;
-    await t.deps.db('usage_daily').insert(
+    await t.knex('usage_daily').insert(
       Array.from({ length: 10 }, (_, i) => ({ owner_type: 'organization', owner_id: org.id, application_id: a.id, day: firstDay + i * DAY_MS, payloads: 600_000 })),
     );
 
@@ -404,8 +404,8 @@ describe('Usage tab (R8.3)', () => {
     expect(body).toContain('No application has sent payloads this period.');
 
     // A custom plan without an overage price (R7.1: none = hard cap).
-    const [plan] = await t.deps
-      .db('plans')
+    const [plan] = await t.knex
+      ('plans')
       .insert({
         code: `capped-${org.id}`,
         name: 'Capped Custom',
@@ -424,7 +424,7 @@ describe('Usage tab (R8.3)', () => {
       })
       .returning('id');
     const planId = Number(typeof plan === 'object' ? (plan as { id: number }).id : plan);
-    await t.deps.db('billing_accounts').where({ organization_id: org.id }).update({ plan_id: planId });
+    await t.knex('billing_accounts').where({ organization_id: org.id }).update({ plan_id: planId });
     body = (await agent.get(`/orgs/${org.slug}/settings/usage`)).body;
     expect(body).toContain('Capped Custom');
     expect(body).toContain('your plan has a hard cap');

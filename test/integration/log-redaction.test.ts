@@ -36,12 +36,12 @@ describe('request logs (item 10)', () => {
     const org = await newOrg(t, { owner: admin, name: 'Logged Org' });
     const agent = await signedIn(t, admin);
     await agent.post(`/orgs/${org.slug}/invitations`, { email: 'logged-invitee@example.com', role: 'viewer' });
-    const mail = await t.deps.db('mail_outbox').where({ to_address: 'logged-invitee@example.com' }).first();
+    const mail = await t.knex('mail_outbox').where({ to_address: 'logged-invitee@example.com' }).first();
     const inviteToken = /\/invites\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)![1]!;
     const created = await agent.post('/dashboards/new', { owner: 'sandbox', name: 'Logged dashboard', description: '' });
     const dashboardId = String(created.headers.location).split('/').pop()!.split('#')[0]!;
     await agent.post(`/dashboards/${dashboardId}/visibility`, { visibility: 'public' });
-    const shareToken = (await t.deps.db('dashboards').where({ id: dashboardId }).first()).share_token as string;
+    const shareToken = (await t.knex('dashboards').where({ id: dashboardId }).first()).share_token as string;
 
     const visit = (url: string, method: 'GET' | 'POST' = 'GET') => app.inject({ method, url });
     await visit(`/invites/${inviteToken}`);

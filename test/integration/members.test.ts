@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 const count = async (table: string, where: Record<string, unknown> = {}) =>
-  Number((await t.deps.db(table).where(where).count({ n: '*' }).first())?.n ?? 0);
+  Number((await t.knex(table).where(where).count({ n: '*' }).first())?.n ?? 0);
 
 /** The link of the newest invitation email sent to an address (R10.1: every email is recorded). */
 async function linkSentTo(email: string): Promise<string> {
@@ -34,7 +34,7 @@ async function adminOf(opts: { plan?: 'starter' | 'professional' } = {}) {
 }
 
 const auditActions = async (org: Organization) =>
-  (await t.deps.db('audit_events').where({ organization_id: org.id }).orderBy('id')).map((e: { action: string }) => e.action);
+  (await t.knex('audit_events').where({ organization_id: org.id }).orderBy('id')).map((e: { action: string }) => e.action);
 
 describe('invitations (R4.1–R4.3)', () => {
   it('an Administrator invites; the email has the link and the inviter; the invitee signs up and accepts', async () => {
@@ -49,7 +49,7 @@ describe('invitations (R4.1–R4.3)', () => {
     expect(mail!.subject).toBe('Ada Admin invited you to join People Co on Orgplane');
     expect(mail!.text).toContain('Ada Admin');
     const link = await linkSentTo('new.person@example.com');
-    const stored = await t.deps.db('invitations').where({ email: 'new.person@example.com' }).first();
+    const stored = await t.knex('invitations').where({ email: 'new.person@example.com' }).first();
     expect(stored.token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(stored)).not.toContain(link.split('/').pop());
 
@@ -70,8 +70,8 @@ describe('invitations (R4.1–R4.3)', () => {
     const accepted = await invitee.post(`${link}/accept`);
     expect(accepted.statusCode).toBe(303);
     expect(accepted.headers.location).toBe(`/orgs/${org.slug}`);
-    const nina = await t.deps.db('users').where({ email: 'nina@elsewhere.example' }).first();
-    expect(await t.deps.db('memberships').where({ organization_id: org.id, user_id: nina.id }).first()).toMatchObject({ role: 'editor' });
+    const nina = await t.knex('users').where({ email: 'nina@elsewhere.example' }).first();
+    expect(await t.knex('memberships').where({ organization_id: org.id, user_id: nina.id }).first()).toMatchObject({ role: 'editor' });
     // A used link cannot be used again.
     expect((await t.agent().get(link)).statusCode).toBe(410);
     expect((await invitee.post(`${link}/accept`)).statusCode).toBe(410);
@@ -87,7 +87,7 @@ describe('invitations (R4.1–R4.3)', () => {
     expect(expired.statusCode).toBe(410);
     expect(expired.body).toContain('This invitation has expired');
     expect((await agent.get(`/orgs/${org.slug}/settings/members`)).body).toContain('Expired');
-    const inv = await t.deps.db('invitations').where({ email: 'late@example.com' }).first();
+    const inv = await t.knex('invitations').where({ email: 'late@example.com' }).first();
     expect((await agent.post(`/orgs/${org.slug}/invitations/${inv.id}/renew`)).statusCode).toBe(303);
     const newLink = await linkSentTo('late@example.com');
     expect(newLink).not.toBe(oldLink);
@@ -101,7 +101,7 @@ describe('invitations (R4.1–R4.3)', () => {
     const { org, agent } = await adminOf();
     await agent.post(`/orgs/${org.slug}/invitations`, { email: 'revoked@example.com', role: 'viewer' });
     const link = await linkSentTo('revoked@example.com');
-    const inv = await t.deps.db('invitations').where({ email: 'revoked@example.com' }).first();
+    const inv = await t.knex('invitations').where({ email: 'revoked@example.com' }).first();
     expect((await agent.post(`/orgs/${org.slug}/invitations/${inv.id}/revoke`)).statusCode).toBe(303);
     const res = await t.agent().get(link);
     expect(res.statusCode).toBe(410);
@@ -180,7 +180,7 @@ describe('invitations (R4.1–R4.3)', () => {
     await agent.post(`/orgs/${org.slug}/invitations`, { email: 'other@example.com', role: 'editor' });
     const res = await (await signedIn(t, member)).post(`${await linkSentTo('other@example.com')}/accept`);
     expect(res.statusCode).toBe(409);
-    expect((await t.deps.db('memberships').where({ organization_id: org.id, user_id: member.id }).first()).role).toBe('viewer');
+    expect((await t.knex('memberships').where({ organization_id: org.id, user_id: member.id }).first()).role).toBe('viewer');
   });
 });
 
@@ -205,8 +205,8 @@ describe('member management (R2.3, R4.4)', () => {
     const { org, agent, member } = await withMember();
     const res = await agent.post(`/orgs/${org.slug}/settings/members/${member.id}/role`, { role: 'collaborator' });
     expect(res.statusCode).toBe(303);
-    expect((await t.deps.db('memberships').where({ organization_id: org.id, user_id: member.id }).first()).role).toBe('collaborator');
-    const event = await t.deps.db('audit_events').where({ organization_id: org.id, action: 'member.role_changed' }).first();
+    expect((await t.knex('memberships').where({ organization_id: org.id, user_id: member.id }).first()).role).toBe('collaborator');
+    const event = await t.knex('audit_events').where({ organization_id: org.id, action: 'member.role_changed' }).first();
     expect(JSON.parse(event.before_json)).toEqual({ role: 'Viewer' });
     expect(JSON.parse(event.after_json)).toEqual({ role: 'Collaborator' });
     expect(event.actor_label).toContain('Ada Admin');
@@ -217,7 +217,7 @@ describe('member management (R2.3, R4.4)', () => {
     const res = await agent.post(`/orgs/${org.slug}/settings/members/${admin.id}/role`, { role: 'viewer' });
     expect(res.statusCode).toBe(409);
     expect(res.body).toContain('You cannot change your own role.');
-    expect((await t.deps.db('memberships').where({ organization_id: org.id, user_id: admin.id }).first()).role).toBe('administrator');
+    expect((await t.knex('memberships').where({ organization_id: org.id, user_id: admin.id }).first()).role).toBe('administrator');
   });
 
   it('the last Administrator can be neither demoted nor removed', async () => {
@@ -229,14 +229,14 @@ describe('member management (R2.3, R4.4)', () => {
     // Demote the first: allowed, two Administrators exist.
     expect((await otherAgent.post(`/orgs/${org.slug}/settings/members/${admin.id}/role`, { role: 'editor' })).statusCode).toBe(303);
     // Now `other` is the last one; the (now Editor) first admin cannot act, so another admin is needed to try:
-    await t.deps.db('memberships').where({ organization_id: org.id, user_id: admin.id }).update({ role: 'administrator' });
-    await t.deps.db('memberships').where({ organization_id: org.id, user_id: other.id }).update({ role: 'administrator' });
+    await t.knex('memberships').where({ organization_id: org.id, user_id: admin.id }).update({ role: 'administrator' });
+    await t.knex('memberships').where({ organization_id: org.id, user_id: other.id }).update({ role: 'administrator' });
     // Make `admin` the only Administrator again and let `other` try to demote and remove them as a fresh admin would.
     const adminAgent = await signedIn(t, admin);
     expect((await adminAgent.post(`/orgs/${org.slug}/settings/members/${other.id}/role`, { role: 'viewer' })).statusCode).toBe(303);
     const third = await newUser(t);
     await addMember(t, org, third, 'administrator');
-    await t.deps.db('memberships').where({ organization_id: org.id, user_id: third.id }).update({ role: 'administrator' });
+    await t.knex('memberships').where({ organization_id: org.id, user_id: third.id }).update({ role: 'administrator' });
     // Two admins (admin, third): third demotes admin → ok; admin is no longer admin.
     const thirdAgent = await signedIn(t, third);
     expect((await thirdAgent.post(`/orgs/${org.slug}/settings/members/${admin.id}/role`, { role: 'viewer' })).statusCode).toBe(303);
@@ -252,7 +252,7 @@ describe('member management (R2.3, R4.4)', () => {
     const { changeRole } = await import('../../src/modules/members/change-role.ts');
     const { removeMember } = await import('../../src/modules/members/remove-member.ts');
     const { admin, org, member } = await withMember('administrator');
-    await t.deps.db('memberships').where({ organization_id: org.id, user_id: admin.id }).update({ role: 'viewer' });
+    await t.knex('memberships').where({ organization_id: org.id, user_id: admin.id }).update({ role: 'viewer' });
     // `member` is now the only Administrator; `admin` (a Viewer now) stands in as a stale actor.
     const asActor = { ...admin };
     expect(await changeRole(t.deps.db, t.clock, { organizationId: org.id, actor: asActor, targetUserId: member.id, targetLabel: 'm', role: 'viewer' })).toEqual({ ok: false, reason: 'last_administrator' });
@@ -316,7 +316,7 @@ describe('audit log as a person reads it (R4.5, R9.1, issue #14)', () => {
     expect(page.body).toContain('Organization created');
     expect(page.body).toContain('First charge');
     expect(page.body).toContain('$250.00');
-    await t.deps.db('audit_events').insert([
+    await t.knex('audit_events').insert([
       { organization_id: org.id, actor_user_id: admin.id, actor_label: 'Old Entry <old@example.com>', action: 'billing.plan_changed', target_type: 'plan', target_id: '2', target_label: 'Professional', before_json: JSON.stringify({ plan: 'Starter', price: 25_000 }), after_json: JSON.stringify({ plan: 'Professional', price: 100_000, prorationCredit: -24_998, prorationCharge: 99_991 }), created_at: Date.parse('2026-03-11T00:05:00Z') },
       { organization_id: org.id, actor_user_id: admin.id, actor_label: 'Old Entry <old@example.com>', action: 'invitation.sent', target_type: 'invitation', target_id: '9', target_label: 'x@example.com', before_json: null, after_json: JSON.stringify({ email: 'x@example.com', expiresAt: '2026-12-07T05:23:38.688Z' }), created_at: Date.parse('2026-03-12T09:00:00Z') },
     ]);
@@ -336,7 +336,7 @@ describe('audit log as a person reads it (R4.5, R9.1, issue #14)', () => {
     const { org, agent, admin } = await adminOf({ plan: 'professional' });
     const at = (iso: string) => Date.parse(iso);
     const entry = (action: string, actor: string, iso: string, after: Record<string, unknown>) => ({ organization_id: org.id, actor_user_id: null, actor_label: actor, action, target_type: 'x', target_id: null, target_label: 'Target', before_json: null, after_json: JSON.stringify(after), created_at: at(iso) });
-    await t.deps.db('audit_events').insert([
+    await t.knex('audit_events').insert([
       ...Array.from({ length: 30 }, (_, i) => entry('invitation.sent', 'Bea <bea@example.com>', `2026-03-${String(11 + (i % 10)).padStart(2, '0')}T10:00:00Z`, { email: `i${i}@example.com` })),
       entry('billing.credit_granted', 'Staff <s@example.com> (platform admin)', '2026-03-15T10:00:00Z', { granted: '$20.00', reason: '=HYPERLINK("evil")' }),
     ]);
@@ -397,7 +397,7 @@ describe('per-resource roles (R2.2)', () => {
     const viewerAgent = await signedIn(t, viewer);
     expect((await viewerAgent.post(`/applications/${idA}/devices`, { name: 'allowed' })).statusCode).toBe(303);
     expect((await viewerAgent.post(`/applications/${idB}/devices`, { name: 'refused' })).statusCode).toBe(403);
-    const event = await t.deps.db('audit_events').where({ organization_id: org.id, action: 'member.resource_roles_changed' }).first();
+    const event = await t.knex('audit_events').where({ organization_id: org.id, action: 'member.resource_roles_changed' }).first();
     expect(JSON.parse(event.after_json)).toEqual({ 'App A': 'Collaborator' });
     // Removing the member clears their per-resource roles.
     await agent.post(`/orgs/${org.slug}/settings/members/${viewer.id}/remove`);
@@ -425,7 +425,7 @@ describe('invitations with per-resource roles (R4.1, R2.2)', () => {
     const invitee = await newUser(t, { email: 'rr@example.com' });
     const inviteeAgent = await signedIn(t, invitee);
     expect((await inviteeAgent.post(`${await linkSentTo('rr@example.com')}/accept`)).statusCode).toBe(303);
-    expect(await t.deps.db('resource_roles').where({ user_id: invitee.id, resource_type: 'application', resource_id: appId }).first()).toMatchObject({ role: 'collaborator' });
+    expect(await t.knex('resource_roles').where({ user_id: invitee.id, resource_type: 'application', resource_id: appId }).first()).toMatchObject({ role: 'collaborator' });
     expect((await inviteeAgent.post(`/applications/${appId}/devices`, { name: 'allowed by the grant' })).statusCode).toBe(303);
   });
 });

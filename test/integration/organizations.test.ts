@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 const count = async (table: string, where: Record<string, unknown> = {}) =>
-  Number((await t.deps.db(table).where(where).count({ n: '*' }).first())?.n ?? 0);
+  Number((await t.knex(table).where(where).count({ n: '*' }).first())?.n ?? 0);
 
 const card = (number: string, over: Record<string, string> = {}) => ({ card_number: number, card_expiry: '12/34', card_cvc: '123', ...over });
 
@@ -107,23 +107,23 @@ describe('creation wizard, step 2 and the first charge (R3.5, R3.6, R9.13)', () 
     const res = await agent.post('/orgs/new/details', details({ ...card('4242 4242 4242 4242'), name: 'Acme Robotics' }));
     expect(res.statusCode).toBe(303);
     const slug = String(res.headers.location).replace('/orgs/', '');
-    const org = await t.deps.db('organizations').where({ slug }).first();
+    const org = await t.knex('organizations').where({ slug }).first();
     expect(org.name).toBe('Acme Robotics');
     expect(org.icon_color).toBe('#0f766e');
-    expect(await t.deps.db('memberships').where({ organization_id: org.id }).select('user_id', 'role')).toEqual([{ user_id: user.id, role: 'administrator' }]);
-    const account = await t.deps.db('billing_accounts').where({ organization_id: org.id }).first();
+    expect(await t.knex('memberships').where({ organization_id: org.id }).select('user_id', 'role')).toEqual([{ user_id: user.id, role: 'administrator' }]);
+    const account = await t.knex('billing_accounts').where({ organization_id: org.id }).first();
     expect(account.card_last4).toBe('4242');
     expect(account.billing_email).toBe('billing@acme.example');
     expect(Number(account.current_period_start)).toBe(t.clock.now().getTime());
-    const invoices = await t.deps.db('invoices').where({ organization_id: org.id });
+    const invoices = await t.knex('invoices').where({ organization_id: org.id });
     expect(invoices).toHaveLength(1);
     expect(invoices[0]).toMatchObject({ number: `${slug.toUpperCase()}-000001`, status: 'paid', kind: 'first' });
     expect(Number(invoices[0].amount_due_cents)).toBe(100_000);
     expect(Number(invoices[0].amount_paid_cents)).toBe(100_000);
-    const lines = await t.deps.db('invoice_lines').where({ invoice_id: invoices[0].id });
+    const lines = await t.knex('invoice_lines').where({ invoice_id: invoices[0].id });
     expect(lines).toHaveLength(1);
     expect(lines[0].description).toMatch(/^Professional plan, Mar 10, 2026 – Apr 10, 2026$/);
-    const attempts = await t.deps.db('payment_attempts').where({ invoice_id: invoices[0].id });
+    const attempts = await t.knex('payment_attempts').where({ invoice_id: invoices[0].id });
     expect(attempts).toHaveLength(1);
     expect(attempts[0]).toMatchObject({ status: 'succeeded', card_brand: 'visa', card_last4: '4242' });
     const overview = await agent.get(res.headers.location as string);
@@ -192,10 +192,10 @@ describe('creation wizard, step 2 and the first charge (R3.5, R3.6, R9.13)', () 
   ] as const)('charges the %s price for the first period', async (plan, cents) => {
     const owner = await newUser(t);
     const org = await newOrg(t, { owner, plan });
-    const invoice = await t.deps.db('invoices').where({ organization_id: org.id }).first();
+    const invoice = await t.knex('invoices').where({ organization_id: org.id }).first();
     expect(Number(invoice.subtotal_cents)).toBe(cents);
     expect(Number(invoice.amount_paid_cents)).toBe(cents);
-    const charge = await t.deps.db('sim_charges').where({ idempotency_key: (await t.deps.db('payment_attempts').where({ invoice_id: invoice.id }).first()).idempotency_key }).first();
+    const charge = await t.knex('sim_charges').where({ idempotency_key: (await t.knex('payment_attempts').where({ invoice_id: invoice.id }).first()).idempotency_key }).first();
     expect(Number(charge.amount_cents)).toBe(cents);
   });
 
@@ -207,7 +207,7 @@ describe('creation wizard, step 2 and the first charge (R3.5, R3.6, R9.13)', () 
     ]);
     expect([a.statusCode, b.statusCode]).toEqual([303, 303]);
     expect(a.headers.location).toBe(b.headers.location);
-    const orgs = await t.deps.db('organizations').where({ created_by_user_id: user.id });
+    const orgs = await t.knex('organizations').where({ created_by_user_id: user.id });
     expect(orgs).toHaveLength(1);
     const wizard = await findWizard(t.deps.db, user.id);
     expect(await count('sim_charges', { customer_ref: wizard!.customerRef, status: 'succeeded' })).toBe(1);
@@ -235,7 +235,7 @@ describe('creation wizard, step 2 and the first charge (R3.5, R3.6, R9.13)', () 
     const { customerRef } = await t.gateway.createCustomer({ email: user.email, name: user.name, idempotencyKey: `orgwizard-${wizard.id}-customer` });
     const saved = await t.gateway.saveCard(customerRef, { kind: 'card', number: '4242424242424242', expMonth: 12, expYear: 2034, cvc: '123' });
     if (!saved.ok) throw new Error('card');
-    await t.deps.db('organization_wizards').where({ id: wizard.id }).update({
+    await t.knex('organization_wizards').where({ id: wizard.id }).update({
       name: 'Crashy Co',
       customer_ref: customerRef,
       payment_method_ref: saved.card.paymentMethodRef,
@@ -256,7 +256,7 @@ describe('creation wizard, step 2 and the first charge (R3.5, R3.6, R9.13)', () 
     t.clock.advance(5 * 60_000);
     await runPass(jobs, t.deps, t.clock.now());
     await runPass(jobs, t.deps, t.clock.now()); // R12.2: a second pass changes nothing
-    const orgs = await t.deps.db('organizations').where({ created_by_user_id: user.id });
+    const orgs = await t.knex('organizations').where({ created_by_user_id: user.id });
     expect(orgs).toHaveLength(1);
     expect(orgs[0].name).toBe('Crashy Co');
     expect(await count('sim_charges', { customer_ref: customerRef })).toBe(1);
@@ -344,7 +344,7 @@ describe('General settings (R3.8)', () => {
     expect(page.body).toContain('>General</a>');
     const res = await agent.post(`/orgs/${org.slug}/settings/general`, { name: 'Renamed Org', description: 'New words', icon_color: '#ABCDEF' });
     expect(res.statusCode).toBe(303);
-    const row = await t.deps.db('organizations').where({ id: org.id }).first();
+    const row = await t.knex('organizations').where({ id: org.id }).first();
     expect(row).toMatchObject({ name: 'Renamed Org', description: 'New words', icon_color: '#abcdef' });
   });
 
@@ -359,7 +359,7 @@ describe('General settings (R3.8)', () => {
     const res = await (await signedIn(t, owner)).post(`/orgs/${org.slug}/settings/general`, { name: 'Valid', description: '', icon_color: '#123456', ...over });
     expect(res.statusCode).toBe(422);
     expect(res.body).toContain(message);
-    expect((await t.deps.db('organizations').where({ id: org.id }).first()).name).toBe('Unchanged');
+    expect((await t.knex('organizations').where({ id: org.id }).first()).name).toBe('Unchanged');
   });
 
   it('shows the Settings link to Administrators only', async () => {
@@ -383,7 +383,7 @@ describe('authorization of every organization route (R2.5)', () => {
     users.anonymous = null;
     users.nonMember = await newUser(t);
     const platformAdmin = await newUser(t);
-    await t.deps.db('users').where({ id: platformAdmin.id }).update({ is_platform_admin: true });
+    await t.knex('users').where({ id: platformAdmin.id }).update({ is_platform_admin: true });
     users.platformAdmin = platformAdmin;
     for (const role of ['none', 'viewer', 'collaborator', 'editor'] as const) {
       const u = await newUser(t);

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { inTransaction } from '../../src/db/sql.ts';
 import { databaseRateLimiter } from '../../src/modules/rate-limits/database-store.ts';
 import { bucketTerms, hit, type RateLimitRule } from '../../src/modules/rate-limits/gcra.ts';
 import type { RateLimiter } from '../../src/modules/rate-limits/limiter.ts';
@@ -113,12 +112,12 @@ describe('the database store', () => {
     const limiter = databaseRateLimiter(testDb.db, { clock });
     const rule: RateLimitRule = { name: 'test.trx', limit: 1, periodMs: 60_000, burst: 1 };
     await expect(
-      inTransaction(testDb.db, async (sql) => {
+      testDb.db.transaction(async (sql) => {
         expect(await limiter.take(rule, 'x', { within: sql })).toEqual({ ok: true });
         throw new Error('rolled back');
       }),
     ).rejects.toThrow('rolled back');
-    expect(await inTransaction(testDb.db, (sql) => limiter.take(rule, 'x', { within: sql }))).toEqual({ ok: true });
+    expect(await testDb.db.transaction((sql) => limiter.take(rule, 'x', { within: sql }))).toEqual({ ok: true });
     expect(await limiter.take(rule, 'x')).toEqual({ ok: false, retryAfterMs: 60_000 });
   });
 
@@ -130,10 +129,10 @@ describe('the database store', () => {
     clock.advance(30_000);
     await limiter.take(rule, 'young');
     clock.advance(30_001);
-    const before = await testDb.db('rate_limits').where('bucket_key', 'like', 'test.purge:%').pluck('bucket_key');
+    const before = await testDb.knex('rate_limits').where('bucket_key', 'like', 'test.purge:%').pluck('bucket_key');
     expect(before.sort()).toEqual(['test.purge:old', 'test.purge:young']);
     expect(await limiter.purge()).toBeGreaterThanOrEqual(1);
-    expect(await testDb.db('rate_limits').where('bucket_key', 'like', 'test.purge:%').pluck('bucket_key')).toEqual(['test.purge:young']);
+    expect(await testDb.knex('rate_limits').where('bucket_key', 'like', 'test.purge:%').pluck('bucket_key')).toEqual(['test.purge:young']);
   });
 });
 

@@ -34,7 +34,7 @@ afterAll(async () => {
 async function member(role: 'viewer' | 'collaborator' | 'editor', overrides: { type: 'application' | 'dashboard'; id: number; role: string }[] = []): Promise<{ user: TestUser; agent: Agent }> {
   const user = await newUser(t);
   await addMember(t, org, user, role);
-  for (const o of overrides) await t.deps.db('resource_roles').insert({ organization_id: org.id, user_id: user.id, resource_type: o.type, resource_id: o.id, role: o.role });
+  for (const o of overrides) await t.knex('resource_roles').insert({ organization_id: org.id, user_id: user.id, resource_type: o.type, resource_id: o.id, role: o.role });
   return { user, agent: await signedIn(t, user) };
 }
 
@@ -67,7 +67,7 @@ describe('a None override hides the resource (R2.6)', () => {
     expect(page.body).not.toContain('probe-1');
     const res = await agent.post(`/dashboards/${ids.openDashboard}/blocks`, { kind: 'payloads_over_time', title: '', application_id: String(ids.secretApp), device_id: '' });
     expect(res.statusCode).toBe(422);
-    expect(await t.deps.db('dashboard_blocks').where({ dashboard_id: ids.openDashboard, application_id: ids.secretApp })).toHaveLength(0);
+    expect(await t.knex('dashboard_blocks').where({ dashboard_id: ids.openDashboard, application_id: ids.secretApp })).toHaveLength(0);
   });
 });
 
@@ -81,7 +81,7 @@ describe('deleting a dashboard needs Editor, as an application (R2.1)', () => {
     const res = await agent.post(`/dashboards/${ids.openDashboard}/delete`);
     expect(res.statusCode).toBe(403);
     expect(res.body).toContain('Editor');
-    expect(await t.deps.db('dashboards').where({ id: ids.openDashboard })).toHaveLength(1);
+    expect(await t.knex('dashboards').where({ id: ids.openDashboard })).toHaveLength(1);
   });
 
   it('an Editor whose override on that dashboard is Collaborator cannot delete it either', async () => {
@@ -95,6 +95,6 @@ describe('deleting a dashboard needs Editor, as an application (R2.1)', () => {
     const doomed = Number(String((await admin.post('/dashboards/new', { owner: `org:${org.id}`, name: 'Doomed Board', description: '' })).headers.location).split('/').pop());
     expect((await agent.get(`/dashboards/${doomed}`)).body).toContain('Delete dashboard');
     expect((await agent.post(`/dashboards/${doomed}/delete`)).statusCode).toBe(303);
-    expect(await t.deps.db('dashboards').where({ id: doomed })).toHaveLength(0);
+    expect(await t.knex('dashboards').where({ id: doomed })).toHaveLength(0);
   });
 });

@@ -19,7 +19,7 @@ const newDevice = (applicationId: number, name = 'Sensor 1') => insertDevice(t, 
 
 /** Stores payloads directly: the device API is not under test here. */
 async function insertPayloads(applicationId: number, deviceId: number, items: { time: number | string; data?: unknown }[]) {
-  await t.deps.db('payloads').insert(
+  await t.knex('payloads').insert(
     items.map((p, i) => {
       const time = typeof p.time === 'string' ? Date.parse(p.time) : p.time;
       return { application_id: applicationId, device_id: deviceId, time, received_at: time, data: JSON.stringify(p.data ?? { i }) };
@@ -28,7 +28,7 @@ async function insertPayloads(applicationId: number, deviceId: number, items: { 
 }
 
 const count = async (table: string, where: Record<string, unknown> = {}) =>
-  Number((await t.deps.db(table).where(where).count({ n: '*' }).first())?.n ?? 0);
+  Number((await t.knex(table).where(where).count({ n: '*' }).first())?.n ?? 0);
 
 describe('data retention (R8.4, R9.8, R12.2)', () => {
   it('deletes only payloads older than each owner’s plan retention; a second run changes nothing; Unpaid organizations keep theirs', async () => {
@@ -50,12 +50,12 @@ describe('data retention (R8.4, R9.8, R12.2)', () => {
     const unpaidApp = await newApplication(orgOwner(unpaid), 'Unpaid app');
     const unpaidDevice = await newDevice(unpaidApp);
     await insertPayloads(unpaidApp, unpaidDevice, [{ time: now - 400 * DAY }, { time: now - 100 * DAY }]);
-    await t.deps.db('billing_accounts').where({ organization_id: unpaid.id }).update({ status: 'unpaid' });
+    await t.knex('billing_accounts').where({ organization_id: unpaid.id }).update({ status: 'unpaid' });
 
     const first = await retentionJob.run(t.deps, t.clock.now());
     expect(first).toMatch(/^3 payloads past retention deleted from \d+ applications, 1 Unpaid organizations skipped$/);
     const times = async (applicationId: number) =>
-      (await t.deps.db('payloads').where({ application_id: applicationId }).orderBy('time').select('time')).map((r: { time: number }) => (Number(r.time) - now) / DAY);
+      (await t.knex('payloads').where({ application_id: applicationId }).orderBy('time').select('time')).map((r: { time: number }) => (Number(r.time) - now) / DAY);
     expect(await times(sandboxApp)).toEqual([-30, -29, 0]);
     expect(await times(orgApp)).toEqual([-89, -31]);
     expect(await times(unpaidApp)).toEqual([-400, -100]);
@@ -66,7 +66,7 @@ describe('data retention (R8.4, R9.8, R12.2)', () => {
     expect(await times(orgApp)).toEqual([-89, -31]);
 
     // Paid again: the next pass purges by the plan.
-    await t.deps.db('billing_accounts').where({ organization_id: unpaid.id }).update({ status: 'active' });
+    await t.knex('billing_accounts').where({ organization_id: unpaid.id }).update({ status: 'active' });
     await retentionJob.run(t.deps, t.clock.now());
     expect(await times(unpaidApp)).toEqual([]);
   });
@@ -116,7 +116,7 @@ describe('CSV export (R14.1)', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toBe('attachment; filename="field-sensors-device-data.csv"');
-    const devices = await t.deps.db('devices').where({ application_id: appId }).orderBy('id').select('id');
+    const devices = await t.knex('devices').where({ application_id: appId }).orderBy('id').select('id');
     const [plain, formula, multiline] = devices.map((d: { id: number }) => Number(d.id));
     expect(res.body).toBe(
       header +
@@ -165,7 +165,7 @@ describe('CSV export (R14.1)', () => {
     const stranger = await newUser(t, { name: 'Stan Stranger' });
     await addMember(t, org, viewer, 'viewer');
     await addMember(t, org, nobody, 'none');
-    await t.deps.db('billing_accounts').where({ organization_id: org.id }).update({ status: 'unpaid' });
+    await t.knex('billing_accounts').where({ organization_id: org.id }).update({ status: 'unpaid' });
     try {
       const asViewer = await (await signedIn(t, viewer)).get(`/applications/${appId}/export.csv`);
       expect(asViewer.statusCode).toBe(200);
@@ -181,7 +181,7 @@ describe('CSV export (R14.1)', () => {
       expect(anonymous.statusCode).toBe(303);
       expect(anonymous.headers.location).toMatch(/^\/login\?next=/);
     } finally {
-      await t.deps.db('billing_accounts').where({ organization_id: org.id }).update({ status: 'active' });
+      await t.knex('billing_accounts').where({ organization_id: org.id }).update({ status: 'active' });
     }
   });
 
@@ -224,7 +224,7 @@ describe('CSV export (R14.1)', () => {
       const ROWS = 1_000_000;
       const start = t.clock.now().getTime() - 12 * DAY;
       // Rows generated inside SQLite: one statement, no JavaScript objects per row.
-      await t.deps.db.raw(
+      await t.knex.raw(
         `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
          INSERT INTO payloads (application_id, device_id, time, received_at, data)
          SELECT ?, ?, ? + n * 1000, ? + n * 1000, '{"n":' || n || ',"temperature":21.5,"humidity":40}' FROM seq`,

@@ -51,7 +51,7 @@ function chargeOf(customerRef: string, saved: SavedCard, over: Partial<ChargeReq
 }
 
 async function countRows(table: string, where: Record<string, string>): Promise<number> {
-  const row = await t.db(table).where(where).count({ n: '*' }).first();
+  const row = await t.knex(table).where(where).count({ n: '*' }).first();
   return Number(row?.n ?? 0);
 }
 
@@ -125,7 +125,7 @@ describe('saving a card: Stripe test cards (R9.6)', () => {
         failure: { code: 'card_declined', message: 'Your card was declined.', declineCode: 'generic_decline' },
       });
     }
-    const rows = await t.db('sim_charges').where({ customer_ref: customerRef });
+    const rows = await t.knex('sim_charges').where({ customer_ref: customerRef });
     expect(rows).toHaveLength(2);
     expect(rows.every((r) => r.status === 'failed' && r.failure_code === 'card_declined')).toBe(true);
   });
@@ -200,10 +200,10 @@ describe('saving a card: validation', () => {
       expect(res.ok).toBe(true);
       if (res.ok) await gw.charge(chargeOf(customerRef, res.card));
     }
-    const columns = Object.keys(await t.db('sim_payment_methods').columnInfo());
+    const columns = Object.keys(await t.knex('sim_payment_methods').columnInfo());
     expect(columns.filter((c) => /number|cvc|pan/i.test(c))).toEqual([]);
     for (const table of ['sim_customers', 'sim_payment_methods', 'sim_charges', 'sim_refunds']) {
-      const dump = JSON.stringify(await t.db(table).select('*'));
+      const dump = JSON.stringify(await t.knex(table).select('*'));
       for (const number of numbers) expect(dump).not.toContain(number);
       expect(dump).not.toMatch(/\b987\b|\b9876\b/);
     }
@@ -216,7 +216,7 @@ describe('charging', () => {
     const req = chargeOf(customerRef, saved, { amountCents: 12_345 });
     const res = await gw.charge(req);
     expect(res.status).toBe('succeeded');
-    const row = await t.db('sim_charges').where({ idempotency_key: req.idempotencyKey }).first();
+    const row = await t.knex('sim_charges').where({ idempotency_key: req.idempotencyKey }).first();
     expect(row).toMatchObject({
       ref: res.chargeRef,
       customer_ref: customerRef,
@@ -345,7 +345,7 @@ describe('refunds', () => {
     return res.chargeRef;
   }
   const refunded = async (chargeRef: string) =>
-    Number((await t.db('sim_charges').where({ ref: chargeRef }).first()).refunded_cents);
+    Number((await t.knex('sim_charges').where({ ref: chargeRef }).first()).refunded_cents);
 
   it('refunds in parts up to the amount charged, never more', async () => {
     const chargeRef = await succeededCharge(1_000);

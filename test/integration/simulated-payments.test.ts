@@ -30,7 +30,7 @@ describe('a production server with PAYMENTS=simulated', () => {
       '/orgs/new/details',
       `/orgs/${org.slug}/settings/payment-method`,
       `/orgs/${org.slug}/settings/billing-plan`,
-      `/orgs/${org.slug}/settings/billing-plan/change?plan=${(await t.deps.db('plans').where({ code: 'business' }).first()).id}`,
+      `/orgs/${org.slug}/settings/billing-plan/change?plan=${(await t.knex('plans').where({ code: 'business' }).first()).id}`,
       `/orgs/${org.slug}/settings/invoices`,
       `/orgs/${org.slug}/settings/delete`,
     ];

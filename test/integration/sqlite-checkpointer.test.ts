@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCheckpointer } from '../../src/db/checkpointer.ts';
-import { createDb } from '../../src/db/knex.ts';
+import { openDatabase } from '../../src/db/sql.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'orgplane-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,29 +40,26 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 describe.skipIf(process.env.TEST_DB === 'postgres')('background WAL checkpoints of the SQLite file (§0, R8.1)', () => {
   it('copies committed pages into the database file while the server connection never checkpoints', async () => {
     const file = join(dir, 'a.sqlite');
-    const db = createDb({ sqliteFile: file, backgroundCheckpoints: true });
+    const db = openDatabase({ sqliteFile: file, backgroundCheckpoints: true });
     try {
-      await db.schema.createTable('t', (t) => {
-        t.increments('id');
-        t.text('v');
-      });
-      for (let i = 0; i < 200; i++) await db('t').insert({ v: 'x'.repeat(2000) });
+      await db.run('CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT)');
+      for (let i = 0; i < 200; i++) await db.run('INSERT INTO t (v) VALUES (?)', ['x'.repeat(2000)]);
       // The server's connection would checkpoint only past 16,384 pages; the worker does it within a second or so.
       await until(() => walBacklog(file) === 0);
       const sizeAfter = statSync(file).size;
       expect(sizeAfter).toBeGreaterThan(200 * 2000);
-      expect(await db('t').count({ n: '*' })).toEqual([{ n: 200 }]);
+      expect(await db.rows('SELECT COUNT(*) AS n FROM t')).toEqual([{ n: 200 }]);
     } finally {
-      await db.destroy();
+      await db.close();
     }
   });
 
   it('closes with the worker and keeps what was committed', async () => {
     const file = join(dir, 'b.sqlite');
-    const db = createDb({ sqliteFile: file, backgroundCheckpoints: true });
-    await db.schema.createTable('t', (t) => t.text('v'));
-    await db('t').insert({ v: 'kept' });
-    await db.destroy();
+    const db = openDatabase({ sqliteFile: file, backgroundCheckpoints: true });
+    await db.run('CREATE TABLE t (v TEXT)');
+    await db.run('INSERT INTO t (v) VALUES (?)', ['kept']);
+    await db.close();
     const conn = new Database(file, { readonly: true });
     try {
       expect(conn.prepare('SELECT v FROM t').all()).toEqual([{ v: 'kept' }]);

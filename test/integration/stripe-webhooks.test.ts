@@ -84,16 +84,16 @@ async function pendingRenewalAttempt(opts: { card?: string } = {}) {
   t.gateway.failAfterChargeOnce();
   const renewal = await renewOrganization(t.deps, org.id, t.clock.now());
   expect(renewal.charges.map((c) => c.status)).toEqual(['unknown']);
-  const attempt = await t.deps.db('payment_attempts').where({ organization_id: org.id, status: 'pending' }).first();
+  const attempt = await t.knex('payment_attempts').where({ organization_id: org.id, status: 'pending' }).first();
   expect(attempt).toBeTruthy();
   t.clock.set('2026-05-01T00:00:30Z');
   return { orgId: org.id, key: String(attempt.idempotency_key), invoiceId: Number(attempt.invoice_id) };
 }
 
-const attemptOf = (key: string) => t.deps.db('payment_attempts').where({ idempotency_key: key }).first();
-const invoiceOf = (id: number) => t.deps.db('invoices').where({ id }).first();
+const attemptOf = (key: string) => t.knex('payment_attempts').where({ idempotency_key: key }).first();
+const invoiceOf = (id: number) => t.knex('invoices').where({ id }).first();
 /** Billing emails after the first charge's receipt (R9.12), which every organization has. */
-const mailKinds = async (orgId: number) => (await t.deps.db('mail_outbox').where({ organization_id: orgId }).orderBy('id')).map((m: { kind: string }) => m.kind).slice(1);
+const mailKinds = async (orgId: number) => (await t.knex('mail_outbox').where({ organization_id: orgId }).orderBy('id')).map((m: { kind: string }) => m.kind).slice(1);
 
 describe('POST /webhooks/stripe (R9.6, R9.13)', () => {
   it('refuses a missing, wrong or stale signature, or a changed payload, with 400 and processes nothing', async () => {
@@ -110,7 +110,7 @@ describe('POST /webhooks/stripe (R9.6, R9.13)', () => {
       expect(res.headers['content-type']).toMatch(/application\/json/);
       expect(res.json()).toEqual({ error: expect.any(String) });
     }
-    expect(await t.deps.db('webhook_events').where({ event_id: event.id })).toHaveLength(0);
+    expect(await t.knex('webhook_events').where({ event_id: event.id })).toHaveLength(0);
   });
 
   it('payment_intent.succeeded settles the pending attempt: invoice paid, receipt sent, no second charge', async () => {
@@ -123,12 +123,12 @@ describe('POST /webhooks/stripe (R9.6, R9.13)', () => {
     expect(await invoiceOf(invoiceId)).toMatchObject({ status: 'paid' });
     expect(Number((await invoiceOf(invoiceId)).amount_paid_cents)).toBe(25_000);
     expect(await mailKinds(orgId)).toEqual(['receipt']);
-    expect(await t.deps.db('webhook_events').where({ event_id: event.id }).first()).toMatchObject({ type: 'payment_intent.succeeded' });
+    expect(await t.knex('webhook_events').where({ event_id: event.id }).first()).toMatchObject({ type: 'payment_intent.succeeded' });
 
     // The settle job later finds nothing pending: the gateway holds exactly one charge for the key.
     t.clock.set('2026-05-01T00:10:00Z');
     await runPass(jobs, t.deps, t.clock.now());
-    expect(await t.deps.db('sim_charges').where({ idempotency_key: key })).toHaveLength(1);
+    expect(await t.knex('sim_charges').where({ idempotency_key: key })).toHaveLength(1);
     expect(await mailKinds(orgId)).toEqual(['receipt']);
   });
 
@@ -138,8 +138,8 @@ describe('POST /webhooks/stripe (R9.6, R9.13)', () => {
     expect(res.statusCode).toBe(200);
     expect(await attemptOf(key)).toMatchObject({ status: 'failed', failure_code: 'insufficient_funds', failure_message: 'Your card has insufficient funds.' });
     expect(await invoiceOf(invoiceId)).toMatchObject({ status: 'open' });
-    expect(await t.deps.db('billing_accounts').where({ organization_id: orgId }).first()).toMatchObject({ status: 'past_due' });
-    const history = await t.deps.db('billing_status_history').where({ organization_id: orgId });
+    expect(await t.knex('billing_accounts').where({ organization_id: orgId }).first()).toMatchObject({ status: 'past_due' });
+    const history = await t.knex('billing_status_history').where({ organization_id: orgId });
     expect(history.map((h: { to_status: string; cause: string }) => [h.to_status, h.cause])).toEqual([['past_due', 'Payment of invoice failed: Your card has insufficient funds.']]);
     expect(await mailKinds(orgId)).toEqual(['payment_failed']);
   });
@@ -149,16 +149,16 @@ describe('POST /webhooks/stripe (R9.6, R9.13)', () => {
     await send(t.app, paymentIntentEvent('payment_intent.payment_failed', key));
     // The Administrator presses Pay now; that answer is lost too, and the webhook brings it.
     t.clock.set('2026-05-03T10:00:00Z');
-    const owner = await t.deps.db('memberships').where({ organization_id: orgId }).first('user_id');
-    const user = await t.deps.db('users').where({ id: owner.user_id }).first();
+    const owner = await t.knex('memberships').where({ organization_id: orgId }).first('user_id');
+    const user = await t.knex('users').where({ id: owner.user_id }).first();
     await replaceCard(t.deps, { organizationId: orgId, actor: user, card: { kind: 'card', number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' } });
     t.gateway.failAfterChargeOnce();
     expect(await payNow(t.deps, { organizationId: orgId, actor: userActor(user), by: 'administrator' })).toMatchObject({ ok: true, stillOpen: 1 });
-    const pending = await t.deps.db('payment_attempts').where({ organization_id: orgId, status: 'pending' }).first();
+    const pending = await t.knex('payment_attempts').where({ organization_id: orgId, status: 'pending' }).first();
     const res = await send(t.app, paymentIntentEvent('payment_intent.succeeded', pending.idempotency_key));
     expect(res.json()).toEqual({ received: true, result: 'reconciled' });
-    expect(await t.deps.db('billing_accounts').where({ organization_id: orgId }).first()).toMatchObject({ status: 'active' });
-    const last = await t.deps.db('billing_status_history').where({ organization_id: orgId }).orderBy('id', 'desc').first();
+    expect(await t.knex('billing_accounts').where({ organization_id: orgId }).first()).toMatchObject({ status: 'active' });
+    const last = await t.knex('billing_status_history').where({ organization_id: orgId }).orderBy('id', 'desc').first();
     expect(last).toMatchObject({ from_status: 'past_due', to_status: 'active' });
   });
 
@@ -175,7 +175,7 @@ describe('POST /webhooks/stripe (R9.6, R9.13)', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ received: true, result: 'duplicate' });
     expect(await attemptOf(second.key)).toMatchObject({ status: 'pending' });
-    expect(await t.deps.db('webhook_events').where({ event_id: event.id })).toHaveLength(1);
+    expect(await t.knex('webhook_events').where({ event_id: event.id })).toHaveLength(1);
     expect(await mailKinds(first.orgId)).toEqual(['receipt']);
     expect(await mailKinds(second.orgId)).toEqual([]);
   });
@@ -187,7 +187,7 @@ describe('POST /webhooks/stripe (R9.6, R9.13)', () => {
     const res = await send(t.app, paymentIntentEvent('payment_intent.payment_failed', key));
     expect(res.json()).toEqual({ received: true, result: 'already_known' });
     expect(await attemptOf(key)).toMatchObject({ status: 'succeeded' });
-    expect(await t.deps.db('billing_accounts').where({ organization_id: orgId }).first()).toMatchObject({ status: 'active' });
+    expect(await t.knex('billing_accounts').where({ organization_id: orgId }).first()).toMatchObject({ status: 'active' });
   });
 
   it('acknowledges event types it does not handle, and charges that are not invoice attempts, with 200', async () => {
@@ -195,7 +195,7 @@ describe('POST /webhooks/stripe (R9.6, R9.13)', () => {
     const res = await send(t.app, other);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ received: true, result: 'ignored' });
-    expect(await t.deps.db('webhook_events').where({ event_id: other.id }).first()).toMatchObject({ type: 'customer.updated' });
+    expect(await t.knex('webhook_events').where({ event_id: other.id }).first()).toMatchObject({ type: 'customer.updated' });
 
     for (const key of [undefined, 'someone-elses-key-1']) {
       const stranger = await send(t.app, paymentIntentEvent('payment_intent.succeeded', key));

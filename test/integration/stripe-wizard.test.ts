@@ -126,7 +126,7 @@ beforeEach(() => {
   defaultRoutes();
 });
 
-const count = async (table: string) => Number((await deps.db(table).count({ n: '*' }).first())?.n ?? 0);
+const count = async (table: string) => Number((await testDb.knex(table).count({ n: '*' }).first())?.n ?? 0);
 const counts = async () => ({ orgs: await count('organizations'), invoices: await count('invoices'), attempts: await count('payment_attempts') });
 
 /** A signed-in user who chose a plan and is on step 2. */
@@ -162,7 +162,7 @@ describe('step 2 with Stripe: the card form (R3.4, R9.6)', () => {
 
     expect(calls()).toEqual(['POST /v1/customers', 'POST /v1/setup_intents']);
     expect(callsTo('POST', '/v1/customers')[0]!.headers['idempotency-key']).toBe(`orgwizard-${wizardId}-customer`);
-    const customerRef = (await deps.db('organization_wizards').where({ id: wizardId }).first()).customer_ref;
+    const customerRef = (await testDb.knex('organization_wizards').where({ id: wizardId }).first()).customer_ref;
     expect(customerRef).toMatch(/^cus_/);
     expect(Object.fromEntries(callsTo('POST', '/v1/setup_intents')[0]!.body)).toEqual({
       customer: customerRef,
@@ -203,7 +203,7 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
   it('with a PaymentMethod from Elements attaches it and charges it with our idempotency key', async () => {
     const { user, agent, wizardId } = await onStepTwo('professional');
     await agent.get('/orgs/new/details');
-    const customerRef = (await deps.db('organization_wizards').where({ id: wizardId }).first()).customer_ref;
+    const customerRef = (await testDb.knex('organization_wizards').where({ id: wizardId }).first()).customer_ref;
     stripe.clearSeen();
     const res = await agent.post('/orgs/new/details', details({ payment_method_id: 'pm_1Elements' }));
     expect(res.statusCode).toBe(303);
@@ -228,12 +228,12 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
       'metadata[idempotency_key]': `orgwizard-${wizardId}-first-charge-1`,
     });
 
-    const org = await deps.db('organizations').where({ slug: String(res.headers.location).replace('/orgs/', '') }).first();
+    const org = await testDb.knex('organizations').where({ slug: String(res.headers.location).replace('/orgs/', '') }).first();
     expect(org.name).toBe('Acme Robotics');
-    expect(await deps.db('memberships').where({ organization_id: org.id }).select('user_id', 'role')).toEqual([{ user_id: user.id, role: 'administrator' }]);
-    const account = await deps.db('billing_accounts').where({ organization_id: org.id }).first();
+    expect(await testDb.knex('memberships').where({ organization_id: org.id }).select('user_id', 'role')).toEqual([{ user_id: user.id, role: 'administrator' }]);
+    const account = await testDb.knex('billing_accounts').where({ organization_id: org.id }).first();
     expect(account).toMatchObject({ card_brand: 'visa', card_last4: '4242' });
-    const [invoice] = await deps.db('invoices').where({ organization_id: org.id });
+    const [invoice] = await testDb.knex('invoices').where({ organization_id: org.id });
     expect(invoice).toMatchObject({ status: 'paid', kind: 'first' });
     expect(Number(invoice.amount_paid_cents)).toBe(100_000);
   });
@@ -241,7 +241,7 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
   it('without JavaScript goes to Stripe Checkout in setup mode, saves the card it returns, then charges it', async () => {
     const { agent, wizardId } = await onStepTwo();
     await agent.get('/orgs/new/details');
-    const customerRef = (await deps.db('organization_wizards').where({ id: wizardId }).first()).customer_ref;
+    const customerRef = (await testDb.knex('organization_wizards').where({ id: wizardId }).first()).customer_ref;
     stripe.clearSeen();
 
     const toCheckout = await agent.post('/orgs/new/details', details({ action: 'stripe-checkout', name: 'Checkout Corp', description: 'kept while away' }));
@@ -282,8 +282,8 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
     expect(intent!.headers['idempotency-key']).toBe(`orgwizard-${wizardId}-first-charge-1`);
     expect(intent!.body.get('payment_method')).toBe('pm_from_checkout');
     expect(intent!.body.get('amount')).toBe('25000');
-    const org = await deps.db('organizations').where({ name: 'Checkout Corp' }).first();
-    expect(await deps.db('billing_accounts').where({ organization_id: org.id }).first()).toMatchObject({ card_brand: 'mastercard', card_last4: '4444' });
+    const org = await testDb.knex('organizations').where({ name: 'Checkout Corp' }).first();
+    expect(await testDb.knex('billing_accounts').where({ organization_id: org.id }).first()).toMatchObject({ card_brand: 'mastercard', card_last4: '4444' });
   });
 
   it('keeps the fields and explains when Checkout cannot be started', async () => {
@@ -302,13 +302,13 @@ describe('step 2 with Stripe: creating the organization (R3.6, R9.13)', () => {
   ])('shows why %s was not saved, keeps the fields and saves no card', async (_label, over, message) => {
     const { agent, wizardId } = await onStepTwo();
     await agent.post('/orgs/new/details', details({ action: 'cycle-color', name: 'Still Here' }));
-    const customerRef = (await deps.db('organization_wizards').where({ id: wizardId }).first()).customer_ref;
+    const customerRef = (await testDb.knex('organization_wizards').where({ id: wizardId }).first()).customer_ref;
     on('GET', '/v1/checkout/sessions/:id', (_req, p) => ({ status: 200, body: checkoutSession(p.id!, customerRef, over) }));
     const res = await agent.get('/orgs/new/details?checkout_session=cs_test_unfinished');
     expect(res.statusCode).toBe(422);
     expect(res.body).toContain(message);
     expect(res.body).toContain('value="Still Here"');
-    expect((await deps.db('organization_wizards').where({ id: wizardId }).first()).payment_method_ref).toBeNull();
+    expect((await testDb.knex('organization_wizards').where({ id: wizardId }).first()).payment_method_ref).toBeNull();
   });
 
   it('refuses a malformed checkout_session without asking Stripe', async () => {

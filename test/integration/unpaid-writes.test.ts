@@ -30,13 +30,13 @@ beforeAll(async () => {
   await admin.post(`/applications/${ids.app}/devices`, { name: 'dev' });
   await admin.post(`/applications/${ids.app}/workflows`, { name: 'wf', description: '' });
   await admin.post(`/applications/${ids.app}/keys`, { name: 'key' });
-  ids.device = String((await t.deps.db('devices').where({ application_id: ids.app }).first()).id);
-  ids.workflow = String((await t.deps.db('workflows').where({ application_id: ids.app }).first()).id);
-  ids.key = String((await t.deps.db('access_keys').where({ application_id: ids.app }).first()).id);
+  ids.device = String((await t.knex('devices').where({ application_id: ids.app }).first()).id);
+  ids.workflow = String((await t.knex('workflows').where({ application_id: ids.app }).first()).id);
+  ids.key = String((await t.knex('access_keys').where({ application_id: ids.app }).first()).id);
   const dash = await admin.post('/dashboards/new', { owner: `org:${unpaid.id}`, name: 'Paused Board', description: '' });
   ids.dashboard = String(dash.headers.location).split('/').pop()!.split('#')[0]!;
   await admin.post(`/dashboards/${ids.dashboard}/blocks`, { kind: 'device_state', title: '', application_id: ids.app, device_id: ids.device });
-  ids.block = String((await t.deps.db('dashboard_blocks').where({ dashboard_id: ids.dashboard }).first()).id);
+  ids.block = String((await t.knex('dashboard_blocks').where({ dashboard_id: ids.dashboard }).first()).id);
   // Resources elsewhere that could be moved into the Unpaid organization.
   const sandboxApp = await admin.post('/applications', { owner: 'sandbox', name: 'Sandbox App', description: '' });
   ids.sandboxApp = String(sandboxApp.headers.location).split('/').pop()!;
@@ -44,7 +44,7 @@ beforeAll(async () => {
   ids.sandboxDashboard = String(sandboxDash.headers.location).split('/').pop()!.split('#')[0]!;
   ids.unpaidOwner = `org:${unpaid.id}`;
   ids.activeOwner = `org:${active.id}`;
-  await t.deps.db('billing_accounts').where({ organization_id: unpaid.id }).update({ status: 'unpaid' });
+  await t.knex('billing_accounts').where({ organization_id: unpaid.id }).update({ status: 'unpaid' });
 });
 afterAll(async () => {
   await t.close();
@@ -82,7 +82,7 @@ const INTO: [string, string, Record<string, string>][] = [
 
 async function snapshot() {
   const out: Record<string, unknown> = {};
-  for (const table of ['applications', 'devices', 'workflows', 'access_keys', 'dashboards', 'dashboard_blocks', 'audit_events']) out[table] = await t.deps.db(table).orderBy('id');
+  for (const table of ['applications', 'devices', 'workflows', 'access_keys', 'dashboards', 'dashboard_blocks', 'audit_events']) out[table] = await t.knex(table).orderBy('id');
   return JSON.parse(JSON.stringify(out));
 }
 

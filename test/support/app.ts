@@ -1,6 +1,7 @@
 import { buildApp, type App } from '../../src/app.ts';
 import { ManualClock, MonotonicClock, type Clock } from '../../src/clock.ts';
-import type { Db } from '../../src/db/knex.ts';
+import type { Knex } from 'knex';
+import type { Sql } from '../../src/db/sql.ts';
 import type { Config } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
 import { SimulatedGateway } from '../../src/modules/billing/gateway/simulated.ts';
@@ -16,6 +17,8 @@ export interface TestContext {
   clock: ManualClock;
   gateway: SimulatedGateway;
   testDb: TestDb;
+  /** A test-only knex handle on the application's database, to set up and inspect rows. */
+  knex: Knex;
   agent(remoteAddress?: string): Agent;
   close(): Promise<void>;
 }
@@ -26,7 +29,7 @@ export async function startTestApp(
     config?: Partial<Config>;
     sqliteFile?: string;
     /** The clock the application reads, made over the test's manual clock (default: that clock itself). */
-    appClock?: (db: Db, base: ManualClock) => Promise<Clock>;
+    appClock?: (db: Sql, base: ManualClock) => Promise<Clock>;
   } = {},
 ): Promise<TestContext> {
   const testDb = await createTestDb(opts.sqliteFile ? { sqliteFile: opts.sqliteFile } : {});
@@ -45,6 +48,7 @@ export async function startTestApp(
     clock,
     gateway,
     testDb,
+    knex: testDb.knex,
     agent: (remoteAddress) => new Agent(app, remoteAddress),
     async close() {
       await app.close();

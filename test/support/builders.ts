@@ -73,7 +73,7 @@ export const orgOwner = (org: Organization): OwnerCols => ({ owner_type: 'organi
 
 /** Inserts a row straight into the database (data the code under test does not make) and answers its id. */
 export async function insertRowId(t: TestContext, table: string, row: Record<string, unknown>): Promise<number> {
-  const [inserted] = await t.deps.db(table).insert(row).returning('id');
+  const [inserted] = await t.knex(table).insert(row).returning('id');
   return Number(typeof inserted === 'object' ? inserted.id : inserted);
 }
 
@@ -99,7 +99,7 @@ export const wizardDetailsForm = (over: Record<string, string> = {}) => ({
 export async function insertAccessKey(t: TestContext, applicationId: number, opts: { revoked?: boolean } = {}): Promise<{ keyId: string; secret: string; authorization: string }> {
   const keyId = `ak_${randomBytes(8).toString('hex')}`;
   const secret = randomBytes(32).toString('base64url');
-  await t.deps.db('access_keys').insert({
+  await t.knex('access_keys').insert({
     application_id: applicationId,
     key_id: keyId,
     secret_hash: createHash('sha256').update(secret).digest('hex'),

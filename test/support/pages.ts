@@ -9,5 +9,5 @@ export const visibleText = (html: string) =>
 /** Payloads counted for an organization in its current period (usage counters, as the device API keeps them). */
 export async function addPayloads(t: TestContext, org: Organization, payloads: number): Promise<void> {
   const period = await usagePeriodOf(t.deps.db, { kind: 'organization', organizationId: org.id }, t.clock.now());
-  await t.deps.db('usage_counters').insert({ owner_type: 'organization', owner_id: org.id, application_id: 1, period_start: period.start.getTime(), application_name: 'Fleet', payloads, rejected: 0 });
+  await t.knex('usage_counters').insert({ owner_type: 'organization', owner_id: org.id, application_id: 1, period_start: period.start.getTime(), application_name: 'Fleet', payloads, rejected: 0 });
 }

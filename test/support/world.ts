@@ -47,7 +47,7 @@ export interface World {
 export const SHARED_PASSWORD = 'Greenhouse#2026';
 
 const lastId = async (t: TestContext, table: string, where: Record<string, unknown>) =>
-  Number((await t.deps.db(table).where(where).orderBy('id', 'desc').first('id')).id);
+  Number((await t.knex(table).where(where).orderBy('id', 'desc').first('id')).id);
 
 async function ok(res: Promise<{ statusCode: number; body: string }>, what: string) {
   const r = await res;
@@ -67,9 +67,9 @@ async function linkIn(t: TestContext, to: string, kind: string): Promise<string>
 
 export async function seedWorld(t: TestContext): Promise<World> {
   const owner = await newUser(t, { name: 'Ada Owner', email: 'ada@acme.example' });
-  await t.deps.db('users').where({ id: owner.id }).update({ time_zone: 'America/New_York' });
+  await t.knex('users').where({ id: owner.id }).update({ time_zone: 'America/New_York' });
   const platformAdmin = await newUser(t, { name: 'Pat Platform', email: 'pat@orgplane.example' });
-  await t.deps.db('users').where({ id: platformAdmin.id }).update({ is_platform_admin: true });
+  await t.knex('users').where({ id: platformAdmin.id }).update({ is_platform_admin: true });
   const viewer = await newUser(t, { name: 'Vic Viewer', email: 'vic@acme.example' });
   const collaborator = await newUser(t, { name: 'Cole Collaborator', email: 'cole@acme.example' });
 
@@ -126,7 +126,7 @@ export async function seedWorld(t: TestContext): Promise<World> {
   await ok(agent.post(`/dashboards/${publicDashboard}/visibility`, { visibility: 'public' }), 'public');
   const passwordDashboard = await dashboardFor('Partner board');
   await ok(agent.post(`/dashboards/${passwordDashboard}/visibility`, { visibility: 'password', password: SHARED_PASSWORD }), 'password');
-  const shareOf = async (id: number) => String((await t.deps.db('dashboards').where({ id }).first('share_token')).share_token);
+  const shareOf = async (id: number) => String((await t.knex('dashboards').where({ id }).first('share_token')).share_token);
 
   // A pending invitation, and its link.
   await ok(agent.post(`/orgs/${org.slug}/invitations`, { email: 'new.hire@example.com', role: 'editor' }), 'an invitation');
@@ -164,7 +164,7 @@ export async function seedWorld(t: TestContext): Promise<World> {
       invoice: await lastId(t, 'invoices', { organization_id: org.id }),
       openInvoice: await lastId(t, 'invoices', { organization_id: overdue.id, status: 'open' }),
       deletedInvoice: await lastId(t, 'invoices', { organization_id: deleted.id }),
-      plan: Number((await t.deps.db('plans').where({ code: 'professional' }).first('id')).id),
+      plan: Number((await t.knex('plans').where({ code: 'professional' }).first('id')).id),
       inquiry: await lastId(t, 'enterprise_inquiries', {}),
       mail: await lastId(t, 'mail_outbox', {}),
       pass: await lastId(t, 'admin_events', { action: 'scheduler.pass_run' }),

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { createGateway } from '../../src/modules/billing/gateway/index.ts';
 import { StripeGateway } from '../../src/modules/billing/gateway/stripe.ts';
-import type { Knex } from 'knex';
+import type { Sql } from '../../src/db/sql.ts';
 import {
   createStripeStandIn,
   stripeCardDeclined,
@@ -387,7 +387,7 @@ describe('payment-method page helpers', () => {
 
 describe('createGateway', () => {
   // Never queried: a gateway touches the db only when called, and these tests call only Stripe.
-  const db = {} as Knex;
+  const db = {} as Sql;
   const clock = new ManualClock();
 
   it('is the simulated gateway without a Stripe key', () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { hashPassword } from './passwords.ts';
 import { findUserByEmail, insertUser, setPassword, setPlatformAdmin } from './queries.ts';
 import { PASSWORD_MIN, signUpSchema } from './schemas.ts';
@@ -14,7 +14,7 @@ export type CreatePlatformAdminResult =
  * account gets the given password or a generated one that is printed once.
  */
 export async function createPlatformAdmin(
-  db: Db,
+  db: Sql,
   clock: Clock,
   input: { email: string; password?: string | undefined },
 ): Promise<CreatePlatformAdminResult> {

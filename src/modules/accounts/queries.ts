@@ -1,5 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
-import { statementsOf } from '../../db/sql.ts';
+import { insertRows, insertSql, type Sql } from '../../db/sql.ts';
 
 export interface User {
   id: number;
@@ -39,48 +38,51 @@ const toUser = (r: UserRow): User => ({
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-export async function findUserById(db: DbOrTrx, id: number): Promise<User | undefined> {
-  // Every signed-in request reads its user: fixed SQL (db/sql.ts).
-  const row = await statementsOf(db).first<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
+export async function findUserById(db: Sql, id: number): Promise<User | undefined> {
+  const row = await db.first<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
   return row ? toUser(row) : undefined;
 }
 
-export async function findUserByEmail(db: DbOrTrx, email: string): Promise<User | undefined> {
-  const row = await db<UserRow>('users').where({ email: normalizeEmail(email) }).first();
+export async function findUserByEmail(db: Sql, email: string): Promise<User | undefined> {
+  const row = await db.first<UserRow>('SELECT * FROM users WHERE email = ?', [normalizeEmail(email)]);
   return row ? toUser(row) : undefined;
 }
 
 export async function findCredentials(
-  db: DbOrTrx,
+  db: Sql,
   email: string,
 ): Promise<{ user: User; passwordHash: string } | undefined> {
-  const row = await db<UserRow>('users').where({ email: normalizeEmail(email) }).first();
+  const row = await db.first<UserRow>('SELECT * FROM users WHERE email = ?', [normalizeEmail(email)]);
   return row ? { user: toUser(row), passwordHash: row.password_hash } : undefined;
 }
 
 export async function insertUser(
-  db: DbOrTrx,
+  db: Sql,
   input: { email: string; name: string; passwordHash: string; createdAt: Date; isPlatformAdmin?: boolean; timeZone?: string },
 ): Promise<User> {
-  const [row] = await db<UserRow>('users')
-    .insert({
-      email: normalizeEmail(input.email),
-      name: input.name,
-      password_hash: input.passwordHash,
-      is_platform_admin: input.isPlatformAdmin ?? false,
-      created_at: input.createdAt.getTime(),
-      time_zone: input.timeZone ?? 'UTC',
-    })
-    .returning('*');
-  return toUser(row as UserRow);
+  const { sql, bindings } = insertSql(
+    'users',
+    [
+      {
+        email: normalizeEmail(input.email),
+        name: input.name,
+        password_hash: input.passwordHash,
+        is_platform_admin: input.isPlatformAdmin ? 1 : 0,
+        created_at: input.createdAt.getTime(),
+        time_zone: input.timeZone ?? 'UTC',
+      },
+    ],
+    '*',
+  );
+  return toUser((await db.first<UserRow>(sql, bindings))!);
 }
 
-export async function setPlatformAdmin(db: DbOrTrx, userId: number, value: boolean): Promise<void> {
-  await db('users').where({ id: userId }).update({ is_platform_admin: value });
+export async function setPlatformAdmin(db: Sql, userId: number, value: boolean): Promise<void> {
+  await db.run('UPDATE users SET is_platform_admin = ? WHERE id = ?', [value ? 1 : 0, userId]);
 }
 
-export async function setPassword(db: DbOrTrx, userId: number, passwordHash: string): Promise<void> {
-  await db('users').where({ id: userId }).update({ password_hash: passwordHash });
+export async function setPassword(db: Sql, userId: number, passwordHash: string): Promise<void> {
+  await db.run('UPDATE users SET password_hash = ? WHERE id = ?', [passwordHash, userId]);
 }
 
 /**
@@ -90,30 +92,32 @@ export async function setPassword(db: DbOrTrx, userId: number, passwordHash: str
  * millisecond, or a clock set back), so every change gives a new value. One
  * statement: concurrent changes each move it on.
  */
-export async function markCredentialsChanged(db: DbOrTrx, userId: number, now: Date): Promise<number> {
+export async function markCredentialsChanged(db: Sql, userId: number, now: Date): Promise<number> {
   const at = now.getTime();
-  await db('users')
-    .where({ id: userId })
-    .update({ credentials_changed_at: db.raw('CASE WHEN credentials_changed_at IS NOT NULL AND credentials_changed_at >= CAST(? AS BIGINT) THEN credentials_changed_at + 1 ELSE CAST(? AS BIGINT) END', [at, at]) });
-  const row = await db<UserRow>('users').where({ id: userId }).first('credentials_changed_at');
+  const row = await db.first<{ credentials_changed_at: number | string }>(
+    `UPDATE users SET credentials_changed_at =
+       CASE WHEN credentials_changed_at IS NOT NULL AND credentials_changed_at >= CAST(? AS BIGINT) THEN credentials_changed_at + 1 ELSE CAST(? AS BIGINT) END
+     WHERE id = ? RETURNING credentials_changed_at`,
+    [at, at, userId],
+  );
   return Number(row?.credentials_changed_at);
 }
 
-export async function findPasswordHash(db: DbOrTrx, userId: number): Promise<string | undefined> {
-  const row = await db<UserRow>('users').where({ id: userId }).first('password_hash');
+export async function findPasswordHash(db: Sql, userId: number): Promise<string | undefined> {
+  const row = await db.first<Pick<UserRow, 'password_hash'>>('SELECT password_hash FROM users WHERE id = ?', [userId]);
   return row?.password_hash;
 }
 
-export async function setName(db: DbOrTrx, userId: number, name: string): Promise<void> {
-  await db('users').where({ id: userId }).update({ name });
+export async function setName(db: Sql, userId: number, name: string): Promise<void> {
+  await db.run('UPDATE users SET name = ? WHERE id = ?', [name, userId]);
 }
 
-export async function setEmail(db: DbOrTrx, userId: number, email: string): Promise<void> {
-  await db('users').where({ id: userId }).update({ email: normalizeEmail(email) });
+export async function setEmail(db: Sql, userId: number, email: string): Promise<void> {
+  await db.run('UPDATE users SET email = ? WHERE id = ?', [normalizeEmail(email), userId]);
 }
 
-export async function setTimeZone(db: DbOrTrx, userId: number, timeZone: string): Promise<void> {
-  await db('users').where({ id: userId }).update({ time_zone: timeZone });
+export async function setTimeZone(db: Sql, userId: number, timeZone: string): Promise<void> {
+  await db.run('UPDATE users SET time_zone = ? WHERE id = ?', [timeZone, userId]);
 }
 
 // ---- Links mailed to the account's owner (R1.4): only token hashes are stored.
@@ -147,84 +151,81 @@ const toLink = (r: LinkRow): AccountLink => ({
   usedAt: r.used_at === null ? null : new Date(Number(r.used_at)),
 });
 
-export async function insertPasswordReset(db: DbOrTrx, input: { userId: number; tokenHash: string; createdAt: Date; expiresAt: Date }): Promise<void> {
-  await db('password_resets').insert({
-    user_id: input.userId,
-    token_hash: input.tokenHash,
-    created_at: input.createdAt.getTime(),
-    expires_at: input.expiresAt.getTime(),
-  });
+export async function insertPasswordReset(db: Sql, input: { userId: number; tokenHash: string; createdAt: Date; expiresAt: Date }): Promise<void> {
+  await insertRows(db, 'password_resets', [
+    { user_id: input.userId, token_hash: input.tokenHash, created_at: input.createdAt.getTime(), expires_at: input.expiresAt.getTime() },
+  ]);
 }
 
-export async function findPasswordReset(db: DbOrTrx, tokenHash: string): Promise<AccountLink | undefined> {
-  const row = await db<LinkRow>('password_resets').where({ token_hash: tokenHash }).first();
+export async function findPasswordReset(db: Sql, tokenHash: string): Promise<AccountLink | undefined> {
+  const row = await db.first<LinkRow>('SELECT * FROM password_resets WHERE token_hash = ?', [tokenHash]);
   return row ? toLink(row) : undefined;
 }
 
 /** How many reset links of the user are still usable: a cap stops anyone mail-bombing an inbox. */
-export async function countLivePasswordResets(db: DbOrTrx, userId: number, now: Date): Promise<number> {
-  const row = await db('password_resets').where({ user_id: userId }).whereNull('used_at').andWhere('expires_at', '>', now.getTime()).count({ n: '*' }).first();
+export async function countLivePasswordResets(db: Sql, userId: number, now: Date): Promise<number> {
+  const row = await db.first<{ n: number }>('SELECT COUNT(*) AS n FROM password_resets WHERE user_id = ? AND used_at IS NULL AND expires_at > ?', [userId, now.getTime()]);
   return Number(row?.n ?? 0);
 }
 
 /** Marks one link used, if it still was not: answers whether this call did it (a link works once). */
-export async function usePasswordReset(db: DbOrTrx, id: number, now: Date): Promise<boolean> {
-  return (await db('password_resets').where({ id }).whereNull('used_at').update({ used_at: now.getTime() })) === 1;
+export async function usePasswordReset(db: Sql, id: number, now: Date): Promise<boolean> {
+  return (await db.run('UPDATE password_resets SET used_at = ? WHERE id = ? AND used_at IS NULL', [now.getTime(), id])) === 1;
 }
 
 /** After a new password is set, every other link the user was sent stops working too. */
-export async function closePasswordResets(db: DbOrTrx, userId: number, now: Date): Promise<void> {
-  await db('password_resets').where({ user_id: userId }).whereNull('used_at').update({ used_at: now.getTime() });
+export async function closePasswordResets(db: Sql, userId: number, now: Date): Promise<void> {
+  await db.run('UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL', [now.getTime(), userId]);
 }
 
 export async function insertEmailChange(
-  db: DbOrTrx,
+  db: Sql,
   input: { userId: number; newEmail: string; tokenHash: string; cancelTokenHash: string; createdAt: Date; expiresAt: Date },
 ): Promise<void> {
-  await db('email_changes').insert({
-    user_id: input.userId,
-    new_email: normalizeEmail(input.newEmail),
-    token_hash: input.tokenHash,
-    cancel_token_hash: input.cancelTokenHash,
-    created_at: input.createdAt.getTime(),
-    expires_at: input.expiresAt.getTime(),
-  });
+  await insertRows(db, 'email_changes', [
+    {
+      user_id: input.userId,
+      new_email: normalizeEmail(input.newEmail),
+      token_hash: input.tokenHash,
+      cancel_token_hash: input.cancelTokenHash,
+      created_at: input.createdAt.getTime(),
+      expires_at: input.expiresAt.getTime(),
+    },
+  ]);
 }
 
-export async function findEmailChange(db: DbOrTrx, tokenHash: string): Promise<EmailChange | undefined> {
-  const row = await db<LinkRow & { new_email: string }>('email_changes').where({ token_hash: tokenHash }).first();
+export async function findEmailChange(db: Sql, tokenHash: string): Promise<EmailChange | undefined> {
+  const row = await db.first<LinkRow & { new_email: string }>('SELECT * FROM email_changes WHERE token_hash = ?', [tokenHash]);
   return row ? { ...toLink(row), newEmail: row.new_email } : undefined;
 }
 
 /** The change whose cancel link (mailed to the address it would replace) has this token hash. */
-export async function findEmailChangeByCancelToken(db: DbOrTrx, cancelTokenHash: string): Promise<EmailChange | undefined> {
-  const row = await db<LinkRow & { new_email: string; cancel_token_hash: string | null }>('email_changes').where({ cancel_token_hash: cancelTokenHash }).first();
+export async function findEmailChangeByCancelToken(db: Sql, cancelTokenHash: string): Promise<EmailChange | undefined> {
+  const row = await db.first<LinkRow & { new_email: string }>('SELECT * FROM email_changes WHERE cancel_token_hash = ?', [cancelTokenHash]);
   return row ? { ...toLink(row), newEmail: row.new_email } : undefined;
 }
 
 /** The change the user asked for last that is still waiting for its confirmation, if any. */
-export async function pendingEmailChange(db: DbOrTrx, userId: number, now: Date): Promise<EmailChange | undefined> {
-  const row = await db<LinkRow & { new_email: string }>('email_changes')
-    .where({ user_id: userId })
-    .whereNull('used_at')
-    .andWhere('expires_at', '>', now.getTime())
-    .orderBy('id', 'desc')
-    .first();
+export async function pendingEmailChange(db: Sql, userId: number, now: Date): Promise<EmailChange | undefined> {
+  const row = await db.first<LinkRow & { new_email: string }>(
+    'SELECT * FROM email_changes WHERE user_id = ? AND used_at IS NULL AND expires_at > ? ORDER BY id DESC LIMIT 1',
+    [userId, now.getTime()],
+  );
   return row ? { ...toLink(row), newEmail: row.new_email } : undefined;
 }
 
 /** Closes every open change of the user (a newer request, or one confirmed): answers how many. */
-export async function closeEmailChanges(db: DbOrTrx, userId: number, now: Date): Promise<number> {
-  return db('email_changes').where({ user_id: userId }).whereNull('used_at').update({ used_at: now.getTime() });
+export async function closeEmailChanges(db: Sql, userId: number, now: Date): Promise<number> {
+  return db.run('UPDATE email_changes SET used_at = ? WHERE user_id = ? AND used_at IS NULL', [now.getTime(), userId]);
 }
 
-export async function useEmailChange(db: DbOrTrx, id: number, now: Date): Promise<boolean> {
-  return (await db('email_changes').where({ id }).whereNull('used_at').update({ used_at: now.getTime() })) === 1;
+export async function useEmailChange(db: Sql, id: number, now: Date): Promise<boolean> {
+  return (await db.run('UPDATE email_changes SET used_at = ? WHERE id = ? AND used_at IS NULL', [now.getTime(), id])) === 1;
 }
 
 /** Mailed links that can no longer be used: removed by the scheduler (the hashes are of no use to anyone then). */
-export async function purgeExpiredAccountLinks(db: DbOrTrx, now: Date): Promise<number> {
-  const resets = await db('password_resets').where('expires_at', '<=', now.getTime()).delete();
-  const changes = await db('email_changes').where('expires_at', '<=', now.getTime()).delete();
+export async function purgeExpiredAccountLinks(db: Sql, now: Date): Promise<number> {
+  const resets = await db.run('DELETE FROM password_resets WHERE expires_at <= ?', [now.getTime()]);
+  const changes = await db.run('DELETE FROM email_changes WHERE expires_at <= ?', [now.getTime()]);
   return resets + changes;
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { hashPassword } from './passwords.ts';
 import { findUserByEmail, insertUser, type User } from './queries.ts';
 import type { SignUpInput } from './schemas.ts';
@@ -13,7 +13,7 @@ export type SignUpResult = { ok: true; user: User } | { ok: false; reason: 'emai
  * creating one (the hash is nearly all of either answer's time) and the
  * answer's timing does not tell which addresses have accounts.
  */
-export async function signUp(db: Db, clock: Clock, input: SignUpInput): Promise<SignUpResult> {
+export async function signUp(db: Sql, clock: Clock, input: SignUpInput): Promise<SignUpResult> {
   const passwordHash = await hashPassword(input.password);
   if (await findUserByEmail(db, input.email)) return { ok: false, reason: 'email_taken' };
   try {

@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import { insertReturningId, placeholders, type Sql } from '../../db/sql.ts';
 import { auditEventColumns, userActor, type AuditActor, type AuditEvent } from '../audit/record.ts';
 
 /**
@@ -30,9 +30,8 @@ export const adminActor = (user: { id: number; name: string; email: string }): A
 };
 
 /** Appends one event; call it inside the transaction of the change it describes. */
-export async function recordAdminEvent(db: DbOrTrx, event: AdminEventInput): Promise<number> {
-  const [row] = await db('admin_events').insert(auditEventColumns(event)).returning('id');
-  return Number(typeof row === 'object' && row !== null ? (row as { id: number }).id : row);
+export async function recordAdminEvent(db: Sql, event: AdminEventInput): Promise<number> {
+  return insertReturningId(db, 'admin_events', auditEventColumns(event));
 }
 
 const parse = (s: string | null): unknown => {
@@ -57,19 +56,25 @@ const toEvent = (r: Record<string, unknown>): AdminEvent => ({
 });
 
 /** Newest first; optionally only some actions. */
-export async function listAdminEvents(db: DbOrTrx, opts: { limit: number; actions?: string[] }): Promise<AdminEvent[]> {
-  const q = db('admin_events').orderBy('id', 'desc').limit(opts.limit);
-  if (opts.actions) q.whereIn('action', opts.actions);
-  return (await q).map(toEvent);
+export async function listAdminEvents(db: Sql, opts: { limit: number; actions?: string[] }): Promise<AdminEvent[]> {
+  if (opts.actions?.length === 0) return [];
+  const rows = opts.actions
+    ? await db.rows<Record<string, unknown>>(`SELECT * FROM admin_events WHERE action IN (${placeholders(opts.actions.length)}) ORDER BY id DESC LIMIT ?`, [...opts.actions, opts.limit])
+    : await db.rows<Record<string, unknown>>('SELECT * FROM admin_events ORDER BY id DESC LIMIT ?', [opts.limit]);
+  return rows.map(toEvent);
 }
 
-export async function findAdminEvent(db: DbOrTrx, id: number): Promise<AdminEvent | undefined> {
-  const row = await db('admin_events').where({ id }).first();
+export async function findAdminEvent(db: Sql, id: number): Promise<AdminEvent | undefined> {
+  const row = await db.first<Record<string, unknown>>('SELECT * FROM admin_events WHERE id = ?', [id]);
   return row ? toEvent(row) : undefined;
 }
 
 /** The events about one target (a user, an inquiry), newest first. */
-export async function adminEventsAbout(db: DbOrTrx, target: { type: string; id: number }, limit = 20): Promise<AdminEvent[]> {
-  const rows = await db('admin_events').where({ target_type: target.type, target_id: String(target.id) }).orderBy('id', 'desc').limit(limit);
+export async function adminEventsAbout(db: Sql, target: { type: string; id: number }, limit = 20): Promise<AdminEvent[]> {
+  const rows = await db.rows<Record<string, unknown>>('SELECT * FROM admin_events WHERE target_type = ? AND target_id = ? ORDER BY id DESC LIMIT ?', [
+    target.type,
+    String(target.id),
+    limit,
+  ]);
   return rows.map(toEvent);
 }

@@ -1,3 +1,4 @@
+import { findInvoiceOfOrganization } from '../billing/invoice-queries.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser } from '../../http/auth.ts';
 import { formatCount } from '../../format.ts';
@@ -498,9 +499,8 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
     app.get<{ Params: InvoiceParams }>(`/admin/organizations/:id/invoices/:invoiceId/${c.path}`, async (request, reply) => {
       const org = await organizationOr404(request.params.id);
       const invoiceId = idParam(request.params.invoiceId);
-      const row = invoiceId === null ? undefined : await db('invoices').where({ id: invoiceId, organization_id: org.id }).first();
-      if (!row) throw notFound();
-      const invoice = toInvoice(row);
+      const invoice = invoiceId === null ? undefined : await findInvoiceOfOrganization(db, org.id, invoiceId);
+      if (!invoice) throw notFound();
       const [open, account] = await Promise.all([openInvoiceSummary(db, org.id), findBillingAccount(db, org.id)]);
       const isOpen = invoice.status === 'open';
       return confirmPage(request, reply, 'organizations', {

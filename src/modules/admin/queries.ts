@@ -1,5 +1,4 @@
-import type { Knex } from 'knex';
-import type { DbOrTrx } from '../../db/knex.ts';
+import { placeholders, type Sql, type SqlValue } from '../../db/sql.ts';
 import { periodContaining } from '../owners/periods.ts';
 import type { BillingStatus } from '../owners/queries.ts';
 
@@ -46,34 +45,52 @@ export interface OrgListRow {
 /** `%term%` for LIKE, with the wildcards of the term itself escaped (ESCAPE '\'). */
 export const likePattern = (term: string) => `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-function filtered(db: DbOrTrx, filter: Pick<OrgListFilter, 'q' | 'plan'>): Knex.QueryBuilder {
-  const q = db('organizations as o').join('billing_accounts as b', 'b.organization_id', 'o.id').join('plans as p', 'p.id', 'b.plan_id');
+/** A WHERE clause and its bindings, composed from code (values only ever as bindings). */
+interface Where {
+  sql: string;
+  bindings: SqlValue[];
+}
+
+const ORGS_FROM = 'FROM organizations o JOIN billing_accounts b ON b.organization_id = o.id JOIN plans p ON p.id = b.plan_id';
+const OPEN_INVOICE = "EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = o.id AND i.status = 'open')";
+
+/** The search and plan filter of the organizations list, plus the given conditions. */
+function filtered(filter: Pick<OrgListFilter, 'q' | 'plan'>, ...more: string[]): Where {
+  const conditions: string[] = [];
+  const bindings: SqlValue[] = [];
   const term = filter.q.trim();
   if (term) {
     const pattern = likePattern(term);
-    q.where((w) => w.whereRaw("lower(o.name) like ? escape '\\'", [pattern]).orWhereRaw("o.slug like ? escape '\\'", [pattern]));
+    conditions.push("(lower(o.name) LIKE ? ESCAPE '\\' OR o.slug LIKE ? ESCAPE '\\')");
+    bindings.push(pattern, pattern);
   }
-  if (filter.plan === 'custom') q.where('p.kind', 'custom');
-  else if (filter.plan) q.where('p.code', filter.plan);
-  return q;
+  if (filter.plan === 'custom') conditions.push("p.kind = 'custom'");
+  else if (filter.plan) {
+    conditions.push('p.code = ?');
+    bindings.push(filter.plan);
+  }
+  conditions.push(...more);
+  return { sql: conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '', bindings };
 }
 
-function withOpenInvoice(db: DbOrTrx, q: Knex.QueryBuilder): Knex.QueryBuilder {
-  return q.whereExists(db('invoices as i').select(db.raw('1')).whereRaw('i.organization_id = o.id').andWhere('i.status', 'open'));
-}
-
-function withStatus(db: DbOrTrx, q: Knex.QueryBuilder, status: OrgStatusFilter | null): Knex.QueryBuilder {
-  if (status === 'deleted_with_debt') return withOpenInvoice(db, q.whereNotNull('o.deleted_at'));
-  if (status) return q.whereNull('o.deleted_at').andWhere('b.status', status);
-  return q;
+function withStatus(filter: Pick<OrgListFilter, 'q' | 'plan'>, status: OrgStatusFilter | null): Where {
+  if (status === 'deleted_with_debt') return filtered(filter, 'o.deleted_at IS NOT NULL', OPEN_INVOICE);
+  if (status) {
+    const where = filtered(filter, 'o.deleted_at IS NULL', 'b.status = ?');
+    return { sql: where.sql, bindings: [...where.bindings, status] };
+  }
+  return filtered(filter);
 }
 
 /** How many organizations each status filter holds, within the search and plan filter. */
-export async function organizationStatusCounts(db: DbOrTrx, filter: Pick<OrgListFilter, 'q' | 'plan'>): Promise<Record<OrgStatusFilter, number> & { all: number }> {
+export async function organizationStatusCounts(db: Sql, filter: Pick<OrgListFilter, 'q' | 'plan'>): Promise<Record<OrgStatusFilter, number> & { all: number }> {
+  const live = filtered(filter, 'o.deleted_at IS NULL');
+  const deleted = filtered(filter, 'o.deleted_at IS NOT NULL', OPEN_INVOICE);
+  const every = filtered(filter);
   const [byStatus, deletedWithDebt, all] = await Promise.all([
-    filtered(db, filter).whereNull('o.deleted_at').groupBy('b.status').select<{ status: BillingStatus; n: number | string }[]>('b.status', db.raw('count(*) as n')),
-    withOpenInvoice(db, filtered(db, filter).whereNotNull('o.deleted_at')).count({ n: '*' }).first(),
-    filtered(db, filter).count({ n: '*' }).first(),
+    db.rows<{ status: BillingStatus; n: number | string }>(`SELECT b.status, COUNT(*) AS n ${ORGS_FROM}${live.sql} GROUP BY b.status`, live.bindings),
+    db.first<{ n: number }>(`SELECT COUNT(*) AS n ${ORGS_FROM}${deleted.sql}`, deleted.bindings),
+    db.first<{ n: number }>(`SELECT COUNT(*) AS n ${ORGS_FROM}${every.sql}`, every.bindings),
   ]);
   const counts = { all: Number(all?.n ?? 0), active: 0, past_due: 0, unpaid: 0, deleted_with_debt: Number(deletedWithDebt?.n ?? 0) };
   for (const r of byStatus) counts[r.status] = Number(r.n);
@@ -81,16 +98,15 @@ export async function organizationStatusCounts(db: DbOrTrx, filter: Pick<OrgList
 }
 
 /** One page of the organizations list, by name, with its counts and balance due (R11.1). */
-export async function listOrganizations(db: DbOrTrx, filter: OrgListFilter, now: Date): Promise<{ rows: OrgListRow[]; total: number }> {
+export async function listOrganizations(db: Sql, filter: OrgListFilter, now: Date): Promise<{ rows: OrgListRow[]; total: number }> {
+  const where = withStatus(filter, filter.status);
   const [page, total] = await Promise.all([
-    withStatus(db, filtered(db, filter), filter.status)
-      .orderBy([{ column: 'o.name' }, { column: 'o.id' }])
-      .limit(PAGE_SIZE)
-      .offset((filter.page - 1) * PAGE_SIZE)
-      .select<
-        { id: number; slug: string; name: string; deleted_at: number | null; status: BillingStatus; period_anchor: number; plan_name: string; plan_kind: string }[]
-      >('o.id', 'o.slug', 'o.name', 'o.deleted_at', 'b.status', 'b.period_anchor', 'p.name as plan_name', 'p.kind as plan_kind'),
-    withStatus(db, filtered(db, filter), filter.status).count({ n: '*' }).first(),
+    db.rows<{ id: number; slug: string; name: string; deleted_at: number | null; status: BillingStatus; period_anchor: number; plan_name: string; plan_kind: string }>(
+      `SELECT o.id, o.slug, o.name, o.deleted_at, b.status, b.period_anchor, p.name AS plan_name, p.kind AS plan_kind ${ORGS_FROM}${where.sql}
+       ORDER BY o.name, o.id LIMIT ? OFFSET ?`,
+      [...where.bindings, PAGE_SIZE, (filter.page - 1) * PAGE_SIZE],
+    ),
+    db.first<{ n: number }>(`SELECT COUNT(*) AS n ${ORGS_FROM}${where.sql}`, where.bindings),
   ]);
   const figures = await organizationFigures(
     db,
@@ -127,33 +143,32 @@ interface Figures {
 }
 
 /** Members, applications, devices, payloads of the current period and balance due of several organizations: five grouped queries. */
-async function organizationFigures(db: DbOrTrx, orgs: { id: number; periodStart: Date }[]): Promise<Map<number, Figures>> {
+async function organizationFigures(db: Sql, orgs: { id: number; periodStart: Date }[]): Promise<Map<number, Figures>> {
   const out = new Map<number, Figures>(orgs.map((o) => [o.id, { members: 0, applications: 0, devices: 0, payloads: 0, balanceDue: 0 }]));
   if (orgs.length === 0) return out;
   const ids = orgs.map((o) => o.id);
   const starts = [...new Set(orgs.map((o) => o.periodStart.getTime()))];
   const wantedStart = new Map(orgs.map((o) => [o.id, o.periodStart.getTime()]));
   type Counted = { id: number; n: number | string };
+  const inIds = placeholders(ids.length);
   const [members, applications, devices, payloads, balances] = await Promise.all([
-    db('memberships').whereIn('organization_id', ids).groupBy('organization_id').select<Counted[]>('organization_id as id', db.raw('count(*) as n')),
-    db('applications').where('owner_type', 'organization').whereIn('owner_id', ids).groupBy('owner_id').select<Counted[]>('owner_id as id', db.raw('count(*) as n')),
-    db('devices as d')
-      .join('applications as a', 'a.id', 'd.application_id')
-      .where('a.owner_type', 'organization')
-      .whereIn('a.owner_id', ids)
-      .groupBy('a.owner_id')
-      .select<Counted[]>('a.owner_id as id', db.raw('count(*) as n')),
-    db('usage_counters')
-      .where('owner_type', 'organization')
-      .whereIn('owner_id', ids)
-      .whereIn('period_start', starts)
-      .groupBy('owner_id', 'period_start')
-      .select<{ id: number; period_start: number | string; n: number | string }[]>('owner_id as id', 'period_start', db.raw('sum(payloads) as n')),
-    db('invoices')
-      .where('status', 'open')
-      .whereIn('organization_id', ids)
-      .groupBy('organization_id')
-      .select<Counted[]>('organization_id as id', db.raw('sum(amount_due_cents - amount_paid_cents) as n')),
+    db.rows<Counted>(`SELECT organization_id AS id, COUNT(*) AS n FROM memberships WHERE organization_id IN (${inIds}) GROUP BY organization_id`, ids),
+    db.rows<Counted>(`SELECT owner_id AS id, COUNT(*) AS n FROM applications WHERE owner_type = 'organization' AND owner_id IN (${inIds}) GROUP BY owner_id`, ids),
+    db.rows<Counted>(
+      `SELECT a.owner_id AS id, COUNT(*) AS n FROM devices d JOIN applications a ON a.id = d.application_id
+       WHERE a.owner_type = 'organization' AND a.owner_id IN (${inIds}) GROUP BY a.owner_id`,
+      ids,
+    ),
+    db.rows<{ id: number; period_start: number | string; n: number | string }>(
+      `SELECT owner_id AS id, period_start, SUM(payloads) AS n FROM usage_counters
+       WHERE owner_type = 'organization' AND owner_id IN (${inIds}) AND period_start IN (${placeholders(starts.length)}) GROUP BY owner_id, period_start`,
+      [...ids, ...starts],
+    ),
+    db.rows<Counted>(
+      `SELECT organization_id AS id, SUM(amount_due_cents - amount_paid_cents) AS n FROM invoices
+       WHERE status = 'open' AND organization_id IN (${inIds}) GROUP BY organization_id`,
+      ids,
+    ),
   ]);
   const put = (rows: Counted[], key: keyof Figures) => {
     for (const r of rows) {
@@ -173,13 +188,13 @@ async function organizationFigures(db: DbOrTrx, orgs: { id: number; periodStart:
 }
 
 /** The plans the list can be filtered by: the tiers, then "custom". */
-export async function planFilterChoices(db: DbOrTrx): Promise<{ value: string; label: string }[]> {
-  const tiers = await db('plans').where({ kind: 'tier' }).orderBy('sort_order').select<{ code: string; name: string }[]>('code', 'name');
+export async function planFilterChoices(db: Sql): Promise<{ value: string; label: string }[]> {
+  const tiers = await db.rows<{ code: string; name: string }>("SELECT code, name FROM plans WHERE kind = 'tier' ORDER BY sort_order");
   return [...tiers.map((t) => ({ value: t.code, label: t.name })), { value: 'custom', label: 'Custom (Enterprise)' }];
 }
 
-export async function planCodes(db: DbOrTrx): Promise<Set<string>> {
-  const rows = await db('plans').where({ kind: 'tier' }).select<{ code: string }[]>('code');
+export async function planCodes(db: Sql): Promise<Set<string>> {
+  const rows = await db.rows<{ code: string }>("SELECT code FROM plans WHERE kind = 'tier'");
   return new Set([...rows.map((r) => r.code), 'custom']);
 }
 
@@ -188,10 +203,11 @@ export interface OpenInvoiceSummary {
   balanceDueCents: number;
 }
 
-export async function openInvoiceSummary(db: DbOrTrx, organizationId: number): Promise<OpenInvoiceSummary> {
-  const row = await db('invoices')
-    .where({ organization_id: organizationId, status: 'open' })
-    .first(db.raw('count(*) as n'), db.raw('coalesce(sum(amount_due_cents - amount_paid_cents), 0) as due'));
+export async function openInvoiceSummary(db: Sql, organizationId: number): Promise<OpenInvoiceSummary> {
+  const row = await db.first<{ n: number; due: number }>(
+    "SELECT COUNT(*) AS n, COALESCE(SUM(amount_due_cents - amount_paid_cents), 0) AS due FROM invoices WHERE organization_id = ? AND status = 'open'",
+    [organizationId],
+  );
   return { count: Number(row?.n ?? 0), balanceDueCents: Number(row?.due ?? 0) };
 }
 
@@ -204,14 +220,13 @@ export interface CreditLedgerEntry {
 }
 
 /** Every movement of an organization's credit balance, newest first. */
-export async function creditLedger(db: DbOrTrx, organizationId: number, limit = 50): Promise<CreditLedgerEntry[]> {
-  const rows = await db('credit_ledger as c')
-    .leftJoin('users as u', 'u.id', 'c.actor_user_id')
-    .where('c.organization_id', organizationId)
-    .orderBy('c.id', 'desc')
-    .limit(limit)
-    .select('c.id', 'c.amount_cents', 'c.reason', 'c.created_at', 'u.name', 'u.email');
-  return rows.map((r: Record<string, unknown>) => ({
+export async function creditLedger(db: Sql, organizationId: number, limit = 50): Promise<CreditLedgerEntry[]> {
+  const rows = await db.rows<Record<string, unknown>>(
+    `SELECT c.id, c.amount_cents, c.reason, c.created_at, u.name, u.email FROM credit_ledger c LEFT JOIN users u ON u.id = c.actor_user_id
+     WHERE c.organization_id = ? ORDER BY c.id DESC LIMIT ?`,
+    [organizationId, limit],
+  );
+  return rows.map((r) => ({
     id: Number(r.id),
     amountCents: Number(r.amount_cents),
     reason: String(r.reason),
@@ -227,9 +242,9 @@ export interface PendingLine {
 }
 
 /** Proration lines accrued for the next invoice (R9.5). */
-export async function pendingInvoiceLines(db: DbOrTrx, organizationId: number): Promise<PendingLine[]> {
-  const rows = await db('pending_invoice_lines').where({ organization_id: organizationId }).whereNull('invoice_id').orderBy('id');
-  return rows.map((r: Record<string, unknown>) => ({ description: String(r.description), amountCents: Number(r.amount_cents), createdAt: new Date(Number(r.created_at)) }));
+export async function pendingInvoiceLines(db: Sql, organizationId: number): Promise<PendingLine[]> {
+  const rows = await db.rows<Record<string, unknown>>('SELECT * FROM pending_invoice_lines WHERE organization_id = ? AND invoice_id IS NULL ORDER BY id', [organizationId]);
+  return rows.map((r) => ({ description: String(r.description), amountCents: Number(r.amount_cents), createdAt: new Date(Number(r.created_at)) }));
 }
 
 // Users
@@ -243,32 +258,24 @@ export interface UserListRow {
   organizations: number;
 }
 
-export async function listUsers(db: DbOrTrx, filter: { q: string; page: number }): Promise<{ rows: UserListRow[]; total: number }> {
-  const base = () => {
-    const q = db('users as u');
-    const term = filter.q.trim();
-    if (term) {
-      const pattern = likePattern(term);
-      q.where((w) => w.whereRaw("lower(u.name) like ? escape '\\'", [pattern]).orWhereRaw("u.email like ? escape '\\'", [pattern]));
-    }
-    return q;
-  };
+export async function listUsers(db: Sql, filter: { q: string; page: number }): Promise<{ rows: UserListRow[]; total: number }> {
+  const term = filter.q.trim();
+  const pattern = likePattern(term);
+  const where = term ? { sql: " WHERE (lower(u.name) LIKE ? ESCAPE '\\' OR u.email LIKE ? ESCAPE '\\')", bindings: [pattern, pattern] } : { sql: '', bindings: [] };
   const [rows, total] = await Promise.all([
-    base()
-      .orderBy([{ column: 'u.name' }, { column: 'u.id' }])
-      .limit(PAGE_SIZE)
-      .offset((filter.page - 1) * PAGE_SIZE)
-      .select<{ id: number; name: string; email: string; is_platform_admin: boolean | number; created_at: number }[]>('u.id', 'u.name', 'u.email', 'u.is_platform_admin', 'u.created_at'),
-    base().count({ n: '*' }).first(),
+    db.rows<{ id: number; name: string; email: string; is_platform_admin: boolean | number; created_at: number }>(
+      `SELECT u.id, u.name, u.email, u.is_platform_admin, u.created_at FROM users u${where.sql} ORDER BY u.name, u.id LIMIT ? OFFSET ?`,
+      [...where.bindings, PAGE_SIZE, (filter.page - 1) * PAGE_SIZE],
+    ),
+    db.first<{ n: number }>(`SELECT COUNT(*) AS n FROM users u${where.sql}`, where.bindings),
   ]);
   const ids = rows.map((r) => r.id);
   const orgCounts = ids.length
-    ? await db('memberships as m')
-        .join('organizations as o', 'o.id', 'm.organization_id')
-        .whereNull('o.deleted_at')
-        .whereIn('m.user_id', ids)
-        .groupBy('m.user_id')
-        .select<{ user_id: number; n: number | string }[]>('m.user_id', db.raw('count(*) as n'))
+    ? await db.rows<{ user_id: number; n: number | string }>(
+        `SELECT m.user_id, COUNT(*) AS n FROM memberships m JOIN organizations o ON o.id = m.organization_id
+         WHERE o.deleted_at IS NULL AND m.user_id IN (${placeholders(ids.length)}) GROUP BY m.user_id`,
+        ids,
+      )
     : [];
   const byUser = new Map(orgCounts.map((r) => [Number(r.user_id), Number(r.n)]));
   return {
@@ -317,29 +324,27 @@ const toInquiry = (r: Record<string, unknown>): Inquiry => ({
   createdAt: new Date(Number(r.created_at)),
 });
 
-export async function listInquiries(db: DbOrTrx, filter: { status: InquiryStatus | null; page: number }): Promise<{ rows: Inquiry[]; total: number }> {
-  const base = () => (filter.status ? db('enterprise_inquiries').where({ status: filter.status }) : db('enterprise_inquiries'));
+export async function listInquiries(db: Sql, filter: { status: InquiryStatus | null; page: number }): Promise<{ rows: Inquiry[]; total: number }> {
+  const where = filter.status ? { sql: ' WHERE status = ?', bindings: [filter.status] } : { sql: '', bindings: [] };
   const [rows, total] = await Promise.all([
-    base()
-      .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(PAGE_SIZE)
-      .offset((filter.page - 1) * PAGE_SIZE),
-    base().count({ n: '*' }).first(),
+    db.rows<Record<string, unknown>>(`SELECT * FROM enterprise_inquiries${where.sql} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [
+      ...where.bindings,
+      PAGE_SIZE,
+      (filter.page - 1) * PAGE_SIZE,
+    ]),
+    db.first<{ n: number }>(`SELECT COUNT(*) AS n FROM enterprise_inquiries${where.sql}`, where.bindings),
   ]);
   return { rows: rows.map(toInquiry), total: Number(total?.n ?? 0) };
 }
 
-export async function inquiryStatusCounts(db: DbOrTrx): Promise<Record<InquiryStatus, number>> {
-  const rows = await db('enterprise_inquiries').groupBy('status').select<{ status: InquiryStatus; n: number | string }[]>('status', db.raw('count(*) as n'));
+export async function inquiryStatusCounts(db: Sql): Promise<Record<InquiryStatus, number>> {
+  const rows = await db.rows<{ status: InquiryStatus; n: number | string }>('SELECT status, COUNT(*) AS n FROM enterprise_inquiries GROUP BY status');
   const counts: Record<InquiryStatus, number> = { new: 0, contacted: 0, closed: 0 };
   for (const r of rows) if (isInquiryStatus(r.status)) counts[r.status] = Number(r.n);
   return counts;
 }
 
-export async function findInquiry(db: DbOrTrx, id: number): Promise<Inquiry | undefined> {
-  const row = await db('enterprise_inquiries').where({ id }).first();
+export async function findInquiry(db: Sql, id: number): Promise<Inquiry | undefined> {
+  const row = await db.first<Record<string, unknown>>('SELECT * FROM enterprise_inquiries WHERE id = ?', [id]);
   return row ? toInquiry(row) : undefined;
 }

@@ -38,10 +38,8 @@ export async function shiftClock(deps: Pick<Deps, 'db' | 'clock'>, input: { admi
     const before = await readClockOffset(trx);
     // The real time of the change (the row's bookkeeping), not the application time.
     const changedAt = systemClock.now().getTime();
-    const updated = await trx('clock_offset')
-      .where({ id: 1 })
-      .update({ offset_ms: trx.raw('offset_ms + ?', [planned.deltaMs]), updated_at: changedAt });
-    if (updated === 0) await trx('clock_offset').insert({ id: 1, offset_ms: planned.deltaMs, updated_at: changedAt });
+    const updated = await trx.run('UPDATE clock_offset SET offset_ms = offset_ms + ?, updated_at = ? WHERE id = 1', [planned.deltaMs, changedAt]);
+    if (updated === 0) await trx.run('INSERT INTO clock_offset (id, offset_ms, updated_at) VALUES (1, ?, ?)', [planned.deltaMs, changedAt]);
     await recordAdminEvent(trx, {
       actor: userActor(input.admin),
       action: 'clock.shifted',

@@ -1,5 +1,5 @@
+import type { Sql } from '../../db/sql.ts';
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
 import { checkLimit } from '../resources/counts.ts';
 import { lockOwner, type Owner } from '../owners/columns.ts';
@@ -9,7 +9,7 @@ export type CreateApplicationResult = { ok: true; id: number } | { ok: false; re
 
 /** R5.1, R7.3, R9.8: creates an application unless the owner is Unpaid or its plan has no room; nothing is created then. */
 export async function createApplication(
-  db: Db,
+  db: Sql,
   clock: Clock,
   input: { owner: Owner; name: string; description: string; userId: number },
 ): Promise<CreateApplicationResult> {

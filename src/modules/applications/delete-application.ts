@@ -1,4 +1,4 @@
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
 import { deletePayloadsOfApplications } from '../usage/queries.ts';
 
@@ -7,10 +7,10 @@ import { deletePayloadsOfApplications } from '../usage/queries.ts';
  * data (cascading foreign keys), and the per-resource roles on it. Usage
  * counters stay: they are the billing record of payloads already received.
  */
-export async function deleteApplication(db: Db, id: number): Promise<void> {
+export async function deleteApplication(db: Sql, id: number): Promise<void> {
   await db.transaction(async (trx) => {
     await deleteResourceRolesOn(trx, 'application', [id]);
     await deletePayloadsOfApplications(trx, [id]);
-    await trx('applications').where({ id }).delete();
+    await trx.run('DELETE FROM applications WHERE id = ?', [id]);
   });
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import { insertReturningId, type Sql } from '../../db/sql.ts';
 import { checkLimit } from '../resources/counts.ts';
 import { lockOwner, type Owner } from '../owners/columns.ts';
 import { deletePayloadsOfDevice } from '../usage/queries.ts';
@@ -7,24 +7,24 @@ import { deletePayloadsOfDevice } from '../usage/queries.ts';
 export type AddDeviceResult = { ok: true; id: number } | { ok: false; reason: 'limit'; message: string };
 
 /** R5.1, R7.3: a device counts against the owner's device limit. */
-export async function addDevice(db: Db, clock: Clock, input: { owner: Owner; applicationId: number; name: string }): Promise<AddDeviceResult> {
+export async function addDevice(db: Sql, clock: Clock, input: { owner: Owner; applicationId: number; name: string }): Promise<AddDeviceResult> {
   return db.transaction(async (trx) => {
     await lockOwner(trx, input.owner);
     const limit = await checkLimit(trx, input.owner, 'devices', 1, clock.now());
     if (!limit.ok) return { ok: false, reason: 'limit', message: limit.message } as const;
-    const [row] = await trx('devices').insert({ application_id: input.applicationId, name: input.name, created_at: clock.now().getTime() }).returning('id');
-    return { ok: true, id: Number(typeof row === 'object' ? (row as { id: number }).id : row) } as const;
+    const id = await insertReturningId(trx, 'devices', { application_id: input.applicationId, name: input.name, created_at: clock.now().getTime() });
+    return { ok: true, id } as const;
   });
 }
 
-export async function renameDevice(db: Db, applicationId: number, deviceId: number, name: string): Promise<boolean> {
-  return (await db('devices').where({ id: deviceId, application_id: applicationId }).update({ name })) === 1;
+export async function renameDevice(db: Sql, applicationId: number, deviceId: number, name: string): Promise<boolean> {
+  return (await db.run('UPDATE devices SET name = ? WHERE id = ? AND application_id = ?', [name, deviceId, applicationId])) === 1;
 }
 
 /** Deleting a device deletes its stored payloads (cascade). */
-export async function deleteDevice(db: Db, applicationId: number, deviceId: number): Promise<boolean> {
+export async function deleteDevice(db: Sql, applicationId: number, deviceId: number): Promise<boolean> {
   return db.transaction(async (trx) => {
     await deletePayloadsOfDevice(trx, applicationId, deviceId);
-    return (await trx('devices').where({ id: deviceId, application_id: applicationId }).delete()) === 1;
+    return (await trx.run('DELETE FROM devices WHERE id = ? AND application_id = ?', [deviceId, applicationId])) === 1;
   });
 }

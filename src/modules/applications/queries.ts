@@ -1,6 +1,5 @@
-import type { DbOrTrx } from '../../db/knex.ts';
 import { ownerColumns, type Owner } from '../owners/columns.ts';
-import { statementsOf, type Statements } from '../../db/sql.ts';
+import { insertReturningId, placeholders, type Sql } from '../../db/sql.ts';
 
 export interface Application {
   id: number;
@@ -47,10 +46,10 @@ const parseState = (s: string | null): Record<string, unknown> | null => {
   }
 };
 
-export async function listApplicationsOf(db: DbOrTrx, owner: Owner): Promise<{ id: number; name: string; description: string; devices: number }[]> {
+export async function listApplicationsOf(db: Sql, owner: Owner): Promise<{ id: number; name: string; description: string; devices: number }[]> {
   // Each application's devices are counted from the devices index, one application at a time.
   const { owner_type, owner_id } = ownerColumns(owner);
-  const rows = await statementsOf(db).rows<Record<string, unknown>>(
+  const rows = await db.rows<Record<string, unknown>>(
     `SELECT a.id, a.name, a.description, (SELECT count(*) FROM devices d WHERE d.application_id = a.id) AS devices
      FROM applications a WHERE a.owner_type = ? AND a.owner_id = ? ORDER BY a.name, a.id`,
     [owner_type, owner_id],
@@ -59,18 +58,21 @@ export async function listApplicationsOf(db: DbOrTrx, owner: Owner): Promise<{ i
 }
 
 export async function insertApplication(
-  db: DbOrTrx,
+  db: Sql,
   input: { owner: Owner; name: string; description: string; createdByUserId: number; now: Date },
 ): Promise<number> {
-  const [row] = await db('applications')
-    .insert({ ...ownerColumns(input.owner), name: input.name, description: input.description, created_by_user_id: input.createdByUserId, created_at: input.now.getTime() })
-    .returning('id');
-  return Number(typeof row === 'object' ? (row as { id: number }).id : row);
+  return insertReturningId(db, 'applications', {
+    ...ownerColumns(input.owner),
+    name: input.name,
+    description: input.description,
+    created_by_user_id: input.createdByUserId,
+    created_at: input.now.getTime(),
+  });
 }
 
-export async function listDevices(db: DbOrTrx, applicationId: number): Promise<Device[]> {
-  const rows = await db('devices').where({ application_id: applicationId }).orderBy([{ column: 'name' }, { column: 'id' }]);
-  return rows.map((r: Record<string, unknown>) => ({
+export async function listDevices(db: Sql, applicationId: number): Promise<Device[]> {
+  const rows = await db.rows<Record<string, unknown>>('SELECT * FROM devices WHERE application_id = ? ORDER BY name, id', [applicationId]);
+  return rows.map((r) => ({
     id: Number(r.id),
     applicationId: Number(r.application_id),
     name: String(r.name),
@@ -80,9 +82,9 @@ export async function listDevices(db: DbOrTrx, applicationId: number): Promise<D
   }));
 }
 
-export async function listWorkflows(db: DbOrTrx, applicationId: number): Promise<Workflow[]> {
-  const rows = await db('workflows').where({ application_id: applicationId }).orderBy([{ column: 'name' }, { column: 'id' }]);
-  return rows.map((r: Record<string, unknown>) => ({
+export async function listWorkflows(db: Sql, applicationId: number): Promise<Workflow[]> {
+  const rows = await db.rows<Record<string, unknown>>('SELECT * FROM workflows WHERE application_id = ? ORDER BY name, id', [applicationId]);
+  return rows.map((r) => ({
     id: Number(r.id),
     applicationId: Number(r.application_id),
     name: String(r.name),
@@ -92,9 +94,9 @@ export async function listWorkflows(db: DbOrTrx, applicationId: number): Promise
   }));
 }
 
-export async function listAccessKeys(db: DbOrTrx, applicationId: number): Promise<AccessKey[]> {
-  const rows = await db('access_keys').where({ application_id: applicationId }).orderBy('id', 'desc');
-  return rows.map((r: Record<string, unknown>) => ({
+export async function listAccessKeys(db: Sql, applicationId: number): Promise<AccessKey[]> {
+  const rows = await db.rows<Record<string, unknown>>('SELECT * FROM access_keys WHERE application_id = ? ORDER BY id DESC', [applicationId]);
+  return rows.map((r) => ({
     id: Number(r.id),
     keyId: String(r.key_id),
     name: String(r.name),
@@ -111,7 +113,7 @@ const UPDATE_LATEST_STATE = `UPDATE devices SET last_state_json = ?, last_seen_a
  * The device's latest state is the one with the latest time (a backfill of
  * older states does not replace it); among equal times, the last one sent.
  */
-export async function updateLatestState(sql: Statements, deviceId: number, rows: readonly { time: number; data: string }[]) {
+export async function updateLatestState(sql: Sql, deviceId: number, rows: readonly { time: number; data: string }[]) {
   let latest = rows[0];
   for (const row of rows) if (latest === undefined || row.time >= latest.time) latest = row;
   if (!latest) return;
@@ -119,15 +121,17 @@ export async function updateLatestState(sql: Statements, deviceId: number, rows:
 }
 
 /** R3.9: every application of an owner goes (devices, workflows and keys cascade); their ids, for the caller's other deletions. */
-export async function applicationIdsOf(db: DbOrTrx, owner: Owner): Promise<number[]> {
-  return (await db('applications').where(ownerColumns(owner)).select('id')).map((r: { id: number }) => r.id);
+export async function applicationIdsOf(db: Sql, owner: Owner): Promise<number[]> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  return (await db.rows<{ id: number }>('SELECT id FROM applications WHERE owner_type = ? AND owner_id = ?', [owner_type, owner_id])).map((r) => Number(r.id));
 }
 
-export async function deleteApplications(db: DbOrTrx, ids: number[]): Promise<void> {
-  if (ids.length) await db('applications').whereIn('id', ids).delete();
+export async function deleteApplications(db: Sql, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.run(`DELETE FROM applications WHERE id IN (${placeholders(ids.length)})`, ids);
 }
 
 /** An access key was used at `at` (ms); written only when its last use is at or before `unlessAfter`, so several instances write a minute once. */
-export async function noteAccessKeyUse(db: DbOrTrx, keyId: number, at: number, unlessAfter: number): Promise<void> {
-  await statementsOf(db).run('UPDATE access_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)', [at, keyId, unlessAfter]);
+export async function noteAccessKeyUse(db: Sql, keyId: number, at: number, unlessAfter: number): Promise<void> {
+  await db.run('UPDATE access_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)', [at, keyId, unlessAfter]);
 }

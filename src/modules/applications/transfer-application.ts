@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { formatCount } from '../../format.ts';
 import type { User } from '../accounts/queries.ts';
 import { planOfOwner } from '../owners/owner.ts';
@@ -19,7 +19,7 @@ export interface TransferTarget {
 }
 
 /** R5.4: where an actor may move a resource: organizations they administer, and their own Sandbox. */
-export async function transferTargets(db: Db, user: User, current: Owner): Promise<TransferTarget[]> {
+export async function transferTargets(db: Sql, user: User, current: Owner): Promise<TransferTarget[]> {
   const targets: TransferTarget[] = [{ value: 'sandbox', label: 'Your Sandbox', owner: { kind: 'sandbox', userId: user.id } }];
   for (const org of await organizationsOfUser(db, user.id)) {
     if (!can(org.role as Role, 'settings.manage')) continue;
@@ -44,7 +44,7 @@ export type TransferResult =
  * The receiver must stay within every limit of its plan afterwards.
  */
 export async function transferApplication(
-  db: Db,
+  db: Sql,
   clock: Clock,
   input: { actor: User; applicationId: number; from: Owner; to: Owner; allowedTargets: TransferTarget[] },
 ): Promise<TransferResult> {
@@ -53,15 +53,25 @@ export async function transferApplication(
   return db.transaction(async (trx) => {
     // Lock both owners in a fixed order so two opposite transfers cannot deadlock.
     await lockBothOwners(trx, input.from, input.to);
-    const app = await trx('applications').where({ id: input.applicationId, ...ownerColumns(input.from) }).first();
+    const from = ownerColumns(input.from);
+    const to = ownerColumns(input.to);
+    const app = await trx.first<{ id: number; name: string }>('SELECT id, name FROM applications WHERE id = ? AND owner_type = ? AND owner_id = ?', [
+      input.applicationId,
+      from.owner_type,
+      from.owner_id,
+    ]);
     if (!app) return { ok: false, reason: 'not_allowed' } as const;
     const unpaid = await unpaidSide(trx, input.from, input.to);
     if (unpaid) return { ok: false, reason: 'owner_unpaid', side: unpaid } as const;
 
-    const devices = Number((await trx('devices').where({ application_id: app.id }).count({ n: '*' }).first())?.n ?? 0);
+    const devices = Number((await trx.first<{ n: number }>('SELECT COUNT(*) AS n FROM devices WHERE application_id = ?', [app.id]))?.n ?? 0);
     const fromPeriod = await usagePeriodOf(trx, input.from, now);
     const toPeriod = await usagePeriodOf(trx, input.to, now);
-    const moving = await trx('usage_counters').where({ ...ownerColumns(input.from), application_id: app.id, period_start: fromPeriod.start.getTime() }).first();
+    const movingWhere = [from.owner_type, from.owner_id, app.id, fromPeriod.start.getTime()];
+    const moving = await trx.first<{ payloads: number; rejected: number }>(
+      'SELECT payloads, rejected FROM usage_counters WHERE owner_type = ? AND owner_id = ? AND application_id = ? AND period_start = ?',
+      movingWhere,
+    );
     const movingPayloads = Number(moving?.payloads ?? 0);
 
     const plan = await planOfOwner(trx, input.to);
@@ -77,7 +87,7 @@ export async function transferApplication(
       return { ok: false, reason: 'limit', message: `${where} allows ${over.join(' and ')}; this application would not fit. Nothing was moved.` } as const;
     }
 
-    await trx('applications').where({ id: app.id }).update(ownerColumns(input.to));
+    await trx.run('UPDATE applications SET owner_type = ?, owner_id = ? WHERE id = ?', [to.owner_type, to.owner_id, app.id]);
     // From now on its payloads count for the receiver: this period's counter moves with it.
     await moveApplicationUsage(trx, { application: app, from: input.from, to: input.to, fromPeriodStart: fromPeriod.start, toPeriodStart: toPeriod.start, moving });
     // Per-resource roles belong to the old organization's members.

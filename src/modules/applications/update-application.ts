@@ -1,6 +1,6 @@
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 
 /** R5.1: rename and describe. */
-export async function updateApplication(db: Db, id: number, input: { name: string; description: string }): Promise<void> {
-  await db('applications').where({ id }).update({ name: input.name, description: input.description });
+export async function updateApplication(db: Sql, id: number, input: { name: string; description: string }): Promise<void> {
+  await db.run('UPDATE applications SET name = ?, description = ? WHERE id = ?', [input.name, input.description, id]);
 }

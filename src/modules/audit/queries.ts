@@ -1,5 +1,4 @@
-import type { Knex } from 'knex';
-import type { DbOrTrx } from '../../db/knex.ts';
+import { type Sql, type SqlValue } from '../../db/sql.ts';
 
 export interface AuditEvent {
   id: number;
@@ -40,45 +39,49 @@ const toEvent = (r: Record<string, unknown>): AuditEvent => ({
   createdAt: new Date(Number(r.created_at)),
 });
 
-function filtered(db: DbOrTrx, organizationId: number, filter: AuditFilter): Knex.QueryBuilder {
-  const q = db('audit_events').where({ organization_id: organizationId });
-  if (filter.action) q.andWhere({ action: filter.action });
-  if (filter.actor) q.andWhere({ actor_label: filter.actor });
-  if (filter.from) q.andWhere('created_at', '>=', filter.from.getTime());
-  if (filter.to) q.andWhere('created_at', '<', filter.to.getTime());
-  return q;
+/** The WHERE clause of an organization's filtered log, and its bindings. */
+function filtered(organizationId: number, filter: AuditFilter): { sql: string; bindings: SqlValue[] } {
+  let sql = 'WHERE organization_id = ?';
+  const bindings: SqlValue[] = [organizationId];
+  if (filter.action) (sql += ' AND action = ?'), bindings.push(filter.action);
+  if (filter.actor) (sql += ' AND actor_label = ?'), bindings.push(filter.actor);
+  if (filter.from) (sql += ' AND created_at >= ?'), bindings.push(filter.from.getTime());
+  if (filter.to) (sql += ' AND created_at < ?'), bindings.push(filter.to.getTime());
+  return { sql, bindings };
 }
 
 /** Newest first, a page at a time, with the total of the filtered log. */
 export async function listAuditEvents(
-  db: DbOrTrx,
+  db: Sql,
   organizationId: number,
   page: { limit: number; offset: number },
   filter: AuditFilter = {},
 ): Promise<{ events: AuditEvent[]; total: number }> {
+  const where = filtered(organizationId, filter);
   const [rows, total] = await Promise.all([
-    filtered(db, organizationId, filter).orderBy('id', 'desc').limit(page.limit).offset(page.offset),
-    filtered(db, organizationId, filter).count({ n: '*' }).first(),
+    db.rows<Record<string, unknown>>(`SELECT * FROM audit_events ${where.sql} ORDER BY id DESC LIMIT ? OFFSET ?`, [...where.bindings, page.limit, page.offset]),
+    db.first<{ n: number }>(`SELECT COUNT(*) AS n FROM audit_events ${where.sql}`, where.bindings),
   ]);
   return { total: Number(total?.n ?? 0), events: rows.map(toEvent) };
 }
 
 /** Every entry of the filtered log, newest first, in batches (the CSV export). */
-export async function* auditEventsFor(db: DbOrTrx, organizationId: number, filter: AuditFilter, batch = 500): AsyncGenerator<AuditEvent> {
+export async function* auditEventsFor(db: Sql, organizationId: number, filter: AuditFilter, batch = 500): AsyncGenerator<AuditEvent> {
   let beforeId = Number.MAX_SAFE_INTEGER;
   for (;;) {
-    const rows = await filtered(db, organizationId, filter).andWhere('id', '<', beforeId).orderBy('id', 'desc').limit(batch);
+    const where = filtered(organizationId, filter);
+    const rows = await db.rows<Record<string, unknown>>(`SELECT * FROM audit_events ${where.sql} AND id < ? ORDER BY id DESC LIMIT ?`, [...where.bindings, beforeId, batch]);
     for (const r of rows) yield toEvent(r);
     if (rows.length < batch) return;
-    beforeId = Number(rows[rows.length - 1].id);
+    beforeId = Number(rows[rows.length - 1]!.id);
   }
 }
 
 /** The actions and actors an organization's log holds, for the filter's choices. */
-export async function auditFilterChoices(db: DbOrTrx, organizationId: number): Promise<{ actions: string[]; actors: string[] }> {
+export async function auditFilterChoices(db: Sql, organizationId: number): Promise<{ actions: string[]; actors: string[] }> {
   const [actions, actors] = await Promise.all([
-    db('audit_events').where({ organization_id: organizationId }).distinct('action').orderBy('action'),
-    db('audit_events').where({ organization_id: organizationId }).distinct('actor_label').orderBy('actor_label'),
+    db.rows<{ action: string }>('SELECT DISTINCT action FROM audit_events WHERE organization_id = ? ORDER BY action', [organizationId]),
+    db.rows<{ actor_label: string }>('SELECT DISTINCT actor_label FROM audit_events WHERE organization_id = ? ORDER BY actor_label', [organizationId]),
   ]);
-  return { actions: actions.map((r: { action: string }) => r.action), actors: actors.map((r: { actor_label: string }) => r.actor_label) };
+  return { actions: actions.map((r) => r.action), actors: actors.map((r) => r.actor_label) };
 }

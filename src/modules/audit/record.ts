@@ -1,4 +1,4 @@
-import { insertRows, type Executor } from '../../db/sql.ts';
+import { insertRows, type Sql } from '../../db/sql.ts';
 
 export interface AuditActor {
   userId: number | null;
@@ -40,6 +40,6 @@ export const userActor = (user: { id: number; name: string; email: string }): Au
 export const systemActor: AuditActor = { userId: null, label: 'Orgplane' };
 
 /** R4.5: appends one entry; call it inside the transaction of the change it describes. */
-export async function recordAudit(db: Executor, entry: AuditEntry): Promise<void> {
+export async function recordAudit(db: Sql, entry: AuditEntry): Promise<void> {
   await insertRows(db, 'audit_events', [{ organization_id: entry.organizationId, ...auditEventColumns(entry) }]);
 }

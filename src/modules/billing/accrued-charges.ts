@@ -5,7 +5,7 @@ import type { Plan } from '../plans/queries.ts';
 import { issueInvoice, type Invoice, type InvoiceKind, type InvoiceLineInput } from './invoices.ts';
 import { describePeriod } from './open-subscription.ts';
 import { overageCents } from './proration.ts';
-import { insertRows, statementsOf, type Executor } from '../../db/sql.ts';
+import { insertRows, type Sql } from '../../db/sql.ts';
 
 type Period = { start: Date; end: Date };
 
@@ -39,11 +39,11 @@ export interface AccruedCharges {
  * proration lines (those accrued before `pendingBefore`, when given).
  */
 export async function accruedCharges(
-  trx: Executor,
+  trx: Sql,
   input: { organizationId: number; plan: Plan; usagePeriod: Period; usagePeriodStart: Date; pendingBefore?: Date },
 ): Promise<AccruedCharges> {
   const { organizationId, plan, usagePeriod } = input;
-  const sql = statementsOf(trx);
+  const sql = trx;
   const usage = await sql.rows<UsageRow>(
     `SELECT application_id, application_name, payloads FROM usage_counters
      WHERE owner_type = 'organization' AND owner_id = ? AND period_start = ?`,
@@ -97,7 +97,7 @@ export function creditMovement(subtotalCents: number, creditBalanceCents: number
  * caller stores with the rest of its account update.
  */
 export async function issueWithCredit(
-  trx: Executor,
+  trx: Sql,
   input: {
     organizationId: number;
     numberPrefix: string;
@@ -142,7 +142,7 @@ export async function issueWithCredit(
   );
   const ids = input.accrued.pendingIds;
   if (ids.length) {
-    await statementsOf(trx).run(`UPDATE pending_invoice_lines SET invoice_id = ? WHERE id IN (${ids.map(() => '?').join(', ')})`, [invoice.id, ...ids]);
+    await trx.run(`UPDATE pending_invoice_lines SET invoice_id = ? WHERE id IN (${ids.map(() => '?').join(', ')})`, [invoice.id, ...ids]);
   }
   const ledger = (amount: number, reason: string) =>
     insertRows(trx, 'credit_ledger', [{ organization_id: input.organizationId, amount_cents: amount, reason, invoice_id: invoice.id, created_at: input.issuedAt.getTime() }]);

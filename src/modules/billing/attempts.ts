@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import { insertRows, type Sql } from '../../db/sql.ts';
 import type { ChargeResult } from './gateway/types.ts';
 
 export type AttemptStatus = 'pending' | 'succeeded' | 'failed';
@@ -19,7 +19,7 @@ export interface PaymentAttempt {
 
 /** Records an attempt whose outcome is already known (the first charge, whose invoice is written after it). */
 export async function recordCompletedAttempt(
-  db: DbOrTrx,
+  db: Sql,
   input: {
     organizationId: number;
     invoiceId: number;
@@ -32,7 +32,7 @@ export async function recordCompletedAttempt(
   },
 ): Promise<void> {
   const r = input.result;
-  await db('payment_attempts').insert({
+  await insertRows(db, 'payment_attempts', [{
     organization_id: input.organizationId,
     invoice_id: input.invoiceId,
     idempotency_key: input.idempotencyKey,
@@ -45,12 +45,12 @@ export async function recordCompletedAttempt(
     charge_ref: r.chargeRef,
     created_at: input.startedAt.getTime(),
     completed_at: input.completedAt.getTime(),
-  });
+  }]);
 }
 
-export async function attemptsOfInvoice(db: DbOrTrx, invoiceId: number): Promise<PaymentAttempt[]> {
-  const rows = await db('payment_attempts').where({ invoice_id: invoiceId }).orderBy('id');
-  return rows.map((r: Record<string, unknown>) => ({
+export async function attemptsOfInvoice(db: Sql, invoiceId: number): Promise<PaymentAttempt[]> {
+  const rows = await db.rows<Record<string, unknown>>('SELECT * FROM payment_attempts WHERE invoice_id = ? ORDER BY id', [invoiceId]);
+  return rows.map((r) => ({
     id: Number(r.id),
     invoiceId: Number(r.invoice_id),
     idempotencyKey: String(r.idempotency_key),

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../../deps.ts';
-import type { DbOrTrx } from '../../db/knex.ts';
+import { insertRows, type Sql } from '../../db/sql.ts';
 import { formatCount } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { User } from '../accounts/queries.ts';
@@ -38,11 +38,11 @@ export interface PlanChangePreview {
 }
 
 /** The plans an organization may choose: the tiers and its own custom plans (R7.1). */
-export async function availablePlans(db: DbOrTrx, organizationId: number): Promise<Plan[]> {
-  const rows = await db('plans')
-    .where({ kind: 'tier' })
-    .orWhere((q) => q.where({ kind: 'custom', organization_id: organizationId }))
-    .orderBy([{ column: 'sort_order' }, { column: 'id' }]);
+export async function availablePlans(db: Sql, organizationId: number): Promise<Plan[]> {
+  const rows = await db.rows<Parameters<typeof toPlan>[0]>(
+    "SELECT * FROM plans WHERE kind = 'tier' OR (kind = 'custom' AND organization_id = ?) ORDER BY sort_order, id",
+    [organizationId],
+  );
   return rows.map(toPlan);
 }
 
@@ -50,7 +50,7 @@ export async function availablePlans(db: DbOrTrx, organizationId: number): Promi
 /** R9.5: a change to the plan the organization is on already is no change; every caller asks this. */
 export const isCurrentPlan = (account: { planId: number }, plan: { id: number }) => account.planId === plan.id;
 
-export async function previewPlanChange(db: DbOrTrx, organizationId: number, to: Plan, at: Date): Promise<PlanChangePreview> {
+export async function previewPlanChange(db: Sql, organizationId: number, to: Plan, at: Date): Promise<PlanChangePreview> {
   const account = await findBillingAccount(db, organizationId);
   if (!account) throw new Error('no billing account');
   const from = await planInForce(db, organizationId, at);
@@ -72,12 +72,10 @@ export async function previewPlanChange(db: DbOrTrx, organizationId: number, to:
   let agingOutPayloads: number | null = null;
   if (to.limits.retentionDays < from.limits.retentionDays) {
     const cutoff = at.getTime() - to.limits.retentionDays * DAY_MS;
-    const row = await db('payloads as p')
-      .join('applications as a', 'a.id', 'p.application_id')
-      .where({ 'a.owner_type': 'organization', 'a.owner_id': organizationId })
-      .andWhere('p.time', '<', cutoff)
-      .count({ n: '*' })
-      .first();
+    const row = await db.first<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM payloads p JOIN applications a ON a.id = p.application_id WHERE a.owner_type = 'organization' AND a.owner_id = ? AND p.time < ?",
+      [organizationId, cutoff],
+    );
     const n = Number(row?.n ?? 0);
     agingOutPayloads = n > 0 ? n : null;
   }
@@ -140,9 +138,13 @@ export async function changePlan(
     const preview = await previewPlanChange(trx, input.organizationId, to, input.at);
     if (preview.exceeded.length) return { ok: false, reason: 'exceeds_limits', exceeded: preview.exceeded } as const;
     const now = clock.now();
-    await trx('billing_accounts').where({ organization_id: input.organizationId }).update({ plan_id: to.id, updated_at: now.getTime() });
-    await trx('plan_changes').insert({ organization_id: input.organizationId, plan_id: to.id, effective_at: input.at.getTime(), actor_user_id: 'id' in input.actor ? input.actor.id : input.actor.userId });
-    await trx('pending_invoice_lines').insert(
+    await trx.run('UPDATE billing_accounts SET plan_id = ?, updated_at = ? WHERE organization_id = ?', [to.id, now.getTime(), input.organizationId]);
+    await insertRows(trx, 'plan_changes', [
+      { organization_id: input.organizationId, plan_id: to.id, effective_at: input.at.getTime(), actor_user_id: 'id' in input.actor ? input.actor.id : input.actor.userId },
+    ]);
+    await insertRows(
+      trx,
+      'pending_invoice_lines',
       preview.lines.map((l) => ({
         organization_id: input.organizationId,
         kind: l.kind,

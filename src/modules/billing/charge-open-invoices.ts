@@ -1,4 +1,4 @@
-import { statementsOf } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { chargeInvoice, type ChargeContext, type ChargeDeps, type ChargeOutcome } from './charge.ts';
 
 /**
@@ -7,7 +7,7 @@ import { chargeInvoice, type ChargeContext, type ChargeDeps, type ChargeOutcome 
  * emails) in the transaction that records it (R9.12).
  */
 export async function chargeOpenInvoices(deps: ChargeDeps, organizationId: number, ctx: ChargeContext): Promise<ChargeOutcome[]> {
-  const open = await statementsOf(deps.db).rows<{ id: number }>("SELECT id FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
+  const open = await deps.db.rows<{ id: number }>("SELECT id FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
   const outcomes: ChargeOutcome[] = [];
   for (const { id } of open) {
     const outcome = await chargeInvoice(deps, id, ctx);

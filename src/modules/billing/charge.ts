@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps.ts';
 import { lockRow } from '../../db/locks.ts';
-import { inTransaction, insertRows, type Executor, type Statements } from '../../db/sql.ts';
+import { insertRows, type Sql } from '../../db/sql.ts';
 import type { AuditActor } from '../audit/record.ts';
 import type { ChargeRequest, ChargeResult } from './gateway/types.ts';
 import { applyPaymentOutcome, type OutcomeConsequences } from './payment-outcome.ts';
@@ -32,7 +32,7 @@ export interface ChargeContext {
 export type ChargeDeps = Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>;
 
 /** Locks an organization's billing account row for the transaction (PostgreSQL). */
-export async function lockAccount(trx: Executor, organizationId: number): Promise<void> {
+export async function lockAccount(trx: Sql, organizationId: number): Promise<void> {
   await lockRow(trx, 'billing_accounts', { organization_id: organizationId });
 }
 
@@ -67,7 +67,7 @@ export async function claimAttempt(
   invoiceId: number,
   ctx: Pick<ChargeContext, 'at' | 'trigger'>,
 ): Promise<ClaimedAttempt | ClaimSkipped> {
-  return inTransaction(deps.db, (sql) => claimAttemptIn(sql, invoiceId, ctx));
+  return deps.db.transaction((sql) => claimAttemptIn(sql, invoiceId, ctx));
 }
 
 export type ClaimSkipped = { skip: 'not_open' | 'in_flight' | 'no_card' };
@@ -78,7 +78,7 @@ export type ClaimSkipped = { skip: 'not_open' | 'in_flight' | 'no_card' };
  * invoice, R9.8): no instant exists where the invoice is open with no charge
  * in progress.
  */
-export async function claimAttemptIn(sql: Statements, invoiceId: number, ctx: Pick<ChargeContext, 'at' | 'trigger'>): Promise<ClaimedAttempt | ClaimSkipped> {
+export async function claimAttemptIn(sql: Sql, invoiceId: number, ctx: Pick<ChargeContext, 'at' | 'trigger'>): Promise<ClaimedAttempt | ClaimSkipped> {
   const inv = await sql.first<InvoiceDueRow>(INVOICE_DUE, [invoiceId]);
   if (!inv) return { skip: 'not_open' as const };
   await lockAccount(sql, inv.organization_id);
@@ -202,7 +202,7 @@ export async function recordOutcome(
   result: ChargeResult,
   ctx: Omit<ChargeContext, 'trigger'> & { late?: boolean },
 ): Promise<RecordedAttempt | null> {
-  const recorded = await inTransaction(deps.db, async (sql) => {
+  const recorded = await deps.db.transaction(async (sql) => {
     const found = await sql.first<AttemptRow>(ATTEMPT_BY_KEY, [key]);
     if (!found || found.status !== 'pending') return null;
     // Under the account lock, like claimAttempt: otherwise a claim could read
@@ -268,13 +268,21 @@ export interface SettledAttempt extends RecordedAttempt {
  */
 export async function settlePendingAttempts(deps: ChargeDeps, at: Date, olderThan: Date): Promise<SettledAttempt[]> {
   const { db, gateway } = deps;
-  const pending = await db('payment_attempts as a')
-    .join('billing_accounts as b', 'b.organization_id', 'a.organization_id')
-    .join('invoices as i', 'i.id', 'a.invoice_id')
-    .where('a.status', 'pending')
-    .andWhere('a.created_at', '<', olderThan.getTime())
-    .orderBy('a.id')
-    .select('a.idempotency_key', 'a.amount_cents', 'a.invoice_id', 'a.organization_id', 'i.number', 'b.customer_ref', 'b.payment_method_ref as card_on_file', 'a.payment_method_ref');
+  const pending = await db.rows<{
+    idempotency_key: string;
+    amount_cents: number;
+    invoice_id: number;
+    organization_id: number;
+    number: string;
+    customer_ref: string;
+    card_on_file: string;
+    payment_method_ref: string | null;
+  }>(
+    `SELECT a.idempotency_key, a.amount_cents, a.invoice_id, a.organization_id, i.number, b.customer_ref, b.payment_method_ref AS card_on_file, a.payment_method_ref
+     FROM payment_attempts a JOIN billing_accounts b ON b.organization_id = a.organization_id JOIN invoices i ON i.id = a.invoice_id
+     WHERE a.status = 'pending' AND a.created_at < ? ORDER BY a.id`,
+    [olderThan.getTime()],
+  );
   const settled: SettledAttempt[] = [];
   for (const p of pending) {
     let result: ChargeResult | null;

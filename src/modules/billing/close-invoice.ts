@@ -34,12 +34,15 @@ export async function closeInvoice(
     const org = await findOrganizationById(trx, input.organizationId);
     if (!org) return { ok: false, reason: 'not_found' } as const;
     await lockAccount(trx, org.id);
-    const invoice = await trx('invoices').where({ id: input.invoiceId, organization_id: org.id }).first();
+    const invoice = await trx.first<{ id: number; status: string; number: string; amount_due_cents: number; amount_paid_cents: number }>(
+      'SELECT id, status, number, amount_due_cents, amount_paid_cents FROM invoices WHERE id = ? AND organization_id = ?',
+      [input.invoiceId, org.id],
+    );
     if (!invoice) return { ok: false, reason: 'not_found' } as const;
     if (invoice.status !== 'open') return { ok: false, reason: 'not_open' } as const;
-    const pending = await trx('payment_attempts').where({ invoice_id: invoice.id, status: 'pending' }).first('id');
+    const pending = await trx.first("SELECT id FROM payment_attempts WHERE invoice_id = ? AND status = 'pending' LIMIT 1", [invoice.id]);
     if (pending) return { ok: false, reason: 'charge_in_flight' } as const;
-    const updated = await trx('invoices').where({ id: invoice.id, status: 'open' }).update({ status: input.to });
+    const updated = await trx.run("UPDATE invoices SET status = ? WHERE id = ? AND status = 'open'", [input.to, invoice.id]);
     if (updated !== 1) return { ok: false, reason: 'not_open' } as const;
     const due = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
     await recordAudit(trx, {
@@ -51,7 +54,7 @@ export async function closeInvoice(
       after: { status: input.to },
       at: now,
     });
-    const stillOpen = await trx('invoices').where({ organization_id: org.id, status: 'open' }).first('id');
+    const stillOpen = await trx.first("SELECT id FROM invoices WHERE organization_id = ? AND status = 'open' LIMIT 1", [org.id]);
     const account = await findBillingAccount(trx, org.id);
     let reactivated = false;
     if (!stillOpen && account?.status === 'past_due') {

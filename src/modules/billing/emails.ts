@@ -1,5 +1,5 @@
 import type { Deps } from '../../deps.ts';
-import { statementsOf, type Executor } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { formatDateLong } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { OutgoingMail } from '../mail/mailer.ts';
@@ -25,8 +25,8 @@ export interface BillingMailContext {
 }
 
 /** Reads the context inside the caller's transaction. */
-export async function billingMailContext(db: Executor, config: Deps['config'], organizationId: number): Promise<BillingMailContext | null> {
-  const row = await statementsOf(db).first<{ name: string; slug: string; deleted_at: number | null; billing_email: string }>(
+export async function billingMailContext(db: Sql, config: Deps['config'], organizationId: number): Promise<BillingMailContext | null> {
+  const row = await db.first<{ name: string; slug: string; deleted_at: number | null; billing_email: string }>(
     'SELECT o.name, o.slug, o.deleted_at, b.billing_email FROM organizations o JOIN billing_accounts b ON b.organization_id = o.id WHERE o.id = ?',
     [organizationId],
   );

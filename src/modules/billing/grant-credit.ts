@@ -1,3 +1,4 @@
+import { insertRows } from '../../db/sql.ts';
 import type { Deps } from '../../deps.ts';
 import { formatCents } from '../../money.ts';
 import { recordAudit, type AuditActor } from '../audit/record.ts';
@@ -27,16 +28,14 @@ export async function grantCredit(
     const account = await findBillingAccount(trx, org.id);
     if (!account) return { ok: false, reason: 'not_found' } as const;
     const balanceCents = account.creditBalanceCents + input.amountCents;
-    await trx('billing_accounts')
-      .where({ organization_id: org.id })
-      .update({ credit_balance_cents: trx.raw('credit_balance_cents + ?', [input.amountCents]), updated_at: now.getTime() });
-    await trx('credit_ledger').insert({
-      organization_id: org.id,
-      amount_cents: input.amountCents,
-      reason: input.reason.slice(0, 500),
-      actor_user_id: input.actor.userId,
-      created_at: now.getTime(),
-    });
+    await trx.run('UPDATE billing_accounts SET credit_balance_cents = credit_balance_cents + ?, updated_at = ? WHERE organization_id = ?', [
+      input.amountCents,
+      now.getTime(),
+      org.id,
+    ]);
+    await insertRows(trx, 'credit_ledger', [
+      { organization_id: org.id, amount_cents: input.amountCents, reason: input.reason.slice(0, 500), actor_user_id: input.actor.userId, created_at: now.getTime() },
+    ]);
     await recordAudit(trx, {
       organizationId: org.id,
       actor: input.actor,

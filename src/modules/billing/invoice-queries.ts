@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { toInvoice, type Invoice } from './invoices.ts';
 
 /**
@@ -6,8 +6,8 @@ import { toInvoice, type Invoice } from './invoices.ts';
  * organization, so another organization's invoice id finds nothing.
  */
 
-export async function findInvoiceOfOrganization(db: DbOrTrx, organizationId: number, invoiceId: number): Promise<Invoice | undefined> {
-  const row = await db('invoices').where({ id: invoiceId, organization_id: organizationId }).first();
+export async function findInvoiceOfOrganization(db: Sql, organizationId: number, invoiceId: number): Promise<Invoice | undefined> {
+  const row = await db.first<Parameters<typeof toInvoice>[0]>('SELECT * FROM invoices WHERE id = ? AND organization_id = ?', [invoiceId, organizationId]);
   return row ? toInvoice(row) : undefined;
 }
 
@@ -21,16 +21,13 @@ export interface InvoiceApplicationUsage {
 }
 
 /** Payloads per application of the usage period an invoice billed, most first. */
-export async function invoiceUsageOf(db: DbOrTrx, invoiceId: number): Promise<InvoiceApplicationUsage[]> {
-  const rows = await db('invoice_usage')
-    .where({ invoice_id: invoiceId })
-    .orderBy([
-      { column: 'payloads', order: 'desc' },
-      { column: 'application_name', order: 'asc' },
-      { column: 'id', order: 'asc' },
-    ])
-    .select('application_id', 'application_name', 'payloads', 'usage_period_start', 'usage_period_end');
-  return rows.map((r: Record<string, unknown>) => ({
+export async function invoiceUsageOf(db: Sql, invoiceId: number): Promise<InvoiceApplicationUsage[]> {
+  const rows = await db.rows<Record<string, unknown>>(
+    `SELECT application_id, application_name, payloads, usage_period_start, usage_period_end FROM invoice_usage
+     WHERE invoice_id = ? ORDER BY payloads DESC, application_name ASC, id ASC`,
+    [invoiceId],
+  );
+  return rows.map((r) => ({
     applicationId: Number(r.application_id),
     applicationName: String(r.application_name),
     payloads: Number(r.payloads),
@@ -43,9 +40,9 @@ export async function invoiceUsageOf(db: DbOrTrx, invoiceId: number): Promise<In
  * The credit balance right after an invoice moved credit (applied it, or
  * added a net credit), from the ledger; null when the invoice moved none.
  */
-export async function creditBalanceAfterInvoice(db: DbOrTrx, organizationId: number, invoiceId: number): Promise<number | null> {
-  const last = await db('credit_ledger').where({ organization_id: organizationId, invoice_id: invoiceId }).max({ id: 'id' }).first();
+export async function creditBalanceAfterInvoice(db: Sql, organizationId: number, invoiceId: number): Promise<number | null> {
+  const last = await db.first<{ id: number | null }>('SELECT MAX(id) AS id FROM credit_ledger WHERE organization_id = ? AND invoice_id = ?', [organizationId, invoiceId]);
   if (last?.id == null) return null;
-  const sum = await db('credit_ledger').where({ organization_id: organizationId }).andWhere('id', '<=', Number(last.id)).sum({ n: 'amount_cents' }).first();
+  const sum = await db.first<{ n: number | null }>('SELECT SUM(amount_cents) AS n FROM credit_ledger WHERE organization_id = ? AND id <= ?', [organizationId, Number(last.id)]);
   return Number(sum?.n ?? 0);
 }

@@ -1,7 +1,6 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import { insertRows, insertSql, type Sql } from '../../db/sql.ts';
 import { billedToJson, parseBilledTo, type BilledTo } from './billing-details.ts';
 import { takeInvoiceSeq } from './queries.ts';
-import { insertRows, insertSql, statementsOf, type Executor } from '../../db/sql.ts';
 
 export type InvoiceStatus = 'open' | 'paid' | 'void' | 'uncollectible';
 export type InvoiceKind = 'first' | 'renewal' | 'final' | 'reactivation';
@@ -92,7 +91,7 @@ export const invoiceNumber = (prefix: string, seq: number) => `${prefix.toUpperC
  * ledger), shown below the total rather than as a line.
  */
 export async function issueInvoice(
-  db: Executor,
+  db: Sql,
   input: {
     organizationId: number;
     numberPrefix: string;
@@ -132,7 +131,7 @@ export async function issueInvoice(
       billed_to_json: input.billedTo ? billedToJson(input.billedTo) : null,
     },
   ], '*');
-  const row = await statementsOf(db).first<InvoiceRow>(insert.sql, insert.bindings);
+  const row = await db.first<InvoiceRow>(insert.sql, insert.bindings);
   const invoice = toInvoice(row!);
   if (input.lines.length) {
     await insertRows(
@@ -154,12 +153,12 @@ export async function issueInvoice(
   return invoice;
 }
 
-export async function markInvoicePaid(db: DbOrTrx, invoiceId: number, amountCents: number, paidAt: Date): Promise<void> {
-  await db('invoices').where({ id: invoiceId }).update({ status: 'paid', amount_paid_cents: amountCents, paid_at: paidAt.getTime() });
+export async function markInvoicePaid(db: Sql, invoiceId: number, amountCents: number, paidAt: Date): Promise<void> {
+  await db.run("UPDATE invoices SET status = 'paid', amount_paid_cents = ?, paid_at = ? WHERE id = ?", [amountCents, paidAt.getTime(), invoiceId]);
 }
 
-export async function listInvoices(db: DbOrTrx, organizationId: number, limit = 12): Promise<Invoice[]> {
-  const rows = await db<InvoiceRow>('invoices').where({ organization_id: organizationId }).orderBy('seq', 'desc').limit(limit);
+export async function listInvoices(db: Sql, organizationId: number, limit = 12): Promise<Invoice[]> {
+  const rows = await db.rows<InvoiceRow>('SELECT * FROM invoices WHERE organization_id = ? ORDER BY seq DESC LIMIT ?', [organizationId, limit]);
   return rows.map(toInvoice);
 }
 
@@ -172,9 +171,9 @@ export interface InvoiceLine {
   amountCents: number;
 }
 
-export async function invoiceLines(db: DbOrTrx, invoiceId: number): Promise<InvoiceLine[]> {
-  const rows = await db('invoice_lines').where({ invoice_id: invoiceId }).orderBy('position');
-  return rows.map((r: Record<string, number | string>) => ({
+export async function invoiceLines(db: Sql, invoiceId: number): Promise<InvoiceLine[]> {
+  const rows = await db.rows<Record<string, number | string>>('SELECT * FROM invoice_lines WHERE invoice_id = ? ORDER BY position', [invoiceId]);
+  return rows.map((r) => ({
     position: Number(r.position),
     kind: r.kind as LineKind,
     description: String(r.description),

@@ -1,4 +1,5 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import { insertRows } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { formatDateShort } from '../../format.ts';
 import type { Plan } from '../plans/queries.ts';
 import { recordCompletedAttempt } from './attempts.ts';
@@ -16,7 +17,7 @@ export const describePeriod = (start: Date, end: Date) => `${formatDateShort(sta
  * Runs inside the caller's transaction.
  */
 export async function openSubscription(
-  trx: DbOrTrx,
+  trx: Sql,
   input: {
     organizationId: number;
     organizationName: string;
@@ -40,7 +41,7 @@ export async function openSubscription(
     periodEnd: period.end,
     now: input.now,
   });
-  await trx('plan_changes').insert({ organization_id: input.organizationId, plan_id: input.plan.id, effective_at: input.now.getTime(), actor_user_id: null });
+  await insertRows(trx, 'plan_changes', [{ organization_id: input.organizationId, plan_id: input.plan.id, effective_at: input.now.getTime(), actor_user_id: null }]);
   const invoice = await issueInvoice(trx, {
     organizationId: input.organizationId,
     numberPrefix: input.invoicePrefix,

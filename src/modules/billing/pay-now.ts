@@ -1,4 +1,4 @@
-import { inTransaction, statementsOf } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { formatCents } from '../../money.ts';
 import { recordAudit, type AuditActor } from '../audit/record.ts';
 import { deliverOutbox, lockAccount, type ChargeDeps, type ChargeOutcome } from './charge.ts';
@@ -38,10 +38,10 @@ export async function payNow(
 ): Promise<PayNowResult> {
   const { db, clock } = deps;
   const at = clock.now();
-  const org = await statementsOf(db).first<{ name: string; deleted_at: number | null }>('SELECT name, deleted_at FROM organizations WHERE id = ?', [input.organizationId]);
+  const org = await db.first<{ name: string; deleted_at: number | null }>('SELECT name, deleted_at FROM organizations WHERE id = ?', [input.organizationId]);
   const account = org ? await findBillingAccount(db, input.organizationId) : undefined;
   if (!org || !account) return { ok: false, reason: 'not_found' };
-  const before = await openBalance(statementsOf(db), input.organizationId);
+  const before = await openBalance(db, input.organizationId);
   const reactivating = account.status === 'unpaid' && org.deleted_at === null;
   if (before.count === 0 && !reactivating) return { ok: false, reason: 'nothing_open' };
   if (!account.card) return { ok: false, reason: 'no_card' };
@@ -61,7 +61,7 @@ export async function payNow(
   }
   const paidCents = outcomes.reduce((s, o) => s + (o.status === 'succeeded' ? o.amountCents : 0), 0);
 
-  const result = await inTransaction(db, async (sql) => {
+  const result = await db.transaction(async (sql) => {
     await lockAccount(sql, input.organizationId);
     const after = await openBalance(sql, input.organizationId);
     const current = await findBillingAccount(sql, input.organizationId);

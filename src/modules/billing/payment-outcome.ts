@@ -1,5 +1,5 @@
 import type { Deps } from '../../deps.ts';
-import type { Statements } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { AuditActor } from '../audit/record.ts';
 import type { ChargeTrigger } from './charge.ts';
 import { billingMailContext, cardPhrase, paymentFailedMail, reactivatedMail, receiptMail, unpaidNoticeMail, type BillingMailContext } from './emails.ts';
@@ -27,7 +27,7 @@ interface AccountRow {
 const UNPAID_CAUSE = `No successful payment within ${RETRY_ROUNDS * RETRY_EVERY_DAYS} days of becoming Past Due`;
 
 /** What is still owed on open invoices, and how many there are. */
-export async function openBalance(sql: Statements, organizationId: number): Promise<{ count: number; cents: number }> {
+export async function openBalance(sql: Sql, organizationId: number): Promise<{ count: number; cents: number }> {
   const row = await sql.first<{ n: number | string; owed: number | string | null }>(
     "SELECT COUNT(*) AS n, SUM(amount_due_cents - amount_paid_cents) AS owed FROM invoices WHERE organization_id = ? AND status = 'open'",
     [organizationId],
@@ -42,7 +42,7 @@ export async function openBalance(sql: Statements, organizationId: number): Prom
  * Never a deleted one.
  */
 export async function reactivateIfSettled(
-  sql: Statements,
+  sql: Sql,
   deps: Pick<Deps, 'mailer'>,
   mailCtx: BillingMailContext,
   input: { organizationId: number; at: Date; cause: string; actor?: AuditActor },
@@ -75,7 +75,7 @@ export async function reactivateIfSettled(
  *   saved the card); a deleted one only the email (its debt stays open, R3.9).
  */
 export async function applyPaymentOutcome(
-  sql: Statements,
+  sql: Sql,
   deps: Pick<Deps, 'mailer' | 'config'>,
   input: {
     organizationId: number;
@@ -157,7 +157,7 @@ export async function applyPaymentOutcome(
 }
 
 /** R9.8, day 28 without success: Unpaid and its notice, in the caller's transaction (the retry pass's catch-up). */
-export async function becomeUnpaid(sql: Statements, deps: Pick<Deps, 'mailer' | 'config'>, organizationId: number, at: Date): Promise<boolean> {
+export async function becomeUnpaid(sql: Sql, deps: Pick<Deps, 'mailer' | 'config'>, organizationId: number, at: Date): Promise<boolean> {
   const account = await sql.first<{ status: BillingStatus }>('SELECT status FROM billing_accounts WHERE organization_id = ?', [organizationId]);
   if (account?.status !== 'past_due') return false;
   const mailCtx = await billingMailContext(sql, deps.config, organizationId);

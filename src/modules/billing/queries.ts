@@ -1,6 +1,5 @@
-import type { DbOrTrx } from '../../db/knex.ts';
 import type { BillingStatus } from '../owners/queries.ts';
-import { statementsOf, type Executor } from '../../db/sql.ts';
+import { insertRows, placeholders, type Sql } from '../../db/sql.ts';
 import { detailsOfRow, type BillingDetails } from './billing-details.ts';
 
 
@@ -70,14 +69,14 @@ const toAccount = (r: AccountRow): BillingAccount => ({
   creditBalanceCents: Number(r.credit_balance_cents),
 });
 
-export async function findBillingAccount(db: Executor, organizationId: number): Promise<BillingAccount | undefined> {
-  // Read on every organization page and device report: fixed SQL (db/sql.ts).
-  const row = await statementsOf(db).first<AccountRow>('SELECT * FROM billing_accounts WHERE organization_id = ?', [organizationId]);
+export async function findBillingAccount(db: Sql, organizationId: number): Promise<BillingAccount | undefined> {
+  // Read on every organization page and device report.
+  const row = await db.first<AccountRow>('SELECT * FROM billing_accounts WHERE organization_id = ?', [organizationId]);
   return row ? toAccount(row) : undefined;
 }
 
 export async function insertBillingAccount(
-  db: DbOrTrx,
+  db: Sql,
   input: {
     organizationId: number;
     planId: number;
@@ -89,7 +88,7 @@ export async function insertBillingAccount(
     now: Date;
   },
 ): Promise<void> {
-  await db('billing_accounts').insert({
+  await insertRows(db, 'billing_accounts', [{
     organization_id: input.organizationId,
     plan_id: input.planId,
     status: 'active',
@@ -107,7 +106,7 @@ export async function insertBillingAccount(
     next_invoice_seq: 1,
     created_at: input.now.getTime(),
     updated_at: input.now.getTime(),
-  });
+  }]);
 }
 
 export interface BillingSummary {
@@ -117,19 +116,19 @@ export interface BillingSummary {
 }
 
 /** Plan name and status of several organizations at once (listing pages). */
-export async function billingSummaries(db: DbOrTrx, organizationIds: number[]): Promise<Map<number, BillingSummary>> {
+export async function billingSummaries(db: Sql, organizationIds: number[]): Promise<Map<number, BillingSummary>> {
   if (organizationIds.length === 0) return new Map();
-  const rows = await db('billing_accounts as b')
-    .join('plans as p', 'p.id', 'b.plan_id')
-    .whereIn('b.organization_id', organizationIds)
-    .select<{ organization_id: number; name: string; status: BillingStatus }[]>('b.organization_id', 'p.name', 'b.status');
+  const rows = await db.rows<{ organization_id: number; name: string; status: BillingStatus }>(
+    `SELECT b.organization_id, p.name, b.status FROM billing_accounts b JOIN plans p ON p.id = b.plan_id WHERE b.organization_id IN (${placeholders(organizationIds.length)})`,
+    organizationIds,
+  );
   return new Map(rows.map((r) => [r.organization_id, { organizationId: r.organization_id, planName: r.name, status: r.status }]));
 }
 
 /** Takes the organization's next invoice sequence number (inside the caller's transaction). */
-export async function takeInvoiceSeq(db: Executor, organizationId: number): Promise<number> {
+export async function takeInvoiceSeq(db: Sql, organizationId: number): Promise<number> {
   // One atomic statement: concurrent takers each get their own number.
-  const row = await statementsOf(db).first<{ seq: number | string }>(
+  const row = await db.first<{ seq: number | string }>(
     'UPDATE billing_accounts SET next_invoice_seq = next_invoice_seq + 1 WHERE organization_id = ? RETURNING next_invoice_seq - 1 AS seq',
     [organizationId],
   );
@@ -138,12 +137,15 @@ export async function takeInvoiceSeq(db: Executor, organizationId: number): Prom
 }
 
 /** Proration lines waiting for the next invoice (R9.5). */
-export async function pendingInvoiceLines(db: DbOrTrx, organizationId: number): Promise<{ description: string; amountCents: number }[]> {
-  const rows = await db('pending_invoice_lines').where({ organization_id: organizationId }).whereNull('invoice_id').orderBy('id').select('description', 'amount_cents');
-  return rows.map((r: { description: string; amount_cents: number }) => ({ description: r.description, amountCents: Number(r.amount_cents) }));
+export async function pendingInvoiceLines(db: Sql, organizationId: number): Promise<{ description: string; amountCents: number }[]> {
+  const rows = await db.rows<{ description: string; amount_cents: number }>(
+    'SELECT description, amount_cents FROM pending_invoice_lines WHERE organization_id = ? AND invoice_id IS NULL ORDER BY id',
+    [organizationId],
+  );
+  return rows.map((r) => ({ description: r.description, amountCents: Number(r.amount_cents) }));
 }
 
 /** The credit balance as a use case settled it (every movement is also in credit_ledger). */
-export async function setCreditBalance(db: DbOrTrx, organizationId: number, creditBalanceCents: number, now: Date): Promise<void> {
-  await db('billing_accounts').where({ organization_id: organizationId }).update({ credit_balance_cents: creditBalanceCents, updated_at: now.getTime() });
+export async function setCreditBalance(db: Sql, organizationId: number, creditBalanceCents: number, now: Date): Promise<void> {
+  await db.run('UPDATE billing_accounts SET credit_balance_cents = ?, updated_at = ? WHERE organization_id = ?', [creditBalanceCents, now.getTime(), organizationId]);
 }

@@ -1,4 +1,4 @@
-import { inTransaction, statementsOf, type Statements } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { formatDateTime24 } from '../../format.ts';
 import { roundHalfUp } from '../../money.ts';
 import type { AuditActor } from '../audit/record.ts';
@@ -77,11 +77,11 @@ export async function reactivate(deps: ChargeDeps, organizationId: number, input
     return null;
   };
 
-  await inTransaction(db, async (sql) => {
+  await db.transaction(async (sql) => {
     await lockAccount(sql, organizationId);
     await voidIdleReactivationInvoices(sql, { organizationId, at: input.at, ...actor });
   });
-  const open = await statementsOf(db).rows<{ id: number; number: string }>("SELECT id, number FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
+  const open = await db.rows<{ id: number; number: string }>("SELECT id, number FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
   for (const inv of open) {
     const outcome = await chargeInvoice(deps, Number(inv.id), ctx);
     charged.push(outcome);
@@ -90,7 +90,7 @@ export async function reactivate(deps: ChargeDeps, organizationId: number, input
   }
 
   // Everything owed is paid: the current period, if no invoice covers it yet.
-  const current = await inTransaction(db, async (sql): Promise<{ claimed: ClaimedAttempt } | { stop: ReactivationFailure } | null> => {
+  const current = await db.transaction(async (sql): Promise<{ claimed: ClaimedAttempt } | { stop: ReactivationFailure } | null> => {
     await lockAccount(sql, organizationId);
     const org = await sql.first<OrganizationRow>('SELECT slug, name, deleted_at FROM organizations WHERE id = ?', [organizationId]);
     if (!org || org.deleted_at !== null) return { stop: { invoiceNumber: null, message: DELETED } };
@@ -143,7 +143,7 @@ interface OrganizationRow {
  * period containing `at`. The account's current period becomes that period,
  * so the next renewal falls on the original anchor.
  */
-async function issueReactivationInvoice(sql: Statements, account: BillingAccount, org: OrganizationRow, at: Date) {
+async function issueReactivationInvoice(sql: Sql, account: BillingAccount, org: OrganizationRow, at: Date) {
   const organizationId = account.organizationId;
   const ended = { start: account.currentPeriodStart, end: account.currentPeriodEnd };
   const accrued = await accruedCharges(sql, {

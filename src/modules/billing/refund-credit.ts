@@ -1,5 +1,5 @@
 import type { Deps } from '../../deps.ts';
-import { inTransaction, insertRows, type Statements } from '../../db/sql.ts';
+import { insertRows, type Sql } from '../../db/sql.ts';
 import { deliverOutbox, lockAccount } from './charge.ts';
 import { billingMailContext, cardPhrase, refundMail } from './emails.ts';
 import type { RefundRequest, RefundResult } from './gateway/types.ts';
@@ -28,7 +28,7 @@ const REFUND_REASON = 'Credit balance refunded on deletion';
  * see. Charges whose refund already failed are skipped. Answers the cents it
  * could not place (no charge left to refund them against).
  */
-export async function planCreditRefunds(sql: Statements, input: { organizationId: number; amountCents: number; at: Date }): Promise<number> {
+export async function planCreditRefunds(sql: Sql, input: { organizationId: number; amountCents: number; at: Date }): Promise<number> {
   let remaining = input.amountCents;
   if (remaining <= 0) return 0;
   const charges = await sql.rows<{ id: number; amount_cents: number; charge_ref: string; card_brand: string | null; card_last4: string | null; refunded: number | string | null; failed: number | string }>(
@@ -76,7 +76,9 @@ export async function sendPendingRefunds(deps: RefundDeps, organizationId: numbe
   let refundedCents = 0;
   const unanswered = new Set<number>();
   for (;;) {
-    const pending: RefundRow[] = (await deps.db('credit_refunds').where({ organization_id: organizationId, status: 'pending' }).orderBy('id')).filter((r: RefundRow) => !unanswered.has(Number(r.id)));
+    const pending = (await deps.db.rows<RefundRow>("SELECT * FROM credit_refunds WHERE organization_id = ? AND status = 'pending' ORDER BY id", [organizationId])).filter(
+      (r) => !unanswered.has(Number(r.id)),
+    );
     if (!pending.length) break;
     for (const refund of pending) {
       const result = await deps.gateway.refund(refundRequestFor(refund)).catch(() => null);
@@ -87,7 +89,7 @@ export async function sendPendingRefunds(deps: RefundDeps, organizationId: numbe
       if ((await recordRefundOutcome(deps, refund.idempotency_key, result, at)) && result.ok) refundedCents += Number(refund.amount_cents);
     }
   }
-  const left = await deps.db('credit_refunds').where({ organization_id: organizationId, status: 'pending' }).sum({ n: 'amount_cents' }).first();
+  const left = await deps.db.first<{ n: number | null }>("SELECT SUM(amount_cents) AS n FROM credit_refunds WHERE organization_id = ? AND status = 'pending'", [organizationId]);
   await deliverOutbox(deps);
   return { refundedCents, pendingCents: Number(left?.n ?? 0) };
 }
@@ -100,7 +102,7 @@ export async function sendPendingRefunds(deps: RefundDeps, organizationId: numbe
  * learns it (the deletion's request, the settle job, two instances at once).
  */
 async function recordRefundOutcome(deps: Pick<Deps, 'db' | 'mailer' | 'config'>, key: string, result: RefundResult, at: Date): Promise<boolean> {
-  return inTransaction(deps.db, async (sql) => {
+  return deps.db.transaction(async (sql) => {
     const found = await sql.first<RefundRow>('SELECT * FROM credit_refunds WHERE idempotency_key = ?', [key]);
     if (!found || found.status !== 'pending') return false;
     await lockAccount(sql, Number(found.organization_id));
@@ -134,7 +136,7 @@ async function recordRefundOutcome(deps: Pick<Deps, 'db' | 'mailer' | 'config'>,
  * or makes it now — and their outcome recorded at the pass's instant.
  */
 export async function settlePendingRefunds(deps: RefundDeps, at: Date, olderThan: Date): Promise<number> {
-  const stale: RefundRow[] = await deps.db('credit_refunds').where({ status: 'pending' }).andWhere('created_at', '<', olderThan.getTime()).orderBy('id');
+  const stale = await deps.db.rows<RefundRow>("SELECT * FROM credit_refunds WHERE status = 'pending' AND created_at < ? ORDER BY id", [olderThan.getTime()]);
   let settled = 0;
   for (const refund of stale) {
     const result = await deps.gateway.refund(refundRequestFor(refund)).catch(() => null);

@@ -1,4 +1,4 @@
-import { inTransaction, type Statements } from '../../db/sql.ts';
+import { type Sql } from '../../db/sql.ts';
 import type { ChargeDeps, ChargeOutcome } from './charge.ts';
 import { chargeOpenInvoices } from './charge-open-invoices.ts';
 import { planInForce } from './plan-in-force.ts';
@@ -14,7 +14,7 @@ import { findBillingAccount, type BillingAccount } from './queries.ts';
  * invoice and the end of the period it opened, or null when the account's
  * period has not ended yet.
  */
-async function issueNextRenewal(trx: Statements, organizationId: number, account: BillingAccount, at: Date) {
+async function issueNextRenewal(trx: Sql, organizationId: number, account: BillingAccount, at: Date) {
   if (account.currentPeriodEnd.getTime() > at.getTime()) return null;
   const org = await trx.first<{ slug: string; name: string; deleted_at: number | null }>('SELECT slug, name, deleted_at FROM organizations WHERE id = ?', [organizationId]);
   if (!org || org.deleted_at !== null) return null;
@@ -73,7 +73,7 @@ export async function renewOrganization(deps: ChargeDeps, organizationId: number
   const { db } = deps;
   let issued = 0;
   for (;;) {
-    const renewed = await inTransaction(db, async (trx) => {
+    const renewed = await db.transaction(async (trx) => {
       if (trx.postgres) {
         // Several instances: whoever holds the row renews it; the others skip it.
         const got = await trx.first('SELECT status FROM billing_accounts WHERE organization_id = ? FOR UPDATE SKIP LOCKED', [organizationId]);
@@ -97,13 +97,11 @@ export async function renewOrganization(deps: ChargeDeps, organizationId: number
 
 /** One scheduler pass of renewals: every organization whose period has ended (R9.3, R12.2). */
 export async function renewalPass(deps: ChargeDeps, at: Date): Promise<{ organizations: number; invoices: number; failed: number }> {
-  const due = await deps.db('billing_accounts as b')
-    .join('organizations as o', 'o.id', 'b.organization_id')
-    .whereNull('o.deleted_at')
-    .whereIn('b.status', ['active', 'past_due'])
-    .andWhere('b.current_period_end', '<=', at.getTime())
-    .orderBy('b.current_period_end')
-    .select('b.organization_id');
+  const due = await deps.db.rows<{ organization_id: number }>(
+    `SELECT b.organization_id FROM billing_accounts b JOIN organizations o ON o.id = b.organization_id
+     WHERE o.deleted_at IS NULL AND b.status IN ('active', 'past_due') AND b.current_period_end <= ? ORDER BY b.current_period_end`,
+    [at.getTime()],
+  );
   let invoices = 0;
   let failed = 0;
   for (const { organization_id } of due) {

@@ -25,14 +25,10 @@ export async function replaceCard(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 
   const before = account.card ? `${account.card.brand} •••• ${account.card.last4}` : null;
   await db.transaction(async (trx) => {
     await lockAccount(trx, input.organizationId);
-    await trx('billing_accounts').where({ organization_id: input.organizationId }).update({
-      payment_method_ref: saved.card.paymentMethodRef,
-      card_brand: saved.card.brand,
-      card_last4: saved.card.last4,
-      card_exp_month: saved.card.expMonth,
-      card_exp_year: saved.card.expYear,
-      updated_at: clock.now().getTime(),
-    });
+    await trx.run(
+      'UPDATE billing_accounts SET payment_method_ref = ?, card_brand = ?, card_last4 = ?, card_exp_month = ?, card_exp_year = ?, updated_at = ? WHERE organization_id = ?',
+      [saved.card.paymentMethodRef, saved.card.brand, saved.card.last4, saved.card.expMonth, saved.card.expYear, clock.now().getTime(), input.organizationId],
+    );
     await recordAudit(trx, {
       organizationId: input.organizationId,
       actor: userActor(input.actor),

@@ -1,5 +1,5 @@
 import type { Deps } from '../../deps.ts';
-import { inTransaction } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { AuditActor } from '../audit/record.ts';
 import { deliverOutbox, lockAccount, type ChargeDeps } from './charge.ts';
 import { billingMailContext, pastDueReminderMail } from './emails.ts';
@@ -18,7 +18,7 @@ import { DAY_MS } from '../../clock.ts';
  * (R9.8).
  */
 export async function activateIfSettled(deps: Pick<Deps, 'db'>, organizationId: number, at: Date, cause: string, actor?: AuditActor): Promise<boolean> {
-  return inTransaction(deps.db, async (sql) => {
+  return deps.db.transaction(async (sql) => {
     await lockAccount(sql, organizationId);
     const account = await findBillingAccount(sql, organizationId);
     if (account?.status !== 'past_due') return false;
@@ -37,12 +37,10 @@ export async function activateIfSettled(deps: Pick<Deps, 'db'>, organizationId: 
  */
 export async function retryPastDue(deps: ChargeDeps, at: Date): Promise<{ retried: number; recovered: number; unpaid: number; reminders: number }> {
   const { db } = deps;
-  const pastDue = await db('billing_accounts as b')
-    .join('organizations as o', 'o.id', 'b.organization_id')
-    .whereNull('o.deleted_at')
-    .where('b.status', 'past_due')
-    .whereNotNull('b.past_due_since')
-    .select('b.organization_id', 'b.past_due_since', 'b.retry_rounds_done', 'b.reminders_sent');
+  const pastDue = await db.rows<{ organization_id: number; past_due_since: number; retry_rounds_done: number; reminders_sent: number }>(
+    `SELECT b.organization_id, b.past_due_since, b.retry_rounds_done, b.reminders_sent FROM billing_accounts b JOIN organizations o ON o.id = b.organization_id
+     WHERE o.deleted_at IS NULL AND b.status = 'past_due' AND b.past_due_since IS NOT NULL`,
+  );
   const report = { retried: 0, recovered: 0, unpaid: 0, reminders: 0 };
   for (const row of pastDue) {
     const orgId = Number(row.organization_id);
@@ -58,7 +56,11 @@ export async function retryPastDue(deps: ChargeDeps, at: Date): Promise<{ retrie
 
     if (roundsDue > done) {
       // Claim the round first so a second pass (or instance) does not retry it again.
-      const claimed = await db('billing_accounts').where({ organization_id: orgId, status: 'past_due', retry_rounds_done: done }).update({ retry_rounds_done: roundsDue });
+      const claimed = await db.run("UPDATE billing_accounts SET retry_rounds_done = ? WHERE organization_id = ? AND status = 'past_due' AND retry_rounds_done = ?", [
+        roundsDue,
+        orgId,
+        done,
+      ]);
       if (claimed !== 1) continue;
       report.retried++;
       await chargeOpenInvoices(deps, orgId, { at, trigger: 'retry', settledCause: `Paid on the day-${roundsDue * RETRY_EVERY_DAYS} retry` });
@@ -73,8 +75,8 @@ export async function retryPastDue(deps: ChargeDeps, at: Date): Promise<{ retrie
       // charge could not be made, or a crash cut the pass short). A charge
       // whose answer is not in yet may have succeeded: it is settled first
       // (R9.13), and a later pass decides.
-      if (await db('payment_attempts').where({ organization_id: orgId, status: 'pending' }).first('id')) continue;
-      const became = await inTransaction(db, async (sql) => {
+      if (await db.first("SELECT id FROM payment_attempts WHERE organization_id = ? AND status = 'pending' LIMIT 1", [orgId])) continue;
+      const became = await db.transaction(async (sql) => {
         await lockAccount(sql, orgId);
         return becomeUnpaid(sql, deps, orgId, at);
       });
@@ -86,7 +88,7 @@ export async function retryPastDue(deps: ChargeDeps, at: Date): Promise<{ retrie
     const nextRound = done + 1;
     const nextRetry = since + nextRound * RETRY_EVERY_DAYS * DAY_MS;
     if (nextRound <= RETRY_ROUNDS && at.getTime() >= nextRetry - DAY_MS && Number(row.reminders_sent) < nextRound) {
-      const reminded = await inTransaction(db, async (sql) => {
+      const reminded = await db.transaction(async (sql) => {
         const claimed = await sql.run('UPDATE billing_accounts SET reminders_sent = ? WHERE organization_id = ? AND reminders_sent = ?', [nextRound, orgId, Number(row.reminders_sent)]);
         if (claimed !== 1) return false;
         const ctx = await billingMailContext(sql, deps.config, orgId);

@@ -1,5 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
-import { insertRows, statementsOf, type Executor } from '../../db/sql.ts';
+import { insertRows, type Sql } from '../../db/sql.ts';
 import { recordAudit, systemActor, type AuditActor } from '../audit/record.ts';
 import type { BillingStatus } from '../owners/queries.ts';
 
@@ -14,10 +13,10 @@ export const STATUS_BADGES: Record<BillingStatus, string> = { active: 'badge-suc
  * cause and written to the audit log. Runs inside the caller's transaction.
  */
 export async function transition(
-  trx: Executor,
+  trx: Sql,
   input: { organizationId: number; to: BillingStatus; cause: string; at: Date; actor?: AuditActor },
 ): Promise<boolean> {
-  const sql = statementsOf(trx);
+  const sql = trx;
   const account = await sql.first<{ status: BillingStatus; past_due_since: number | null }>(
     'SELECT status, past_due_since FROM billing_accounts WHERE organization_id = ?',
     [input.organizationId],
@@ -58,9 +57,9 @@ export interface StatusChange {
   at: Date;
 }
 
-export async function statusHistory(db: DbOrTrx, organizationId: number): Promise<StatusChange[]> {
-  const rows = await db('billing_status_history').where({ organization_id: organizationId }).orderBy('id', 'desc');
-  return rows.map((r: Record<string, unknown>) => ({
+export async function statusHistory(db: Sql, organizationId: number): Promise<StatusChange[]> {
+  const rows = await db.rows<Record<string, unknown>>('SELECT * FROM billing_status_history WHERE organization_id = ? ORDER BY id DESC', [organizationId]);
+  return rows.map((r) => ({
     from: r.from_status as BillingStatus,
     to: r.to_status as BillingStatus,
     cause: String(r.cause),

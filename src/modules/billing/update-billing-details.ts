@@ -1,3 +1,4 @@
+import { setClause } from '../../db/sql.ts';
 import type { Deps } from '../../deps.ts';
 import { addressLines, detailsColumns, type BillingDetails } from './billing-details.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
@@ -49,9 +50,8 @@ export async function updateBillingDetails(
   const now = clock.now();
   await db.transaction(async (trx) => {
     await lockAccount(trx, input.organizationId);
-    await trx('billing_accounts')
-      .where({ organization_id: input.organizationId })
-      .update({ ...detailsColumns(input.details), updated_at: now.getTime() });
+    const set = setClause({ ...detailsColumns(input.details), updated_at: now.getTime() });
+    await trx.run(`UPDATE billing_accounts SET ${set.sql} WHERE organization_id = ?`, [...set.bindings, input.organizationId]);
     await recordAudit(trx, {
       organizationId: input.organizationId,
       actor: userActor(input.actor),

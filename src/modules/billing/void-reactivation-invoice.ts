@@ -1,4 +1,4 @@
-import { insertRows, type Statements } from '../../db/sql.ts';
+import { insertRows, type Sql } from '../../db/sql.ts';
 import { formatCents } from '../../money.ts';
 import { recordAudit, systemActor, type AuditActor } from '../audit/record.ts';
 import { periodContaining } from '../owners/periods.ts';
@@ -35,7 +35,7 @@ interface ReactivationInvoiceRow {
  * Never while a charge of it is in flight (a pending attempt): its outcome is
  * unknown and may still pay it. Answers whether it voided the invoice.
  */
-export async function voidReactivationInvoice(sql: Statements, input: { invoiceId: number; at: Date; cause: string; actor?: AuditActor }): Promise<boolean> {
+export async function voidReactivationInvoice(sql: Sql, input: { invoiceId: number; at: Date; cause: string; actor?: AuditActor }): Promise<boolean> {
   const invoice = await sql.first<ReactivationInvoiceRow>(
     `SELECT id, organization_id, seq, number, kind, status, period_end, credit_applied_cents, amount_due_cents, amount_paid_cents, prior_period_start, prior_period_end
      FROM invoices WHERE id = ?`,
@@ -82,7 +82,7 @@ export async function voidReactivationInvoice(sql: Statements, input: { invoiceI
  * flight: left by a process that died between issuing one and recording its
  * outcome, or by a decline recorded before declines voided them.
  */
-export async function voidIdleReactivationInvoices(sql: Statements, input: { organizationId: number; at: Date; actor?: AuditActor }): Promise<number> {
+export async function voidIdleReactivationInvoices(sql: Sql, input: { organizationId: number; at: Date; actor?: AuditActor }): Promise<number> {
   const open = await sql.rows<{ id: number }>(
     `SELECT i.id FROM invoices i
      WHERE i.organization_id = ? AND i.kind = 'reactivation' AND i.status = 'open'
@@ -103,7 +103,7 @@ export async function voidIdleReactivationInvoices(sql: Statements, input: { org
  * before it was kept on them (20261130-1450): the anchored period of the
  * invoice before, which is what the account's period was then.
  */
-async function priorPeriodOf(sql: Statements, invoice: ReactivationInvoiceRow): Promise<{ start: number; end: number } | null> {
+async function priorPeriodOf(sql: Sql, invoice: ReactivationInvoiceRow): Promise<{ start: number; end: number } | null> {
   if (invoice.prior_period_start != null && invoice.prior_period_end != null) return { start: Number(invoice.prior_period_start), end: Number(invoice.prior_period_end) };
   const before = await sql.first<{ period_start: number; period_anchor: number }>(
     `SELECT i.period_start, b.period_anchor FROM invoices i JOIN billing_accounts b ON b.organization_id = i.organization_id

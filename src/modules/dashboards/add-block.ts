@@ -1,4 +1,4 @@
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import { lockRow } from '../../db/locks.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
@@ -16,7 +16,7 @@ export type AddBlockResult =
  * see (R2.6: a None override hides it); a device must belong to it.
  */
 export async function addBlock(
-  db: Db,
+  db: Sql,
   dashboard: Dashboard,
   actor: User,
   input: { kind: BlockKind; title: string; applicationId: number; deviceId: number | null },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
@@ -22,7 +22,7 @@ export const newShareToken = () => randomBytes(32).toString('base64url');
  * The owner row is locked so two creations at once cannot both pass the limit.
  */
 export async function createDashboard(
-  db: Db,
+  db: Sql,
   clock: Clock,
   input: { user: User; owner: Owner; name: string; description: string },
 ): Promise<CreateDashboardResult> {

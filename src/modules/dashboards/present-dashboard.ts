@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
 import type { BillingStatus } from '../owners/queries.ts';
 import { dailyChart, lastDays, type DailyChart } from './chart.ts';
@@ -61,7 +61,7 @@ function show(value: unknown): string {
  * block's data, or why it has none. The data rule (R5.2) is asked again here,
  * with the owner's memberships as they are now.
  */
-export async function presentDashboard(db: DbOrTrx, dashboard: Dashboard, now: Date): Promise<DashboardContent> {
+export async function presentDashboard(db: Sql, dashboard: Dashboard, now: Date): Promise<DashboardContent> {
   const billingStatus = await billingStatusOf(db, dashboard.owner);
   if (billingStatus === 'unpaid') return { billingStatus, blocks: [] };
   const blocks = await listBlocks(db, dashboard.id);
@@ -73,7 +73,7 @@ export async function presentDashboard(db: DbOrTrx, dashboard: Dashboard, now: D
   return { billingStatus, blocks: views };
 }
 
-async function presentBlock(db: DbOrTrx, dashboard: Dashboard, block: Block, verdicts: Map<number, SourceVerdict>, now: Date): Promise<BlockView> {
+async function presentBlock(db: Sql, dashboard: Dashboard, block: Block, verdicts: Map<number, SourceVerdict>, now: Date): Promise<BlockView> {
   const base: BlockBase = { id: block.id, kind: block.kind, kindLabel: BLOCK_KIND_LABELS[block.kind] ?? block.kind, title: block.title };
   if (block.applicationId === null) return { ...base, status: 'unavailable', reason: 'gone' };
   let verdict = verdicts.get(block.applicationId);

@@ -1,7 +1,6 @@
-import type { DbOrTrx } from '../../db/knex.ts';
 import { ownerColumns, ownerFromColumns, type Owner } from '../owners/columns.ts';
 import type { BlockKind, Visibility } from './policy.ts';
-import { statementsOf } from '../../db/sql.ts';
+import { insertReturningId, placeholders, type Sql } from '../../db/sql.ts';
 import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
 
 export interface Dashboard {
@@ -74,20 +73,20 @@ const toBlock = (r: BlockRow): Block => ({
 /** The columns resourceAccess reads (R2.2, R2.5). */
 export const dashboardResource = (d: Dashboard) => ({ type: 'dashboard' as const, id: d.id, ...ownerColumns(d.owner) });
 
-export async function findDashboard(db: DbOrTrx, id: number): Promise<Dashboard | undefined> {
-  const row = await db<DashboardRow>('dashboards').where({ id }).first();
+export async function findDashboard(db: Sql, id: number): Promise<Dashboard | undefined> {
+  const row = await db.first<DashboardRow>('SELECT * FROM dashboards WHERE id = ?', [id]);
   return row ? toDashboard(row) : undefined;
 }
 
-export async function findDashboardByShareToken(db: DbOrTrx, shareToken: string): Promise<Dashboard | undefined> {
-  const row = await db<DashboardRow>('dashboards').where({ share_token: shareToken }).first();
+export async function findDashboardByShareToken(db: Sql, shareToken: string): Promise<Dashboard | undefined> {
+  const row = await db.first<DashboardRow>('SELECT * FROM dashboards WHERE share_token = ?', [shareToken]);
   return row ? toDashboard(row) : undefined;
 }
 
 /** An owner's dashboards by name, for the Sandbox and organization overview pages. */
-export async function listDashboardsOf(db: DbOrTrx, owner: Owner): Promise<{ id: number; name: string; visibility: Visibility }[]> {
+export async function listDashboardsOf(db: Sql, owner: Owner): Promise<{ id: number; name: string; visibility: Visibility }[]> {
   const { owner_type, owner_id } = ownerColumns(owner);
-  const rows = await statementsOf(db).rows<Pick<DashboardRow, 'id' | 'name' | 'visibility'>>(
+  const rows = await db.rows<Pick<DashboardRow, 'id' | 'name' | 'visibility'>>(
     'SELECT id, name, visibility FROM dashboards WHERE owner_type = ? AND owner_id = ? ORDER BY name, id',
     [owner_type, owner_id],
   );
@@ -95,68 +94,62 @@ export async function listDashboardsOf(db: DbOrTrx, owner: Owner): Promise<{ id:
 }
 
 export async function insertDashboard(
-  db: DbOrTrx,
+  db: Sql,
   input: { owner: Owner; name: string; description: string; shareToken: string; createdByUserId: number; now: Date },
 ): Promise<number> {
-  const [row] = await db('dashboards')
-    .insert({
-      ...ownerColumns(input.owner),
-      name: input.name,
-      description: input.description,
-      visibility: 'private',
-      password_hash: null,
-      share_token: input.shareToken,
-      created_by_user_id: input.createdByUserId,
-      created_at: input.now.getTime(),
-    })
-    .returning('id');
-  return Number(typeof row === 'object' ? (row as { id: number }).id : row);
+  return insertReturningId(db, 'dashboards', {
+    ...ownerColumns(input.owner),
+    name: input.name,
+    description: input.description,
+    visibility: 'private',
+    password_hash: null,
+    share_token: input.shareToken,
+    created_by_user_id: input.createdByUserId,
+    created_at: input.now.getTime(),
+  });
 }
 
-export async function updateDashboardDetails(db: DbOrTrx, id: number, input: { name: string; description: string }): Promise<void> {
-  await db('dashboards').where({ id }).update({ name: input.name, description: input.description });
+export async function updateDashboardDetails(db: Sql, id: number, input: { name: string; description: string }): Promise<void> {
+  await db.run('UPDATE dashboards SET name = ?, description = ? WHERE id = ?', [input.name, input.description, id]);
 }
 
-export async function updateDashboardVisibility(db: DbOrTrx, id: number, input: { visibility: Visibility; passwordHash: string | null }): Promise<void> {
-  await db('dashboards').where({ id }).update({ visibility: input.visibility, password_hash: input.passwordHash });
+export async function updateDashboardVisibility(db: Sql, id: number, input: { visibility: Visibility; passwordHash: string | null }): Promise<void> {
+  await db.run('UPDATE dashboards SET visibility = ?, password_hash = ? WHERE id = ?', [input.visibility, input.passwordHash, id]);
 }
 
-export async function deleteDashboardRow(db: DbOrTrx, id: number): Promise<void> {
-  await db('dashboard_blocks').where({ dashboard_id: id }).delete();
-  await db('dashboards').where({ id }).delete();
+export async function deleteDashboardRow(db: Sql, id: number): Promise<void> {
+  await db.run('DELETE FROM dashboard_blocks WHERE dashboard_id = ?', [id]);
+  await db.run('DELETE FROM dashboards WHERE id = ?', [id]);
 }
 
-export async function listBlocks(db: DbOrTrx, dashboardId: number): Promise<Block[]> {
-  const rows = await db<BlockRow>('dashboard_blocks').where({ dashboard_id: dashboardId }).orderBy([{ column: 'position' }, { column: 'id' }]);
+export async function listBlocks(db: Sql, dashboardId: number): Promise<Block[]> {
+  const rows = await db.rows<BlockRow>('SELECT * FROM dashboard_blocks WHERE dashboard_id = ? ORDER BY position, id', [dashboardId]);
   return rows.map(toBlock);
 }
 
-export async function countBlocks(db: DbOrTrx, dashboardId: number): Promise<number> {
-  const row = await db('dashboard_blocks').where({ dashboard_id: dashboardId }).count({ n: '*' }).first();
+export async function countBlocks(db: Sql, dashboardId: number): Promise<number> {
+  const row = await db.first<{ n: number }>('SELECT COUNT(*) AS n FROM dashboard_blocks WHERE dashboard_id = ?', [dashboardId]);
   return Number(row?.n ?? 0);
 }
 
 export async function insertBlock(
-  db: DbOrTrx,
+  db: Sql,
   input: { dashboardId: number; kind: BlockKind; title: string; applicationId: number; deviceId: number | null },
 ): Promise<number> {
-  const last = await db('dashboard_blocks').where({ dashboard_id: input.dashboardId }).max({ p: 'position' }).first();
+  const last = await db.first<{ p: number | null }>('SELECT MAX(position) AS p FROM dashboard_blocks WHERE dashboard_id = ?', [input.dashboardId]);
   const position = last?.p == null ? 1 : Number(last.p) + 1;
-  const [row] = await db('dashboard_blocks')
-    .insert({
-      dashboard_id: input.dashboardId,
-      position,
-      kind: input.kind,
-      title: input.title,
-      application_id: input.applicationId,
-      device_id: input.deviceId,
-    })
-    .returning('id');
-  return Number(typeof row === 'object' ? (row as { id: number }).id : row);
+  return insertReturningId(db, 'dashboard_blocks', {
+    dashboard_id: input.dashboardId,
+    position,
+    kind: input.kind,
+    title: input.title,
+    application_id: input.applicationId,
+    device_id: input.deviceId,
+  });
 }
 
-export async function deleteBlockRow(db: DbOrTrx, dashboardId: number, blockId: number): Promise<number> {
-  return db('dashboard_blocks').where({ id: blockId, dashboard_id: dashboardId }).delete();
+export async function deleteBlockRow(db: Sql, dashboardId: number, blockId: number): Promise<number> {
+  return db.run('DELETE FROM dashboard_blocks WHERE id = ? AND dashboard_id = ?', [blockId, dashboardId]);
 }
 
 // ---------------------------------------------------------------------------
@@ -191,30 +184,31 @@ const toSourceDevice = (r: { id: number; application_id: number; name: string; l
   lastSeenAt: r.last_seen_at == null ? null : new Date(Number(r.last_seen_at)),
 });
 
-export async function findSourceApplication(db: DbOrTrx, id: number): Promise<SourceApplication | undefined> {
-  const row = await db('applications').where({ id }).first('id', 'name', 'owner_type', 'owner_id');
+export async function findSourceApplication(db: Sql, id: number): Promise<SourceApplication | undefined> {
+  const row = await db.first<{ id: number; name: string; owner_type: string; owner_id: number }>('SELECT id, name, owner_type, owner_id FROM applications WHERE id = ?', [id]);
   return row ? toSourceApplication(row) : undefined;
 }
 
-export async function applicationsOfOwner(db: DbOrTrx, owner: Owner): Promise<SourceApplication[]> {
-  const rows = await db('applications')
-    .where(ownerColumns(owner))
-    .orderBy([{ column: 'name' }, { column: 'id' }])
-    .select('id', 'name', 'owner_type', 'owner_id');
+export async function applicationsOfOwner(db: Sql, owner: Owner): Promise<SourceApplication[]> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const rows = await db.rows<{ id: number; name: string; owner_type: string; owner_id: number }>(
+    'SELECT id, name, owner_type, owner_id FROM applications WHERE owner_type = ? AND owner_id = ? ORDER BY name, id',
+    [owner_type, owner_id],
+  );
   return rows.map(toSourceApplication);
 }
 
-export async function findSourceDevice(db: DbOrTrx, id: number): Promise<SourceDevice | undefined> {
-  const row = await db('devices').where({ id }).first('id', 'application_id', 'name', 'last_state_json', 'last_seen_at');
+export async function findSourceDevice(db: Sql, id: number): Promise<SourceDevice | undefined> {
+  const row = await db.first<Parameters<typeof toSourceDevice>[0]>('SELECT id, application_id, name, last_state_json, last_seen_at FROM devices WHERE id = ?', [id]);
   return row ? toSourceDevice(row) : undefined;
 }
 
-export async function devicesOfApplications(db: DbOrTrx, applicationIds: number[]): Promise<SourceDevice[]> {
+export async function devicesOfApplications(db: Sql, applicationIds: number[]): Promise<SourceDevice[]> {
   if (applicationIds.length === 0) return [];
-  const rows = await db('devices')
-    .whereIn('application_id', applicationIds)
-    .orderBy([{ column: 'name' }, { column: 'id' }])
-    .select('id', 'application_id', 'name', 'last_state_json', 'last_seen_at');
+  const rows = await db.rows<Parameters<typeof toSourceDevice>[0]>(
+    `SELECT id, application_id, name, last_state_json, last_seen_at FROM devices WHERE application_id IN (${placeholders(applicationIds.length)}) ORDER BY name, id`,
+    applicationIds,
+  );
   return rows.map(toSourceDevice);
 }
 
@@ -223,20 +217,19 @@ export async function devicesOfApplications(db: DbOrTrx, applicationIds: number[
  * the day's start in epoch milliseconds. Summed over owners, so days from
  * before a transfer still count.
  */
-export async function dailyPayloads(db: DbOrTrx, applicationId: number, fromDay: Date, toDay: Date): Promise<Map<number, number>> {
-  const rows = await db('usage_daily')
-    .where({ application_id: applicationId })
-    .whereBetween('day', [fromDay.getTime(), toDay.getTime()])
-    .groupBy('day')
-    .select('day')
-    .sum({ n: 'payloads' });
-  return new Map((rows as { day: number | string; n: number | string | null }[]).map((r) => [Number(r.day), Number(r.n ?? 0)]));
+export async function dailyPayloads(db: Sql, applicationId: number, fromDay: Date, toDay: Date): Promise<Map<number, number>> {
+  const rows = await db.rows<{ day: number | string; n: number | string | null }>(
+    'SELECT day, SUM(payloads) AS n FROM usage_daily WHERE application_id = ? AND day BETWEEN ? AND ? GROUP BY day',
+    [applicationId, fromDay.getTime(), toDay.getTime()],
+  );
+  return new Map(rows.map((r) => [Number(r.day), Number(r.n ?? 0)]));
 }
 
 /** R3.9: every dashboard of an owner goes with it (blocks cascade). */
-export async function deleteDashboardsOf(db: DbOrTrx, owner: Owner): Promise<number> {
+export async function deleteDashboardsOf(db: Sql, owner: Owner): Promise<number> {
   const cols = owner.kind === 'sandbox' ? { owner_type: 'user', owner_id: owner.userId } : { owner_type: 'organization', owner_id: owner.organizationId };
-  const ids = (await db('dashboards').where(cols).select('id')).map((r: { id: number }) => r.id);
+  const ids = (await db.rows<{ id: number }>('SELECT id FROM dashboards WHERE owner_type = ? AND owner_id = ?', [cols.owner_type, cols.owner_id])).map((r) => r.id);
+  if (ids.length === 0) return 0;
   await deleteResourceRolesOn(db, 'dashboard', ids);
-  return ids.length ? db('dashboards').whereIn('id', ids).delete() : 0;
+  return db.run(`DELETE FROM dashboards WHERE id IN (${placeholders(ids.length)})`, ids);
 }

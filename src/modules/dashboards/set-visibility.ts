@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { lockRow } from '../../db/locks.ts';
 import { hashPassword } from '../accounts/passwords.ts';
 import type { User } from '../accounts/queries.ts';
@@ -21,7 +21,7 @@ export type SetVisibilityResult =
  * forgets the password.
  */
 export async function setVisibility(
-  db: Db,
+  db: Sql,
   clock: Clock,
   actor: User,
   dashboard: Dashboard,

@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
 import { can, type Role } from '../tenancy/policy.ts';
 import { findMembership, resourceRolesOf } from '../tenancy/membership-queries.ts';
@@ -25,7 +25,7 @@ export type SourceVerdict =
   /** A Sandbox dashboard's source whose organization is Unpaid (R9.8): its data stops with it. */
   | { ok: false; reason: 'unpaid'; application: SourceApplication };
 
-export async function judgeSource(db: DbOrTrx, dashboardOwner: Owner, applicationId: number): Promise<SourceVerdict> {
+export async function judgeSource(db: Sql, dashboardOwner: Owner, applicationId: number): Promise<SourceVerdict> {
   const application = await findSourceApplication(db, applicationId);
   if (!application) return { ok: false, reason: 'gone' };
   const source = application.owner;
@@ -52,7 +52,7 @@ export interface SourceGroup {
  * or a per-resource override). A Sandbox application is its owner's, whom
  * the dashboard rule already checks.
  */
-export async function memberMaySee(db: DbOrTrx, member: { id: number }, application: SourceApplication): Promise<boolean> {
+export async function memberMaySee(db: Sql, member: { id: number }, application: SourceApplication): Promise<boolean> {
   const owner = application.owner;
   if (owner.kind === 'sandbox') return true;
   const membership = await findMembership(db, owner.organizationId, member.id);
@@ -65,7 +65,7 @@ export async function memberMaySee(db: DbOrTrx, member: { id: number }, applicat
  * The applications (with their devices) the add-block form offers `viewer`,
  * grouped by owner: what the dashboard may show and the viewer may see (R2.6).
  */
-export async function sourceChoices(db: DbOrTrx, dashboardOwner: Owner, viewer: { id: number }): Promise<SourceGroup[]> {
+export async function sourceChoices(db: Sql, dashboardOwner: Owner, viewer: { id: number }): Promise<SourceGroup[]> {
   const groups: { label: string; applications: SourceApplication[] }[] = [];
   if (dashboardOwner.kind === 'organization') {
     const organization = await findOrganizationById(db, dashboardOwner.organizationId);

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import type { TransferTarget } from '../applications/transfer-application.ts';
 import { checkLimit } from '../resources/counts.ts';
@@ -23,7 +23,7 @@ export type TransferDashboardResult =
  * the result names them.
  */
 export async function transferDashboard(
-  db: Db,
+  db: Sql,
   clock: Clock,
   input: { actor: User; dashboardId: number; from: Owner; to: Owner; allowedTargets: TransferTarget[] },
 ): Promise<TransferDashboardResult> {
@@ -31,13 +31,19 @@ export async function transferDashboard(
   const now = clock.now();
   return db.transaction(async (trx) => {
     await lockBothOwners(trx, input.from, input.to);
-    const dashboard = await trx('dashboards').where({ id: input.dashboardId, ...ownerColumns(input.from) }).first();
+    const from = ownerColumns(input.from);
+    const to = ownerColumns(input.to);
+    const dashboard = await trx.first<{ id: number; name: string }>('SELECT id, name FROM dashboards WHERE id = ? AND owner_type = ? AND owner_id = ?', [
+      input.dashboardId,
+      from.owner_type,
+      from.owner_id,
+    ]);
     if (!dashboard) return { ok: false, reason: 'not_allowed' } as const;
     const unpaid = await unpaidSide(trx, input.from, input.to);
     if (unpaid) return { ok: false, reason: 'owner_unpaid', side: unpaid } as const;
     const limit = await checkLimit(trx, input.to, 'dashboards', 1, now);
     if (!limit.ok) return { ok: false, reason: 'limit', message: `${limit.message} Nothing was moved.` } as const;
-    await trx('dashboards').where({ id: dashboard.id }).update(ownerColumns(input.to));
+    await trx.run('UPDATE dashboards SET owner_type = ?, owner_id = ? WHERE id = ?', [to.owner_type, to.owner_id, dashboard.id]);
     await deleteResourceRolesOn(trx, 'dashboard', [dashboard.id]);
     const lostSources: string[] = [];
     for (const block of await listBlocks(trx, dashboard.id)) {

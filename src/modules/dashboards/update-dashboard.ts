@@ -1,10 +1,10 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { updateDashboardDetails, type Dashboard } from './queries.ts';
 
 export type UpdateDashboardResult = { ok: true };
 
 /** Renames a dashboard and changes its description. */
-export async function updateDashboard(db: DbOrTrx, dashboard: Dashboard, input: { name: string; description: string }): Promise<UpdateDashboardResult> {
+export async function updateDashboard(db: Sql, dashboard: Dashboard, input: { name: string; description: string }): Promise<UpdateDashboardResult> {
   await updateDashboardDetails(db, dashboard.id, input);
   return { ok: true };
 }

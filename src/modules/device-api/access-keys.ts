@@ -1,8 +1,7 @@
 import { hashSecret } from '../applications/manage-access-keys.ts';
 import { noteAccessKeyUse } from '../applications/queries.ts';
-import { statementsOf } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { timingSafeEqual } from 'node:crypto';
-import type { DbOrTrx } from '../../db/knex.ts';
 import type { CountedApplication } from '../usage/queries.ts';
 
 /** How often an access key's `last_used_at` is written at most: a key used every second costs one write a minute. */
@@ -59,8 +58,8 @@ interface KeyRow {
  * secret in constant time. A revoked key is only told apart from a wrong one
  * to whoever holds its secret.
  */
-export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string, deviceId: number | null = null): Promise<KeyCheck> {
-  const row = await statementsOf(db).first<KeyRow>(KEY_LOOKUP, [deviceId, keyId]);
+export async function verifyAccessKey(db: Sql, keyId: string, secret: string, deviceId: number | null = null): Promise<KeyCheck> {
+  const row = await db.first<KeyRow>(KEY_LOOKUP, [deviceId, keyId]);
   const given = Buffer.from(hashSecret(secret), 'hex');
   const stored = row ? Buffer.from(String(row.secret_hash), 'hex') : Buffer.alloc(given.length);
   const matches = stored.length === given.length && timingSafeEqual(stored, given);
@@ -85,13 +84,13 @@ export async function verifyAccessKey(db: DbOrTrx, keyId: string, secret: string
  * the key decides whether to write at all, and the condition keeps several
  * instances from writing the same minute twice.
  */
-export async function touchAccessKey(db: DbOrTrx, key: KeyWithApplication, now: Date): Promise<void> {
+export async function touchAccessKey(db: Sql, key: KeyWithApplication, now: Date): Promise<void> {
   const t = now.getTime();
   if (key.lastUsedAt !== null && t - key.lastUsedAt < LAST_USED_RESOLUTION_MS) return;
   await noteAccessKeyUse(db, key.id, t, t - LAST_USED_RESOLUTION_MS);
 }
 
 /** Whether an application exists (to tell "no such application" from "not this key's application"). */
-export async function applicationExists(db: DbOrTrx, applicationId: number): Promise<boolean> {
-  return (await db('applications').where({ id: applicationId }).first('id')) !== undefined;
+export async function applicationExists(db: Sql, applicationId: number): Promise<boolean> {
+  return (await db.first('SELECT id FROM applications WHERE id = ?', [applicationId])) !== undefined;
 }

@@ -1,5 +1,4 @@
-import { isPostgres, type Db, type DbOrTrx } from '../../db/knex.ts';
-import { inTransaction, type Statements } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { Admission } from '../rate-limits/gcra.ts';
 import { ownerUsageTerms, usagePeriodOf } from '../owners/owner-period.ts';
 import { lockOwner, ownerFromColumns, type Owner } from '../owners/columns.ts';
@@ -44,20 +43,20 @@ export type RecordPayloadsResult =
  * limit, R13.3): a refusal stores nothing.
  */
 export async function recordPayloads(
-  db: Db,
+  db: Sql,
   target: { application: CountedApplication; deviceId: number },
   states: readonly DeviceState[],
   now: Date,
-  opts: { admit?: (sql: Statements) => Promise<Admission> } = {},
+  opts: { admit?: (sql: Sql) => Promise<Admission> } = {},
 ): Promise<RecordPayloadsResult> {
   const owner = ownerFromColumns(target.application);
   const { status, plan, period } = await ownerUsageTerms(db, owner, now);
   if (status === 'unpaid') return { ok: false, reason: 'owner_unpaid' };
   const receivedAt = now.getTime();
   const rows = states.map((s) => ({ time: s.time ? s.time.getTime() : receivedAt, data: JSON.stringify(s.data) }));
-  const postgres = isPostgres(db);
+  const postgres = db.postgres;
 
-  return inTransaction(db, async (sql): Promise<RecordPayloadsResult> => {
+  return db.transaction(async (sql): Promise<RecordPayloadsResult> => {
     if (opts.admit) {
       const admitted = await opts.admit(sql);
       if (!admitted.ok) return { ok: false, reason: 'rate_limited', retryAfterMs: admitted.retryAfterMs };
@@ -84,7 +83,7 @@ export async function recordPayloads(
  * large, over the cap, owner Unpaid, unknown device) counts as rejected in
  * the current period, never as payloads.
  */
-export async function recordRejected(db: DbOrTrx, application: CountedApplication, now: Date): Promise<void> {
+export async function recordRejected(db: Sql, application: CountedApplication, now: Date): Promise<void> {
   const period = await usagePeriodOf(db, ownerFromColumns(application), now);
   await incrementUsage(db, { application, periodStart: period.start, day: utcDayStart(now), payloads: 0, rejected: 1 });
 }

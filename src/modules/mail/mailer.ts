@@ -1,6 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
-import type { Executor } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { claimDueMail, dueMailIds, insertOutboxMail, markOutboxMailFailed, markOutboxMailSent, requeueOutboxMail } from './queries.ts';
 
 export interface OutgoingMail {
@@ -46,7 +45,7 @@ export interface Mailer {
    * `deliverQueued` sends it after the commit (and the scheduler's mail job
    * sends any a crash left queued). Answers the row's id.
    */
-  enqueue(trx: Executor, mail: OutgoingMail, at: Date): Promise<number>;
+  enqueue(trx: Sql, mail: OutgoingMail, at: Date): Promise<number>;
   /**
    * Sends the mails that are due: queued ones (after their backoff, if a send
    * failed) and pending ones whose send was lost. Each is claimed first, so
@@ -56,7 +55,7 @@ export interface Mailer {
 }
 
 export interface MailerOptions {
-  db: Db;
+  db: Sql;
   clock: Clock;
   /** smtp:// or smtps:// URL; without it mail is only kept in the outbox. */
   smtpUrl?: string | undefined;

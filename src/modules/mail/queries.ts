@@ -1,5 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
-import { insertReturningId, statementsOf, type Executor } from '../../db/sql.ts';
+import { insertReturningId, type Sql } from '../../db/sql.ts';
 
 export type MailTransport = 'outbox' | 'smtp';
 /**
@@ -69,22 +68,16 @@ const toOutboxMail = (r: OutboxRow): OutboxMail => ({
 
 /** Newest first, with the total for paging. */
 export async function listOutbox(
-  db: DbOrTrx,
+  db: Sql,
   page: { limit: number; offset: number },
 ): Promise<{ mails: OutboxMail[]; total: number }> {
-  const rows = await db<OutboxRow>('mail_outbox')
-    .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'id', order: 'desc' },
-    ])
-    .limit(page.limit)
-    .offset(page.offset);
-  const counted = await db('mail_outbox').count({ n: '*' }).first();
+  const rows = await db.rows<OutboxRow>('SELECT * FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?', [page.limit, page.offset]);
+  const counted = await db.first<{ n: number }>('SELECT COUNT(*) AS n FROM mail_outbox');
   return { mails: rows.map(toOutboxMail), total: Number(counted?.n ?? 0) };
 }
 
-export async function findOutboxMail(db: DbOrTrx, id: number): Promise<OutboxMail | undefined> {
-  const row = await db<OutboxRow>('mail_outbox').where({ id }).first();
+export async function findOutboxMail(db: Sql, id: number): Promise<OutboxMail | undefined> {
+  const row = await db.first<OutboxRow>('SELECT * FROM mail_outbox WHERE id = ?', [id]);
   return row ? toOutboxMail(row) : undefined;
 }
 
@@ -93,12 +86,11 @@ export async function findOutboxMail(db: DbOrTrx, id: number): Promise<OutboxMai
  * first, so `.at(-1)` is the latest). The address matches case-insensitively,
  * as account emails do.
  */
-export async function mailsTo(db: DbOrTrx, address: string, filter: { kind?: string } = {}): Promise<OutboxMail[]> {
-  const query = db<OutboxRow>('mail_outbox')
-    .whereRaw('lower(to_address) = ?', [address.toLowerCase()])
-    .orderBy('id', 'asc');
-  if (filter.kind !== undefined) query.andWhere({ kind: filter.kind });
-  const rows = await query;
+export async function mailsTo(db: Sql, address: string, filter: { kind?: string } = {}): Promise<OutboxMail[]> {
+  const rows =
+    filter.kind === undefined
+      ? await db.rows<OutboxRow>('SELECT * FROM mail_outbox WHERE lower(to_address) = ? ORDER BY id', [address.toLowerCase()])
+      : await db.rows<OutboxRow>('SELECT * FROM mail_outbox WHERE lower(to_address) = ? AND kind = ? ORDER BY id', [address.toLowerCase(), filter.kind]);
   return rows.map(toOutboxMail);
 }
 
@@ -117,8 +109,7 @@ export interface NewOutboxRow {
   nextAttemptAt?: Date;
 }
 
-export async function insertOutboxMail(db: Executor, mail: NewOutboxRow): Promise<number> {
-  // Every receipt of a renewal pass lands here: fixed SQL (db/sql.ts).
+export async function insertOutboxMail(db: Sql, mail: NewOutboxRow): Promise<number> {
   return insertReturningId(db, 'mail_outbox', {
     to_address: mail.to,
     subject: mail.subject,
@@ -134,20 +125,18 @@ export async function insertOutboxMail(db: Executor, mail: NewOutboxRow): Promis
   });
 }
 
-export async function markOutboxMailSent(db: DbOrTrx, id: number, sent: { messageId: string | null; sentAt: Date }) {
-  await db('mail_outbox')
-    .where({ id })
-    .update({ status: 'sent', message_id: sent.messageId, sent_at: sent.sentAt.getTime(), error: null });
+export async function markOutboxMailSent(db: Sql, id: number, sent: { messageId: string | null; sentAt: Date }) {
+  await db.run("UPDATE mail_outbox SET status = 'sent', message_id = ?, sent_at = ?, error = NULL WHERE id = ?", [sent.messageId, sent.sentAt.getTime(), id]);
 }
 
 /** Gives up on a mail: every try failed (R10.1: it stays recorded, with its error, for the back-office). */
-export async function markOutboxMailFailed(db: DbOrTrx, id: number, error: string) {
-  await db('mail_outbox').where({ id }).update({ status: 'failed', error, next_attempt_at: null });
+export async function markOutboxMailFailed(db: Sql, id: number, error: string) {
+  await db.run("UPDATE mail_outbox SET status = 'failed', error = ?, next_attempt_at = NULL WHERE id = ?", [error, id]);
 }
 
 /** A send failed: the mail waits for the delivery job to try again at `nextAttemptAt`. */
-export async function requeueOutboxMail(db: DbOrTrx, id: number, retry: { error: string; nextAttemptAt: Date }) {
-  await db('mail_outbox').where({ id }).update({ status: 'queued', error: retry.error, next_attempt_at: retry.nextAttemptAt.getTime() });
+export async function requeueOutboxMail(db: Sql, id: number, retry: { error: string; nextAttemptAt: Date }) {
+  await db.run("UPDATE mail_outbox SET status = 'queued', error = ?, next_attempt_at = ? WHERE id = ?", [retry.error, retry.nextAttemptAt.getTime(), id]);
 }
 
 /**
@@ -155,8 +144,8 @@ export async function requeueOutboxMail(db: DbOrTrx, id: number, retry: { error:
  * queued ones whose time has come, and pending ones whose send was lost (the
  * process died mid-send; a rare resend is better than a lost mail).
  */
-export async function dueMailIds(db: DbOrTrx, now: Date, limit = 200): Promise<number[]> {
-  const rows = await statementsOf(db).rows<{ id: number }>(
+export async function dueMailIds(db: Sql, now: Date, limit = 200): Promise<number[]> {
+  const rows = await db.rows<{ id: number }>(
     `SELECT id FROM mail_outbox WHERE status IN ('queued', 'pending') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?`,
     [now.getTime(), limit],
   );
@@ -176,8 +165,8 @@ export interface ClaimedMail {
  * Takes a due mail for sending ('pending', one more attempt, lost if not
  * finished by `lostAfter`); null when another sender took it first.
  */
-export async function claimDueMail(db: DbOrTrx, id: number, now: Date, lostAfter: Date): Promise<ClaimedMail | null> {
-  const sql = statementsOf(db);
+export async function claimDueMail(db: Sql, id: number, now: Date, lostAfter: Date): Promise<ClaimedMail | null> {
+  const sql = db;
   const claimed = await sql.run(
     `UPDATE mail_outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?
      WHERE id = ? AND status IN ('queued', 'pending') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)`,

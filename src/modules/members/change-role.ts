@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { lockRow } from '../../db/locks.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
@@ -10,7 +10,7 @@ export type ChangeRoleResult = { ok: true; before: Role } | { ok: false; reason:
 
 /** R2.3, R4.4: an Administrator changes another member's role; never their own, never the last Administrator's. */
 export async function changeRole(
-  db: Db,
+  db: Sql,
   clock: Clock,
   input: { organizationId: number; actor: User; targetUserId: number; targetLabel: string; role: Role },
 ): Promise<ChangeRoleResult> {

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { lockRow } from '../../db/locks.ts';
 import type { Clock } from '../../clock.ts';
 import type { User } from '../accounts/queries.ts';
@@ -9,7 +9,7 @@ import { countAdministrators, deleteMembership, deleteResourceRolesOf, findMembe
 export type LeaveResult = { ok: true } | { ok: false; reason: 'not_a_member' | 'last_administrator' };
 
 /** R3.2, R4.4, R2.3: a member leaves; the last Administrator cannot. Resources stay with the organization. */
-export async function leaveOrganization(db: Db, clock: Clock, organizationId: number, user: User): Promise<LeaveResult> {
+export async function leaveOrganization(db: Sql, clock: Clock, organizationId: number, user: User): Promise<LeaveResult> {
   const userId = user.id;
   return db.transaction(async (trx) => {
     await lockRow(trx, 'organizations', { id: organizationId });

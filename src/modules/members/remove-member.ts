@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { lockRow } from '../../db/locks.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
@@ -13,7 +13,7 @@ export type RemoveMemberResult = { ok: true } | { ok: false; reason: 'not_a_memb
  * The account and its Sandbox stay; the person can be invited again.
  */
 export async function removeMember(
-  db: Db,
+  db: Sql,
   clock: Clock,
   input: { organizationId: number; actor: User; targetUserId: number; targetLabel: string },
 ): Promise<RemoveMemberResult> {

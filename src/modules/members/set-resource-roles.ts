@@ -1,5 +1,5 @@
+import type { Sql } from '../../db/sql.ts';
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { isResourceRole, ROLE_LABELS, type ResourceRole, type ResourceType } from '../tenancy/policy.ts';
@@ -30,7 +30,7 @@ export type SetResourceRolesResult = { ok: true; changed: number } | { ok: false
 
 /** R2.2: per-resource roles replace a member's organization role on one application or dashboard. */
 export async function setResourceRoles(
-  db: Db,
+  db: Sql,
   clock: Clock,
   input: { organizationId: number; actor: User; targetUserId: number; targetLabel: string; resources: OrgResource[]; changes: ResourceRoleChange[] },
 ): Promise<SetResourceRolesResult> {

@@ -1,6 +1,5 @@
-import type { Db } from '../../db/knex.ts';
+import { placeholders, type Sql } from '../../db/sql.ts';
 import { formatCents } from '../../money.ts';
-import { statementsOf, type Executor } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { deleteDashboardsOf } from '../dashboards/queries.ts';
@@ -44,7 +43,7 @@ export interface DeletionPreview {
   openBalanceCents: number;
 }
 
-async function finalCharges(trx: Executor, account: BillingAccount, at: Date) {
+async function finalCharges(trx: Sql, account: BillingAccount, at: Date) {
   const period = { start: account.currentPeriodStart, end: at };
   const plan = await planInForce(trx, account.organizationId, at);
   const accrued = await accruedCharges(trx, { organizationId: account.organizationId, plan, usagePeriod: period, usagePeriodStart: account.currentPeriodStart });
@@ -52,13 +51,16 @@ async function finalCharges(trx: Executor, account: BillingAccount, at: Date) {
 }
 
 /** R9.15: the final invoice's amount and the refund, before the Administrator confirms. */
-export async function previewDeletion(db: Db, organizationId: number, at: Date): Promise<DeletionPreview> {
+export async function previewDeletion(db: Sql, organizationId: number, at: Date): Promise<DeletionPreview> {
   const account = await findBillingAccount(db, organizationId);
   if (!account) throw new Error('no billing account');
   const { accrued } = await finalCharges(db, account, at);
   const subtotal = accrued.lines.reduce((s, l) => s + l.amountCents, 0);
   const movement = accrued.lines.length ? creditMovement(subtotal, account.creditBalanceCents) : { appliedCents: 0, netCreditCents: 0, balanceAfterCents: account.creditBalanceCents };
-  const open = await db('invoices').where({ organization_id: organizationId, status: 'open' }).select('amount_due_cents', 'amount_paid_cents');
+  const open = await db.rows<{ amount_due_cents: number; amount_paid_cents: number }>(
+    "SELECT amount_due_cents, amount_paid_cents FROM invoices WHERE organization_id = ? AND status = 'open'",
+    [organizationId],
+  );
   return {
     finalLines: accrued.lines,
     finalSubtotalCents: subtotal,
@@ -124,7 +126,7 @@ export async function deleteOrganization(deps: ChargeDeps, input: { organization
     await markOrganizationDeleted(trx, orgId, now);
     await setCreditBalance(trx, orgId, credit, now);
     // The refund of the credit balance, recorded before the gateway hears of it (R9.13).
-    await planCreditRefunds(statementsOf(trx), { organizationId: orgId, amountCents: credit, at: now });
+    await planCreditRefunds(trx, { organizationId: orgId, amountCents: credit, at: now });
     await recordAudit(trx, {
       organizationId: orgId,
       actor: userActor(input.actor),

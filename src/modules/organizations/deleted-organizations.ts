@@ -1,5 +1,5 @@
+import type { Sql } from '../../db/sql.ts';
 import { DAY_MS } from '../../clock.ts';
-import type { DbOrTrx } from '../../db/knex.ts';
 import { addMonthsClamped } from '../owners/periods.ts';
 import { DELETED_INVOICES_MONTHS } from '../tenancy/access.ts';
 import { recentlyDeletedOrganizationsOf } from '../tenancy/organization-queries.ts';
@@ -23,7 +23,7 @@ export interface DeletedOrganizationShown {
  * The deleted organizations a user's listing names: each one within its
  * notice window, and each whose invoices the user may still read.
  */
-export async function deletedOrganizationsShownTo(db: DbOrTrx, userId: number, now: Date): Promise<DeletedOrganizationShown[]> {
+export async function deletedOrganizationsShownTo(db: Sql, userId: number, now: Date): Promise<DeletedOrganizationShown[]> {
   const noticeSince = now.getTime() - DELETED_NOTICE_DAYS * DAY_MS;
   return (await recentlyDeletedOrganizationsOf(db, userId, addMonthsClamped(now, -DELETED_INVOICES_MONTHS)))
     .map((d) => {

@@ -1,6 +1,6 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 
 /** R3.4: an Enterprise inquiry's status as the back-office moves it (new, contacted, closed). */
-export async function updateEnterpriseInquiryStatus(db: DbOrTrx, id: number, status: string): Promise<void> {
-  await db('enterprise_inquiries').where({ id }).update({ status });
+export async function updateEnterpriseInquiryStatus(db: Sql, id: number, status: string): Promise<void> {
+  await db.run('UPDATE enterprise_inquiries SET status = ? WHERE id = ?', [status, id]);
 }

@@ -1,14 +1,13 @@
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import { insertReturningId, type Sql } from '../../db/sql.ts';
 
 /** R3.4: a request to talk to sales about a custom plan; platform staff see it in the back-office. */
 export async function submitEnterpriseInquiry(
-  db: Db,
+  db: Sql,
   clock: Clock,
   input: { userId: number; name: string; email: string; company: string; expectedDevices: number | null; message: string },
 ): Promise<{ id: number }> {
-  const [row] = await db('enterprise_inquiries')
-    .insert({
+  const id = await insertReturningId(db, 'enterprise_inquiries', {
       user_id: input.userId,
       name: input.name,
       email: input.email,
@@ -17,7 +16,6 @@ export async function submitEnterpriseInquiry(
       message: input.message,
       status: 'new',
       created_at: clock.now().getTime(),
-    })
-    .returning('id');
-  return { id: Number(typeof row === 'object' ? (row as { id: number }).id : row) };
+    });
+  return { id };
 }

@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import { setClause, type Sql } from '../../db/sql.ts';
 
 export type WizardState = 'editing' | 'charging' | 'completed';
 
@@ -66,25 +66,29 @@ const toWizard = (r: WizardRow): Wizard => ({
   updatedAt: new Date(r.updated_at),
 });
 
-export async function findWizard(db: DbOrTrx, userId: number): Promise<Wizard | undefined> {
-  const row = await db<WizardRow>('organization_wizards').where({ user_id: userId }).first();
+export async function findWizard(db: Sql, userId: number): Promise<Wizard | undefined> {
+  const row = await db.first<WizardRow>('SELECT * FROM organization_wizards WHERE user_id = ?', [userId]);
   return row ? toWizard(row) : undefined;
 }
 
-export async function findWizardById(db: DbOrTrx, id: number): Promise<Wizard | undefined> {
-  const row = await db<WizardRow>('organization_wizards').where({ id }).first();
+export async function findWizardById(db: Sql, id: number): Promise<Wizard | undefined> {
+  const row = await db.first<WizardRow>('SELECT * FROM organization_wizards WHERE id = ?', [id]);
   return row ? toWizard(row) : undefined;
 }
 
-export async function insertWizard(db: DbOrTrx, userId: number, now: Date): Promise<Wizard> {
-  await db('organization_wizards').insert({ user_id: userId, created_at: now.getTime(), updated_at: now.getTime() }).onConflict('user_id').ignore();
+export async function insertWizard(db: Sql, userId: number, now: Date): Promise<Wizard> {
+  await db.run('INSERT INTO organization_wizards (user_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING', [
+    userId,
+    now.getTime(),
+    now.getTime(),
+  ]);
   const wizard = await findWizard(db, userId);
   if (!wizard) throw new Error('wizard insert failed');
   return wizard;
 }
 
-export async function deleteWizard(db: DbOrTrx, id: number): Promise<void> {
-  await db('organization_wizards').where({ id }).delete();
+export async function deleteWizard(db: Sql, id: number): Promise<void> {
+  await db.run('DELETE FROM organization_wizards WHERE id = ?', [id]);
 }
 
 export type WizardPatch = Partial<{
@@ -103,10 +107,9 @@ export type WizardPatch = Partial<{
 }>;
 
 /** Updates a wizard that is being edited (never one mid-charge). */
-export async function patchWizard(db: DbOrTrx, id: number, patch: WizardPatch, now: Date): Promise<boolean> {
-  const n = await db('organization_wizards')
-    .where({ id, state: 'editing' })
-    .update({ ...patch, updated_at: now.getTime() });
+export async function patchWizard(db: Sql, id: number, patch: WizardPatch, now: Date): Promise<boolean> {
+  const set = setClause({ ...patch, updated_at: now.getTime() });
+  const n = await db.run(`UPDATE organization_wizards SET ${set.sql} WHERE id = ? AND state = 'editing'`, [...set.bindings, id]);
   return n === 1;
 }
 
@@ -114,36 +117,40 @@ export async function patchWizard(db: DbOrTrx, id: number, patch: WizardPatch, n
  * Claims the wizard for one charge attempt and records the idempotency key
  * before the gateway is called (R9.13). Only one request wins the claim.
  */
-export async function claimForCharge(db: DbOrTrx, wizard: Wizard, now: Date): Promise<string | null> {
+export async function claimForCharge(db: Sql, wizard: Wizard, now: Date): Promise<string | null> {
   const attempt = wizard.attempt + 1;
   const key = `orgwizard-${wizard.id}-first-charge-${attempt}`;
-  const n = await db('organization_wizards')
-    .where({ id: wizard.id, state: 'editing', attempt: wizard.attempt })
-    .update({ state: 'charging', attempt, charge_key: key, charging_since: now.getTime(), last_error: null, updated_at: now.getTime() });
+  const n = await db.run(
+    `UPDATE organization_wizards SET state = 'charging', attempt = ?, charge_key = ?, charging_since = ?, last_error = NULL, updated_at = ?
+     WHERE id = ? AND state = 'editing' AND attempt = ?`,
+    [attempt, key, now.getTime(), now.getTime(), wizard.id, wizard.attempt],
+  );
   return n === 1 ? key : null;
 }
 
 /** The outcome of the charge is unknown (the gateway did not answer): the same key is tried again. */
-export async function markChargeUnknown(db: DbOrTrx, id: number, now: Date): Promise<void> {
-  await db('organization_wizards').where({ id, state: 'charging' }).update({ charging_since: null, updated_at: now.getTime() });
+export async function markChargeUnknown(db: Sql, id: number, now: Date): Promise<void> {
+  await db.run("UPDATE organization_wizards SET charging_since = NULL, updated_at = ? WHERE id = ? AND state = 'charging'", [now.getTime(), id]);
 }
 
-export async function releaseAfterFailedCharge(db: DbOrTrx, id: number, error: string, now: Date): Promise<void> {
-  await db('organization_wizards')
-    .where({ id, state: 'charging' })
-    .update({ state: 'editing', charge_key: null, charging_since: null, last_error: error.slice(0, 500), updated_at: now.getTime() });
+export async function releaseAfterFailedCharge(db: Sql, id: number, error: string, now: Date): Promise<void> {
+  await db.run(
+    "UPDATE organization_wizards SET state = 'editing', charge_key = NULL, charging_since = NULL, last_error = ?, updated_at = ? WHERE id = ? AND state = 'charging'",
+    [error.slice(0, 500), now.getTime(), id],
+  );
 }
 
-export async function markWizardCompleted(db: DbOrTrx, id: number, organizationId: number, now: Date): Promise<number> {
-  return db('organization_wizards')
-    .where({ id, state: 'charging' })
-    .update({ state: 'completed', completed_organization_id: organizationId, charging_since: null, updated_at: now.getTime() });
+export async function markWizardCompleted(db: Sql, id: number, organizationId: number, now: Date): Promise<number> {
+  return db.run(
+    "UPDATE organization_wizards SET state = 'completed', completed_organization_id = ?, charging_since = NULL, updated_at = ? WHERE id = ? AND state = 'charging'",
+    [organizationId, now.getTime(), id],
+  );
 }
 
 /** Wizards stuck mid-charge since before `olderThan` (a crash, or a lost gateway answer). */
-export async function staleChargingWizards(db: DbOrTrx, olderThan: Date): Promise<Wizard[]> {
-  const rows = await db<WizardRow>('organization_wizards')
-    .where({ state: 'charging' })
-    .andWhere((q) => q.whereNull('charging_since').orWhere('charging_since', '<', olderThan.getTime()));
+export async function staleChargingWizards(db: Sql, olderThan: Date): Promise<Wizard[]> {
+  const rows = await db.rows<WizardRow>("SELECT * FROM organization_wizards WHERE state = 'charging' AND (charging_since IS NULL OR charging_since < ?)", [
+    olderThan.getTime(),
+  ]);
   return rows.map(toWizard);
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import { findPlanByCode } from '../plans/queries.ts';
 import { DEFAULT_ICON_COLOR } from '../tenancy/icon.ts';
@@ -11,7 +11,7 @@ import { deleteWizard, findWizard, insertWizard, patchWizard, type Wizard } from
  * is put away when the user starts again, so the next organization begins
  * from a clean form.
  */
-export async function openWizard(db: Db, clock: Clock, user: User, opts: { restartCompleted: boolean }): Promise<Wizard> {
+export async function openWizard(db: Sql, clock: Clock, user: User, opts: { restartCompleted: boolean }): Promise<Wizard> {
   let wizard = await findWizard(db, user.id);
   if (wizard && wizard.state === 'completed' && opts.restartCompleted) {
     await deleteWizard(db, wizard.id);
@@ -27,7 +27,7 @@ export async function openWizard(db: Db, clock: Clock, user: User, opts: { resta
 
 export type SelectPlanResult = { ok: true; planCode: string } | { ok: false; reason: 'unknown_plan' | 'busy' };
 
-export async function selectPlan(db: Db, clock: Clock, wizard: Wizard, planCode: string): Promise<SelectPlanResult> {
+export async function selectPlan(db: Sql, clock: Clock, wizard: Wizard, planCode: string): Promise<SelectPlanResult> {
   const plan = await findPlanByCode(db, planCode);
   if (!plan || plan.kind !== 'tier') return { ok: false, reason: 'unknown_plan' };
   const saved = await patchWizard(db, wizard.id, { plan_code: plan.code, last_error: null }, clock.now());
@@ -36,7 +36,7 @@ export async function selectPlan(db: Db, clock: Clock, wizard: Wizard, planCode:
 
 /** Keeps what the user typed on step 2 (never card data), so a reload shows it again. */
 export async function saveWizardDraft(
-  db: Db,
+  db: Sql,
   clock: Clock,
   wizard: Wizard,
   draft: { name?: string; description?: string; iconColor?: string; billingEmail?: string },
@@ -67,7 +67,7 @@ export type CreationOutcome =
  * R3.6: a second submit while the first is charging waits briefly for it and
  * lands where it did: the new organization, or the form again (declined).
  */
-export async function awaitCreation(db: Db, userId: number): Promise<CreationOutcome> {
+export async function awaitCreation(db: Sql, userId: number): Promise<CreationOutcome> {
   for (let i = 0; i < SETTLE_LOOKS; i++) {
     const w = await findWizard(db, userId);
     if (w?.state === 'completed' && w.completedOrganizationId) {

@@ -1,4 +1,4 @@
-import type { Executor } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { lockRow } from '../../db/locks.ts';
 import type { Owner } from './owner.ts';
 
@@ -21,7 +21,7 @@ export const sameOwner = (a: Owner, b: Owner) =>
 export const ownerFormValue = (owner: Owner) => (owner.kind === 'sandbox' ? 'sandbox' : `org:${owner.organizationId}`);
 
 /** Serializes changes that count against one owner's limits (PostgreSQL; SQLite has one writer). */
-export async function lockOwner(trx: Executor, owner: Owner): Promise<void> {
+export async function lockOwner(trx: Sql, owner: Owner): Promise<void> {
   if (owner.kind === 'sandbox') await lockRow(trx, 'users', { id: owner.userId });
   else await lockRow(trx, 'organizations', { id: owner.organizationId });
 }

@@ -1,8 +1,7 @@
-import type { DbOrTrx } from '../../db/knex.ts';
 import type { Owner } from './owner.ts';
 import { periodContaining, type Period } from './periods.ts';
 import { accountTermsOf, type BillingStatus } from './queries.ts';
-import { statementsOf } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { sandboxPlan, toPlan, type Plan, type PlanRow } from '../plans/queries.ts';
 
 /**
@@ -10,7 +9,7 @@ import { sandboxPlan, toPlan, type Plan, type PlanRow } from '../plans/queries.t
  * organization's current period; a Sandbox's monthly period anchored at
  * sign-up (R1.2).
  */
-export async function usagePeriodOf(db: DbOrTrx, owner: Owner, now: Date): Promise<{ start: Date; end: Date }> {
+export async function usagePeriodOf(db: Sql, owner: Owner, now: Date): Promise<{ start: Date; end: Date }> {
   if (owner.kind === 'organization') {
     const account = await accountTermsOf(db, owner.organizationId);
     if (!account) throw new Error(`organization ${owner.organizationId} has no billing account`);
@@ -19,7 +18,7 @@ export async function usagePeriodOf(db: DbOrTrx, owner: Owner, now: Date): Promi
     const p = periodContaining(account.periodAnchor, now);
     return { start: p.start, end: p.end };
   }
-  const user = await statementsOf(db).first<{ created_at: number }>('SELECT created_at FROM users WHERE id = ?', [owner.userId]);
+  const user = await db.first<{ created_at: number }>('SELECT created_at FROM users WHERE id = ?', [owner.userId]);
   if (!user) throw new Error(`user ${owner.userId} not found`);
   const p: Period = periodContaining(new Date(Number(user.created_at)), now);
   return { start: p.start, end: p.end };
@@ -37,11 +36,11 @@ export interface OwnerUsageTerms {
  * in at `now`, read together: for an organization one read of its billing
  * account with its plan (the device API asks this on every request).
  */
-export async function ownerUsageTerms(db: DbOrTrx, owner: Owner, now: Date): Promise<OwnerUsageTerms> {
+export async function ownerUsageTerms(db: Sql, owner: Owner, now: Date): Promise<OwnerUsageTerms> {
   if (owner.kind === 'sandbox') {
     return { status: 'active', plan: await sandboxPlan(db), period: await usagePeriodOf(db, owner, now) };
   }
-  const row = await statementsOf(db).first<PlanRow & { billing_status: BillingStatus; period_anchor: number }>(
+  const row = await db.first<PlanRow & { billing_status: BillingStatus; period_anchor: number }>(
     `SELECT p.*, b.status AS billing_status, b.period_anchor FROM billing_accounts b JOIN plans p ON p.id = b.plan_id
      WHERE b.organization_id = ?`,
     [owner.organizationId],
@@ -52,7 +51,7 @@ export async function ownerUsageTerms(db: DbOrTrx, owner: Owner, now: Date): Pro
 }
 
 /** An owner's billing status: a Sandbox is always active. */
-export async function billingStatusOf(db: DbOrTrx, owner: Owner): Promise<BillingStatus> {
+export async function billingStatusOf(db: Sql, owner: Owner): Promise<BillingStatus> {
   if (owner.kind === 'sandbox') return 'active';
   const account = await accountTermsOf(db, owner.organizationId);
   return account?.status ?? 'active';

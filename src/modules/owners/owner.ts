@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { sandboxPlan, type Plan } from '../plans/queries.ts';
 import { planOfOrganization } from './queries.ts';
 
@@ -6,7 +6,7 @@ import { planOfOrganization } from './queries.ts';
 export type Owner = { kind: 'sandbox'; userId: number } | { kind: 'organization'; organizationId: number };
 
 /** The plan (and so the limits, R7.1) in force for an owner now. */
-export async function planOfOwner(db: DbOrTrx, owner: Owner): Promise<Plan> {
+export async function planOfOwner(db: Sql, owner: Owner): Promise<Plan> {
   if (owner.kind === 'sandbox') return sandboxPlan(db);
   const plan = await planOfOrganization(db, owner.organizationId);
   if (!plan) throw new Error(`organization ${owner.organizationId} has no billing account`);

@@ -1,4 +1,4 @@
-import { statementsOf, type Executor } from '../../db/sql.ts';
+import { type Sql } from '../../db/sql.ts';
 import { toPlan, type Plan } from '../plans/queries.ts';
 
 /**
@@ -10,8 +10,8 @@ import { toPlan, type Plan } from '../plans/queries.ts';
 export type BillingStatus = 'active' | 'past_due' | 'unpaid';
 
 /** The plan an organization is on now. */
-export async function planOfOrganization(db: Executor, organizationId: number): Promise<Plan | undefined> {
-  const row = await statementsOf(db).first<Parameters<typeof toPlan>[0]>(
+export async function planOfOrganization(db: Sql, organizationId: number): Promise<Plan | undefined> {
+  const row = await db.first<Parameters<typeof toPlan>[0]>(
     'SELECT p.* FROM billing_accounts b JOIN plans p ON p.id = b.plan_id WHERE b.organization_id = ?',
     [organizationId],
   );
@@ -19,8 +19,8 @@ export async function planOfOrganization(db: Executor, organizationId: number): 
 }
 
 /** An organization's billing status and period anchor (R9.2, R9.8). */
-export async function accountTermsOf(db: Executor, organizationId: number): Promise<{ status: BillingStatus; periodAnchor: Date } | undefined> {
-  const row = await statementsOf(db).first<{ status: BillingStatus; period_anchor: number | string }>(
+export async function accountTermsOf(db: Sql, organizationId: number): Promise<{ status: BillingStatus; periodAnchor: Date } | undefined> {
+  const row = await db.first<{ status: BillingStatus; period_anchor: number | string }>(
     'SELECT status, period_anchor FROM billing_accounts WHERE organization_id = ?',
     [organizationId],
   );

@@ -1,5 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
-import { statementsOf } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { BillingStatus } from './queries.ts';
 import { nextRetryAt, RETRY_EVERY_DAYS, RETRY_ROUNDS } from './retry-schedule.ts';
 import { DAY_MS } from '../../clock.ts';
@@ -20,9 +19,9 @@ export interface BillingStanding {
  * pages (one more read, only for Past Due and Unpaid organizations); null
  * when it is Active.
  */
-export async function billingStandingOf(db: DbOrTrx, organizationId: number, status: BillingStatus | undefined, now: Date): Promise<BillingStanding | null> {
+export async function billingStandingOf(db: Sql, organizationId: number, status: BillingStatus | undefined, now: Date): Promise<BillingStanding | null> {
   if (status !== 'past_due' && status !== 'unpaid') return null;
-  const sql = statementsOf(db);
+  const sql = db;
   const [account, owed] = await Promise.all([
     sql.first<{ past_due_since: number | null; retry_rounds_done: number }>('SELECT past_due_since, retry_rounds_done FROM billing_accounts WHERE organization_id = ?', [organizationId]),
     sql.first<{ owed: number | string | null }>("SELECT SUM(amount_due_cents - amount_paid_cents) AS owed FROM invoices WHERE organization_id = ? AND status = 'open'", [organizationId]),

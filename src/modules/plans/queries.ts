@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DbOrTrx } from '../../db/knex.ts';
-import { statementsOf, type Executor } from '../../db/sql.ts';
+import { insertSql, type Sql } from '../../db/sql.ts';
 
 export interface Limits {
   devices: number;
@@ -57,27 +56,27 @@ export const toPlan = (r: PlanRow): Plan => ({
   supportLevel: r.support_level,
 });
 
-export async function findPlanByCode(db: Executor, code: string): Promise<Plan | undefined> {
-  const row = await statementsOf(db).first<PlanRow>('SELECT * FROM plans WHERE code = ?', [code]);
+export async function findPlanByCode(db: Sql, code: string): Promise<Plan | undefined> {
+  const row = await db.first<PlanRow>('SELECT * FROM plans WHERE code = ?', [code]);
   return row ? toPlan(row) : undefined;
 }
 
 /** The personal limits every user's Sandbox has (R1.2, R7.2). */
-export async function sandboxPlan(db: Executor): Promise<Plan> {
+export async function sandboxPlan(db: Sql): Promise<Plan> {
   const plan = await findPlanByCode(db, 'sandbox');
   if (!plan) throw new Error('The sandbox plan is missing: run the migrations');
   return plan;
 }
 
 /** The tiers an organization can pick in the wizard, cheapest first. */
-export async function listTiers(db: DbOrTrx): Promise<Plan[]> {
-  const rows = await db<PlanRow>('plans').where({ kind: 'tier' }).orderBy('sort_order');
+export async function listTiers(db: Sql): Promise<Plan[]> {
+  const rows = await db.rows<PlanRow>("SELECT * FROM plans WHERE kind = 'tier' ORDER BY sort_order");
   return rows.map(toPlan);
 }
 
 /** R3.4: a custom plan for one organization, made by a platform admin. */
 export async function insertCustomPlan(
-  db: DbOrTrx,
+  db: Sql,
   input: {
     organizationId: number;
     plan: { name: string; priceCents: number; limits: Limits; overageCentsPerMillion: number | null; supportLevel: string };
@@ -85,8 +84,10 @@ export async function insertCustomPlan(
   },
 ): Promise<Plan> {
   const p = input.plan;
-  const [row] = await db('plans')
-    .insert({
+  const { sql, bindings } = insertSql(
+    'plans',
+    [
+      {
       code: `custom-${input.organizationId}-${randomBytes(5).toString('hex')}`,
       name: p.name,
       kind: 'custom',
@@ -102,7 +103,9 @@ export async function insertCustomPlan(
       support_level: p.supportLevel,
       sort_order: 100,
       created_at: input.now.getTime(),
-    })
-    .returning('*');
-  return toPlan(row);
+      },
+    ],
+    '*',
+  );
+  return toPlan((await db.first<PlanRow>(sql, bindings))!);
 }

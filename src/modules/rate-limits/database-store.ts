@@ -1,5 +1,4 @@
-import { isPostgres, type Db } from '../../db/knex.ts';
-import { statementsOf, type Statements } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { bucketTerms, pausedTat, type Admission, type RateLimitRule } from './gcra.ts';
 import { bucketKey, type RateLimiter, type StoreOptions } from './limiter.ts';
 
@@ -28,15 +27,15 @@ const FORGET = 'DELETE FROM rate_limits WHERE bucket_key = ?';
 const PURGE = 'DELETE FROM rate_limits WHERE tat < ?';
 
 /** The default store: the application's own database, shared by every instance on it. */
-export function databaseRateLimiter(db: Db, { clock }: StoreOptions): RateLimiter {
-  const hitSql = isPostgres(db) ? HIT_POSTGRES : HIT_SQLITE;
+export function databaseRateLimiter(db: Sql, { clock }: StoreOptions): RateLimiter {
+  const hitSql = db.postgres ? HIT_POSTGRES : HIT_SQLITE;
   return {
     store: 'database',
-    async take(rule: RateLimitRule, subject: string, opts: { within?: Statements } = {}): Promise<Admission> {
+    async take(rule: RateLimitRule, subject: string, opts: { within?: Sql } = {}): Promise<Admission> {
       const { incrementMs, capacityMs } = bucketTerms(rule);
       const now = clock.now().getTime();
       const limit = now + capacityMs;
-      const row = await (opts.within ?? statementsOf(db)).first<{ tat: number | string; admitted: number | string }>(hitSql, [
+      const row = await (opts.within ?? db).first<{ tat: number | string; admitted: number | string }>(hitSql, [
         bucketKey(rule, subject),
         now + incrementMs,
         now, incrementMs, limit,
@@ -49,13 +48,13 @@ export function databaseRateLimiter(db: Db, { clock }: StoreOptions): RateLimite
     },
     async pause(rule, subject, ms) {
       const until = clock.now().getTime() + ms;
-      await statementsOf(db).run(SET_TAT, [bucketKey(rule, subject), pausedTat(until, bucketTerms(rule))]);
+      await db.run(SET_TAT, [bucketKey(rule, subject), pausedTat(until, bucketTerms(rule))]);
     },
     async reset(rule, subject) {
-      await statementsOf(db).run(FORGET, [bucketKey(rule, subject)]);
+      await db.run(FORGET, [bucketKey(rule, subject)]);
     },
     async purge() {
-      return statementsOf(db).run(PURGE, [clock.now().getTime()]);
+      return db.run(PURGE, [clock.now().getTime()]);
     },
     async close() {},
   };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
-import type { Statements } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { Admission, RateLimitRule } from './gcra.ts';
 
 /**
@@ -17,7 +17,7 @@ export interface RateLimiter {
    * transaction of the application's database, so the hit commits (or rolls
    * back) with it; the Redis store has no use for it.
    */
-  take(rule: RateLimitRule, subject: string, opts?: { within?: Statements }): Promise<Admission>;
+  take(rule: RateLimitRule, subject: string, opts?: { within?: Sql }): Promise<Admission>;
   /** Refuses every hit on the bucket for `ms` from now (a paused log-in). */
   pause(rule: RateLimitRule, subject: string, ms: number): Promise<void>;
   /** Forgets the bucket: it is full again. */

@@ -1,6 +1,6 @@
 import { parseId } from '../../http/ids.ts';
 import type { FastifyRequest } from 'fastify';
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { currentUser } from '../../http/auth.ts';
 import { forbidden, HttpError, notFound } from '../../http/errors.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
@@ -35,7 +35,7 @@ export interface ResourceAccess {
  * override) allows `action`. Others get 404; members without the right, 403.
  */
 export async function resourceAccess(
-  db: DbOrTrx,
+  db: Sql,
   userId: number,
   resource: { type: ResourceType; id: number; owner_type: string; owner_id: number },
   action: OrgAction,
@@ -84,7 +84,7 @@ export async function applicationFor(request: FastifyRequest, rawId: string, act
   const id = parseId(rawId);
   if (id === null) throw notFound();
   const { db } = request.server.deps;
-  const app = await db('applications').where({ id }).first();
+  const app = await db.first<ApplicationRow>('SELECT * FROM applications WHERE id = ?', [id]);
   if (!app) throw notFound();
   const access = await resourceAccess(db, currentUser(request).id, { type: 'application', ...app }, action, request.server.deps.clock.now());
   // R9.8: an Unpaid organization's applications stop working; exporting data stays possible.

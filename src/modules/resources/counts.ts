@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { formatCount } from '../../format.ts';
 import { planOfOwner } from '../owners/owner.ts';
 import { usagePeriodOf } from '../owners/owner-period.ts';
@@ -19,21 +19,28 @@ const n = (row: { n?: number | string } | undefined) => Number(row?.n ?? 0);
  * R7.3, R8.3: an owner's current counts, each one indexed query; the usage
  * page, the limit checks and transfers all read these.
  */
-export async function ownerCounts(db: DbOrTrx, owner: Owner, now: Date): Promise<OwnerCounts> {
+export async function ownerCounts(db: Sql, owner: Owner, now: Date): Promise<OwnerCounts> {
   const cols = ownerColumns(owner);
   const period = await usagePeriodOf(db, owner, now);
   const [applications, dashboards, devices, payloads] = await Promise.all([
-    db('applications').where(cols).count({ n: '*' }).first(),
-    db('dashboards').where(cols).count({ n: '*' }).first(),
-    db('devices as d').join('applications as a', 'a.id', 'd.application_id').where({ 'a.owner_type': cols.owner_type, 'a.owner_id': cols.owner_id }).count({ n: '*' }).first(),
-    db('usage_counters').where({ ...cols, period_start: period.start.getTime() }).sum({ n: 'payloads' }).first(),
+    db.first<{ n: number }>('SELECT COUNT(*) AS n FROM applications WHERE owner_type = ? AND owner_id = ?', [cols.owner_type, cols.owner_id]),
+    db.first<{ n: number }>('SELECT COUNT(*) AS n FROM dashboards WHERE owner_type = ? AND owner_id = ?', [cols.owner_type, cols.owner_id]),
+    db.first<{ n: number }>('SELECT COUNT(*) AS n FROM devices d JOIN applications a ON a.id = d.application_id WHERE a.owner_type = ? AND a.owner_id = ?', [
+      cols.owner_type,
+      cols.owner_id,
+    ]),
+    db.first<{ n: number | null }>('SELECT SUM(payloads) AS n FROM usage_counters WHERE owner_type = ? AND owner_id = ? AND period_start = ?', [
+      cols.owner_type,
+      cols.owner_id,
+      period.start.getTime(),
+    ]),
   ]);
   return {
     applications: n(applications),
     dashboards: n(dashboards),
     devices: n(devices),
     members: owner.kind === 'organization' ? await countMembers(db, owner.organizationId) : 1,
-    payloadsThisPeriod: n(payloads as { n?: number }),
+    payloadsThisPeriod: Number(payloads?.n ?? 0),
   };
 }
 
@@ -44,7 +51,7 @@ const LIMIT_NOUNS: Record<LimitedResource, string> = { applications: 'applicatio
 export type LimitCheck = { ok: true } | { ok: false; resource: LimitedResource; limit: number; planName: string; message: string };
 
 /** R7.3: would adding `adding` of a resource exceed the owner's plan? The message names the limit and the plan. */
-export async function checkLimit(db: DbOrTrx, owner: Owner, resource: LimitedResource, adding: number, now: Date): Promise<LimitCheck> {
+export async function checkLimit(db: Sql, owner: Owner, resource: LimitedResource, adding: number, now: Date): Promise<LimitCheck> {
   const plan = await planOfOwner(db, owner);
   const counts = await ownerCounts(db, owner, now);
   const limit = plan.limits[resource];

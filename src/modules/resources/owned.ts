@@ -1,12 +1,11 @@
-import type { DbOrTrx } from '../../db/knex.ts';
-import { statementsOf } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { ownerColumns, type Owner } from '../owners/columns.ts';
 import { resourceKey } from '../tenancy/policy.ts';
 
 /** The `application:12` / `dashboard:7` keys of every resource an owner has now (R2.2). */
-export async function ownedResourceKeys(db: DbOrTrx, owner: Owner): Promise<Set<string>> {
+export async function ownedResourceKeys(db: Sql, owner: Owner): Promise<Set<string>> {
   const { owner_type, owner_id } = ownerColumns(owner);
-  const sql = statementsOf(db);
+  const sql = db;
   // One after the other: callers pass their transaction.
   const applications = await sql.rows<{ id: number | string }>('SELECT id FROM applications WHERE owner_type = ? AND owner_id = ?', [owner_type, owner_id]);
   const dashboards = await sql.rows<{ id: number | string }>('SELECT id FROM dashboards WHERE owner_type = ? AND owner_id = ?', [owner_type, owner_id]);

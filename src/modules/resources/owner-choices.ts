@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import { can, type Role } from '../tenancy/policy.ts';
 import { organizationsOfUser } from '../tenancy/organization-queries.ts';
 import { ownerFormValue, type Owner } from '../owners/columns.ts';
@@ -13,7 +13,7 @@ export interface OwnerChoice {
  * R5.3: where a user may create an application or dashboard: their Sandbox,
  * and each organization where they are Editor or Administrator.
  */
-export async function ownerChoices(db: DbOrTrx, user: { id: number }): Promise<OwnerChoice[]> {
+export async function ownerChoices(db: Sql, user: { id: number }): Promise<OwnerChoice[]> {
   const orgs = await organizationsOfUser(db, user.id);
   const choices: OwnerChoice[] = [{ value: 'sandbox', label: 'Your Sandbox', owner: { kind: 'sandbox', userId: user.id } }];
   for (const org of orgs) {
@@ -25,6 +25,6 @@ export async function ownerChoices(db: DbOrTrx, user: { id: number }): Promise<O
 }
 
 /** The chosen owner if the user may create there, else null (a 4xx for the caller). */
-export async function allowedOwner(db: DbOrTrx, user: { id: number }, formValue: unknown): Promise<OwnerChoice | null> {
+export async function allowedOwner(db: Sql, user: { id: number }, formValue: unknown): Promise<OwnerChoice | null> {
   return (await ownerChoices(db, user)).find((c) => c.value === formValue) ?? null;
 }

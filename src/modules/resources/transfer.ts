@@ -1,30 +1,29 @@
-import type { Knex } from 'knex';
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
 import { lockOwner, ownerFormValue, type Owner } from '../owners/columns.ts';
 
 /** Locks both sides of a transfer in a fixed order, so two opposite transfers cannot deadlock. */
-export async function lockBothOwners(trx: Knex.Transaction, a: Owner, b: Owner): Promise<void> {
+export async function lockBothOwners(trx: Sql, a: Owner, b: Owner): Promise<void> {
   const [first, second] = [a, b].sort((x, y) => ownerFormValue(x).localeCompare(ownerFormValue(y)));
   await lockOwner(trx, first!);
   await lockOwner(trx, second!);
 }
 
 /** R9.8: nothing moves out of or into an Unpaid organization. Answers the Unpaid side, if any. */
-export async function unpaidSide(trx: DbOrTrx, from: Owner, to: Owner): Promise<'from' | 'to' | null> {
+export async function unpaidSide(trx: Sql, from: Owner, to: Owner): Promise<'from' | 'to' | null> {
   if ((await billingStatusOf(trx, from)) === 'unpaid') return 'from';
   if ((await billingStatusOf(trx, to)) === 'unpaid') return 'to';
   return null;
 }
 
-export const ownerLabel = async (db: DbOrTrx, owner: Owner): Promise<string> =>
-  owner.kind === 'sandbox' ? 'a Sandbox' : String((await db('organizations').where({ id: owner.organizationId }).first('name'))?.name);
+export const ownerLabel = async (db: Sql, owner: Owner): Promise<string> =>
+  owner.kind === 'sandbox' ? 'a Sandbox' : String((await db.first<{ name: string }>('SELECT name FROM organizations WHERE id = ?', [owner.organizationId]))?.name);
 
 /** R4.5, R5.4: a transfer is written to the audit log of each organization involved. */
 export async function auditTransfer(
-  trx: DbOrTrx,
+  trx: Sql,
   input: { actor: User; from: Owner; to: Owner; resource: { type: 'application' | 'dashboard'; id: number; name: string }; details: Record<string, unknown>; at: Date },
 ): Promise<void> {
   const fromLabel = await ownerLabel(trx, input.from);

@@ -1,6 +1,5 @@
-import type { DbOrTrx } from '../../db/knex.ts';
 import type { ResourceRole, ResourceType, Role } from './policy.ts';
-import { statementsOf } from '../../db/sql.ts';
+import { insertRows, placeholders, type Sql } from '../../db/sql.ts';
 
 export interface Membership {
   organizationId: number;
@@ -23,34 +22,31 @@ const toMembership = (r: MembershipRow): Membership => ({
   createdAt: new Date(r.created_at),
 });
 
-export async function findMembership(db: DbOrTrx, organizationId: number, userId: number): Promise<Membership | undefined> {
-  const row = await statementsOf(db).first<MembershipRow>('SELECT * FROM memberships WHERE organization_id = ? AND user_id = ?', [organizationId, userId]);
+export async function findMembership(db: Sql, organizationId: number, userId: number): Promise<Membership | undefined> {
+  const row = await db.first<MembershipRow>('SELECT * FROM memberships WHERE organization_id = ? AND user_id = ?', [organizationId, userId]);
   return row ? toMembership(row) : undefined;
 }
 
 export async function insertMembership(
-  db: DbOrTrx,
+  db: Sql,
   input: { organizationId: number; userId: number; role: Role; createdAt: Date },
 ): Promise<void> {
-  await db('memberships').insert({
-    organization_id: input.organizationId,
-    user_id: input.userId,
-    role: input.role,
-    created_at: input.createdAt.getTime(),
-  });
+  await insertRows(db, 'memberships', [
+    { organization_id: input.organizationId, user_id: input.userId, role: input.role, created_at: input.createdAt.getTime() },
+  ]);
 }
 
-export async function deleteMembership(db: DbOrTrx, organizationId: number, userId: number): Promise<number> {
-  return db('memberships').where({ organization_id: organizationId, user_id: userId }).delete();
+export async function deleteMembership(db: Sql, organizationId: number, userId: number): Promise<number> {
+  return db.run('DELETE FROM memberships WHERE organization_id = ? AND user_id = ?', [organizationId, userId]);
 }
 
-export async function countAdministrators(db: DbOrTrx, organizationId: number): Promise<number> {
-  const row = await db('memberships').where({ organization_id: organizationId, role: 'administrator' }).count({ n: '*' }).first();
+export async function countAdministrators(db: Sql, organizationId: number): Promise<number> {
+  const row = await db.first<{ n: number }>("SELECT COUNT(*) AS n FROM memberships WHERE organization_id = ? AND role = 'administrator'", [organizationId]);
   return Number(row?.n ?? 0);
 }
 
-export async function countMembers(db: DbOrTrx, organizationId: number): Promise<number> {
-  const row = await db('memberships').where({ organization_id: organizationId }).count({ n: '*' }).first();
+export async function countMembers(db: Sql, organizationId: number): Promise<number> {
+  const row = await db.first<{ n: number }>('SELECT COUNT(*) AS n FROM memberships WHERE organization_id = ?', [organizationId]);
   return Number(row?.n ?? 0);
 }
 
@@ -62,8 +58,8 @@ export interface MemberListing {
   joinedAt: Date;
 }
 
-export async function listMembers(db: DbOrTrx, organizationId: number): Promise<MemberListing[]> {
-  const rows = await statementsOf(db).rows<{ user_id: number; name: string; email: string; role: Role; created_at: number }>(
+export async function listMembers(db: Sql, organizationId: number): Promise<MemberListing[]> {
+  const rows = await db.rows<{ user_id: number; name: string; email: string; role: Role; created_at: number }>(
     `SELECT m.user_id, u.name, u.email, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
      WHERE m.organization_id = ? ORDER BY u.name, u.id`,
     [organizationId],
@@ -71,27 +67,30 @@ export async function listMembers(db: DbOrTrx, organizationId: number): Promise<
   return rows.map((r) => ({ userId: r.user_id, name: r.name, email: r.email, role: r.role, joinedAt: new Date(r.created_at) }));
 }
 
-export async function updateMembershipRole(db: DbOrTrx, organizationId: number, userId: number, role: Role): Promise<void> {
-  await db('memberships').where({ organization_id: organizationId, user_id: userId }).update({ role });
+export async function updateMembershipRole(db: Sql, organizationId: number, userId: number, role: Role): Promise<void> {
+  await db.run('UPDATE memberships SET role = ? WHERE organization_id = ? AND user_id = ?', [role, organizationId, userId]);
 }
 
-export async function deleteResourceRolesOf(db: DbOrTrx, organizationId: number, userId: number): Promise<void> {
-  await db('resource_roles').where({ organization_id: organizationId, user_id: userId }).delete();
+export async function deleteResourceRolesOf(db: Sql, organizationId: number, userId: number): Promise<void> {
+  await db.run('DELETE FROM resource_roles WHERE organization_id = ? AND user_id = ?', [organizationId, userId]);
 }
 
 /** A member's per-resource roles (R2.2), keyed `application:12`. */
-export async function resourceRolesOf(db: DbOrTrx, organizationId: number, userId: number): Promise<Map<string, ResourceRole>> {
-  const rows = await db('resource_roles').where({ organization_id: organizationId, user_id: userId }).select('resource_type', 'resource_id', 'role');
-  return new Map(rows.map((r: { resource_type: string; resource_id: number; role: ResourceRole }) => [`${r.resource_type}:${r.resource_id}`, r.role]));
+export async function resourceRolesOf(db: Sql, organizationId: number, userId: number): Promise<Map<string, ResourceRole>> {
+  const rows = await db.rows<{ resource_type: string; resource_id: number; role: ResourceRole }>(
+    'SELECT resource_type, resource_id, role FROM resource_roles WHERE organization_id = ? AND user_id = ?',
+    [organizationId, userId],
+  );
+  return new Map(rows.map((r) => [`${r.resource_type}:${r.resource_id}`, r.role]));
 }
 
 export async function setResourceRole(
-  db: DbOrTrx,
+  db: Sql,
   input: { organizationId: number; userId: number; resource: { type: string; id: number }; role: ResourceRole | null },
 ): Promise<void> {
   const where = { user_id: input.userId, resource_type: input.resource.type, resource_id: input.resource.id };
-  await db('resource_roles').where(where).delete();
-  if (input.role) await db('resource_roles').insert({ ...where, organization_id: input.organizationId, role: input.role });
+  await db.run('DELETE FROM resource_roles WHERE user_id = ? AND resource_type = ? AND resource_id = ?', [where.user_id, where.resource_type, where.resource_id]);
+  if (input.role) await insertRows(db, 'resource_roles', [{ ...where, organization_id: input.organizationId, role: input.role }]);
 }
 
 export interface ResourceRoleChange {
@@ -103,7 +102,7 @@ export interface ResourceRoleChange {
 
 /** Writes the changes that differ from `before`; returns them. */
 export async function applyResourceRoles(
-  trx: DbOrTrx,
+  trx: Sql,
   organizationId: number,
   userId: number,
   changes: ResourceRoleChange[],
@@ -115,6 +114,7 @@ export async function applyResourceRoles(
 }
 
 /** Per-resource roles on resources that are deleted or leave their organization (R2.2). */
-export async function deleteResourceRolesOn(db: DbOrTrx, resourceType: ResourceType, resourceIds: number[]): Promise<void> {
-  if (resourceIds.length) await db('resource_roles').where({ resource_type: resourceType }).whereIn('resource_id', resourceIds).delete();
+export async function deleteResourceRolesOn(db: Sql, resourceType: ResourceType, resourceIds: number[]): Promise<void> {
+  if (resourceIds.length === 0) return;
+  await db.run(`DELETE FROM resource_roles WHERE resource_type = ? AND resource_id IN (${placeholders(resourceIds.length)})`, [resourceType, ...resourceIds]);
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DbOrTrx } from '../../db/knex.ts';
-import { statementsOf } from '../../db/sql.ts';
+import { insertSql, type Sql } from '../../db/sql.ts';
 
 export interface Organization {
   id: number;
@@ -43,48 +42,51 @@ export function newSlug(): string {
 }
 
 export async function insertOrganization(
-  db: DbOrTrx,
+  db: Sql,
   input: { name: string; description: string; iconColor: string; createdByUserId: number; createdAt: Date },
 ): Promise<Organization> {
-  const [row] = await db<OrganizationRow>('organizations')
-    .insert({
-      slug: newSlug(),
-      name: input.name,
-      description: input.description,
-      icon_color: input.iconColor,
-      created_by_user_id: input.createdByUserId,
-      created_at: input.createdAt.getTime(),
-    })
-    .returning('*');
-  return toOrganization(row as OrganizationRow);
+  const { sql, bindings } = insertSql(
+    'organizations',
+    [
+      {
+        slug: newSlug(),
+        name: input.name,
+        description: input.description,
+        icon_color: input.iconColor,
+        created_by_user_id: input.createdByUserId,
+        created_at: input.createdAt.getTime(),
+      },
+    ],
+    '*',
+  );
+  return toOrganization((await db.first<OrganizationRow>(sql, bindings))!);
 }
 
 /** A live (not deleted) organization by its address. */
-export async function findOrganizationBySlug(db: DbOrTrx, slug: string): Promise<Organization | undefined> {
-  const row = await statementsOf(db).first<OrganizationRow>('SELECT * FROM organizations WHERE slug = ? AND deleted_at IS NULL', [slug]);
+export async function findOrganizationBySlug(db: Sql, slug: string): Promise<Organization | undefined> {
+  const row = await db.first<OrganizationRow>('SELECT * FROM organizations WHERE slug = ? AND deleted_at IS NULL', [slug]);
   return row ? toOrganization(row) : undefined;
 }
 
-export async function findOrganizationById(db: DbOrTrx, id: number): Promise<Organization | undefined> {
-  const row = await db<OrganizationRow>('organizations').where({ id }).first();
+export async function findOrganizationById(db: Sql, id: number): Promise<Organization | undefined> {
+  const row = await db.first<OrganizationRow>('SELECT * FROM organizations WHERE id = ?', [id]);
   return row ? toOrganization(row) : undefined;
 }
 
 export async function updateOrganizationGeneral(
-  db: DbOrTrx,
+  db: Sql,
   id: number,
   input: { name: string; description: string; iconColor: string },
 ): Promise<void> {
-  await db('organizations').where({ id }).update({ name: input.name, description: input.description, icon_color: input.iconColor });
+  await db.run('UPDATE organizations SET name = ?, description = ?, icon_color = ? WHERE id = ?', [input.name, input.description, input.iconColor, id]);
 }
 
 /** The live organizations a user is a member of, with their role, by name. */
 export async function organizationsOfUser(
-  db: DbOrTrx,
+  db: Sql,
   userId: number,
 ): Promise<(Organization & { role: string })[]> {
-  // Every signed-in page's header lists these: fixed SQL (db/sql.ts).
-  const rows = await statementsOf(db).rows<OrganizationRow & { role: string }>(
+  const rows = await db.rows<OrganizationRow & { role: string }>(
     `SELECT o.*, m.role FROM organizations o JOIN memberships m ON m.organization_id = o.id
      WHERE m.user_id = ? AND o.deleted_at IS NULL ORDER BY o.name, o.id`,
     [userId],
@@ -93,24 +95,22 @@ export async function organizationsOfUser(
 }
 
 /** Organizations a user belonged to that were deleted since `since`, with the role they had (the listing's notice, R3.9, R9.14). */
-export async function recentlyDeletedOrganizationsOf(db: DbOrTrx, userId: number, since: Date): Promise<{ name: string; slug: string; role: string; deletedAt: Date }[]> {
-  const rows = await db('organizations as o')
-    .join('memberships as m', 'm.organization_id', 'o.id')
-    .where('m.user_id', userId)
-    .whereNotNull('o.deleted_at')
-    .andWhere('o.deleted_at', '>=', since.getTime())
-    .orderBy('o.deleted_at', 'desc')
-    .select('o.name', 'o.slug', 'm.role', 'o.deleted_at');
-  return rows.map((r: { name: string; slug: string; role: string; deleted_at: number }) => ({ name: r.name, slug: r.slug, role: r.role, deletedAt: new Date(Number(r.deleted_at)) }));
+export async function recentlyDeletedOrganizationsOf(db: Sql, userId: number, since: Date): Promise<{ name: string; slug: string; role: string; deletedAt: Date }[]> {
+  const rows = await db.rows<{ name: string; slug: string; role: string; deleted_at: number }>(
+    `SELECT o.name, o.slug, m.role, o.deleted_at FROM organizations o JOIN memberships m ON m.organization_id = o.id
+     WHERE m.user_id = ? AND o.deleted_at IS NOT NULL AND o.deleted_at >= ? ORDER BY o.deleted_at DESC`,
+    [userId, since.getTime()],
+  );
+  return rows.map((r) => ({ name: r.name, slug: r.slug, role: r.role, deletedAt: new Date(Number(r.deleted_at)) }));
 }
 
 /** A deleted organization by its former address. */
-export async function findDeletedOrganizationBySlug(db: DbOrTrx, slug: string): Promise<Organization | undefined> {
-  const row = await statementsOf(db).first<OrganizationRow>('SELECT * FROM organizations WHERE slug = ? AND deleted_at IS NOT NULL', [slug]);
+export async function findDeletedOrganizationBySlug(db: Sql, slug: string): Promise<Organization | undefined> {
+  const row = await db.first<OrganizationRow>('SELECT * FROM organizations WHERE slug = ? AND deleted_at IS NOT NULL', [slug]);
   return row ? toOrganization(row) : undefined;
 }
 
 /** R3.9: an organization is deleted by stamping it; its invoices stay readable. */
-export async function markOrganizationDeleted(db: DbOrTrx, id: number, at: Date): Promise<void> {
-  await db('organizations').where({ id }).update({ deleted_at: at.getTime() });
+export async function markOrganizationDeleted(db: Sql, id: number, at: Date): Promise<void> {
+  await db.run('UPDATE organizations SET deleted_at = ? WHERE id = ?', [at.getTime(), id]);
 }

@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql, SqlValue } from '../../db/sql.ts';
 import { DAY_MS } from '../../clock.ts';
 /** Payloads read per query: memory stays the same for a thousand rows or a hundred million. */
 export const EXPORT_CHUNK_SIZE = 5_000;
@@ -73,7 +73,7 @@ interface ExportRow {
  * client has taken the last one.
  */
 export async function* deviceDataCsv(
-  db: DbOrTrx,
+  db: Sql,
   applicationId: number,
   range: ExportRange,
   chunkSize = EXPORT_CHUNK_SIZE,
@@ -81,22 +81,16 @@ export async function* deviceDataCsv(
   yield csvLine(EXPORT_COLUMNS);
   let after: { time: number; id: number } | null = null;
   for (;;) {
-    const query = db('payloads as p')
-      .join('devices as d', 'd.id', 'p.device_id')
-      .where('p.application_id', applicationId)
-      .orderBy([
-        { column: 'p.time', order: 'asc' },
-        { column: 'p.id', order: 'asc' },
-      ])
-      .limit(chunkSize)
-      .select('p.id', 'p.time', 'p.device_id', 'd.name as device_name', 'p.data');
-    if (range.startMs !== null) query.where('p.time', '>=', range.startMs);
-    if (range.endMs !== null) query.where('p.time', '<', range.endMs);
-    if (after) {
-      const { time, id } = after;
-      query.where('p.time', '>=', time).andWhere((q) => q.where('p.time', '>', time).orWhere('p.id', '>', id));
-    }
-    const rows = (await query) as ExportRow[];
+    let where = 'p.application_id = ?';
+    const bindings: SqlValue[] = [applicationId];
+    if (range.startMs !== null) (where += ' AND p.time >= ?'), bindings.push(range.startMs);
+    if (range.endMs !== null) (where += ' AND p.time < ?'), bindings.push(range.endMs);
+    if (after) (where += ' AND p.time >= ? AND (p.time > ? OR p.id > ?)'), bindings.push(after.time, after.time, after.id);
+    const rows = await db.rows<ExportRow>(
+      `SELECT p.id, p.time, p.device_id, d.name AS device_name, p.data FROM payloads p JOIN devices d ON d.id = p.device_id
+       WHERE ${where} ORDER BY p.time ASC, p.id ASC LIMIT ?`,
+      [...bindings, chunkSize],
+    );
     if (rows.length === 0) return;
     let text = '';
     for (const r of rows) {

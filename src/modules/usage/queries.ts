@@ -1,6 +1,5 @@
-import type { DbOrTrx } from '../../db/knex.ts';
 import { ownerColumns, type Owner } from '../owners/columns.ts';
-import { statementsOf, type Executor, type Statements } from '../../db/sql.ts';
+import { placeholders, type Sql } from '../../db/sql.ts';
 import { DAY_MS } from '../../clock.ts';
 
 /** The start (00:00 UTC) of the UTC day containing `instant`, in epoch milliseconds: the key of usage_daily. */
@@ -35,13 +34,13 @@ const INCREMENT_DAY = `INSERT INTO usage_daily (owner_type, owner_id, applicatio
  * pages and invoices after a rename or a deletion.
  */
 export async function incrementUsage(
-  db: Executor,
+  db: Sql,
   input: { application: CountedApplication; periodStart: Date; day: number; payloads: number; rejected: number },
 ): Promise<void> {
   const { application, payloads, rejected } = input;
   const ownerType = application.owner_type;
   const ownerId = Number(application.owner_id);
-  const sql = statementsOf(db);
+  const sql = db;
   await sql.run(INCREMENT_PERIOD, [ownerType, ownerId, application.id, input.periodStart.getTime(), application.name, payloads, rejected]);
   if (payloads > 0) await sql.run(INCREMENT_DAY, [ownerType, ownerId, application.id, input.day, payloads]);
 }
@@ -49,9 +48,9 @@ export async function incrementUsage(
 const n = (value: unknown) => Number(value ?? 0);
 
 /** Payloads an owner has had accepted in a billing period, over all its applications (one primary-key range). */
-export async function payloadsInPeriod(db: Executor, owner: Owner, periodStart: Date): Promise<number> {
+export async function payloadsInPeriod(db: Sql, owner: Owner, periodStart: Date): Promise<number> {
   const { owner_type, owner_id } = ownerColumns(owner);
-  const row = await statementsOf(db).first<{ n: unknown }>(
+  const row = await db.first<{ n: unknown }>(
     'SELECT sum(payloads) AS n FROM usage_counters WHERE owner_type = ? AND owner_id = ? AND period_start = ?',
     [owner_type, owner_id, periodStart.getTime()],
   );
@@ -64,11 +63,12 @@ export interface UsageTotals {
 }
 
 /** An owner's accepted payloads and rejected requests in a billing period (R8.3). */
-export async function usageTotals(db: DbOrTrx, owner: Owner, periodStart: Date): Promise<UsageTotals> {
-  const row = (await db('usage_counters')
-    .where({ ...ownerColumns(owner), period_start: periodStart.getTime() })
-    .sum({ payloads: 'payloads', rejected: 'rejected' })
-    .first()) as { payloads?: unknown; rejected?: unknown } | undefined;
+export async function usageTotals(db: Sql, owner: Owner, periodStart: Date): Promise<UsageTotals> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const row = await db.first<{ payloads: unknown; rejected: unknown }>(
+    'SELECT SUM(payloads) AS payloads, SUM(rejected) AS rejected FROM usage_counters WHERE owner_type = ? AND owner_id = ? AND period_start = ?',
+    [owner_type, owner_id, periodStart.getTime()],
+  );
   return { payloads: n(row?.payloads), rejected: n(row?.rejected) };
 }
 
@@ -81,16 +81,14 @@ export interface ApplicationUsage {
 }
 
 /** R8.3: payloads per application in an owner's billing period, most first. */
-export async function usageByApplication(db: DbOrTrx, owner: Owner, periodStart: Date): Promise<ApplicationUsage[]> {
-  const rows = await db('usage_counters')
-    .where({ ...ownerColumns(owner), period_start: periodStart.getTime() })
-    .orderBy([
-      { column: 'payloads', order: 'desc' },
-      { column: 'application_name', order: 'asc' },
-      { column: 'application_id', order: 'asc' },
-    ])
-    .select('application_id', 'application_name', 'payloads', 'rejected');
-  return rows.map((r: { application_id: number; application_name: string; payloads: unknown; rejected: unknown }) => ({
+export async function usageByApplication(db: Sql, owner: Owner, periodStart: Date): Promise<ApplicationUsage[]> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const rows = await db.rows<{ application_id: number; application_name: string; payloads: unknown; rejected: unknown }>(
+    `SELECT application_id, application_name, payloads, rejected FROM usage_counters WHERE owner_type = ? AND owner_id = ? AND period_start = ?
+     ORDER BY payloads DESC, application_name ASC, application_id ASC`,
+    [owner_type, owner_id, periodStart.getTime()],
+  );
+  return rows.map((r) => ({
     applicationId: Number(r.application_id),
     applicationName: r.application_name,
     payloads: n(r.payloads),
@@ -112,7 +110,7 @@ export interface DailyPayloads {
  * periods. Pass `applicationId` for one application's series.
  */
 export async function dailyPayloads(
-  db: DbOrTrx,
+  db: Sql,
   owner: Owner,
   range: { start: Date; end: Date },
   opts: { applicationId?: number } = {},
@@ -120,14 +118,17 @@ export async function dailyPayloads(
   const first = utcDayStart(range.start);
   const last = utcDayStart(range.end.getTime() - 1);
   if (last < first) return [];
-  const query = db('usage_daily')
-    .where(ownerColumns(owner))
-    .whereBetween('day', [first, last])
-    .groupBy('day')
-    .select('day')
-    .sum({ n: 'payloads' });
-  if (opts.applicationId !== undefined) query.where('application_id', opts.applicationId);
-  const rows = (await query) as unknown as { day: unknown; n: unknown }[];
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const rows =
+    opts.applicationId === undefined
+      ? await db.rows<{ day: unknown; n: unknown }>(
+          'SELECT day, SUM(payloads) AS n FROM usage_daily WHERE owner_type = ? AND owner_id = ? AND day BETWEEN ? AND ? GROUP BY day',
+          [owner_type, owner_id, first, last],
+        )
+      : await db.rows<{ day: unknown; n: unknown }>(
+          'SELECT day, SUM(payloads) AS n FROM usage_daily WHERE owner_type = ? AND owner_id = ? AND day BETWEEN ? AND ? AND application_id = ? GROUP BY day',
+          [owner_type, owner_id, first, last, opts.applicationId],
+        );
   const byDay = new Map(rows.map((r) => [Number(r.day), n(r.n)]));
   const series: DailyPayloads[] = [];
   for (let day = first; day <= last; day += DAY_MS) series.push({ day: new Date(day), payloads: byDay.get(day) ?? 0 });
@@ -139,7 +140,7 @@ export async function dailyPayloads(
 // inserted in the order sent.
 //
 // SQLite: one VALUES list per number of states (1 to 100), each prepared once
-// per connection (db/knex.ts keeps prepared statements), so a request only
+// per connection (db/sql.ts keeps prepared statements), so a request only
 // binds and runs; that was 25 % faster than unpacking a JSON array with
 // json_each, and skips encoding the states a second time.
 const insertPayloadsSqliteByCount: string[] = [];
@@ -159,7 +160,7 @@ const INSERT_PAYLOADS_POSTGRES = `INSERT INTO payloads (application_id, device_i
 
 /** R8.1: stores one report's states as payloads, in the order sent (the device API's hot path). */
 export async function insertPayloads(
-  sql: Statements,
+  sql: Sql,
   target: { applicationId: number; deviceId: number },
   rows: readonly { time: number; data: string }[],
   receivedAt: number,
@@ -176,20 +177,21 @@ export async function insertPayloads(
 }
 
 /** Stored payloads of applications that are deleted. */
-export async function deletePayloadsOfApplications(db: DbOrTrx, applicationIds: number[]): Promise<void> {
-  if (applicationIds.length) await db('payloads').whereIn('application_id', applicationIds).delete();
+export async function deletePayloadsOfApplications(db: Sql, applicationIds: number[]): Promise<void> {
+  if (applicationIds.length === 0) return;
+  await db.run(`DELETE FROM payloads WHERE application_id IN (${placeholders(applicationIds.length)})`, applicationIds);
 }
 
 /** Stored payloads of one device that is deleted. */
-export async function deletePayloadsOfDevice(db: DbOrTrx, applicationId: number, deviceId: number): Promise<void> {
-  await db('payloads').where({ device_id: deviceId, application_id: applicationId }).delete();
+export async function deletePayloadsOfDevice(db: Sql, applicationId: number, deviceId: number): Promise<void> {
+  await db.run('DELETE FROM payloads WHERE device_id = ? AND application_id = ?', [deviceId, applicationId]);
 }
 
 /** R3.9: a deleted organization's counters (its final invoice is their record). */
-export async function deleteUsageOf(db: DbOrTrx, owner: Owner): Promise<void> {
+export async function deleteUsageOf(db: Sql, owner: Owner): Promise<void> {
   const cols = ownerColumns(owner);
-  await db('usage_counters').where(cols).delete();
-  await db('usage_daily').where(cols).delete();
+  await db.run('DELETE FROM usage_counters WHERE owner_type = ? AND owner_id = ?', [cols.owner_type, cols.owner_id]);
+  await db.run('DELETE FROM usage_daily WHERE owner_type = ? AND owner_id = ?', [cols.owner_type, cols.owner_id]);
 }
 
 /**
@@ -198,7 +200,7 @@ export async function deleteUsageOf(db: DbOrTrx, owner: Owner): Promise<void> {
  * before the sender's period began.
  */
 export async function moveApplicationUsage(
-  trx: DbOrTrx,
+  trx: Sql,
   input: {
     application: { id: number; name: string };
     from: Owner;
@@ -212,19 +214,32 @@ export async function moveApplicationUsage(
   const moving = input.moving;
   const fromPeriod = { start: input.fromPeriodStart };
   const toPeriod = { start: input.toPeriodStart };
+  const from = ownerColumns(input.from);
+  const to = ownerColumns(input.to);
   if (moving) {
-    await trx('usage_counters').where({ ...ownerColumns(input.from), application_id: app.id, period_start: fromPeriod.start.getTime() }).delete();
-    await trx('usage_counters')
-      .insert({ ...ownerColumns(input.to), application_id: app.id, period_start: toPeriod.start.getTime(), application_name: app.name, payloads: moving.payloads, rejected: moving.rejected })
-      .onConflict(['owner_type', 'owner_id', 'period_start', 'application_id'])
-      .merge({ payloads: trx.raw('usage_counters.payloads + ?', [moving.payloads]), rejected: trx.raw('usage_counters.rejected + ?', [moving.rejected]) });
+    await trx.run('DELETE FROM usage_counters WHERE owner_type = ? AND owner_id = ? AND application_id = ? AND period_start = ?', [
+      from.owner_type,
+      from.owner_id,
+      app.id,
+      fromPeriod.start.getTime(),
+    ]);
+    await trx.run(
+      `INSERT INTO usage_counters (owner_type, owner_id, application_id, period_start, application_name, payloads, rejected) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (owner_type, owner_id, period_start, application_id)
+       DO UPDATE SET payloads = usage_counters.payloads + excluded.payloads, rejected = usage_counters.rejected + excluded.rejected`,
+      [to.owner_type, to.owner_id, app.id, toPeriod.start.getTime(), app.name, moving.payloads, moving.rejected],
+    );
   }
-  const days = await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id }).andWhere('day', '>=', fromPeriod.start.getTime() - DAY_MS);
+  const days = await trx.rows<{ day: number; payloads: number }>(
+    'SELECT day, payloads FROM usage_daily WHERE owner_type = ? AND owner_id = ? AND application_id = ? AND day >= ?',
+    [from.owner_type, from.owner_id, app.id, fromPeriod.start.getTime() - DAY_MS],
+  );
   for (const d of days) {
-    await trx('usage_daily').where({ ...ownerColumns(input.from), application_id: app.id, day: d.day }).delete();
-    await trx('usage_daily')
-      .insert({ ...ownerColumns(input.to), application_id: app.id, day: d.day, payloads: d.payloads })
-      .onConflict(['owner_type', 'owner_id', 'day', 'application_id'])
-      .merge({ payloads: trx.raw('usage_daily.payloads + ?', [d.payloads]) });
+    await trx.run('DELETE FROM usage_daily WHERE owner_type = ? AND owner_id = ? AND application_id = ? AND day = ?', [from.owner_type, from.owner_id, app.id, d.day]);
+    await trx.run(
+      `INSERT INTO usage_daily (owner_type, owner_id, application_id, day, payloads) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (owner_type, owner_id, day, application_id) DO UPDATE SET payloads = usage_daily.payloads + excluded.payloads`,
+      [to.owner_type, to.owner_id, app.id, d.day, d.payloads],
+    );
   }
 }

@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../../db/knex.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { Job } from '../../scheduler/registry.ts';
 import { planOfOwner } from '../owners/owner.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
@@ -22,10 +22,10 @@ export interface RetentionReport {
  * (R9.8): they can still export it, and it is purged once they pay again.
  * One owner failing does not stop the others; the failures are reported.
  */
-export async function purgeExpiredPayloads(db: DbOrTrx, at: Date, opts: { batchSize?: number } = {}): Promise<RetentionReport> {
+export async function purgeExpiredPayloads(db: Sql, at: Date, opts: { batchSize?: number } = {}): Promise<RetentionReport> {
   const batchSize = opts.batchSize ?? RETENTION_BATCH_SIZE;
   const report: RetentionReport = { deleted: 0, applications: 0, skippedUnpaid: 0, failures: [] };
-  const owners = (await db('applications').distinct('owner_type', 'owner_id').orderBy(['owner_type', 'owner_id'])) as { owner_type: string; owner_id: number }[];
+  const owners = await db.rows<{ owner_type: string; owner_id: number }>('SELECT DISTINCT owner_type, owner_id FROM applications ORDER BY owner_type, owner_id');
   for (const row of owners) {
     const owner = ownerFromColumns(row);
     try {
@@ -46,17 +46,21 @@ export async function purgeExpiredPayloads(db: DbOrTrx, at: Date, opts: { batchS
   return report;
 }
 
-async function applicationIdsOf(db: DbOrTrx, owner: Owner): Promise<number[]> {
-  const rows = await db('applications').where(ownerColumns(owner)).orderBy('id').select('id');
-  return rows.map((r: { id: number }) => Number(r.id));
+async function applicationIdsOf(db: Sql, owner: Owner): Promise<number[]> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const rows = await db.rows<{ id: number }>('SELECT id FROM applications WHERE owner_type = ? AND owner_id = ? ORDER BY id', [owner_type, owner_id]);
+  return rows.map((r) => Number(r.id));
 }
 
 /** Deletes one application's payloads older than `cutoff`, `batchSize` at a time, through the (application_id, time) index. */
-export async function deleteOlderThan(db: DbOrTrx, applicationId: number, cutoff: number, batchSize: number): Promise<number> {
+export async function deleteOlderThan(db: Sql, applicationId: number, cutoff: number, batchSize: number): Promise<number> {
   let total = 0;
   for (;;) {
-    const batch = db('payloads').select('id').where('application_id', applicationId).andWhere('time', '<', cutoff).limit(batchSize);
-    const deleted = await db('payloads').whereIn('id', batch).del();
+    const deleted = await db.run('DELETE FROM payloads WHERE id IN (SELECT id FROM payloads WHERE application_id = ? AND time < ? LIMIT ?)', [
+      applicationId,
+      cutoff,
+      batchSize,
+    ]);
     total += deleted;
     if (deleted < batchSize) return total;
   }

@@ -197,7 +197,7 @@ const scenarios: FailedPaymentScenario[] = [
     },
     also: async ({ orgId, records }) => {
       expect(records.mails.at(-1)!.text).toContain('charged to Mastercard ending in 4444');
-      const attempts = await t.deps.db('payment_attempts').where({ organization_id: orgId, status: 'succeeded' }).orderBy('id').select('card_brand', 'card_last4');
+      const attempts = await t.knex('payment_attempts').where({ organization_id: orgId, status: 'succeeded' }).orderBy('id').select('card_brand', 'card_last4');
       expect(attempts.at(-1)).toEqual({ card_brand: 'mastercard', card_last4: '4444' });
     },
   },
@@ -239,7 +239,7 @@ const scenarios: FailedPaymentScenario[] = [
       ],
     },
     also: async ({ orgId }) => {
-      const reminder = await t.deps.db('mail_outbox').where({ organization_id: orgId, kind: 'past_due_reminder' }).orderBy('id', 'desc').first();
+      const reminder = await t.knex('mail_outbox').where({ organization_id: orgId, kind: 'past_due_reminder' }).orderBy('id', 'desc').first();
       expect(reminder.text_body).toContain('owes $500.00');
     },
   },
@@ -306,7 +306,7 @@ const scenarios: FailedPaymentScenario[] = [
       expect(saved[0]!.reactivation).toBeNull(); // the declining card, saved while Active
       expect(saved[1]!.reactivation).toMatchObject({ ok: true });
       expect(saved[1]!.reactivation?.charged.map((c) => c.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
-      const account = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first();
+      const account = await t.knex('billing_accounts').where({ organization_id: orgId }).first();
       expect([account.period_anchor, account.current_period_start, account.current_period_end].map((v: number) => new Date(Number(v)).toISOString())).toEqual([
         '2026-04-01T00:00:00.000Z',
         '2026-08-01T00:00:00.000Z',
@@ -345,7 +345,7 @@ const scenarios: FailedPaymentScenario[] = [
     },
     also: async ({ orgId, results }) => {
       const saved = cardResults(results);
-      const slug = (await t.deps.db('organizations').where({ id: orgId }).first('slug')).slug as string;
+      const slug = (await t.knex('organizations').where({ id: orgId }).first('slug')).slug as string;
       expect(saved[1]!.reactivation).toMatchObject({ ok: false, failed: { invoiceNumber: `${slug.toUpperCase()}-000003`, message: 'Your card has insufficient funds.' } });
       expect(saved[2]!.reactivation).toMatchObject({ ok: true });
     },
@@ -367,7 +367,7 @@ const scenarios: FailedPaymentScenario[] = [
     },
     also: async ({ orgId, results }) => {
       expect(results.find((r) => 'delete' in r)).toMatchObject({ delete: { ok: true, finalInvoice: null, charge: null, refundedCents: 0 } });
-      expect((await t.deps.db('organizations').where({ id: orgId }).first()).deleted_at).toBe(Date.parse('2026-05-05T00:00:00Z'));
+      expect((await t.knex('organizations').where({ id: orgId }).first()).deleted_at).toBe(Date.parse('2026-05-05T00:00:00Z'));
     },
   },
   {
@@ -396,8 +396,8 @@ const scenarios: FailedPaymentScenario[] = [
     also: async ({ orgId, results, records }) => {
       expect(results.find((r) => 'delete' in r)).toMatchObject({ delete: { ok: true, charge: null, refundedCents: 75_000, refundFailedCents: 0 } });
       expect(records.refunds[0]!.chargeRef).toBe(records.charges[0]!.ref);
-      expect(Number((await t.deps.db('sim_charges').where({ ref: records.charges[0]!.ref }).first()).refunded_cents)).toBe(75_000);
-      const ledger = await t.deps.db('credit_ledger').where({ organization_id: orgId }).orderBy('id').select('amount_cents', 'reason');
+      expect(Number((await t.knex('sim_charges').where({ ref: records.charges[0]!.ref }).first()).refunded_cents)).toBe(75_000);
+      const ledger = await t.knex('credit_ledger').where({ organization_id: orgId }).orderBy('id').select('amount_cents', 'reason');
       expect(ledger.map((l: { amount_cents: number; reason: string }) => [Number(l.amount_cents), l.reason.replace(/[A-Z0-9]+-\d{6}/, 'N').replace(/charge \d+/, 'charge C')])).toEqual([
         [75_000, 'Net credit of final invoice N'],
         [-75_000, 'Refunded to card (charge C)'],
@@ -461,7 +461,7 @@ describe('golden failed-payment timelines (R9.7–R9.9, R9.12, R9.13)', () => {
         expect(paid.length, `successful charges of invoice ${inv.seq}`).toBe(inv.status === 'paid' && inv.amountDue > 0 ? 1 : 0);
         expect(paid.reduce((s, c) => s + c.amount, 0)).toBe(inv.amountPaid);
       }
-      expect(await t.deps.db('payment_attempts').where({ organization_id: orgId, status: 'pending' })).toHaveLength(0);
+      expect(await t.knex('payment_attempts').where({ organization_id: orgId, status: 'pending' })).toHaveLength(0);
       // Every successful charge has exactly one receipt, for its amount (R9.12).
       const receipts = records.mails.filter((m) => m.kind === 'receipt').map((m) => Math.round(Number(/We received \$([\d,.]+)/.exec(m.text)![1]!.replace(/,/g, '')) * 100));
       expect(receipts).toEqual(succeeded.map((c) => c.amount));

@@ -23,8 +23,8 @@ describe('golden billing timelines (R9.2–R9.5, R12.2)', () => {
       // The gateway's own ledger (the simulated gateway's charges to this
       // customer), not our attempts: one successful charge per invoice with
       // something due, each for exactly that amount.
-      const account = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first('customer_ref');
-      const charges = await t.deps.db('sim_charges').where({ customer_ref: account.customer_ref, status: 'succeeded' }).select('amount_cents');
+      const account = await t.knex('billing_accounts').where({ organization_id: orgId }).first('customer_ref');
+      const charges = await t.knex('sim_charges').where({ customer_ref: account.customer_ref, status: 'succeeded' }).select('amount_cents');
       const byAmount = (a: number, b: number) => a - b;
       expect(charges.map((c: { amount_cents: number | string }) => Number(c.amount_cents)).sort(byAmount)).toEqual(
         billed.filter((i) => i.amountDue > 0).map((i) => i.amountDue).sort(byAmount),

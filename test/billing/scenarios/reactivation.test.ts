@@ -62,7 +62,7 @@ async function check(steps: Step[], e: Expected) {
   const played = await play(t, { name: 'Reactivation Co', steps, invoices: [], creditBalance: 0 });
   const { orgId, billed } = played;
   const records = await recordsOf(t, orgId);
-  const invoices = await t.deps.db('invoices').where({ organization_id: orgId }).orderBy('seq');
+  const invoices = await t.knex('invoices').where({ organization_id: orgId }).orderBy('seq');
   expect(
     billed.map((b, i) => ({
       seq: b.seq,
@@ -77,12 +77,12 @@ async function check(steps: Step[], e: Expected) {
   expect(records.charges.map((c) => `${when(c.at)} #${c.seq} ${c.amount} ${c.status} ${c.last4}`)).toEqual(e.charges);
   expect(records.history.map((h) => `${h.from}→${h.to} ${when(h.at)}`)).toEqual(e.history);
   expect(records.status).toBe('active');
-  const account = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first();
+  const account = await t.knex('billing_accounts').where({ organization_id: orgId }).first();
   expect(`${when(new Date(Number(account.current_period_start)).toISOString())} – ${when(new Date(Number(account.current_period_end)).toISOString())}`).toBe(e.periodAfter);
 
   // No second of service billed twice: the subscription lines' periods never overlap (a void invoice bills nothing).
-  const subscriptions = await t.deps
-    .db('invoice_lines as l')
+  const subscriptions = await t.knex
+    ('invoice_lines as l')
     .join('invoices as i', 'i.id', 'l.invoice_id')
     .where({ 'i.organization_id': orgId, 'l.kind': 'subscription' })
     .whereNot('i.status', 'void')
@@ -310,14 +310,14 @@ describe('a declined reactivation charge (R9.8)', () => {
   it('puts the account back as it was: its period, the credit it took, the overage still owed; Unpaid, and no payment-failed email', async () => {
     // #3: overage 1000 + the rest of Jan 30 – Feb 28, 19828 = 20828; $50.00 of credit first: 15828 due, declined.
     const { orgId } = await play(t, { name: 'Declined Again Co', steps: withOverageAndCredit, invoices: [], creditBalance: 0 });
-    const account = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first();
+    const account = await t.knex('billing_accounts').where({ organization_id: orgId }).first();
     expect(account.status).toBe('unpaid');
     // The last invoiced period again, so its overage is billed by the next reactivation.
     expect([when(new Date(Number(account.current_period_start)).toISOString()), when(new Date(Number(account.current_period_end)).toISOString())]).toEqual(['2025-12-30', '2026-01-30']);
     expect(Number(account.credit_balance_cents)).toBe(5_000);
-    const third = await t.deps.db('invoices').where({ organization_id: orgId, seq: 3 }).first();
+    const third = await t.knex('invoices').where({ organization_id: orgId, seq: 3 }).first();
     expect([third.status, Number(third.subtotal_cents), Number(third.credit_applied_cents), Number(third.amount_due_cents), Number(third.amount_paid_cents)]).toEqual(['void', 20_828, 5_000, 15_828, 0]);
-    const ledger = await t.deps.db('credit_ledger').where({ organization_id: orgId }).orderBy('id');
+    const ledger = await t.knex('credit_ledger').where({ organization_id: orgId }).orderBy('id');
     expect(ledger.map((l: { amount_cents: number; reason: string }) => [Number(l.amount_cents), l.reason])).toEqual([
       [5_000, 'Goodwill'],
       [-5_000, `Applied to invoice ${third.number}`],
@@ -327,7 +327,7 @@ describe('a declined reactivation charge (R9.8)', () => {
     expect(records.history.map((h) => `${h.from}→${h.to}`)).toEqual(['active→past_due', 'past_due→unpaid']);
     // Since Feb 5: the receipt of #2, nothing about #3 (nothing is owed for it).
     expect(records.mails.filter((m) => m.at >= '2026-02-05').map((m) => m.kind)).toEqual(['receipt']);
-    const voided = await t.deps.db('audit_events').where({ organization_id: orgId, action: 'billing.invoice_voided' });
+    const voided = await t.knex('audit_events').where({ organization_id: orgId, action: 'billing.invoice_voided' });
     expect(voided.map((e: { target_label: string; after_json: string }) => [e.target_label, JSON.parse(e.after_json).cause])).toEqual([
       [third.number, 'The reactivation charge failed: Your card has insufficient funds.'],
     ]);
@@ -347,7 +347,7 @@ describe('a declined reactivation charge (R9.8)', () => {
       periodAfter: '2026-02-28 – 2026-03-30',
       reactivatedMail: 'the current period ends on March 30, 2026',
     });
-    expect(Number((await t.deps.db('billing_accounts').where({ organization_id: orgId }).first()).credit_balance_cents)).toBe(0);
+    expect(Number((await t.knex('billing_accounts').where({ organization_id: orgId }).first()).credit_balance_cents)).toBe(0);
   });
 });
 
@@ -362,9 +362,9 @@ describe('what older code left, and deletion (R9.8, R3.9)', () => {
       creditBalance: 0,
     });
     // What the code before this fix left: #3 open after its decline, the account in Jan 30 – Feb 28, no prior period kept on the invoice.
-    await t.deps.db('invoices').where({ organization_id: orgId, seq: 3 }).update({ status: 'open', prior_period_start: null, prior_period_end: null });
-    await t.deps
-      .db('billing_accounts')
+    await t.knex('invoices').where({ organization_id: orgId, seq: 3 }).update({ status: 'open', prior_period_start: null, prior_period_end: null });
+    await t.knex
+      ('billing_accounts')
       .where({ organization_id: orgId })
       .update({ current_period_start: Date.parse('2026-01-30T00:00:00Z'), current_period_end: Date.parse('2026-02-28T00:00:00Z') });
 
@@ -378,7 +378,7 @@ describe('what older code left, and deletion (R9.8, R3.9)', () => {
       '2026-02-05 #3 19828 failed',
       '2026-03-10 #4 16667 succeeded',
     ]);
-    const invoices = await t.deps.db('invoices').where({ organization_id: orgId }).orderBy('seq').select('seq', 'status');
+    const invoices = await t.knex('invoices').where({ organization_id: orgId }).orderBy('seq').select('seq', 'status');
     expect(invoices.map((i: { seq: number; status: string }) => `#${i.seq} ${i.status}`)).toEqual(['#1 paid', '#2 paid', '#3 void', '#4 paid']);
     expect(records.status).toBe('active');
   });
@@ -387,10 +387,10 @@ describe('what older code left, and deletion (R9.8, R3.9)', () => {
     const { orgId, owner } = await play(t, { name: 'Deleted Meanwhile Co', steps: unpaidAfterJan30, invoices: [], creditBalance: 0 });
     t.clock.set('2026-02-05T00:00:00Z');
     // A working card on file, saved without reactivating (as if a moment before Pay now).
-    const account = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first();
+    const account = await t.knex('billing_accounts').where({ organization_id: orgId }).first();
     const saved = await t.gateway.saveCard(account.customer_ref, { kind: 'card', number: VISA, expMonth: 12, expYear: 2030, cvc: '123' });
     if (!saved.ok) throw new Error('card not saved');
-    await t.deps.db('billing_accounts').where({ organization_id: orgId }).update({ payment_method_ref: saved.card.paymentMethodRef, card_brand: saved.card.brand, card_last4: saved.card.last4 });
+    await t.knex('billing_accounts').where({ organization_id: orgId }).update({ payment_method_ref: saved.card.paymentMethodRef, card_brand: saved.card.brand, card_last4: saved.card.last4 });
     // The deletion lands while Pay now is charging #2, before it bills the current period.
     const charge = t.gateway.charge;
     t.gateway.charge = async (request) => {
@@ -404,7 +404,7 @@ describe('what older code left, and deletion (R9.8, R3.9)', () => {
       t.gateway.charge = charge;
     });
     expect(result).toMatchObject({ ok: true, paidCents: 25_000, failure: 'The organization has been deleted.', reactivated: false });
-    const invoices = await t.deps.db('invoices').where({ organization_id: orgId }).orderBy('seq').select('seq', 'kind', 'status');
+    const invoices = await t.knex('invoices').where({ organization_id: orgId }).orderBy('seq').select('seq', 'kind', 'status');
     expect(invoices.map((i: { seq: number; kind: string; status: string }) => `#${i.seq} ${i.kind} ${i.status}`)).toEqual(['#1 first paid', '#2 renewal paid']);
     const records = await recordsOf(t, orgId);
     expect(records.status).toBe('unpaid');

@@ -73,7 +73,7 @@ export async function play(t: TestContext, scenario: Scenario) {
       if (!r.ok) throw new Error(`changePlan failed: ${r.reason}`);
     } else if ('payloads' in step) {
       const period = await usagePeriodOf(t.deps.db, { kind: 'organization', organizationId: orgId }, t.clock.now());
-      await t.deps.db('usage_counters').insert({
+      await t.knex('usage_counters').insert({
         owner_type: 'organization',
         owner_id: orgId,
         application_id: 1,
@@ -93,7 +93,7 @@ export async function play(t: TestContext, scenario: Scenario) {
       const organization = (await findOrganizationById(t.deps.db, orgId))!;
       results.push({ step: i, delete: await deleteOrganization(t.deps, { organization, actor: owner, confirmName: organization.name }) });
     } else if ('issuerDeclines' in step) {
-      const { customer_ref: customerRef } = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first('customer_ref');
+      const { customer_ref: customerRef } = await t.knex('billing_accounts').where({ organization_id: orgId }).first('customer_ref');
       const number = `-${String(step.issuerDeclines).padStart(6, '0')}`;
       t.gateway.declineNextCharge((request) => request.customerRef === customerRef && request.description.endsWith(number));
     } else if ('grantCredit' in step) {
@@ -105,10 +105,10 @@ export async function play(t: TestContext, scenario: Scenario) {
       if (failed.length) throw new Error(`scheduler pass at ${step.at} failed: ${failed.map((r) => `${r.job}: ${r.summary}`).join('; ')}`);
     }
   }
-  const invoices = await t.deps.db('invoices').where({ organization_id: orgId }).orderBy('seq');
+  const invoices = await t.knex('invoices').where({ organization_id: orgId }).orderBy('seq');
   const billed = [];
   for (const inv of invoices) {
-    const lines = await t.deps.db('invoice_lines').where({ invoice_id: inv.id }).orderBy('position');
+    const lines = await t.knex('invoice_lines').where({ invoice_id: inv.id }).orderBy('position');
     billed.push({
       seq: inv.seq,
       kind: inv.kind,
@@ -121,7 +121,7 @@ export async function play(t: TestContext, scenario: Scenario) {
       periodStart: new Date(Number(inv.period_start)).toISOString(),
     });
   }
-  const account = await t.deps.db('billing_accounts').where({ organization_id: orgId }).first();
+  const account = await t.knex('billing_accounts').where({ organization_id: orgId }).first();
   return { orgId, owner, billed, results, creditBalance: Number(account.credit_balance_cents) };
 }
 
@@ -133,7 +133,7 @@ const iso = (ms: unknown) => new Date(Number(ms)).toISOString();
  * of charges and refunds (R9.13), each in the order it happened.
  */
 export async function recordsOf(t: TestContext, orgId: number) {
-  const db = t.deps.db;
+  const db = t.knex;
   const account = await db('billing_accounts').where({ organization_id: orgId }).first();
   const history = await db('billing_status_history').where({ organization_id: orgId }).orderBy('id');
   const mails = await db('mail_outbox').where({ organization_id: orgId }).orderBy('id');

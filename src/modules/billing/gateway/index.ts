@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Sql } from '../../../db/sql.ts';
 import Stripe from 'stripe';
 import type { Clock } from '../../../clock.ts';
 import { SimulatedGateway } from './simulated.ts';
@@ -16,7 +16,7 @@ export {
 export { StripeGateway, ChargePendingError, failureFromStripe } from './stripe.ts';
 
 export interface GatewayOptions {
-  db: Knex;
+  db: Sql;
   clock: Clock;
   stripeSecretKey?: string | undefined;
   /** Points the SDK at a local stand-in for Stripe's API (tests, stripe-mock). */

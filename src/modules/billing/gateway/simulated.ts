@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Knex } from 'knex';
+import { insertRows, insertSql, type Sql } from '../../../db/sql.ts';
 import type { Clock } from '../../../clock.ts';
-import { insertSql, statementsOf } from '../../../db/sql.ts';
 import type {
   CardSetupInput,
   ChargeRequest,
@@ -219,7 +218,7 @@ export class SimulatedGateway implements PaymentGateway {
   private issuerDeclines: { match: (request: ChargeRequest) => boolean; code: FailureCode }[] = [];
 
   constructor(
-    private readonly db: Knex,
+    private readonly db: Sql,
     private readonly clock: Clock,
   ) {}
 
@@ -290,17 +289,11 @@ export class SimulatedGateway implements PaymentGateway {
   createCustomer(input: { email: string; name: string; idempotencyKey: string }): Promise<{ customerRef: string }> {
     return this.withInjectedFailure('createCustomer', async () => {
       assertIdempotencyKey(input.idempotencyKey);
-      await this.db('sim_customers')
-        .insert({
-          ref: newRef('scus'),
-          email: input.email,
-          name: input.name,
-          idempotency_key: input.idempotencyKey,
-          created_at: this.clock.now().getTime(),
-        })
-        .onConflict('idempotency_key')
-        .ignore();
-      const row = await this.db<CustomerRow>('sim_customers').where({ idempotency_key: input.idempotencyKey }).first();
+      const insert = insertSql('sim_customers', [
+        { ref: newRef('scus'), email: input.email, name: input.name, idempotency_key: input.idempotencyKey, created_at: this.clock.now().getTime() },
+      ]);
+      await this.db.run(`${insert.sql} ON CONFLICT (idempotency_key) DO NOTHING`, insert.bindings);
+      const row = await this.db.first<CustomerRow>('SELECT * FROM sim_customers WHERE idempotency_key = ?', [input.idempotencyKey]);
       if (!row) throw new Error('simulated gateway: customer vanished after insert');
       if (row.email !== input.email || row.name !== input.name) throw idempotencyMismatch(input.idempotencyKey);
       return { customerRef: row.ref };
@@ -309,9 +302,12 @@ export class SimulatedGateway implements PaymentGateway {
 
   updateCustomer(customerRef: string, details: CustomerDetails): Promise<void> {
     return this.withInjectedFailure('updateCustomer', async () => {
-      const updated = await this.db('sim_customers')
-        .where({ ref: customerRef })
-        .update({ email: details.email, name: details.name, details_json: JSON.stringify({ address: details.address, taxId: details.taxId }) });
+      const updated = await this.db.run('UPDATE sim_customers SET email = ?, name = ?, details_json = ? WHERE ref = ?', [
+        details.email,
+        details.name,
+        JSON.stringify({ address: details.address, taxId: details.taxId }),
+        customerRef,
+      ]);
       if (updated !== 1) throw new Error(`simulated gateway: no such customer ${customerRef}`);
     });
   }
@@ -327,7 +323,7 @@ export class SimulatedGateway implements PaymentGateway {
           },
         };
       }
-      const customer = await this.db<CustomerRow>('sim_customers').where({ ref: customerRef }).first();
+      const customer = await this.db.first<CustomerRow>('SELECT * FROM sim_customers WHERE ref = ?', [customerRef]);
       if (!customer) throw new Error(`simulated gateway: no such customer ${customerRef}`);
 
       const checked = this.validateCard(input);
@@ -347,7 +343,7 @@ export class SimulatedGateway implements PaymentGateway {
         exp_year: expYear,
         created_at: this.clock.now().getTime(),
       };
-      await this.db('sim_payment_methods').insert(row);
+      await insertRows(this.db, 'sim_payment_methods', [{ ...row }]);
       return { ok: true, card: { paymentMethodRef: row.ref, brand, last4: row.last4, expMonth, expYear } };
     });
   }
@@ -403,7 +399,7 @@ export class SimulatedGateway implements PaymentGateway {
   }
 
   private chargeByKey(key: string): Promise<ChargeRow | undefined> {
-    return statementsOf(this.db).first<ChargeRow>('SELECT * FROM sim_charges WHERE idempotency_key = ?', [key]);
+    return this.db.first<ChargeRow>('SELECT * FROM sim_charges WHERE idempotency_key = ?', [key]);
   }
 
   private sameCharge(row: ChargeRow, request: ChargeRequest): boolean {
@@ -421,7 +417,7 @@ export class SimulatedGateway implements PaymentGateway {
       return chargeResultOf(existing);
     }
 
-    const pm = await statementsOf(this.db).first<PaymentMethodRow>('SELECT * FROM sim_payment_methods WHERE ref = ?', [request.paymentMethodRef]);
+    const pm = await this.db.first<PaymentMethodRow>('SELECT * FROM sim_payment_methods WHERE ref = ?', [request.paymentMethodRef]);
     if (!pm || pm.customer_ref !== request.customerRef) {
       // Stripe answers this with an invalid_request_error, not a decline.
       throw new Error(`simulated gateway: no payment method ${request.paymentMethodRef} for customer ${request.customerRef}`);
@@ -451,7 +447,7 @@ export class SimulatedGateway implements PaymentGateway {
     // Two callers racing with one key: the UNIQUE index lets exactly one row
     // in, and both answer with whatever that row says.
     const insert = insertSql('sim_charges', [{ ...row }]);
-    const inserted = await statementsOf(this.db).run(`${insert.sql} ON CONFLICT (idempotency_key) DO NOTHING`, insert.bindings);
+    const inserted = await this.db.run(`${insert.sql} ON CONFLICT (idempotency_key) DO NOTHING`, insert.bindings);
     // Ours went in: it is the row. Otherwise another caller's did; read it.
     const stored = inserted === 1 ? row : await this.chargeByKey(request.idempotencyKey);
     if (!stored) throw new Error('simulated gateway: charge vanished after insert');
@@ -463,7 +459,7 @@ export class SimulatedGateway implements PaymentGateway {
     const replay = await this.refundReplay(request);
     if (replay) return replay;
 
-    const charge = await this.db<ChargeRow>('sim_charges').where({ ref: request.chargeRef }).first();
+    const charge = await this.db.first<ChargeRow>('SELECT * FROM sim_charges WHERE ref = ?', [request.chargeRef]);
     if (!charge) throw new Error(`simulated gateway: no such charge ${request.chargeRef}`);
     if (charge.status !== 'succeeded') {
       return { ok: false, failure: { code: 'processing_error', message: 'This charge did not succeed, so there is nothing to refund.' } };
@@ -472,25 +468,27 @@ export class SimulatedGateway implements PaymentGateway {
     const ref = newRef('sre');
     try {
       await this.db.transaction(async (trx) => {
-        await trx('sim_refunds').insert({
-          ref,
-          charge_ref: request.chargeRef,
-          idempotency_key: request.idempotencyKey,
-          amount_cents: request.amountCents,
-          reason: request.reason?.slice(0, 500) ?? null,
-          created_at: this.clock.now().getTime(),
-        });
+        await insertRows(trx, 'sim_refunds', [
+          {
+            ref,
+            charge_ref: request.chargeRef,
+            idempotency_key: request.idempotencyKey,
+            amount_cents: request.amountCents,
+            reason: request.reason?.slice(0, 500) ?? null,
+            created_at: this.clock.now().getTime(),
+          },
+        ]);
         // The limit is checked in the UPDATE itself so two refunds racing on
         // one charge cannot together exceed it.
-        const updated = await trx('sim_charges')
-          .where({ ref: request.chargeRef, status: 'succeeded' })
-          .andWhereRaw('refunded_cents + ? <= amount_cents', [request.amountCents])
-          .increment('refunded_cents', request.amountCents);
+        const updated = await trx.run(
+          "UPDATE sim_charges SET refunded_cents = refunded_cents + ? WHERE ref = ? AND status = 'succeeded' AND refunded_cents + ? <= amount_cents",
+          [request.amountCents, request.chargeRef, request.amountCents],
+        );
         if (updated !== 1) throw new RefundTooLarge();
       });
     } catch (err) {
       if (err instanceof RefundTooLarge) {
-        const fresh = await this.db<ChargeRow>('sim_charges').where({ ref: request.chargeRef }).first();
+        const fresh = await this.db.first<ChargeRow>('SELECT * FROM sim_charges WHERE ref = ?', [request.chargeRef]);
         const left = fresh ? Number(fresh.amount_cents) - Number(fresh.refunded_cents) : 0;
         return {
           ok: false,
@@ -513,7 +511,7 @@ export class SimulatedGateway implements PaymentGateway {
   }
 
   private async refundReplay(request: RefundRequest): Promise<RefundResult | null> {
-    const row = await this.db<RefundRow>('sim_refunds').where({ idempotency_key: request.idempotencyKey }).first();
+    const row = await this.db.first<RefundRow>('SELECT * FROM sim_refunds WHERE idempotency_key = ?', [request.idempotencyKey]);
     if (!row) return null;
     if (row.charge_ref !== request.chargeRef || Number(row.amount_cents) !== request.amountCents) {
       throw idempotencyMismatch(request.idempotencyKey);
