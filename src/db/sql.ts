@@ -68,7 +68,7 @@ export const STATEMENT_CACHE_SIZE = 500;
 export class StatementCache {
   private readonly cache = new Map<string, BetterSqlite3.Statement>();
   constructor(
-    private readonly conn: Pick<BetterSqlite3.Database, 'prepare'>,
+    private readonly conn: { prepare(sql: string): BetterSqlite3.Statement },
     private readonly size = STATEMENT_CACHE_SIZE,
   ) {}
 

@@ -14,12 +14,14 @@ describe('StatementCache: SQLite keeps prepared statements (§0, issue #9)', () 
     const conn = new Database(':memory:');
     open.push(conn);
     let prepared = 0;
-    const prepare = conn.prepare.bind(conn);
-    conn.prepare = ((source: string) => {
-      prepared++;
-      return prepare(source);
-    }) as typeof conn.prepare;
-    const cache = new StatementCache(conn, size);
+    // The cache sees the connection through this counter (nothing of better-sqlite3 is patched).
+    const counting = {
+      prepare: (source: string) => {
+        prepared++;
+        return conn.prepare(source);
+      },
+    };
+    const cache = new StatementCache(counting, size);
     conn.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
     return { conn, cache, prepared: () => prepared };
   }
