@@ -1,4 +1,4 @@
-import { placeholders, type Sql } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { formatCents } from '../../money.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';

@@ -40,9 +40,8 @@ export async function incrementUsage(
   const { application, payloads, rejected } = input;
   const ownerType = application.owner_type;
   const ownerId = Number(application.owner_id);
-  const sql = db;
-  await sql.run(INCREMENT_PERIOD, [ownerType, ownerId, application.id, input.periodStart.getTime(), application.name, payloads, rejected]);
-  if (payloads > 0) await sql.run(INCREMENT_DAY, [ownerType, ownerId, application.id, input.day, payloads]);
+  await db.run(INCREMENT_PERIOD, [ownerType, ownerId, application.id, input.periodStart.getTime(), application.name, payloads, rejected]);
+  if (payloads > 0) await db.run(INCREMENT_DAY, [ownerType, ownerId, application.id, input.day, payloads]);
 }
 
 const n = (value: unknown) => Number(value ?? 0);
