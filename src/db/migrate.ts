@@ -69,6 +69,7 @@ export async function migrateLatest(opts: DatabaseOptions, wait: { timeoutMs?: n
     try {
       return await migrateWith(knex);
     } catch (err) {
+      if (anotherInstanceMigrating(err)) await repairLockRow(knex);
       if (!anotherInstanceMigrating(err) || waited >= timeoutMs) {
         if (anotherInstanceMigrating(err)) {
           throw new Error(`migrations: still locked by another instance after ${Math.round(waited / 1000)} s (knex_migrations_lock); if no instance is migrating, a crashed one left it set: UPDATE knex_migrations_lock SET is_locked = 0`, { cause: err });
@@ -78,9 +79,29 @@ export async function migrateLatest(opts: DatabaseOptions, wait: { timeoutMs?: n
     } finally {
       await knex.destroy();
     }
-    const pause = Math.min(50 * 2 ** attempt, 1_000);
+    // Jittered, so two instances repairing the lock row do not keep meeting.
+    const pause = Math.round(Math.min(50 * 2 ** attempt, 1_000) * (0.5 + Math.random() / 2));
     await sleep(pause);
     waited += pause;
+  }
+}
+
+/**
+ * knex takes its lock by setting `is_locked` on the one row of
+ * knex_migrations_lock and counts on updating exactly one row. Two instances
+ * creating that table at once on a fresh database can each see it empty and
+ * each insert a row; with two rows (or none) no instance could ever take the
+ * lock again, and every start would wait and fail. Nobody can hold the lock
+ * while the row count is wrong, so putting it back to one unlocked row is
+ * safe, and two instances doing it at once converge on the same row.
+ */
+async function repairLockRow(knex: Knex): Promise<void> {
+  try {
+    const rows = (await knex('knex_migrations_lock').select('index').orderBy('index')) as { index: number }[];
+    if (rows.length > 1) await knex('knex_migrations_lock').where('index', '>', rows[0]!.index).delete();
+    else if (rows.length === 0) await knex('knex_migrations_lock').insert({ is_locked: 0 });
+  } catch {
+    // The table is still being created by the other instance: the next attempt looks again.
   }
 }
 

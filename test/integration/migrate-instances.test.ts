@@ -91,6 +91,30 @@ describe('migrations when several instances start at once (issue 15)', () => {
     expect(applied.sort()).toEqual([...all].sort());
   }, 90_000);
 
+  // The CI failure of stop 20: two processes creating knex's lock table on a
+  // fresh PostgreSQL database each inserted its row; knex then takes the lock
+  // only when it updates exactly one row, so both waited 60 s and failed.
+  for (const rows of [2, 3]) {
+    it(`recovers when the lock table holds ${rows} rows instead of one (a race of two first starts)`, async () => {
+      const options = await freshDatabase();
+      await migrateLatest(options);
+      const knex = createKnex(options);
+      try {
+        await knex('knex_migrations_lock').delete();
+        for (let i = 0; i < rows; i++) await knex('knex_migrations_lock').insert({ is_locked: 0 });
+        // Undo the last migration so one is pending and knex must take its lock.
+        const last = await knex('knex_migrations').orderBy('id', 'desc').first('id', 'name');
+        const migration = (await import(`../../migrations/${last.name}`)) as { down: (k: Knex) => Promise<void> };
+        await migration.down(knex);
+        await knex('knex_migrations').where({ id: last.id }).delete();
+        await expect(migrateLatest(options, { timeoutMs: 3_000 })).resolves.toEqual([last.name]);
+        expect(await knex('knex_migrations_lock').select('is_locked')).toEqual([{ is_locked: 0 }]);
+      } finally {
+        await knex.destroy();
+      }
+    }, 30_000);
+  }
+
   it('gives up with a clear message when the lock stays taken', async () => {
     const options = await freshDatabase();
     await migrateLatest(options);
