@@ -34,6 +34,7 @@ import { usageRoutes } from './modules/usage/usage-routes.ts';
 import { stripeWebhookRoutes } from './modules/billing/webhooks.ts';
 import { dashboardRoutes } from './modules/dashboards/routes.ts';
 import { deviceApiRoutes } from './modules/device-api/routes.ts';
+import { apiPlugin } from './modules/api/plugin.ts';
 import { organizationRoutes } from './modules/organizations/routes.ts';
 import { sandboxRoutes } from './modules/sandbox/routes.ts';
 import { exportRoutes } from './modules/usage/export-routes.ts';
@@ -110,6 +111,61 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
   }
   await app.register(fastifyFormbody);
   installJsonDepthLimit(app);
+  // R13.5: no control characters in any text input, on either database.
+  installInputBoundary(app);
+
+  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    let status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    let message: string;
+    let title: string | undefined;
+    if (error instanceof HttpError) {
+      message = error.message;
+      title = error.title;
+    } else if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
+      status = 403;
+      title = 'This form has expired';
+      message = 'For your security the form expired. Go back, reload the page and try again.';
+    } else if (status === 413) {
+      message = 'That request is too large.';
+    } else if (status < 500) {
+      message = error.message;
+    } else {
+      request.log.error({ err: error, url: redactUrl(request.url), method: request.method }, 'request failed');
+      message = 'Something went wrong on our side. It has been logged; please try again.';
+      title = 'Something went wrong';
+    }
+    return sendError(request, reply, status, message, title);
+  });
+
+  await app.register(fastifyStatic, {
+    root: join(root, 'public'),
+    prefix: '/static/',
+    maxAge: config.isProduction ? '1d' : 0,
+  });
+  // htmx is served from its npm package, never a CDN.
+  const htmxSource = readFileSync(join(htmxDir, 'htmx.min.js'));
+  app.get('/static/vendor/htmx.min.js', async (_request, reply) =>
+    reply
+      .type('application/javascript; charset=utf-8')
+      .header('Cache-Control', config.isProduction ? 'public, max-age=86400' : 'no-cache')
+      .send(htmxSource),
+  );
+  app.get('/health', async () => ({ ok: true }));
+
+  // R16: the REST API, in a context of its own without cookies, sessions or
+  // CSRF (bearer tokens only); the device API of R8.1 is one of its routes.
+  await app.register(apiPlugin, { prefix: '/api', routes: [deviceApiRoutes] });
+  // Signed webhooks: no session either.
+  await app.register(stripeWebhookRoutes);
+  // The pages: cookies, sessions, CSRF and templates.
+  await app.register(async (pages) => pageContext(pages, deps));
+
+  return app;
+}
+
+/** Everything a browser sees: the session, its CSRF secret, the signed-in user, the templates and every page module. */
+async function pageContext(app: FastifyInstance, deps: Deps): Promise<void> {
+  const { config } = deps;
   await app.register(fastifyCookie, { secret: config.sessionSecret, parseOptions: { secure: config.secureCookies } });
   await app.register(fastifySession, {
     secret: config.sessionSecret,
@@ -138,27 +194,13 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
     // R13.6: a production server on the simulated gateway says so on every signed-in page, payment pages included.
     defaultContext: { formatCents, appName: 'Orgplane', isProduction: config.isProduction, simulatedPayments: config.isProduction && config.payments === 'simulated' },
   });
-  await app.register(fastifyStatic, {
-    root: join(root, 'public'),
-    prefix: '/static/',
-    maxAge: config.isProduction ? '1d' : 0,
-  });
-  // htmx is served from its npm package, never a CDN.
-  const htmxSource = readFileSync(join(htmxDir, 'htmx.min.js'));
-  app.get('/static/vendor/htmx.min.js', async (_request, reply) =>
-    reply
-      .type('application/javascript; charset=utf-8')
-      .header('Cache-Control', config.isProduction ? 'public, max-age=86400' : 'no-cache')
-      .send(htmxSource),
-  );
 
-  // R13.1: every state-changing request carries the CSRF token, except the
-  // device API (bearer keys, no cookies) and signed webhooks. A preHandler,
-  // because on onRequest the form body is not parsed yet.
+  // R13.1: every state-changing request of a page carries the CSRF token. A
+  // preHandler, because on onRequest the form body is not parsed yet. (An
+  // unknown /webhooks/ address lands on this context's 404 handler: it answers
+  // 404, not a CSRF refusal.)
   app.addHook('preHandler', (request, reply, done) => {
-    if (!UNSAFE_METHODS.has(request.method)) return done();
-    const path = request.url;
-    if (path.startsWith('/api/') || path.startsWith('/webhooks/')) return done();
+    if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/webhooks/')) return done();
     app.csrfProtection(request, reply, done);
   });
 
@@ -175,46 +217,19 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
     else request.user = user;
   });
 
-  // R13.5: no control characters in any text input, on either database.
-  installInputBoundary(app);
-
-  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    let status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-    let message: string;
-    let title: string | undefined;
-    if (error instanceof HttpError) {
-      message = error.message;
-      title = error.title;
-    } else if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
-      status = 403;
-      title = 'This form has expired';
-      message = 'For your security the form expired. Go back, reload the page and try again.';
-    } else if (status === 413) {
-      message = 'That request is too large.';
-    } else if (status < 500) {
-      message = error.message;
-    } else {
-      request.log.error({ err: error, url: redactUrl(request.url), method: request.method }, 'request failed');
-      message = 'Something went wrong on our side. It has been logged; please try again.';
-      title = 'Something went wrong';
-    }
-    return sendError(request, reply, status, message, title);
-  });
-
   let pageAbove: ((path: string) => string | null) | undefined;
   app.setNotFoundHandler(async (request, reply) => {
     if (request.method === 'GET' || request.method === 'HEAD') {
-      pageAbove ??= postOnlyFallback(routeList);
+      pageAbove ??= postOnlyFallback(app.routeList);
       const target = pageAbove(request.url.split('?')[0]!);
       if (target) return reply.code(303).redirect(target);
     }
     return sendError(request, reply, 404, 'We could not find that page. It may have moved, or you may not have access to it.', 'Page not found');
   });
 
-  app.get('/health', async () => ({ ok: true }));
   app.get('/', async (request, reply) => reply.code(303).redirect(request.user ? '/sandbox' : '/login'));
 
-  // Every module's routes, in one list: a page's URL names its module.
+  // Every module's pages, in one list: a page's URL names its module.
   await app.register(accountRoutes, { invitationBehind });
   await app.register(sandboxRoutes);
   await organizationRoutes(app); // also decorates the header's Organizations dropdown
@@ -226,11 +241,7 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
   await app.register(exportRoutes);
   await app.register(applicationRoutes);
   await app.register(dashboardRoutes);
-  await app.register(deviceApiRoutes);
-  await app.register(stripeWebhookRoutes);
   await app.register(adminRoutes);
-
-  return app;
 }
 
 /**

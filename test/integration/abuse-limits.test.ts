@@ -365,7 +365,7 @@ describe('the device limit (item 9, R13.3)', () => {
           refused++;
           if (refused === 1) {
             expect(res.headers['retry-after']).toBe('1');
-            expect(JSON.parse(res.body).error).toMatch(/Too many requests for this device: 600 a minute \(bursts of 60\)/);
+            expect(JSON.parse(res.body).message).toMatch(/Too many requests for this device: 600 a minute \(bursts of 60\)/);
           }
         }
       }

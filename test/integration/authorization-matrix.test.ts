@@ -36,7 +36,7 @@ const ELSEWHERE: [RegExp, string][] = [
   [/^GET \/static\//, 'static files'],
   [/^(GET|POST) \/invites\//, 'invitation links work without login (members.test.ts)'],
   [/^(GET|POST) \/d\//, 'share links of dashboards (dashboards.test.ts)'],
-  [/^POST \/api\//, 'device API, bearer keys (device-api.test.ts)'],
+  [/^\w+ \/api\//, 'the REST API and the device API: bearer tokens, walked by api/authorization-matrix.test.ts'],
   [/^POST \/webhooks\//, 'Stripe webhooks, signed (stripe-webhooks.test.ts)'],
   [/^(GET|POST) \/admin(\/|$)/, 'back-office: 404 for all but platform admins (admin tests)'],
   [/^(GET|POST) \/(password\/(forgot|reset\/:token)|confirm-email\/:token|cancel-email-change\/:token)$/, 'account recovery, email confirmation and its cancel link: the link is the proof, no login (account-self-service.test.ts, account-security.test.ts)'],

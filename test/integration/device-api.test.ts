@@ -61,7 +61,7 @@ async function counters(appId: number) {
 const dailyTotal = async (appId: number) =>
   Number((await t.knex('usage_daily').where({ application_id: appId }).sum({ n: 'payloads' }).first())?.n ?? 0);
 
-const error = (res: LightMyRequestResponse) => (res.json() as { error: string }).error;
+const error = (res: LightMyRequestResponse) => (res.json() as { message: string }).message;
 
 describe('device API: accepted states (R8.1, R8.2)', () => {
   it('202 for one state: stored with the received time, counted, and the device shows it', async () => {

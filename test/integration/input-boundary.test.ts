@@ -114,7 +114,7 @@ describe('JSON nesting (item 6, R13.5)', () => {
     const d = await deviceWithKey();
     const res = await d.send(`{"data":${nested(5000)}}`);
     expect(res.statusCode).toBe(400);
-    expect(JSON.parse(res.body).error).toMatch(/deeper than 32 levels/);
+    expect(JSON.parse(res.body).message).toMatch(/deeper than 32 levels/);
     expect(await t.knex('payloads').where({ application_id: d.appId })).toHaveLength(0);
     const counters = await t.knex('usage_counters').where({ application_id: d.appId });
     expect(counters.map((c) => Number(c.rejected))).toEqual([1]);

@@ -26,6 +26,7 @@ const LAYERS: string[][] = [
   ['members'],
   ['organizations'],
   ['admin', 'device-api', 'sandbox'],
+  ['api'],
 ];
 
 /**
@@ -34,7 +35,8 @@ const LAYERS: string[][] = [
  * (top layer) runs a pass of it on demand.
  */
 const WIRING = ['app.ts', 'server.ts', 'runtime.ts', 'cli.ts', 'scheduler/jobs.ts'];
-const MAY_RUN_JOBS = new Set(LAYERS.at(-1));
+// The back-office (admin) runs a scheduler pass on demand.
+const MAY_RUN_JOBS = new Set(['admin', 'device-api', 'sandbox']);
 
 const src = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const modulesDir = join(src, 'modules');

@@ -19,6 +19,7 @@ export const TABLE_OWNERS: Record<string, string> = {
   users: 'modules/accounts/',
   password_resets: 'modules/accounts/',
   email_changes: 'modules/accounts/',
+  api_tokens: 'modules/accounts/',
   sessions: 'http/session-store.ts',
   audit_events: 'modules/audit/',
   mail_outbox: 'modules/mail/',

@@ -35,7 +35,7 @@ export async function deviceApiRoutes(app: FastifyInstance): Promise<void> {
   const targets = new WeakMap<FastifyRequest, Target>();
 
   app.post<{ Params: Params }>(
-    '/api/applications/:appId/devices/:deviceId/state',
+    '/applications/:appId/devices/:deviceId/state',
     {
       bodyLimit: MAX_BODY_BYTES,
       // The states are JSON data, stored as JSON: the text boundary of R13.5 leaves them alone.

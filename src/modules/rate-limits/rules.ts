@@ -32,6 +32,8 @@ export interface RateLimitRules {
   unlockByAddress: RateLimitRule;
   /** State reports per device (DEVICE_RATE_LIMIT a minute, bursts of a tenth of it). */
   deviceReports: RateLimitRule;
+  /** REST API calls per token (R16.3): 600 a minute, bursts of 120. */
+  apiByToken: RateLimitRule;
 }
 
 /** How long an account's log-in stays paused after too many failures. */
@@ -49,6 +51,7 @@ export function rateLimitRules(config: Pick<Config, 'authRateLimit' | 'deviceRat
     invitationsByUser: { name: 'invite.user', limit: 30, periodMs: MINUTE, burst: 30 },
     unlockByDashboardAndAddress: { name: 'unlock.dashboard-address', limit: 10, periodMs: MINUTE, burst: 10 },
     unlockByAddress: { name: 'unlock.address', limit: 60, periodMs: HOUR, burst: 30 },
+    apiByToken: { name: 'api.token', limit: 600, periodMs: MINUTE, burst: 120 },
     deviceReports: { name: 'device', limit: config.deviceRateLimit, periodMs: MINUTE, burst: Math.max(1, Math.floor(config.deviceRateLimit / 10)) },
   };
 }

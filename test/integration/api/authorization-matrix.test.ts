@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toApiId } from '../../../src/modules/api/ids.ts';
+import { startApiServer, type ApiTestServer } from '../../support/api.ts';
+import { addMember, newOrg, newUser, signedIn, type TestUser } from '../../support/builders.ts';
+
+/**
+ * R2.1, R2.2, R2.5, R16.3: every REST API route, called with every kind of
+ * actor's token, as the page matrix (../authorization-matrix.test.ts) walks
+ * the pages. A route under /api with no row here fails the last test, so an
+ * endpoint cannot ship without its authorization being decided. The API
+ * answers a stranger 404 (never 403: the organization's existence is not
+ * told), a role too low 403, no token 401.
+ */
+
+const ACTORS = ['anonymous', 'nonMember', 'platformAdmin', 'none', 'viewer', 'collaborator', 'editor', 'administrator', 'viewerWithCollaborator', 'editorWithNone'] as const;
+type Actor = (typeof ACTORS)[number];
+type OverrideActor = 'viewerWithCollaborator' | 'editorWithNone';
+type Expect = Record<Actor, number>;
+type RowExpect = Record<Exclude<Actor, OverrideActor>, number> & Partial<Record<OverrideActor, number>>;
+
+/** R2.2: on the matrix's application and dashboard the overrides answer as Collaborator and None would. */
+const onResource = (path: string) => /^\/(applications\/\{app\}|dashboards\/\{dashboard\})/.test(path);
+const withOverrides = (path: string, e: RowExpect): Expect => ({
+  viewerWithCollaborator: onResource(path) ? e.collaborator : e.viewer,
+  editorWithNone: onResource(path) ? e.none : e.editor,
+  ...e,
+});
+
+// Routes walked elsewhere, and why.
+const ELSEWHERE: [RegExp, string][] = [
+  [/^POST \/api\/auth\/(user|device)$/, 'log-in routes take credentials, not a token (auth.test.ts, devices tests)'],
+  [/^POST \/api\/applications\/:appId\/devices\/:deviceId\/state$/, 'device API: access keys and device tokens (device-api.test.ts)'],
+  [/^GET \/api\/docs/, 'the API documentation is public'],
+];
+
+/** An organization route: no token 401, strangers 404, the role decides the rest. */
+export const org = (minimum: Actor, ok: number, denied = 403): RowExpect => {
+  const order: Actor[] = ['none', 'viewer', 'collaborator', 'editor', 'administrator'];
+  const from = order.indexOf(minimum);
+  const out = { anonymous: 401, nonMember: 404, platformAdmin: 404 } as RowExpect;
+  order.forEach((a, i) => (out[a] = i >= from ? ok : denied));
+  return out;
+};
+/** Any token will do: the route speaks for its own user. */
+const anyUser = (ok: number): RowExpect => ({ anonymous: 401, nonMember: ok, platformAdmin: ok, none: ok, viewer: ok, collaborator: ok, editor: ok, administrator: ok });
+
+let t: ApiTestServer;
+const tokens = {} as Record<Actor, string | undefined>;
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  t = await startApiServer();
+  const users = {} as Record<Actor, TestUser>;
+  users.administrator = await newUser(t, { name: 'Matrix Admin' });
+  const created = await newOrg(t, { owner: users.administrator, plan: 'professional', name: 'Matrix Org' });
+  users.nonMember = await newUser(t);
+  users.platformAdmin = await newUser(t);
+  await t.knex('users').where({ id: users.platformAdmin.id }).update({ is_platform_admin: true });
+  for (const role of ['none', 'viewer', 'collaborator', 'editor'] as const) {
+    users[role] = await newUser(t);
+    await addMember(t, created, users[role], role);
+  }
+  users.viewerWithCollaborator = await newUser(t);
+  await addMember(t, created, users.viewerWithCollaborator, 'viewer');
+  users.editorWithNone = await newUser(t);
+  await addMember(t, created, users.editorWithNone, 'editor');
+  const target = await newUser(t, { name: 'Target Member' });
+  await addMember(t, created, target, 'viewer');
+  tokens.anonymous = undefined;
+  for (const a of ACTORS) if (a !== 'anonymous') tokens[a] = await t.tokenFor(users[a]);
+  // The matrix's resources, made through the pages the way an Administrator makes them.
+  const admin = await signedIn(t, users.administrator);
+  const app = await admin.post('/applications', { owner: `org:${created.id}`, name: 'Matrix App' });
+  const appId = Number(String(app.headers.location).split('/').pop());
+  await admin.post(`/applications/${appId}/devices`, { name: 'dev' });
+  await admin.post(`/applications/${appId}/keys`, { name: 'matrix key' });
+  const dash = await admin.post('/dashboards/new', { owner: `org:${created.id}`, name: 'Matrix Dashboard', description: '' });
+  const dashboardId = Number(String(dash.headers.location).split('/').pop()!.split('#')[0]);
+  for (const [actor, role] of [['viewerWithCollaborator', 'collaborator'], ['editorWithNone', 'none']] as const) {
+    const set = await admin.post(`/orgs/${created.slug}/settings/members/${users[actor].id}/access`, { [`application:${appId}`]: role, [`dashboard:${dashboardId}`]: role });
+    expect(set.statusCode).toBe(303);
+  }
+  await admin.post(`/orgs/${created.slug}/invitations`, { email: 'matrix-invitee@example.com', role: 'viewer' });
+  ids.org = toApiId(created.id);
+  ids.app = toApiId(appId);
+  ids.device = toApiId(Number((await t.knex('devices').where({ application_id: appId }).first()).id));
+  ids.key = toApiId(Number((await t.knex('access_keys').where({ application_id: appId }).first()).id));
+  ids.dashboard = toApiId(dashboardId);
+  ids.invitation = toApiId(Number((await t.knex('invitations').where({ organization_id: created.id }).first()).id));
+  ids.target = toApiId(target.id);
+});
+afterAll(async () => t.close());
+
+// [route as registered, method, path to request (under /api), JSON body, expected per actor].
+// As on the page matrix, an allowed actor's row expects success, except where
+// success would destroy what later rows need; each resource's contract tests
+// make those succeed.
+const rows: [string, string, Record<string, unknown> | undefined, RowExpect][] = [
+  ['GET /api/me', '/me', undefined, anyUser(200)],
+];
+
+const fill = (s: string) => s.replace(/\{(\w+)\}/g, (_, k: string) => ids[k] ?? `{${k}}`);
+
+describe('API authorization matrix (R2.5, R16.3)', () => {
+  for (const [route, path, body, rowExpected] of rows) {
+    const expected = withOverrides(path, rowExpected);
+    const method = route.split(' ')[0]!;
+    for (const actor of ACTORS) {
+      it(`${route} as ${actor} → ${expected[actor]}`, async () => {
+        const token = tokens[actor];
+        const res = await t.app.inject({
+          method: method as 'GET',
+          url: `/api${fill(path)}`,
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { payload: JSON.parse(fill(JSON.stringify(body))) as Record<string, unknown> } : {}),
+        });
+        expect(res.statusCode, `${route} as ${actor}: ${res.body}`).toBe(expected[actor]);
+        if (res.statusCode >= 400) expect(res.json()).toMatchObject({ type: expect.any(String), message: expect.any(String) });
+        if (res.statusCode === 404 && (actor === 'nonMember' || actor === 'platformAdmin')) expect(res.body).not.toContain('Matrix');
+      });
+    }
+  }
+
+  it('every /api route has a row here, or is covered elsewhere for a stated reason', () => {
+    const covered = new Set(rows.map((r) => r[0]));
+    const missing = t.app.routeList
+      .filter((r) => r.url.startsWith('/api/'))
+      .map((r) => `${r.method} ${r.url}`)
+      .filter((r) => !covered.has(r) && !ELSEWHERE.some(([re]) => re.test(r)));
+    expect(missing).toEqual([]);
+  });
+});
