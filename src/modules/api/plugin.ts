@@ -59,7 +59,12 @@ export async function apiPlugin(api: FastifyInstance, opts: { routes: ((api: Fas
     reply.code(404).send({ type: 'NotFound', message: `There is no API route ${request.method} ${redactUrl(request.url.split('?')[0]!)}.` }),
   );
 
+  // One file per Losant resource group.
   await api.register(authRoutes);
   await api.register(meRoutes);
+  // (tokens, docs)
+  // (organizations)
+  // (members, invitations, audit log)
+  // (applications, devices, keys, dashboards)
   for (const routes of opts.routes) await api.register(routes);
 }

@@ -96,7 +96,22 @@ afterAll(async () => t.close());
 // success would destroy what later rows need; each resource's contract tests
 // make those succeed.
 const rows: [string, string, Record<string, unknown> | undefined, RowExpect][] = [
+  // --- me and API tokens
   ['GET /api/me', '/me', undefined, anyUser(200)],
+  // --- end of me and API tokens
+
+  // --- organizations (orgs, org)
+  // --- end of organizations
+
+  // --- members, invitations, audit log
+  // --- end of members, invitations, audit log
+
+  // --- applications, devices, keys, dashboards
+  // --- end of applications, devices, keys, dashboards
+
+  // Last: rows that change who is in the organization or delete it.
+  // --- membership changes and deletions
+  // --- end of membership changes and deletions
 ];
 
 const fill = (s: string) => s.replace(/\{(\w+)\}/g, (_, k: string) => ids[k] ?? `{${k}}`);
