@@ -256,7 +256,8 @@ function trustProxyOption(trust: Deps['config']['trustProxy']): boolean | string
 }
 
 async function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string, title?: string) {
-  if (request.url.startsWith('/api/') || request.url.startsWith('/webhooks/')) {
+  // Signed webhooks answer JSON (the API context has its own handler: { type, message }).
+  if (request.url.startsWith('/webhooks/')) {
     return reply.code(status).send({ error: message });
   }
   const heading =
