@@ -21,6 +21,7 @@ export function benchConfig(): Config {
     redisUrl: undefined,
     authRateLimit: 10,
     deviceRateLimit: 600,
+    apiRateLimit: 1_000_000_000,
     runScheduler: false,
     logLevel: 'warn',
     seller: { name: 'Orgplane', address: [], taxId: undefined },

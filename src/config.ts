@@ -36,6 +36,8 @@ export interface Config {
   authRateLimit: number;
   /** State reports per minute per device (R13.1). */
   deviceRateLimit: number;
+  /** REST API calls per minute per token (R16.3). */
+  apiRateLimit: number;
   /** Start the in-process scheduler (off in tests, which run passes explicitly). */
   runScheduler: boolean;
   logLevel: string;
@@ -76,6 +78,7 @@ const envSchema = z.object({
   REDIS_URL: z.preprocess(emptyToUndefined, z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
   AUTH_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   DEVICE_RATE_LIMIT: z.coerce.number().int().min(10).default(600),
+  API_RATE_LIMIT: z.coerce.number().int().min(10).default(600),
   SCHEDULER: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SELLER_NAME: z.preprocess(emptyToUndefined, sellerText(200).default('Orgplane')),
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
     redisUrl: e.REDIS_URL,
     authRateLimit: e.AUTH_RATE_LIMIT,
     deviceRateLimit: e.DEVICE_RATE_LIMIT,
+    apiRateLimit: e.API_RATE_LIMIT,
     runScheduler: e.SCHEDULER === 'on',
     logLevel: e.LOG_LEVEL ?? (isProduction ? 'info' : e.NODE_ENV === 'test' ? 'silent' : 'info'),
     seller: {

@@ -8,20 +8,26 @@ import { isPostgresKnex as isPostgres } from '../../src/db/knex.ts';
 import type { Agent } from '../support/agent.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { addMember, newOrg, newUser, signedIn, type TestUser } from '../support/builders.ts';
+import { authenticateApiToken, issueApiToken } from '../../src/modules/accounts/api-tokens.ts';
+import { toApiId } from '../../src/modules/api/ids.ts';
+import { ALL_SCOPES } from '../../src/modules/api/scopes.ts';
 
 /**
  * R13.2, R13.5 (attack a): generated bodies, query strings and path
  * parameters — control characters, huge and deeply nested values, wrong
  * types, malformed JSON, wrong content types — sent to every route the
- * router has, as every kind of actor. Routes are read from the router, so a
+ * router has, as every kind of actor: pages with the actor's session, the
+ * REST API (R16) with the actor's API token, the device API with a key. Routes are read from the router, so a
  * new route is covered without editing this file. Nothing may answer 5xx,
  * and a refusal (4xx) changes nothing in the database.
  *
  * Runs are sized for the whole suite (2 per route and actor); set
- * ATTACK_SOAK=<n> for n times as many.
+ * ATTACK_SOAK=<n> for n times as many, ATTACK_ONLY=<regexp> for some routes.
  */
 
 const SOAK = Math.max(1, Number(process.env.ATTACK_SOAK ?? 1) || 1);
+/** ATTACK_ONLY=<regular expression>: attack only the routes (`METHOD /path`) it matches, while working on them. */
+const ONLY = process.env.ATTACK_ONLY ? new RegExp(process.env.ATTACK_ONLY) : null;
 const ACTORS = ['anonymous', 'nonMember', 'none', 'viewer', 'collaborator', 'editor', 'administrator', 'platformAdmin'] as const;
 type Actor = (typeof ACTORS)[number];
 
@@ -40,6 +46,14 @@ let orgSlug = '';
 /** Real values a parameter or field may take: ids, slugs, tokens of the fixture. */
 const real = new Set<string>();
 let deviceKey = '';
+/** Each actor's REST API token (R16.2). */
+const apiTokens = {} as Record<Actor, string | undefined>;
+
+/** A token for the REST API, made the way POST /api/auth/user makes one (without the password hash's cost). */
+async function apiTokenFor(user: TestUser): Promise<string> {
+  const { token } = await issueApiToken(t.deps.db, { user, kind: 'login', name: 'attack', scopes: ALL_SCOPES, expiresAt: null, now: t.clock.now() });
+  return token;
+}
 const KEY_ID = 'ak_attack0000000001';
 const KEY_SECRET = 'attack-secret-0123456789abcdefghijklmnop';
 
@@ -58,6 +72,7 @@ async function buildWorld() {
   agents.anonymous = t.agent('192.0.2.200');
   for (const actor of ACTORS) if (actor !== 'anonymous') agents[actor] = await signedIn(t, users[actor]);
   await agents.anonymous.token();
+  for (const actor of ACTORS) if (actor !== 'anonymous') apiTokens[actor] = await apiTokenFor(users[actor]);
   await ensureResources();
 }
 
@@ -103,7 +118,10 @@ async function ensureResources() {
     ...(await db('mail_outbox').limit(3).pluck('id')),
     ...Object.values(users).map((u) => u.id),
   ];
-  for (const id of ids) real.add(String(id));
+  for (const id of ids) {
+    real.add(String(id));
+    real.add(toApiId(Number(id)));
+  }
   real.add(orgSlug);
   real.add(String(dash.share_token));
   real.add(`org:${orgId}`);
@@ -130,6 +148,8 @@ async function restoreWorld(route: string) {
     const sid = agents[actor].cookie('orgplane.sid');
     const alive = sid && (await db('sessions').where('data', 'like', `%"userId":${users[actor].id}%`).first());
     if (!alive || route.endsWith('/logout')) agents[actor] = await signedIn(t, users[actor]);
+    // An attack may end a token (a password change ends them all, R1.4).
+    if (!(await authenticateApiToken(t.deps.db, apiTokens[actor]!, t.clock.now())).ok) apiTokens[actor] = await apiTokenFor(users[actor]);
   }
   await ensureResources();
 }
@@ -149,8 +169,17 @@ function fieldNamesOfTemplates(): string[] {
   walk(join(import.meta.dirname, '..', '..', 'views'));
   names.delete('_csrf');
   names.delete('viewport');
+  // And the REST API's body and query fields (Losant's names, R16.1).
+  for (const name of API_FIELDS) names.add(name);
   return [...names];
 }
+
+const API_FIELDS = [
+  'email', 'password', 'name', 'description', 'planId', 'billingEmail', 'cardToken', 'userId', 'role', 'inviteId', 'token', 'accept',
+  'deviceId', 'key', 'secret', 'tokenTTL', 'requestedScopes', 'scope', 'expirationDate', 'status', 'orgId', 'applicationId',
+  'destinationId', 'destinationType', 'applicationIds', 'dashboardIds', 'public', 'data', 'time', 'firstName', 'lastName',
+  'sortField', 'sortDirection', 'page', 'perPage', 'filterField', 'filter', 'start', 'end', 'credentials', 'apiTokenId',
+];
 
 const CONTROL = fc.constantFrom('\u0000', '\u0001', '\u0007', '\b', '\u000b', '\f', '\r', '\u001b', '\u007f', '\u0085', '\u009f');
 const text = (): fc.Arbitrary<string> =>
@@ -182,6 +211,13 @@ function attacks(route: { method: string; url: string }, fieldNames: string[]): 
   const deep = fc.integer({ min: 20, max: 6000 }).map((n) => `{"data":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`);
   const body: fc.Arbitrary<Attack['body']> = fc.oneof(
     { weight: 6, arbitrary: fc.array(fc.tuple(names, value), { maxLength: 8 }).map((fields) => ({ kind: 'form' as const, fields })) },
+    // JSON objects of known field names, as an API client sends them.
+    {
+      weight: 3,
+      arbitrary: fc
+        .dictionary(names, fc.oneof(text(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(text(), { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })), { maxKeys: 6 })
+        .map((o) => ({ kind: 'json' as const, payload: JSON.stringify(o) })),
+    },
     { weight: 2, arbitrary: fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), deep, fc.constantFrom('{"data":{"a":1}}', '[{"data":{}},{"data":[]}]')).map((payload) => ({ kind: 'json' as const, payload })) },
     { weight: 1, arbitrary: fc.string({ maxLength: 60 }).map((payload) => ({ kind: 'json' as const, payload })) },
     {
@@ -214,7 +250,9 @@ async function send(route: { method: string; url: string }, attack: Attack): Pro
   if (sid) headers.cookie = `orgplane.sid=${sid}`;
   const token = attack.withToken ? await agent.token() : undefined;
   if (token) headers['x-csrf-token'] = token;
+  // The API reads bearer tokens: the device key, or the actor's API token.
   if (attack.withDeviceKey && deviceKey) headers.authorization = `Bearer ${deviceKey}`;
+  else if (route.url.startsWith('/api/') && apiTokens[attack.actor]) headers.authorization = `Bearer ${apiTokens[attack.actor]}`;
   let payload: string | undefined;
   if (attack.body.kind === 'form') {
     const form = new URLSearchParams();
@@ -258,8 +296,8 @@ async function listTables(): Promise<string[]> {
 /** One digest of every table: a refused request must leave it as it was. */
 async function digest(): Promise<Record<string, string>> {
   const db = t.knex;
-  // Reading refreshes no row; these only record that a key was used or a log-in paused.
-  const row = (table: string) => (table === 'access_keys' ? "(to_jsonb(r) - 'last_used_at')::text" : 'to_jsonb(r)::text');
+  // Reading refreshes no row; these only record that a key or token was used, or a log-in paused.
+  const row = (table: string) => (table === 'access_keys' || table === 'api_tokens' ? "(to_jsonb(r) - 'last_used_at')::text" : 'to_jsonb(r)::text');
   const where = (table: string) => (table === 'mail_outbox' ? " WHERE r.kind <> 'login_paused'" : '');
   if (isPostgres(db)) {
     const sql = tables
@@ -271,7 +309,7 @@ async function digest(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const tb of tables) {
     let rows = (await db.raw(`SELECT * FROM ${tb}${tb === 'mail_outbox' ? " WHERE kind <> 'login_paused'" : ''}`)) as Record<string, unknown>[];
-    if (tb === 'access_keys') rows = rows.map(({ last_used_at: _ignored, ...rest }) => rest);
+    if (tb === 'access_keys' || tb === 'api_tokens') rows = rows.map(({ last_used_at: _ignored, ...rest }) => rest);
     out[tb] = createHash('sha1').update(rows.map((r) => JSON.stringify(r)).sort().join('|')).digest('hex');
   }
   return out;
@@ -280,7 +318,7 @@ async function digest(): Promise<Record<string, string>> {
 // ---- the suite ----------------------------------------------------------------
 
 beforeAll(async () => {
-  t = await startTestApp({ config: { authRateLimit: 100_000, deviceRateLimit: 100_000 } });
+  t = await startTestApp({ config: { authRateLimit: 100_000, deviceRateLimit: 100_000, apiRateLimit: 100_000 } });
   await buildWorld();
   tables = await listTables();
 }, 120_000);
@@ -297,7 +335,7 @@ describe('every route, generated input, every actor (attack a, R13.2, R13.5)', (
   });
 
   it('no route answers 5xx, and no refusal leaves a change behind', async () => {
-    const routes = t.app.routeList.filter((r) => !LEFT_OUT.some(([re]) => re.test(`${r.method} ${r.url}`)));
+    const routes = t.app.routeList.filter((r) => !LEFT_OUT.some(([re]) => re.test(`${r.method} ${r.url}`)) && (!ONLY || ONLY.test(`${r.method} ${r.url}`)));
     const failures: string[] = [];
     for (const route of routes) {
       await fc.assert(

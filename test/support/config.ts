@@ -21,6 +21,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     redisUrl: undefined,
     authRateLimit: 1000,
     deviceRateLimit: 600,
+    apiRateLimit: 600,
     runScheduler: false,
     logLevel: 'silent',
     seller: { name: 'Orgplane', address: [], taxId: undefined },

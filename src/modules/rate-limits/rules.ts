@@ -32,14 +32,14 @@ export interface RateLimitRules {
   unlockByAddress: RateLimitRule;
   /** State reports per device (DEVICE_RATE_LIMIT a minute, bursts of a tenth of it). */
   deviceReports: RateLimitRule;
-  /** REST API calls per token (R16.3): 600 a minute, bursts of 120. */
+  /** REST API calls per token (R16.3): API_RATE_LIMIT a minute, bursts of a fifth of it. */
   apiByToken: RateLimitRule;
 }
 
 /** How long an account's log-in stays paused after too many failures. */
 export const ACCOUNT_PAUSE_MS = 15 * MINUTE;
 
-export function rateLimitRules(config: Pick<Config, 'authRateLimit' | 'deviceRateLimit'>): RateLimitRules {
+export function rateLimitRules(config: Pick<Config, 'authRateLimit' | 'deviceRateLimit' | 'apiRateLimit'>): RateLimitRules {
   return {
     logInByAddress: { name: 'login.address', limit: config.authRateLimit, periodMs: MINUTE, burst: config.authRateLimit },
     logInByAccount: { name: 'login.account', limit: 1, periodMs: MINUTE, burst: 5 },
@@ -51,7 +51,7 @@ export function rateLimitRules(config: Pick<Config, 'authRateLimit' | 'deviceRat
     invitationsByUser: { name: 'invite.user', limit: 30, periodMs: MINUTE, burst: 30 },
     unlockByDashboardAndAddress: { name: 'unlock.dashboard-address', limit: 10, periodMs: MINUTE, burst: 10 },
     unlockByAddress: { name: 'unlock.address', limit: 60, periodMs: HOUR, burst: 30 },
-    apiByToken: { name: 'api.token', limit: 600, periodMs: MINUTE, burst: 120 },
+    apiByToken: { name: 'api.token', limit: config.apiRateLimit, periodMs: MINUTE, burst: Math.max(1, Math.floor(config.apiRateLimit / 5)) },
     deviceReports: { name: 'device', limit: config.deviceRateLimit, periodMs: MINUTE, burst: Math.max(1, Math.floor(config.deviceRateLimit / 10)) },
   };
 }
