@@ -131,6 +131,63 @@ describe('saving a card: Stripe test cards (R9.6)', () => {
   });
 });
 
+describe('saving a card: Stripe test tokens (R9.6, R16.3)', () => {
+  it.each([
+    ['tok_visa', 'visa', '4242'],
+    ['tok_visa_debit', 'visa', '5556'],
+    ['tok_mastercard', 'mastercard', '4444'],
+    ['tok_amex', 'amex', '0005'],
+    ['tok_discover', 'discover', '1117'],
+  ])('%s saves as %s, expiring a year from now, and charges', async (token, brand, last4) => {
+    const customerRef = await newCustomer();
+    const res = await gw.saveCard(customerRef, { kind: 'token', token });
+    // The clock reads 2026-01-15.
+    expect(res).toEqual({ ok: true, card: { paymentMethodRef: expect.stringMatching(/^spm_/), brand, last4, expMonth: 1, expYear: 2027 } });
+    if (!res.ok) return;
+    expect(await gw.charge(chargeOf(customerRef, res.card))).toMatchObject({ status: 'succeeded' });
+  });
+
+  it.each([
+    ['tok_chargeDeclined', 'card_declined', 'generic_decline'],
+    ['tok_chargeDeclinedInsufficientFunds', 'insufficient_funds', undefined],
+    ['tok_chargeDeclinedLostCard', 'lost_card', undefined],
+    ['tok_chargeDeclinedStolenCard', 'stolen_card', undefined],
+    ['tok_chargeDeclinedExpiredCard', 'expired_card', undefined],
+    ['tok_chargeDeclinedIncorrectCvc', 'incorrect_cvc', undefined],
+    ['tok_chargeDeclinedProcessingError', 'processing_error', undefined],
+  ])('%s is declined at setup as its card number is (%s)', async (token, code, declineCode) => {
+    const customerRef = await newCustomer();
+    const res = await gw.saveCard(customerRef, { kind: 'token', token });
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.failure.code).toBe(code);
+    expect(res.failure.declineCode).toBe(declineCode);
+    expect(await countRows('sim_payment_methods', { customer_ref: customerRef })).toBe(0);
+  });
+
+  it('tok_chargeCustomerFail attaches, then every charge is declined (as card 4000000000000341)', async () => {
+    const customerRef = await newCustomer();
+    const res = await gw.saveCard(customerRef, { kind: 'token', token: 'tok_chargeCustomerFail' });
+    expect(res).toMatchObject({ ok: true, card: { brand: 'visa', last4: '0341' } });
+    if (!res.ok) return;
+    expect(await gw.charge(chargeOf(customerRef, res.card))).toMatchObject({ status: 'failed', failure: { code: 'card_declined', declineCode: 'generic_decline' } });
+  });
+
+  it('an unknown token is refused by name; nothing is saved', async () => {
+    const customerRef = await newCustomer();
+    const res = await gw.saveCard(customerRef, { kind: 'token', token: 'tok_doesNotExist' });
+    expect(res).toEqual({ ok: false, failure: { code: 'processing_error', message: expect.stringMatching(/^No such token: 'tok_doesNotExist'/) } });
+    expect(await countRows('sim_payment_methods', { customer_ref: customerRef })).toBe(0);
+  });
+
+  it('a token save uses up one injected failure, as any saveCard call', async () => {
+    const customerRef = await newCustomer();
+    gw.failNextCalls(1, { method: 'saveCard', phase: 'before' });
+    await expect(gw.saveCard(customerRef, { kind: 'token', token: 'tok_visa' })).rejects.toThrow('simulated network failure');
+    expect((await gw.saveCard(customerRef, { kind: 'token', token: 'tok_visa' })).ok).toBe(true);
+  });
+});
+
 describe('saving a card: validation', () => {
   it('rejects a number that fails the Luhn check', async () => {
     const res = await gw.saveCard(await newCustomer(), card('4242424242424241'));

@@ -138,6 +138,34 @@ const DECLINED_AT_SETUP: ReadonlyMap<string, Failure> = new Map([
 /** Attaches fine, but every charge is declined (Stripe's 4000 0000 0000 0341). */
 const DECLINED_AT_CHARGE = new Set(['4000000000000341']);
 
+/**
+ * Stripe's test tokens (docs.stripe.com/testing, "Tokens"), each standing for
+ * the test card of the same behaviour, so a token saved here acts as that
+ * card does: `tok_visa` succeeds, `tok_chargeDeclined…` are declined when the
+ * card is set up, `tok_chargeCustomerFail` attaches and fails when charged
+ * (like 4000 0000 0000 0341). The REST API's `cardToken` comes here (R16.3).
+ */
+export const TEST_TOKENS: ReadonlyMap<string, string> = new Map([
+  ['tok_visa', '4242424242424242'],
+  ['tok_visa_debit', '4000056655665556'],
+  ['tok_mastercard', '5555555555554444'],
+  ['tok_mastercard_debit', '5200828282828210'],
+  ['tok_mastercard_prepaid', '5105105105105100'],
+  ['tok_amex', '378282246310005'],
+  ['tok_discover', '6011111111111117'],
+  ['tok_diners', '3056930009020004'],
+  ['tok_jcb', '3566002020360505'],
+  ['tok_unionpay', '6200000000000005'],
+  ['tok_chargeDeclined', '4000000000000002'],
+  ['tok_chargeDeclinedInsufficientFunds', '4000000000009995'],
+  ['tok_chargeDeclinedLostCard', '4000000000009987'],
+  ['tok_chargeDeclinedStolenCard', '4000000000009979'],
+  ['tok_chargeDeclinedExpiredCard', '4000000000000069'],
+  ['tok_chargeDeclinedIncorrectCvc', '4000000000000127'],
+  ['tok_chargeDeclinedProcessingError', '4000000000000119'],
+  ['tok_chargeCustomerFail', '4000000000000341'],
+]);
+
 // Card brand by leading digits (IIN ranges), in the names Stripe uses.
 const BRANDS: ReadonlyArray<[RegExp, string]> = [
   [/^3[47]/, 'amex'],
@@ -314,6 +342,18 @@ export class SimulatedGateway implements PaymentGateway {
 
   saveCard(customerRef: string, input: CardSetupInput): Promise<SaveCardResult> {
     return this.withInjectedFailure('saveCard', async () => {
+      if (input.kind === 'token') {
+        const number = TEST_TOKENS.get(input.token);
+        if (!number) {
+          return {
+            ok: false,
+            failure: { code: 'processing_error', message: `No such token: '${input.token.slice(0, 64)}'. The simulated gateway takes Stripe's test tokens, such as tok_visa.` },
+          };
+        }
+        // A test token's card expires a year from now, as Stripe's do.
+        const now = this.clock.now();
+        input = { kind: 'card', number, expMonth: now.getUTCMonth() + 1, expYear: now.getUTCFullYear() + 1, cvc: number.length === 15 ? '1234' : '123' };
+      }
       if (input.kind !== 'card') {
         return {
           ok: false,

@@ -183,6 +183,12 @@ export class StripeGateway implements PaymentGateway {
         });
       case 'checkout_session':
         return this.withCardErrors(() => this.saveFromCheckoutSession(customerRef, input.checkoutSessionId));
+      case 'token':
+        // The REST API's cardToken (R16.3): a Stripe token becomes a PaymentMethod, attached like one from Elements.
+        return this.withCardErrors(async () => {
+          const pm = await this.stripe.paymentMethods.create({ type: 'card', card: { token: input.token } });
+          return this.makeDefault(customerRef, pm);
+        });
     }
   }
 

@@ -46,7 +46,9 @@ export interface SavedCard {
 export type CardSetupInput =
   | { kind: 'card'; number: string; expMonth: number; expYear: number; cvc: string }
   | { kind: 'payment_method'; paymentMethodId: string }
-  | { kind: 'checkout_session'; checkoutSessionId: string };
+  | { kind: 'checkout_session'; checkoutSessionId: string }
+  /** A card token (`tok_…`) as the REST API's `cardToken` carries it (R16.3): Stripe's test tokens on the simulated gateway. */
+  | { kind: 'token'; token: string };
 
 export type SaveCardResult = { ok: true; card: SavedCard } | { ok: false; failure: Failure };
 
