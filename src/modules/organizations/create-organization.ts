@@ -19,6 +19,7 @@ import {
   staleChargingWizards,
   type Wizard,
 } from './wizard-queries.ts';
+import { openWizard, selectPlan } from './wizard.ts';
 
 export interface OrganizationDetails {
   name: string;
@@ -208,6 +209,27 @@ export async function finishCharge(
 }
 
 class WizardRaceError extends Error {}
+
+/**
+ * R3.6, R16.3: creation in one call (the REST API's `POST /orgs`): the
+ * user's wizard takes the plan, the details and the card, then the same
+ * first charge as the pages' Create Organization. A decline creates nothing.
+ * While the user's wizard is charging (a submit in flight) nothing starts.
+ */
+export async function createOrganizationAtOnce(
+  deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>,
+  user: User,
+  input: { planCode: string; details: OrganizationDetails; card: CardSetupInput },
+): Promise<CreateOrganizationResult | { ok: false; reason: 'unknown_plan' }> {
+  const { db, clock } = deps;
+  const wizard = await openWizard(db, clock, user, { restartCompleted: true });
+  if (wizard.state !== 'editing') return { ok: false, reason: 'in_progress' };
+  const selected = await selectPlan(db, clock, wizard, input.planCode);
+  if (!selected.ok) return selected.reason === 'unknown_plan' ? { ok: false, reason: 'unknown_plan' } : { ok: false, reason: 'in_progress' };
+  const current = await findWizardById(db, wizard.id);
+  if (!current) return { ok: false, reason: 'in_progress' };
+  return createOrganization(deps, user, current, input.details, input.card);
+}
 
 async function completedResult(deps: Pick<Deps, 'db'>, organizationId: number): Promise<CreateOrganizationResult> {
   const org = await findOrganizationById(deps.db, organizationId);

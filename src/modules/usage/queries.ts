@@ -242,3 +242,22 @@ export async function moveApplicationUsage(
     );
   }
 }
+
+/**
+ * R16.1: an owner's accepted payloads over the UTC days that overlap
+ * [start, end), from the daily counters (the REST API's `payloadCounts`
+ * with a range; counters are kept per day, so a partial day counts whole).
+ */
+export async function payloadsOverDays(db: Sql, owner: Owner, range: { start: Date; end: Date }): Promise<number> {
+  const first = utcDayStart(range.start);
+  const last = utcDayStart(range.end.getTime() - 1);
+  if (last < first) return 0;
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const row = await db.first<{ n: unknown }>('SELECT SUM(payloads) AS n FROM usage_daily WHERE owner_type = ? AND owner_id = ? AND day BETWEEN ? AND ?', [
+    owner_type,
+    owner_id,
+    first,
+    last,
+  ]);
+  return n(row?.n);
+}
