@@ -6,6 +6,7 @@ import { HttpError } from '../../http/errors.ts';
 import { redactUrl } from '../../http/log-redaction.ts';
 import { authRoutes } from './auth-routes.ts';
 import { meRoutes } from './me-routes.ts';
+import { orgsRoutes } from './orgs-routes.ts';
 import { errorType } from './errors.ts';
 import { authenticate } from './principal.ts';
 
@@ -64,6 +65,7 @@ export async function apiPlugin(api: FastifyInstance, opts: { routes: ((api: Fas
   await api.register(meRoutes);
   // (tokens, docs)
   // (organizations)
+  await api.register(orgsRoutes);
   // (members, invitations, audit log)
   // (applications, devices, keys, dashboards)
   for (const routes of opts.routes) await api.register(routes);

@@ -88,7 +88,8 @@ beforeAll(async () => {
   ids.dashboard = toApiId(dashboardId);
   ids.invitation = toApiId(Number((await t.knex('invitations').where({ organization_id: created.id }).first()).id));
   ids.target = toApiId(target.id);
-});
+  // A dozen accounts and log-ins (argon2 each): more than the default 30 s when the machine is busy.
+}, 180_000);
 afterAll(async () => t.close());
 
 // [route as registered, method, path to request (under /api), JSON body, expected per actor].
@@ -101,6 +102,14 @@ const rows: [string, string, Record<string, unknown> | undefined, RowExpect][] =
   // --- end of me and API tokens
 
   // --- organizations (orgs, org)
+  ['GET /api/orgs', '/orgs', undefined, anyUser(200)],
+  // Everyone may create an organization (R3.3); each actor's is a new one of its own.
+  ['POST /api/orgs', '/orgs', { name: 'Created In Matrix', planId: 'starter', cardToken: 'tok_visa' }, anyUser(201)],
+  ['GET /api/orgs/:orgId', '/orgs/{org}', undefined, org('viewer', 200)],
+  ['PATCH /api/orgs/:orgId', '/orgs/{org}', { description: 'Changed through the API matrix' }, org('administrator', 200)],
+  ['GET /api/orgs/:orgId/payloadCounts', '/orgs/{org}/payloadCounts', undefined, org('administrator', 200)],
+  // Moving the matrix's resources away would take them from later rows: an Administrator's empty transfer is 400 (orgs.test.ts moves some).
+  ['PATCH /api/orgs/:orgId/transferResources', '/orgs/{org}/transferResources', { destinationId: '{target}', destinationType: 'user' }, org('administrator', 400)],
   // --- end of organizations
 
   // --- members, invitations, audit log
@@ -111,6 +120,8 @@ const rows: [string, string, Record<string, unknown> | undefined, RowExpect][] =
 
   // Last: rows that change who is in the organization or delete it.
   // --- membership changes and deletions
+  // The very last row: the Administrator deletes the matrix organization (R3.9), so the two actors after them find it gone (404).
+  ['DELETE /api/orgs/:orgId', '/orgs/{org}', undefined, { ...org('administrator', 200), viewerWithCollaborator: 404, editorWithNone: 404 }],
   // --- end of membership changes and deletions
 ];
 
