@@ -326,6 +326,23 @@ describe('org.transferResources (R5.4, R16.3)', () => {
     expect(log.body).toContain('Application transferred out');
   });
 
+  it('moves an application to another organization the caller administers, audited in both; an Unpaid destination is 402', async () => {
+    const { user, org, token } = await adminWithOrg('starter', 'Source Org');
+    const destination = await newOrg(t, { owner: user, plan: 'starter', name: 'Destination Org' });
+    const appId = await insertApplication(t, orgOwner(org), 'Traveller');
+    const client = t.client(token);
+    const moved = await client.org.transferResources({ orgId: toApiId(org.id), transfer: { destinationId: toApiId(destination.id), destinationType: 'organization', applicationIds: [toApiId(appId)] } });
+    expectSchema('success', moved);
+    expect(await t.knex('applications').where({ id: appId }).first()).toMatchObject(orgOwner(destination));
+    expect(await auditActions(org.id)).toContain('application.transferred_out');
+    expect(await auditActions(destination.id)).toContain('application.transferred_in');
+    const back = await insertApplication(t, orgOwner(org), 'Stays home');
+    await t.knex('billing_accounts').where({ organization_id: destination.id }).update({ status: 'unpaid' });
+    const refusal = await refusalOf(client.org.transferResources({ orgId: toApiId(org.id), transfer: { destinationId: toApiId(destination.id), destinationType: 'organization', applicationIds: [toApiId(back)] } }));
+    expect(refusal).toMatchObject({ statusCode: 402, type: 'PaymentRequired' });
+    expect(await t.knex('applications').where({ id: back }).first()).toMatchObject(orgOwner(org));
+  });
+
   it('all or nothing: when one does not fit the receiver’s limits (409) none moves', async () => {
     const { user, org, token } = await adminWithOrg('starter', 'Crowded Org');
     // The Sandbox allows 2 applications: one there already, so two more do not fit.
