@@ -35,7 +35,8 @@ export async function apiPlugin(api: FastifyInstance, opts: { routes: ((api: Fas
   });
 
   api.decorateRequest('apiPrincipal', null);
-  api.addHook('preHandler', authenticate);
+  // Before the body is validated: a call without a good token is a 401 whatever its body.
+  api.addHook('preValidation', authenticate);
 
   api.setErrorHandler(async (error: FastifyError, request, reply) => {
     let status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;

@@ -37,7 +37,7 @@ const unauthorized = (reply: FastifyReply, message: string) => {
 };
 
 /**
- * preHandler of every route with `config.action`: the bearer token must be a
+ * preValidation hook of every route with `config.action`: the bearer token must be a
  * good user token whose scopes allow the action, within its rate limit.
  */
 export async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {

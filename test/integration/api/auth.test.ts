@@ -91,6 +91,12 @@ describe('bearer tokens only (R16.2)', () => {
     expect(refusal).toMatchObject({ statusCode: 401, message: expect.stringMatching(/expired/) });
   });
 
+  it('without a token a call is 401 whatever its body: the token is checked before the body is validated', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/orgs', headers: { 'content-type': 'application/json' }, payload: { name: 7, nonsense: true } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ type: 'Unauthorized' });
+  });
+
   it('an unknown API address is a 404 NotFound in the API format', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/no-such-thing' });
     expect(res.statusCode).toBe(404);
