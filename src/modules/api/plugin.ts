@@ -5,8 +5,10 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { HttpError } from '../../http/errors.ts';
 import { redactUrl } from '../../http/log-redaction.ts';
 import { authRoutes } from './auth-routes.ts';
+import { docsRoutes } from './docs-routes.ts';
 import { meRoutes } from './me-routes.ts';
 import { orgsRoutes } from './orgs-routes.ts';
+import { tokensRoutes } from './tokens-routes.ts';
 import { errorType } from './errors.ts';
 import { authenticate } from './principal.ts';
 
@@ -31,6 +33,11 @@ export async function apiPlugin(api: FastifyInstance, opts: { routes: ((api: Fas
       info: { title: 'Orgplane REST API', version: '1.0.0', description: 'Speaks the wire format of Losant’s REST API v1 for what Orgplane has (SPEC §16).' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
+    },
+    // The Losant action a route performs: the scope a token needs (the docs page shows it).
+    transform: ({ schema, url, route }) => {
+      const action = (route.config as { action?: string } | undefined)?.action;
+      return { schema: { ...schema, ...(action ? { 'x-losant-action': action } : {}) } as typeof schema, url };
     },
   });
 
@@ -64,7 +71,8 @@ export async function apiPlugin(api: FastifyInstance, opts: { routes: ((api: Fas
   // One file per Losant resource group.
   await api.register(authRoutes);
   await api.register(meRoutes);
-  // (tokens, docs)
+  await api.register(tokensRoutes);
+  await api.register(docsRoutes);
   // (organizations)
   await api.register(orgsRoutes);
   // (members, invitations, audit log)
