@@ -137,13 +137,22 @@
     if (!button) return;
     const source = document.getElementById(button.dataset.copy);
     if (!source) return;
-    const text = (source.textContent || '').trim();
+    const isInput = source instanceof HTMLInputElement;
+    const text = ((isInput ? source.value : source.textContent) || '').trim();
     let copied = false;
     try {
       await navigator.clipboard.writeText(text);
       copied = true;
     } catch {
       // Not a secure context (plain http on another host): select it and copy the old way.
+      if (isInput) {
+        source.select();
+        copied = document.execCommand('copy');
+        const status = document.getElementById(button.dataset.copyStatus || `${button.dataset.copy}-status`);
+        if (status) status.textContent = copied ? 'Copied to the clipboard.' : 'Select the text and copy it.';
+        button.dataset.copied = copied ? 'true' : 'false';
+        return;
+      }
       const range = document.createRange();
       range.selectNodeContents(source);
       const selection = window.getSelection();

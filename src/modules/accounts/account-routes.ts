@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TIME_ZONES, zoneLabel } from '../../format.ts';
 import { currentUser, requireUser } from '../../http/auth.ts';
+import { notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody, formText, type FieldErrors } from '../../http/forms.ts';
-import { renderPage, seeOther, setFlash } from '../../http/render.ts';
+import { renderConfirmation } from '../../http/confirm.ts';
+import { parseId } from '../../http/ids.ts';
+import { datesFor, renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { listUserSessions } from '../../http/session-store.ts';
 import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
 import type { RateLimitRule } from '../rate-limits/gcra.ts';
@@ -10,6 +13,7 @@ import { rateLimitRules } from '../rate-limits/rules.ts';
 import { cancelEmailChange, cancelEmailChangeByLink, openEmailChangeCancel, type EmailChangeCancelGone } from './cancel-email-change.ts';
 import { changePassword } from './change-password.ts';
 import { confirmEmailChange, openEmailChange, type EmailChangeGone } from './confirm-email-change.ts';
+import { createPersonalToken, findPersonalToken, listPersonalTokens, revokePersonalToken, TOKEN_NAME_MAX } from './personal-tokens.ts';
 import { pendingEmailChange } from './queries.ts';
 import { requestEmailChange } from './request-email-change.ts';
 import { requestPasswordReset } from './request-password-reset.ts';
@@ -27,6 +31,35 @@ interface AccountForms {
   profile?: { values: { name: string; time_zone: string }; errors: FieldErrors };
   email?: { values: { email: string }; errors: FieldErrors };
   password?: { errors: FieldErrors };
+  tokens?: { values: { name: string; scope: string[]; expires_on: string }; errors: FieldErrors };
+  /** A token just made: its value is on this one response only. */
+  newToken?: { name: string; token: string };
+}
+
+/** R16.2: the scopes the account page offers, as Losant names them. */
+export const PAGE_SCOPES: { value: string; label: string }[] = [
+  { value: 'all.User', label: 'Your account and tokens (all.User)' },
+  { value: 'all.User.read', label: 'Read your account (all.User.read)' },
+  { value: 'all.Organization', label: 'Organizations: what your roles allow (all.Organization)' },
+  { value: 'all.Organization.read', label: 'Read organizations (all.Organization.read)' },
+  { value: 'all.Application', label: 'Applications and devices: what your roles allow (all.Application)' },
+  { value: 'all.Application.read', label: 'Read applications and devices (all.Application.read)' },
+];
+
+/** 00:00 of a calendar day in a time zone, as an instant. */
+export function startOfDayIn(timeZone: string, year: number, month: number, day: number): Date {
+  const offsetAt = (t: number) => {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+        .formatToParts(new Date(t))
+        .map((p) => [p.type, p.value]),
+    );
+    return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second)) - t;
+  };
+  const guess = Date.UTC(year, month - 1, day);
+  let t = guess - offsetAt(guess);
+  t = guess - offsetAt(t);
+  return new Date(t);
 }
 
 const LINK_GONE: Record<PasswordResetGone | EmailChangeGone | EmailChangeCancelGone | 'not_found', string> = {
@@ -70,7 +103,7 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
   async function showAccount(request: FastifyRequest, reply: FastifyReply, forms: AccountForms = {}, status = 200) {
     const user = currentUser(request);
     const now = clock.now();
-    const [sessions, pending] = await Promise.all([listUserSessions(db, user.id, now), pendingEmailChange(db, user.id, now)]);
+    const [sessions, pending, tokens] = await Promise.all([listUserSessions(db, user.id, now), pendingEmailChange(db, user.id, now), listPersonalTokens(db, user.id)]);
     const currentSid = request.session.sessionId;
     return renderPage(
       request,
@@ -89,6 +122,10 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
           expiresAt: s.expiresAt,
           current: s.sid === currentSid,
         })),
+        tokens: tokens.map((t) => ({ ...t, expired: t.expiresAt !== null && t.expiresAt.getTime() <= now.getTime() })),
+        tokenForm: forms.tokens ?? { values: { name: '', scope: [], expires_on: '' }, errors: {} },
+        pageScopes: PAGE_SCOPES,
+        newToken: forms.newToken ?? null,
       },
       { status, title: 'Your account · Orgplane' },
     );
@@ -171,6 +208,67 @@ export async function accountPageRoutes(app: FastifyInstance): Promise<void> {
       await renewSession(request, reply, result.credentialsChangedAt);
       setFlash(reply, 'success', `Password changed.${signedOutText(result.signedOut)}`);
       return seeOther(reply, '/account');
+    });
+
+    // ---- Personal API tokens (R1.4, R16.2) -------------------------------------
+    // The value is shown on the response that made it and never again, so there is no redirect here.
+    signedIn.post('/account/tokens', async (request, reply) => {
+      const user = currentUser(request);
+      const body = formBody(request.body);
+      const rawScopes = Array.isArray(body.scope) ? body.scope : body.scope === undefined ? [] : [body.scope];
+      const values = {
+        name: formText(body.name, TOKEN_NAME_MAX + 1),
+        scope: rawScopes.map((v) => formText(v, 64)).slice(0, PAGE_SCOPES.length * 2),
+        expires_on: formText(body.expires_on, 20),
+      };
+      let expiresAt: Date | null = null;
+      if (values.expires_on !== '') {
+        const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(values.expires_on);
+        const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+        const valid = m !== null && mo >= 1 && mo <= 12 && d >= 1 && d <= new Date(Date.UTC(y, mo, 0)).getUTCDate() && y < 10000;
+        if (!valid) return showAccount(request, reply, { tokens: { values, errors: { expires_on: 'Enter the date as YYYY-MM-DD, or leave it empty for a token that does not expire.' } } }, 422);
+        // The token works through the chosen day, in the user's time zone.
+        const next = new Date(Date.UTC(y, mo - 1, d + 1));
+        expiresAt = startOfDayIn(user.timeZone, next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate());
+      }
+      const offered = new Set(PAGE_SCOPES.map((p) => p.value));
+      const result = await createPersonalToken(deps, user, { name: values.name, scopes: values.scope, expiresAt }, (scope) =>
+        offered.has(scope) ? null : 'Choose scopes from the list.',
+      );
+      if (!result.ok) {
+        const field = result.field === 'expirationDate' ? 'expires_on' : result.field;
+        const message = result.field === 'expirationDate' ? 'Choose a day from today on, or leave it empty.' : result.message;
+        return showAccount(request, reply, { tokens: { values, errors: { [field]: message } } }, result.status === 409 ? 409 : 422);
+      }
+      reply.header('Cache-Control', 'no-store');
+      return showAccount(request, reply, { newToken: { name: result.apiToken.name, token: result.token } }, 201);
+    });
+
+    // Revoking ends every script that uses the token: asked on a page of its own (http/confirm.ts).
+    signedIn.get<{ Params: { id: string } }>('/account/tokens/:id/revoke', async (request, reply) => {
+      const user = currentUser(request);
+      const id = parseId(request.params.id);
+      const token = id === null ? undefined : await findPersonalToken(db, user.id, id);
+      if (!token) throw notFound('That API token does not exist any more.');
+      const dates = datesFor(request);
+      return renderConfirmation(request, reply, {
+        question: `Revoke the API token ${token.name}?`,
+        consequences: [
+          `Every script or service that uses it is refused from the moment you confirm${token.lastUsedAt ? `; it was last used ${dates.dateTime(token.lastUsedAt)}` : '; it has not been used yet'}. A revoked token cannot be restored: make a new one if you need it again.`,
+        ],
+        action: `/account/tokens/${token.id}/revoke`,
+        button: 'Revoke token',
+        cancelHref: '/account#api-tokens',
+      });
+    });
+
+    signedIn.post<{ Params: { id: string } }>('/account/tokens/:id/revoke', async (request, reply) => {
+      const user = currentUser(request);
+      const id = parseId(request.params.id);
+      const token = id === null ? undefined : await findPersonalToken(db, user.id, id);
+      if (!token || !(await revokePersonalToken(db, user.id, token.id))) throw notFound('That API token does not exist any more.');
+      setFlash(reply, 'success', `API token ${token.name} revoked. Calls made with it are refused from now on.`);
+      return seeOther(reply, '/account#api-tokens');
     });
 
     signedIn.post('/account/sessions/sign-out-others', async (request, reply) => {

@@ -49,7 +49,11 @@ export async function apiPlugin(api: FastifyInstance, opts: { routes: ((api: Fas
     let status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     let message: string;
     if (error instanceof HttpError) message = error.message;
-    else if (error.validation) message = `${error.message}.`;
+    else if (error.validation) {
+      // Name the field an unknown property is (ajv's message does not).
+      const extra = error.validation[0]?.keyword === 'additionalProperties' ? (error.validation[0].params as { additionalProperty?: string }).additionalProperty : undefined;
+      message = extra ? `${error.message}: ${extra}.` : `${error.message}.`;
+    }
     else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = 'The body is too large.';
     else if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       status = 400;

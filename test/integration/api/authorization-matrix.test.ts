@@ -88,6 +88,7 @@ beforeAll(async () => {
   ids.dashboard = toApiId(dashboardId);
   ids.invitation = toApiId(Number((await t.knex('invitations').where({ organization_id: created.id }).first()).id));
   ids.target = toApiId(target.id);
+  ids.adminToken = (await t.client(tokens.administrator).userApiTokens.post({ apiToken: { name: 'matrix admin token', scope: ['me.get'] } })).id as string;
   // A dozen accounts and log-ins (argon2 each): more than the default 30 s when the machine is busy.
 }, 180_000);
 afterAll(async () => t.close());
@@ -99,6 +100,16 @@ afterAll(async () => t.close());
 const rows: [string, string, Record<string, unknown> | undefined, RowExpect][] = [
   // --- me and API tokens
   ['GET /api/me', '/me', undefined, anyUser(200)],
+  ['PATCH /api/me', '/me', {}, anyUser(200)],
+  ['GET /api/me/payloadCounts', '/me/payloadCounts', undefined, anyUser(200)],
+  // Nothing named to move: refused as a bad body for every user; the org's own roles are walked in me-tokens.test.ts.
+  ['PATCH /api/me/transferResources', '/me/transferResources', { destinationId: '{org}', destinationType: 'organization' }, anyUser(400)],
+  ['GET /api/me/tokens', '/me/tokens', undefined, anyUser(200)],
+  ['POST /api/me/tokens', '/me/tokens', { name: 'matrix token', scope: ['me.get'] }, anyUser(201)],
+  // A token is its owner's only: the Administrator's token id is 404 to everyone else.
+  ['GET /api/me/tokens/:apiTokenId', '/me/tokens/{adminToken}', undefined, { ...anyUser(404), administrator: 200 }],
+  ['PATCH /api/me/tokens/:apiTokenId', '/me/tokens/{adminToken}', { description: 'matrix' }, { ...anyUser(404), administrator: 200 }],
+  ['DELETE /api/me/tokens/:apiTokenId', '/me/tokens/{adminToken}', undefined, { ...anyUser(404), administrator: 200 }],
   // --- end of me and API tokens
 
   // --- organizations (orgs, org)
