@@ -121,7 +121,7 @@ export async function meRoutes(api: FastifyInstance): Promise<void> {
       config: { action: 'me.payloadCounts' },
       schema: {
         tags: ['me'],
-        summary: `Payloads your Sandbox's applications sent (me.payloadCounts): by default in the Sandbox's current monthly period; with start and end (ms since epoch) in the UTC days that overlap that range, at most ${PAYLOAD_COUNTS_MAX_DAYS} days`,
+        summary: `Payloads your Sandbox's applications sent (me.payloadCounts): by default in the Sandbox's current monthly period; with start and end (ms since epoch; start defaults to the period's start, end to now) in the UTC days that overlap that range, at most ${PAYLOAD_COUNTS_MAX_DAYS} days`,
         querystring: {
           type: 'object',
           properties: { start: { type: 'string', pattern: '^\\d{1,15}$' }, end: { type: 'string', pattern: '^\\d{1,15}$' } },
@@ -138,13 +138,13 @@ export async function meRoutes(api: FastifyInstance): Promise<void> {
         payloads = (await usageTotals(db, owner, period.start)).payloads;
       } else {
         const end = request.query.end === undefined ? now.getTime() : Number(request.query.end);
-        const start = request.query.start === undefined ? end - 30 * DAY_MS : Number(request.query.start);
+        const start = request.query.start === undefined ? (await usagePeriodOf(db, owner, now)).start.getTime() : Number(request.query.start);
         if (end <= start) throw new ApiError(400, 'end must be after start.');
         if (end - start > PAYLOAD_COUNTS_MAX_DAYS * DAY_MS) throw new ApiError(400, `start to end can span at most ${PAYLOAD_COUNTS_MAX_DAYS} days.`);
         payloads = (await dailyPayloads(db, owner, { start: new Date(start), end: new Date(end) })).reduce((sum, d) => sum + d.payloads, 0);
       }
-      // Losant counts by kind and source; Orgplane's only kind is device state, sent over REST (R8.1).
-      return { deviceState: { rest: payloads } };
+      // Losant counts by kind and source; Orgplane's only kind is device state, sent over HTTP (R8.1) — as org.payloadCounts.
+      return { deviceState: { http: payloads } };
     },
   );
 
