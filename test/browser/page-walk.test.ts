@@ -55,6 +55,7 @@ function fixtures(w: World): Record<string, string> {
     'inquiries:id': String(w.ids.inquiry),
     'mail:id': String(w.ids.mail),
     'passes:id': String(w.ids.pass),
+    'tokens:id': String(w.ids.apiToken),
     'invites:token': w.tokens.invite,
     'd:shareToken': w.tokens.publicShare,
     'reset:token': w.tokens.reset,

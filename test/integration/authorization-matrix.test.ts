@@ -100,6 +100,8 @@ beforeAll(async () => {
   ids.plan = String((await t.knex('plans').where({ code: 'business' }).first()).id);
   ids.slug = created.slug;
   ids.target = String(target.id);
+  await admin.post('/account/tokens', { name: 'Matrix token', scope: 'all.User.read' });
+  ids.apiToken = String((await t.knex('api_tokens').where({ user_id: users.administrator.id, kind: 'personal' }).first()).id);
 });
 afterAll(async () => {
   await t.close();
@@ -134,6 +136,9 @@ const rows: [string, string, Record<string, string>, RowExpect][] = [
   ['POST /account/password', '/account/password', { current_password: '', new_password: '' }, signedInOnly(422)],
   ['POST /account/email/cancel', '/account/email/cancel', {}, signedInOnly(303)],
   ['POST /account/sessions/sign-out-others', '/account/sessions/sign-out-others', {}, signedInOnly(303)],
+  // R16.2: personal API tokens; a token is its owner's only (the Administrator's is 404 to everyone else).
+  ['POST /account/tokens', '/account/tokens', { name: 'Actor token', scope: 'all.User.read' }, signedInOnly(201)],
+  ['GET /account/tokens/:id/revoke', '/account/tokens/{apiToken}/revoke', {}, { ...signedInOnly(404), administrator: 200 }],
 
   ['GET /orgs/:slug', '/orgs/{slug}', {}, org('viewer', 200)],
   ['GET /orgs/:slug/leave', '/orgs/{slug}/leave', {}, org('none', 200)],
@@ -205,6 +210,8 @@ const rows: [string, string, Record<string, string>, RowExpect][] = [
   // The first allowed actor deletes it; later ones find it gone.
   ['POST /applications/:id/delete', '/applications/{app}/delete', {}, { ...org('editor', 303), administrator: 404, viewerWithCollaborator: 404, editorWithNone: 404 }],
   ['POST /dashboards/:id/delete', '/dashboards/{dashboard}/delete', {}, { ...org('editor', 303), administrator: 404, viewerWithCollaborator: 404, editorWithNone: 404 }],
+  // Revoking the Administrator's API token: only its owner may; the others find nothing.
+  ['POST /account/tokens/:id/revoke', '/account/tokens/{apiToken}/revoke', {}, { ...signedInOnly(404), administrator: 303 }],
   ['POST /orgs/:slug/leave', '/orgs/{slug}/leave', {}, org('none', 303)],
 ];
 

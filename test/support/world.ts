@@ -40,6 +40,8 @@ export interface World {
     inquiry: number;
     mail: number;
     pass: number;
+    /** The owner's personal API token, made on the account page (R16.2). */
+    apiToken: number;
   };
   tokens: { invite: string; publicShare: string; passwordShare: string; reset: string; emailChange: string; emailChangeCancel: string };
 }
@@ -140,6 +142,7 @@ export async function seedWorld(t: TestContext): Promise<World> {
   await t.agent().post('/password/forgot', { email: forgetful.email });
   const mover = await newUser(t, { name: 'Moving Mo', email: 'mo@example.com' });
   await ok((await signedIn(t, mover)).post('/account/email', { email: 'mo@new.example', current_password: mover.password }), 'an email change');
+  await ok(agent.post('/account/tokens', { name: 'Walk token', scope: ['all.User', 'all.Organization.read'] }), 'an API token');
   // The wizard, at step 2 for the owner.
   await ok(agent.post('/orgs/new/plan', { plan: 'professional' }), 'a plan in the wizard');
 
@@ -168,6 +171,7 @@ export async function seedWorld(t: TestContext): Promise<World> {
       inquiry: await lastId(t, 'enterprise_inquiries', {}),
       mail: await lastId(t, 'mail_outbox', {}),
       pass: await lastId(t, 'admin_events', { action: 'scheduler.pass_run' }),
+      apiToken: await lastId(t, 'api_tokens', { user_id: owner.id, kind: 'personal' }),
     },
     tokens: {
       invite: await linkIn(t, 'new.hire@example.com', 'invitation'),
