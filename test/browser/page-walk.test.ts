@@ -28,6 +28,8 @@ type Actor = 'owner' | 'platformAdmin' | 'visitor';
 // GET routes that are not pages: files and downloads (CSV, PDF).
 const NOT_PAGES = new Set(['GET /static/*', 'GET /static/vendor/htmx.min.js', 'GET /health']);
 const isDownload = (url: string) => url.endsWith('.csv') || url.endsWith('/pdf');
+/** The REST API answers JSON to bearer tokens (its contract tests walk it); its documentation page is a page. */
+const isApi = (url: string) => url.startsWith('/api/') && url !== '/api/docs';
 
 /** Who opens a page: a visitor for the pages of people not signed in, a platform admin for the back-office, else the organization's Administrator. */
 function actorFor(url: string): Actor {
@@ -91,7 +93,7 @@ function pagesToWalk(routes: readonly { method: string; url: string }[], w: Worl
   const unresolved: string[] = [];
   for (const r of routes) {
     const key = `${r.method} ${r.url}`;
-    if (r.method !== 'GET' || NOT_PAGES.has(key) || isDownload(r.url)) continue;
+    if (r.method !== 'GET' || NOT_PAGES.has(key) || isDownload(r.url) || isApi(r.url)) continue;
     const segments = r.url.split('/');
     const filled = segments.map((seg, i) => {
       if (!seg.startsWith(':')) return seg;

@@ -62,10 +62,10 @@ export function describeSchema(s: SchemaObject | undefined): string {
 const fieldRows = (rows: { name: string; where: string; required: boolean; schema?: SchemaObject; description?: string }[]) =>
   rows.length === 0
     ? ''
-    : `<table><thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Required</th><th scope="col">Type</th></tr></thead><tbody>${rows
+    : `<table class="table table-stack"><thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Required</th><th scope="col">Type</th></tr></thead><tbody>${rows
         .map(
           (r) =>
-            `<tr><td><code>${escapeHtml(r.name)}</code></td><td>${escapeHtml(r.where)}</td><td>${r.required ? 'yes' : 'no'}</td><td>${escapeHtml(describeSchema(r.schema))}${
+            `<tr><td><code>${escapeHtml(r.name)}</code></td><td data-label="In">${escapeHtml(r.where)}</td><td data-label="Required">${r.required ? 'yes' : 'no'}</td><td data-label="Type" class="api-type">${escapeHtml(describeSchema(r.schema))}${
               r.description ? ` — ${escapeHtml(r.description)}` : ''
             }</td></tr>`,
         )

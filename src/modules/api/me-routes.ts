@@ -93,6 +93,7 @@ export async function meRoutes(api: FastifyInstance): Promise<void> {
         throw new ApiError(400, 'password: change your password on the account page (/account). It asks for your current password, and ends your other sessions and every API token.');
       }
       const name = newName(user, body);
+      if (name === '') throw new ApiError(400, 'firstName, lastName: your name cannot be blank.');
       if (name !== null && name.length > NAME_MAX) throw new ApiError(400, `firstName, lastName: your name can be at most ${NAME_MAX} characters.`);
       const email = body.email?.trim().toLowerCase();
       if (email !== undefined && email !== user.email) {

@@ -31,6 +31,9 @@ describe('me.get and me.patch (R1.4)', () => {
     expect(lastOnly.fullName).toBe('Grace Hopper');
     const page = await (await signedIn(t, user)).get('/account');
     expect(page.body).toContain('value="Grace Hopper"');
+    const single = t.client(await t.tokenFor(await newUser(t, { name: 'Cher' })));
+    expect(await refusalOf(single.me.patch({ user: { firstName: '   ' } }))).toMatchObject({ statusCode: 400, message: expect.stringMatching(/blank/) });
+    expect((await single.me.get()).fullName).toBe('Cher');
   });
 
   it('a new email needs the current password and waits for its link: the answer is the user as now, with pendingEmail', async () => {
