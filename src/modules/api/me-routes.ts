@@ -3,18 +3,18 @@ import { findUserById, pendingEmailChange, type User } from '../accounts/queries
 import { requestEmailChange } from '../accounts/request-email-change.ts';
 import { NAME_MAX, PASSWORD_MAX } from '../accounts/schemas.ts';
 import { updateProfile } from '../accounts/update-profile.ts';
-import { transferApplication, transferTargets } from '../applications/transfer-application.ts';
-import { transferDashboard } from '../dashboards/transfer-dashboard.ts';
+import { transferResources } from '../organizations/transfer-resources.ts';
+import { assertNever } from '../../assert-never.ts';
 import type { Owner } from '../owners/columns.ts';
-import { billingStatusOf, usagePeriodOf } from '../owners/owner-period.ts';
+import { usagePeriodOf } from '../owners/owner-period.ts';
 import { retryAfterSeconds } from '../rate-limits/gcra.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { can, type Role } from '../tenancy/policy.ts';
 import { organizationsOfUser } from '../tenancy/organization-queries.ts';
-import { dailyPayloads, usageTotals } from '../usage/queries.ts';
-import { DAY_MS } from '../../clock.ts';
+import { payloadsOverDays, usageTotals } from '../usage/queries.ts';
 import { ApiError, apiNotFound } from './errors.ts';
-import { apiIdSchema, fromApiId } from './ids.ts';
+import { apiIdSchema, fromApiId, toApiId } from './ids.ts';
+import { presentPayloadCounts } from './present-orgs.ts';
 import { isoDate, nameParts } from './present.ts';
 import { principalOf } from './principal.ts';
 import { presentMe } from './present.ts';
@@ -35,9 +35,6 @@ interface ResourceTransfer {
   dashboardIds?: string[];
   strict?: boolean;
 }
-
-/** The longest range payloadCounts answers for at once. */
-const PAYLOAD_COUNTS_MAX_DAYS = 400;
 
 const wireIdList = { type: 'array', maxItems: 1000, uniqueItems: true, items: apiIdSchema } as const;
 
@@ -122,7 +119,7 @@ export async function meRoutes(api: FastifyInstance): Promise<void> {
       config: { action: 'me.payloadCounts' },
       schema: {
         tags: ['me'],
-        summary: `Payloads your Sandbox's applications sent (me.payloadCounts): by default in the Sandbox's current monthly period; with start and end (ms since epoch; start defaults to the period's start, end to now) in the UTC days that overlap that range, at most ${PAYLOAD_COUNTS_MAX_DAYS} days`,
+        summary: `Payloads your Sandbox's applications sent (me.payloadCounts): by default in the Sandbox's current monthly period; with start and end (ms since epoch; start defaults to the period's start, end to now) in the UTC days that overlap that range`,
         querystring: {
           type: 'object',
           properties: { start: { type: 'string', pattern: '^\\d{1,15}$' }, end: { type: 'string', pattern: '^\\d{1,15}$' } },
@@ -133,19 +130,13 @@ export async function meRoutes(api: FastifyInstance): Promise<void> {
       const { user } = principalOf(request);
       const owner: Owner = { kind: 'sandbox', userId: user.id };
       const now = clock.now();
-      let payloads: number;
-      if (request.query.start === undefined && request.query.end === undefined) {
-        const period = await usagePeriodOf(db, owner, now);
-        payloads = (await usageTotals(db, owner, period.start)).payloads;
-      } else {
-        const end = request.query.end === undefined ? now.getTime() : Number(request.query.end);
-        const start = request.query.start === undefined ? (await usagePeriodOf(db, owner, now)).start.getTime() : Number(request.query.start);
-        if (end <= start) throw new ApiError(400, 'end must be after start.');
-        if (end - start > PAYLOAD_COUNTS_MAX_DAYS * DAY_MS) throw new ApiError(400, `start to end can span at most ${PAYLOAD_COUNTS_MAX_DAYS} days.`);
-        payloads = (await dailyPayloads(db, owner, { start: new Date(start), end: new Date(end) })).reduce((sum, d) => sum + d.payloads, 0);
-      }
-      // Losant counts by kind and source; Orgplane's only kind is device state, sent over HTTP (R8.1) — as org.payloadCounts.
-      return { deviceState: { http: payloads } };
+      const period = await usagePeriodOf(db, owner, now);
+      const { start, end } = request.query;
+      // The same counters and answer as org.payloadCounts: the period's from usage_counters, a range's from the daily counters.
+      if (start === undefined && end === undefined) return presentPayloadCounts((await usageTotals(db, owner, period.start)).payloads);
+      const range = { start: new Date(start === undefined ? period.start.getTime() : Number(start)), end: new Date(end === undefined ? now.getTime() : Number(end)) };
+      if (range.end.getTime() <= range.start.getTime()) throw new ApiError(400, 'end must be after start.');
+      return presentPayloadCounts(await payloadsOverDays(db, owner, range));
     },
   );
 
@@ -176,28 +167,36 @@ export async function meRoutes(api: FastifyInstance): Promise<void> {
       if (body.destinationType !== 'organization') {
         throw new ApiError(400, 'destinationType: me.transferResources moves your Sandbox’s resources to an organization; to move an organization’s into your Sandbox use org.transferResources.');
       }
-      const applicationIds = (body.applicationIds ?? []).map((id) => fromApiId(id));
-      const dashboardIds = (body.dashboardIds ?? []).map((id) => fromApiId(id));
+      const ids = (list: string[] | undefined, field: string) =>
+        (list ?? []).map((raw) => {
+          const id = fromApiId(raw);
+          if (id === null) throw new ApiError(404, `${field}: ${raw} is not one of your Sandbox's resources. Nothing was moved.`);
+          return id;
+        });
+      const applicationIds = ids(body.applicationIds, 'applicationIds');
+      const dashboardIds = ids(body.dashboardIds, 'dashboardIds');
       if (applicationIds.length + dashboardIds.length === 0) throw new ApiError(400, 'applicationIds, dashboardIds: name at least one application or dashboard to move.');
       const orgId = fromApiId(body.destinationId);
       const membership = orgId === null ? undefined : (await organizationsOfUser(db, user.id)).find((o) => o.id === orgId);
       if (!membership) throw apiNotFound('Organization');
       if (!can(membership.role as Role, 'settings.manage')) throw new ApiError(403, `Only Administrators of ${membership.name} can move resources into it.`);
       const to: Owner = { kind: 'organization', organizationId: membership.id };
-      if ((await billingStatusOf(db, to)) === 'unpaid') throw new ApiError(402, `${membership.name} is Unpaid and takes in no applications or dashboards until it pays.`);
-      const from: Owner = { kind: 'sandbox', userId: user.id };
-      const targets = await transferTargets(db, user, from);
-      // All or none: each move is the page's use case; one refusal undoes the ones before it.
-      await db.transaction(async (trx) => {
-        for (const [i, id] of applicationIds.entries()) {
-          const result = id === null ? ({ ok: false, reason: 'not_allowed' } as const) : await transferApplication(trx, clock, { actor: user, applicationId: id, from, to, allowedTargets: targets });
-          if (!result.ok) throw transferRefusal(result, 'Application', body.applicationIds![i]!, membership.name);
+      // All or none, through the Transfer pages' use cases (R5.4): limits, Unpaid, audit entries.
+      const result = await transferResources(db, clock, { actor: user, from: { kind: 'sandbox', userId: user.id }, to, applicationIds, dashboardIds });
+      if (!result.ok) {
+        switch (result.reason) {
+          case 'not_found':
+            throw new ApiError(404, `${result.type === 'application' ? 'applicationIds' : 'dashboardIds'}: ${toApiId(result.id)} is not one of your Sandbox's ${result.type}s. Nothing was moved.`);
+          case 'not_allowed':
+            throw new ApiError(403, `Only Administrators of ${membership.name} can move resources into it.`);
+          case 'limit':
+            throw new ApiError(409, result.message);
+          case 'owner_unpaid':
+            throw new ApiError(402, `${membership.name} is Unpaid and takes in nothing until it pays. Nothing was moved.`);
+          default:
+            return assertNever(result);
         }
-        for (const [i, id] of dashboardIds.entries()) {
-          const result = id === null ? ({ ok: false, reason: 'not_allowed' } as const) : await transferDashboard(trx, clock, { actor: user, dashboardId: id, from, to, allowedTargets: targets });
-          if (!result.ok) throw transferRefusal(result, 'Dashboard', body.dashboardIds![i]!, membership.name);
-        }
-      });
+      }
       return { success: true };
     },
   );
@@ -208,20 +207,4 @@ function newName(user: User, body: MePatch): string | null {
   if (body.firstName === undefined && body.lastName === undefined) return null;
   const now = nameParts(user.name);
   return [(body.firstName ?? now.firstName ?? '').trim(), (body.lastName ?? now.lastName ?? '').trim()].filter((s) => s !== '').join(' ');
-}
-
-function transferRefusal(
-  result: { reason: 'limit'; message: string } | { reason: 'not_allowed' } | { reason: 'owner_unpaid'; side: 'from' | 'to' },
-  what: 'Application' | 'Dashboard',
-  wireId: string,
-  orgName: string,
-): ApiError {
-  switch (result.reason) {
-    case 'limit':
-      return new ApiError(409, result.message);
-    case 'not_allowed':
-      return new ApiError(404, `${what} ${wireId} was not found in your Sandbox. Nothing was moved.`);
-    case 'owner_unpaid':
-      return new ApiError(402, `${orgName} is Unpaid and takes in nothing until it pays. Nothing was moved.`);
-  }
 }

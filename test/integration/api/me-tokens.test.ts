@@ -109,10 +109,13 @@ describe('me.payloadCounts', () => {
     expect(await other.me.payloadCounts()).toEqual({ deviceState: { http: 0 } });
   });
 
-  it('an end before the start, or a range too long, is 400', async () => {
-    const client = t.client(await t.tokenFor(await newUser(t)));
+  it('an end before the start is 400; a token without the scope is 403', async () => {
+    const user = await newUser(t);
+    const client = t.client(await t.tokenFor(user));
     expect(await refusalOf(client.me.payloadCounts({ start: '2000', end: '1000' }))).toMatchObject({ statusCode: 400, type: 'Validation' });
-    expect(await refusalOf(client.me.payloadCounts({ start: '0', end: String(t.clock.now().getTime()) }))).toMatchObject({ statusCode: 400, message: expect.stringMatching(/days/) });
+    expect(await refusalOf(client.me.payloadCounts({ start: 'yesterday' }))).toMatchObject({ statusCode: 400, type: 'Validation', message: expect.stringMatching(/start/) });
+    const narrow = await client.userApiTokens.post({ apiToken: { name: 'me only', scope: ['me.get'] } });
+    expect(await refusalOf(t.client(narrow.token).me.payloadCounts())).toMatchObject({ statusCode: 403, type: 'Forbidden' });
   });
 });
 
