@@ -368,6 +368,10 @@ export async function orgsRoutes(api: FastifyInstance): Promise<void> {
         if (destinationId !== user.id) throw new ApiError(403, elsewhere);
         to = { kind: 'sandbox', userId: user.id };
       } else {
+        // As everywhere in the API, an organization the caller is not in is not found (R2.5); one they are in but do not administer is 403.
+        if (destinationId !== ctx.organization.id && !(await organizationsOfUser(db, user.id)).some((o) => o.id === destinationId)) {
+          throw new ApiError(404, 'The destination organization was not found. Nothing was moved.');
+        }
         to = { kind: 'organization', organizationId: destinationId };
       }
       const result = await transferResources(db, clock, { actor: user, from: { kind: 'organization', organizationId: ctx.organization.id }, to, applicationIds, dashboardIds });

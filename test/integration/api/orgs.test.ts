@@ -362,7 +362,7 @@ describe('org.transferResources (R5.4, R16.3)', () => {
     expect(await auditActions(org.id)).not.toContain('application.transferred_out');
   });
 
-  it('refusals: to someone else’s Sandbox or an organization not administered 403; an id not of this organization 404; an Unpaid source 402; an Editor 403', async () => {
+  it('refusals: to someone else’s Sandbox 403, an organization the caller is not in 404 (R2.5); an id not of this organization 404; an Unpaid source 402; an Editor 403', async () => {
     const { user, org, token } = await adminWithOrg('starter', 'Guarded Mover');
     const other = await adminWithOrg('starter', 'Other Org');
     const appId = await insertApplication(t, orgOwner(org), 'Stay');
@@ -370,6 +370,9 @@ describe('org.transferResources (R5.4, R16.3)', () => {
     const client = t.client(token);
     const transfer = (body: Record<string, unknown>) => client.org.transferResources({ orgId: toApiId(org.id), transfer: body });
     expect(await refusalOf(transfer({ destinationId: toApiId(other.user.id), destinationType: 'user', applicationIds: [toApiId(appId)] }))).toMatchObject({ statusCode: 403 });
+    expect(await refusalOf(transfer({ destinationId: toApiId(other.org.id), destinationType: 'organization', applicationIds: [toApiId(appId)] }))).toMatchObject({ statusCode: 404 });
+    // A member of the destination who does not administer it: 403.
+    await addMember(t, other.org, user, 'editor');
     expect(await refusalOf(transfer({ destinationId: toApiId(other.org.id), destinationType: 'organization', applicationIds: [toApiId(appId)] }))).toMatchObject({ statusCode: 403 });
     expect(await refusalOf(transfer({ destinationId: toApiId(user.id), destinationType: 'user', applicationIds: [toApiId(foreignApp)] }))).toMatchObject({ statusCode: 404 });
     expect(await refusalOf(transfer({ destinationId: toApiId(user.id), destinationType: 'user' }))).toMatchObject({ statusCode: 400 });
