@@ -16,17 +16,49 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
+/**
+ * The ports the bench's servers may listen on: `--ports FROM-TO` (or
+ * BENCH_PORTS), for machines where several people share the loopback ports;
+ * by default any free port the system hands out.
+ */
+let portRange: { from: number; to: number } | undefined;
+let nextPort = 0;
+export function usePortRange(spec: string | undefined): void {
+  if (!spec) return;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(spec.trim());
+  const from = m ? Number(m[1]) : NaN;
+  const to = m ? Number(m[2]) : NaN;
+  if (!m || from < 1 || to > 65_535 || from > to) throw new Error(`--ports must be FROM-TO (like 4300-4399), not ${JSON.stringify(spec)}`);
+  portRange = { from, to };
+  nextPort = from;
+}
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(port, '127.0.0.1', () => {
       const address = srv.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       srv.close(() => resolve(port));
     });
   });
+}
+
+export async function freePort(): Promise<number> {
+  if (!portRange) return listenOn(0);
+  const size = portRange.to - portRange.from + 1;
+  for (let tried = 0; tried < size; tried++) {
+    const port = nextPort;
+    nextPort = port === portRange.to ? portRange.from : port + 1;
+    try {
+      return await listenOn(port);
+    } catch {
+      // taken: the next one
+    }
+  }
+  throw new Error(`no free port in ${portRange.from}-${portRange.to}`);
 }
 
 /** VmHWM (peak) or VmRSS of a process, in bytes, from /proc. */

@@ -10,7 +10,7 @@ import { renewalPass } from '../src/modules/billing/renew.ts';
 import { createMailer } from '../src/modules/mail/mailer.ts';
 import { benchDir, createBenchDatabase, type BenchDatabase, type Dialect } from './databases.ts';
 import { check, logIn, measure, measurePair, type LoadResult } from './load.ts';
-import { procMemory, startApp, startHello, type RunningServer } from './processes.ts';
+import { procMemory, startApp, startHello, usePortRange, type RunningServer } from './processes.ts';
 import { copyUsageCounters, seedBigOrganization, seedDueOrganizations } from './seed.ts';
 
 const { values: args } = parseArgs({
@@ -23,8 +23,11 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     /** Keep the seeded databases afterwards. */
     keep: { type: 'boolean', default: false },
+    /** The loopback ports the servers may use, FROM-TO (default: any free port). */
+    ports: { type: 'string', default: process.env.BENCH_PORTS },
   },
 });
+usePortRange(args.ports);
 const dialect = args.db as Dialect;
 if (dialect !== 'sqlite' && dialect !== 'postgres') throw new Error(`--db must be sqlite or postgres, not ${args.db}`);
 const quick = args.quick!;

@@ -14,6 +14,12 @@ import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 /** A value a statement can bind: no Dates or booleans (epoch ms and 0/1 are what the tables hold). */
 export type SqlValue = string | number | bigint | null;
 
+/** SQL text with `?` placeholders and its bindings, in order: a statement, or a part of one. */
+export interface Statement {
+  sql: string;
+  bindings: SqlValue[];
+}
+
 export interface Sql {
   /** Which database runs them (for the few statements that differ, e.g. row locks, upsert arithmetic). */
   readonly postgres: boolean;

@@ -133,6 +133,56 @@ describe('device API: accepted states (R8.1, R8.2)', () => {
     expect(await dailyTotal(appId)).toBe(100);
   });
 
+  // Issue 18: an organization's plan has no hard cap, so on PostgreSQL its
+  // report is one statement (rate-limit hit, payloads, latest state, both
+  // counters); these pin that path to what the transaction does.
+  it('an organization’s reports, 20 at once: every payload stored once, the period and day counters equal them, the latest state by time (R8.1, R8.2)', async () => {
+    const admin = await newUser(t);
+    const org = await newOrg(t, { owner: admin, plan: 'starter', name: 'Many Reports Ltd' });
+    const { appId, deviceId, key } = await deviceSetup(orgOwner(org));
+    const base = t.clock.now().getTime() - 60_000;
+    const states = (i: number) => Array.from({ length: 5 }, (_, j) => ({ data: { request: i, j }, time: new Date(base + i * 100 + j).toISOString() }));
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => post(appId, deviceId, states(i), { authorization: key.authorization })));
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(202));
+    expect(responses.map((r) => r.json())).toEqual(Array(20).fill({ accepted: 5 }));
+    expect(await count('payloads', { application_id: appId, device_id: deviceId })).toBe(100);
+    expect(await counters(appId)).toEqual({ payloads: 100, rejected: 0 });
+    expect(await dailyTotal(appId)).toBe(100);
+    const period = await usagePeriodOf(t.deps.db, { kind: 'organization', organizationId: org.id }, t.clock.now());
+    expect(await usageTotals(t.deps.db, { kind: 'organization', organizationId: org.id }, period.start)).toEqual({ payloads: 100, rejected: 0 });
+    const device = await t.knex('devices').where({ id: deviceId }).first();
+    expect(JSON.parse(device.last_state_json)).toEqual({ request: 19, j: 4 });
+    expect(Number(device.last_seen_at)).toBe(base + 19 * 100 + 4);
+    // Stored in the order sent, with the times sent.
+    const times = (await t.knex('payloads').where({ application_id: appId }).orderBy('id')).map((r: { time: number }) => Number(r.time));
+    expect([...times].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => Array.from({ length: 5 }, (_, j) => base + i * 100 + j)).flat());
+  });
+
+  it('an organization’s device over its rate limit: the refused report stores nothing and changes no counter or state (R8.1, R13.3)', async () => {
+    const admin = await newUser(t);
+    const org = await newOrg(t, { owner: admin, plan: 'starter', name: 'Busy Devices Ltd' });
+    const { appId, deviceId, key } = await deviceSetup(orgOwner(org));
+    for (let i = 0; i < 60; i++) {
+      const res = await post(appId, deviceId, { data: { i } }, { authorization: key.authorization });
+      if (res.statusCode !== 202) throw new Error(`request ${i}: ${res.statusCode}`);
+    }
+    const before = await t.knex('devices').where({ id: deviceId }).first();
+    const limited = await post(appId, deviceId, [{ data: { late: 1 } }, { data: { late: 2 } }], { authorization: key.authorization });
+    expect(limited.statusCode).toBe(429);
+    expect(error(limited)).toMatch(/Too many requests for this device: 600 a minute \(bursts of 60\)\. Nothing was stored\./);
+    expect(limited.headers['retry-after']).toBe('1');
+    expect(await count('payloads', { application_id: appId })).toBe(60);
+    expect(await counters(appId)).toEqual({ payloads: 60, rejected: 1 });
+    expect(await dailyTotal(appId)).toBe(60);
+    const after = await t.knex('devices').where({ id: deviceId }).first();
+    expect(after.last_state_json).toBe(before.last_state_json);
+    expect(JSON.parse(after.last_state_json)).toEqual({ i: 59 });
+    // A second later the device has room for one more report again.
+    t.clock.advance(1_000);
+    expect((await post(appId, deviceId, { data: { i: 60 } }, { authorization: key.authorization })).statusCode).toBe(202);
+    expect(await counters(appId)).toEqual({ payloads: 61, rejected: 1 });
+  });
+
   it('an organization over its monthly allotment keeps accepting (overage)', async () => {
     const admin = await newUser(t);
     const org = await newOrg(t, { owner: admin, plan: 'starter', name: 'Overage Farms' });

@@ -1,5 +1,5 @@
 import { ownerColumns, type Owner } from '../owners/columns.ts';
-import { insertReturningId, placeholders, type Sql } from '../../db/sql.ts';
+import { insertReturningId, placeholders, type Sql, type Statement } from '../../db/sql.ts';
 
 export interface Application {
   id: number;
@@ -109,15 +109,31 @@ export async function listAccessKeys(db: Sql, applicationId: number): Promise<Ac
 const UPDATE_LATEST_STATE = `UPDATE devices SET last_state_json = ?, last_seen_at = ?
   WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at <= ?)`;
 
+/** The state a report makes the device's latest: the one with the latest time; among equal times, the last one sent. */
+function latestOf<R extends { time: number }>(rows: readonly R[]): R | undefined {
+  let latest = rows[0];
+  for (const row of rows) if (latest === undefined || row.time >= latest.time) latest = row;
+  return latest;
+}
+
 /**
  * The device's latest state is the one with the latest time (a backfill of
  * older states does not replace it); among equal times, the last one sent.
  */
 export async function updateLatestState(sql: Sql, deviceId: number, rows: readonly { time: number; data: string }[]) {
-  let latest = rows[0];
-  for (const row of rows) if (latest === undefined || row.time >= latest.time) latest = row;
+  const latest = latestOf(rows);
   if (!latest) return;
   await sql.run(UPDATE_LATEST_STATE, [latest.data, latest.time, deviceId, latest.time]);
+}
+
+/**
+ * PostgreSQL, issue 18: `updateLatestState` as a part of one larger statement
+ * (the device API's report), done only when `when` (SQL from code) holds.
+ */
+export function latestStateWritePostgres(deviceId: number, rows: readonly { time: number; data: string }[], when: string): Statement {
+  const latest = latestOf(rows);
+  if (!latest) throw new Error('no state to keep as the latest');
+  return { sql: `${UPDATE_LATEST_STATE} AND ${when}`, bindings: [latest.data, latest.time, deviceId, latest.time] };
 }
 
 /** R3.9: every application of an owner goes (devices, workflows and keys cascade); their ids, for the caller's other deletions. */

@@ -3,6 +3,8 @@ import { noteAccessKeyUse } from '../applications/queries.ts';
 import type { Sql } from '../../db/sql.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { CountedApplication } from '../usage/queries.ts';
+import { OWNER_TERMS_COLUMNS, ownerTermsFromColumns, ownerTermsJoins, type OwnerTerms, type OwnerTermsColumns } from '../owners/owner-period.ts';
+import { ownerFromColumns } from '../owners/columns.ts';
 
 /** How often an access key's `last_used_at` is written at most: a key used every second costs one write a minute. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -26,21 +28,27 @@ export interface KeyWithApplication {
   application: CountedApplication;
   /** The device asked about, when it belongs to the key's application. */
   device: { id: number } | null;
+  /** The application owner's billing status, plan and period anchor (R8.1, R7.1, R9.8), read with the key. */
+  ownerTerms: OwnerTerms;
 }
 
 export type KeyCheck = { ok: true; key: KeyWithApplication } | { ok: false; reason: 'unknown_key' | 'revoked_key' };
 
-// One indexed read answers the whole question: the key by its unique id, its
-// application, and the device of that application the request names (a
-// LEFT JOIN, so an unknown device still finds the key). Plain SQL, the same
-// on SQLite and PostgreSQL; it runs on every device request.
-const KEY_LOOKUP = `SELECT k.id, k.application_id, k.secret_hash, k.revoked_at, k.last_used_at, a.owner_type, a.owner_id, a.name, d.id AS device_id
+// One indexed read answers the whole question (issue 18): the key by its
+// unique id, its application, the device of that application the request
+// names (a LEFT JOIN, so an unknown device still finds the key), and the
+// application owner's billing status, plan and period anchor (joins by
+// primary key and unique columns). Plain SQL, the same on SQLite and
+// PostgreSQL; it runs on every device request.
+const KEY_LOOKUP = `SELECT k.id, k.application_id, k.secret_hash, k.revoked_at, k.last_used_at, a.owner_type, a.owner_id, a.name, d.id AS device_id,
+  ${OWNER_TERMS_COLUMNS}
   FROM access_keys k
   JOIN applications a ON a.id = k.application_id
   LEFT JOIN devices d ON d.id = ? AND d.application_id = k.application_id
+  ${ownerTermsJoins('a')}
   WHERE k.key_id = ?`;
 
-interface KeyRow {
+interface KeyRow extends OwnerTermsColumns {
   id: number;
   application_id: number;
   secret_hash: string;
@@ -54,7 +62,7 @@ interface KeyRow {
 
 /**
  * Finds an access key by its unique id, with its application and the named
- * device (`deviceId`, null for none), in one indexed lookup, and checks the
+ * device (`deviceId`, null for none) and the owner's terms, in one read, and checks the
  * secret in constant time. A revoked key is only told apart from a wrong one
  * to whoever holds its secret.
  */
@@ -66,6 +74,7 @@ export async function verifyAccessKey(db: Sql, keyId: string, secret: string, de
   if (!row || !matches) return { ok: false, reason: 'unknown_key' };
   if (row.revoked_at != null) return { ok: false, reason: 'revoked_key' };
   const applicationId = Number(row.application_id);
+  const application = { id: applicationId, owner_type: String(row.owner_type), owner_id: Number(row.owner_id), name: String(row.name) };
   return {
     ok: true,
     key: {
@@ -73,8 +82,9 @@ export async function verifyAccessKey(db: Sql, keyId: string, secret: string, de
       applicationId,
       revokedAt: null,
       lastUsedAt: row.last_used_at == null ? null : Number(row.last_used_at),
-      application: { id: applicationId, owner_type: String(row.owner_type), owner_id: Number(row.owner_id), name: String(row.name) },
+      application,
       device: row.device_id == null ? null : { id: Number(row.device_id) },
+      ownerTerms: ownerTermsFromColumns(ownerFromColumns(application), row),
     },
   };
 }

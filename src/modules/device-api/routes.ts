@@ -8,12 +8,13 @@ import { recordPayloads, recordRejected, type RecordPayloadsResult } from './rec
 import { applicationExists, parseBearer, touchAccessKey, verifyAccessKey } from './access-keys.ts';
 import { parseStates } from './states.ts';
 import { assertNever } from '../../assert-never.ts';
+import type { OwnerTerms } from '../owners/owner-period.ts';
 
 /** R8.1: the largest body a state report may have. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 type Params = { appId: string; deviceId: string };
-type Target = { application: CountedApplication; deviceId: number | null };
+type Target = { application: CountedApplication; deviceId: number | null; ownerTerms: OwnerTerms };
 
 
 /**
@@ -49,7 +50,7 @@ export async function deviceApiRoutes(app: FastifyInstance): Promise<void> {
         };
         const credentials = parseBearer(request.headers.authorization);
         if (!credentials) throw unauthorized('Send an access key of the application: "Authorization: Bearer <key id>:<secret>".');
-        // The key, its application and the named device, in one read.
+        // The key, its application, the named device and the owner's billing terms, in one read.
         const check = await verifyAccessKey(db, credentials.keyId, credentials.secret, parseId(deviceId));
         if (!check.ok) {
           throw unauthorized(check.reason === 'revoked_key' ? 'This access key has been revoked. Create a new one on the application’s Access Keys page.' : 'This access key is not valid.');
@@ -60,7 +61,7 @@ export async function deviceApiRoutes(app: FastifyInstance): Promise<void> {
           if (applicationId === null || !(await applicationExists(db, applicationId))) throw new HttpError(404, `There is no application ${appId}.`);
           throw unauthorized('This access key belongs to another application.');
         }
-        const target: Target = { application: key.application, deviceId: null };
+        const target: Target = { application: key.application, deviceId: null, ownerTerms: key.ownerTerms };
         targets.set(request, target);
         await touchAccessKey(db, key, clock.now());
         const device = key.device;
@@ -91,8 +92,8 @@ export async function deviceApiRoutes(app: FastifyInstance): Promise<void> {
       const parsed = parseStates(request.body, now);
       if (!parsed.ok) throw badRequest(parsed.message);
       const deviceId = target.deviceId;
-      const result = await recordPayloads(db, { application: target.application, deviceId }, parsed.states, now, {
-        admit: (sql) => limiter.take(rule, String(deviceId), { within: sql }),
+      const result = await recordPayloads(db, { application: target.application, deviceId, ownerTerms: target.ownerTerms }, parsed.states, now, {
+        rateLimit: { limiter, rule, subject: String(deviceId) },
       });
       if (!result.ok) throw refusalOf(result, reply, now, rule);
       return reply.code(202).send({ accepted: result.accepted });

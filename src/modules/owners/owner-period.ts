@@ -2,7 +2,7 @@ import type { Owner } from './owner.ts';
 import { periodContaining, type Period } from './periods.ts';
 import { accountTermsOf, type BillingStatus } from './queries.ts';
 import type { Sql } from '../../db/sql.ts';
-import { sandboxPlan, toPlan, type Plan, type PlanRow } from '../plans/queries.ts';
+import { toPlan, type Plan } from '../plans/queries.ts';
 
 /**
  * The billing period an owner's usage counts in at `now` (R8.2): an
@@ -32,22 +32,86 @@ export interface OwnerUsageTerms {
 }
 
 /**
- * An owner's billing status, the plan in force and the period usage counts
- * in at `now`, read together: for an organization one read of its billing
- * account with its plan (the device API asks this on every request).
+ * An owner's billing terms as read, before a period is taken from them: its
+ * status, the plan in force, and the anchor its periods start from (an
+ * organization's billing account; a Sandbox's sign-up).
  */
-export async function ownerUsageTerms(db: Sql, owner: Owner, now: Date): Promise<OwnerUsageTerms> {
-  if (owner.kind === 'sandbox') {
-    return { status: 'active', plan: await sandboxPlan(db), period: await usagePeriodOf(db, owner, now) };
+export interface OwnerTerms {
+  status: BillingStatus;
+  plan: Plan;
+  periodAnchor: Date;
+}
+
+/** The usage period of `now` under an owner's terms (R8.2). */
+export function usageTermsAt(terms: OwnerTerms, now: Date): OwnerUsageTerms {
+  const p = periodContaining(terms.periodAnchor, now);
+  return { status: terms.status, plan: terms.plan, period: { start: p.start, end: p.end } };
+}
+
+/**
+ * The joins and columns that read an owner's terms alongside another read,
+ * for a query with the owner's stored columns (`owner_type`, `owner_id`)
+ * under the alias given: its billing account (organizations) or user
+ * (Sandboxes), and its plan — the organization's, or the Sandbox plan. The
+ * device API reads them with its access key, in one statement (issue 18).
+ * Aliases start with `ot_`.
+ */
+export function ownerTermsJoins(ownerAlias: string): string {
+  return `LEFT JOIN billing_accounts ot_b ON ${ownerAlias}.owner_type = 'organization' AND ot_b.organization_id = ${ownerAlias}.owner_id
+  LEFT JOIN users ot_u ON ${ownerAlias}.owner_type = 'user' AND ot_u.id = ${ownerAlias}.owner_id
+  LEFT JOIN plans ot_p ON ot_p.id = CASE WHEN ${ownerAlias}.owner_type = 'user' THEN (SELECT sp.id FROM plans sp WHERE sp.code = 'sandbox') ELSE ot_b.plan_id END`;
+}
+export const OWNER_TERMS_COLUMNS = `ot_b.status AS ot_status, ot_b.period_anchor AS ot_period_anchor, ot_u.created_at AS ot_user_created_at,
+  ot_p.id AS ot_plan_id, ot_p.code AS ot_plan_code, ot_p.name AS ot_plan_name, ot_p.kind AS ot_plan_kind, ot_p.price_cents AS ot_price_cents,
+  ot_p.max_devices AS ot_max_devices, ot_p.max_applications AS ot_max_applications, ot_p.max_dashboards AS ot_max_dashboards,
+  ot_p.max_members AS ot_max_members, ot_p.max_payloads_per_month AS ot_max_payloads_per_month, ot_p.retention_days AS ot_retention_days,
+  ot_p.overage_cents_per_million AS ot_overage_cents_per_million, ot_p.support_level AS ot_support_level`;
+
+/** The columns of OWNER_TERMS_COLUMNS, as a row holds them. */
+export interface OwnerTermsColumns {
+  ot_status: BillingStatus | null;
+  ot_period_anchor: number | string | null;
+  ot_user_created_at: number | string | null;
+  ot_plan_id: number | null;
+  ot_plan_code: string;
+  ot_plan_name: string;
+  ot_plan_kind: Plan['kind'];
+  ot_price_cents: number;
+  ot_max_devices: number;
+  ot_max_applications: number;
+  ot_max_dashboards: number;
+  ot_max_members: number;
+  ot_max_payloads_per_month: number;
+  ot_retention_days: number;
+  ot_overage_cents_per_million: number | null;
+  ot_support_level: string;
+}
+
+/** An owner's terms from the columns of OWNER_TERMS_COLUMNS. */
+export function ownerTermsFromColumns(owner: Owner, row: OwnerTermsColumns): OwnerTerms {
+  if (owner.kind === 'organization' && row.ot_status == null) throw new Error(`organization ${owner.organizationId} has no billing account`);
+  if (owner.kind === 'sandbox' && row.ot_user_created_at == null) throw new Error(`user ${owner.userId} not found`);
+  if (row.ot_plan_id == null) {
+    throw new Error(owner.kind === 'sandbox' ? 'The sandbox plan is missing: run the migrations' : `organization ${owner.organizationId} has no plan`);
   }
-  const row = await db.first<PlanRow & { billing_status: BillingStatus; period_anchor: number }>(
-    `SELECT p.*, b.status AS billing_status, b.period_anchor FROM billing_accounts b JOIN plans p ON p.id = b.plan_id
-     WHERE b.organization_id = ?`,
-    [owner.organizationId],
-  );
-  if (!row) throw new Error(`organization ${owner.organizationId} has no billing account`);
-  const p = periodContaining(new Date(Number(row.period_anchor)), now);
-  return { status: row.billing_status, plan: toPlan(row), period: { start: p.start, end: p.end } };
+  const plan = toPlan({
+    id: row.ot_plan_id,
+    code: row.ot_plan_code,
+    name: row.ot_plan_name,
+    kind: row.ot_plan_kind,
+    price_cents: row.ot_price_cents,
+    max_devices: row.ot_max_devices,
+    max_applications: row.ot_max_applications,
+    max_dashboards: row.ot_max_dashboards,
+    max_members: row.ot_max_members,
+    max_payloads_per_month: row.ot_max_payloads_per_month,
+    retention_days: row.ot_retention_days,
+    overage_cents_per_million: row.ot_overage_cents_per_million,
+    support_level: row.ot_support_level,
+  });
+  // An organization's periods run from its billing anchor, a Sandbox's from sign-up (R1.2).
+  const anchor = owner.kind === 'organization' ? row.ot_period_anchor : row.ot_user_created_at;
+  return { status: owner.kind === 'organization' ? row.ot_status! : 'active', plan, periodAnchor: new Date(Number(anchor)) };
 }
 
 /** An owner's billing status: a Sandbox is always active. */

@@ -1,6 +1,6 @@
 import type { Sql } from '../../db/sql.ts';
 import { bucketTerms, pausedTat, type Admission, type RateLimitRule } from './gcra.ts';
-import { bucketKey, type RateLimiter, type StoreOptions } from './limiter.ts';
+import { bucketKey, type HitStatement, type RateLimiter, type StoreOptions } from './limiter.ts';
 
 // The table `rate_limits` belongs to this module: one row per bucket in use,
 // `tat` its theoretical arrival time in epoch ms (gcra.ts), `admitted` the
@@ -29,22 +29,24 @@ const PURGE = 'DELETE FROM rate_limits WHERE tat < ?';
 /** The default store: the application's own database, shared by every instance on it. */
 export function databaseRateLimiter(db: Sql, { clock }: StoreOptions): RateLimiter {
   const hitSql = db.postgres ? HIT_POSTGRES : HIT_SQLITE;
+  function hitStatement(rule: RateLimitRule, subject: string): HitStatement {
+    const { incrementMs, capacityMs } = bucketTerms(rule);
+    const now = clock.now().getTime();
+    const limit = now + capacityMs;
+    return {
+      sql: hitSql,
+      bindings: [bucketKey(rule, subject), now + incrementMs, now, incrementMs, limit, now, incrementMs, limit, now, incrementMs],
+      admission: (row) => (Number(row.admitted) === 1 ? { ok: true } : { ok: false, retryAfterMs: Number(row.tat) + incrementMs - capacityMs - now }),
+    };
+  }
   return {
     store: 'database',
+    hitStatement,
     async take(rule: RateLimitRule, subject: string, opts: { within?: Sql } = {}): Promise<Admission> {
-      const { incrementMs, capacityMs } = bucketTerms(rule);
-      const now = clock.now().getTime();
-      const limit = now + capacityMs;
-      const row = await (opts.within ?? db).first<{ tat: number | string; admitted: number | string }>(hitSql, [
-        bucketKey(rule, subject),
-        now + incrementMs,
-        now, incrementMs, limit,
-        now, incrementMs, limit,
-        now, incrementMs,
-      ]);
+      const hit = hitStatement(rule, subject);
+      const row = await (opts.within ?? db).first<{ tat: number | string; admitted: number | string }>(hit.sql, hit.bindings);
       if (!row) throw new Error('rate limit upsert returned no row');
-      if (Number(row.admitted) === 1) return { ok: true };
-      return { ok: false, retryAfterMs: Number(row.tat) + incrementMs - capacityMs - now };
+      return hit.admission(row);
     },
     async pause(rule, subject, ms) {
       const until = clock.now().getTime() + ms;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
-import type { Sql } from '../../db/sql.ts';
+import type { Sql, SqlValue } from '../../db/sql.ts';
 import type { Admission, RateLimitRule } from './gcra.ts';
 
 /**
@@ -18,6 +18,13 @@ export interface RateLimiter {
    * back) with it; the Redis store has no use for it.
    */
   take(rule: RateLimitRule, subject: string, opts?: { within?: Sql }): Promise<Admission>;
+  /**
+   * The database store only: `take`'s hit as one statement, for a caller that
+   * runs it inside a larger one (a PostgreSQL `WITH hit AS (…)`: the device
+   * API's report, issue 18). `sql` is an upsert answering `RETURNING tat,
+   * admitted`; `admission` reads that row as `take` would.
+   */
+  hitStatement?(rule: RateLimitRule, subject: string): HitStatement;
   /** Refuses every hit on the bucket for `ms` from now (a paused log-in). */
   pause(rule: RateLimitRule, subject: string, ms: number): Promise<void>;
   /** Forgets the bucket: it is full again. */
@@ -25,6 +32,12 @@ export interface RateLimiter {
   /** Drops buckets that are full again (they mean the same as none); answers how many. */
   purge(): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface HitStatement {
+  sql: string;
+  bindings: SqlValue[];
+  admission(row: { tat: number | string; admitted: number | string }): Admission;
 }
 
 export interface StoreOptions {

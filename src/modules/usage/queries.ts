@@ -1,5 +1,5 @@
 import { ownerColumns, type Owner } from '../owners/columns.ts';
-import { placeholders, type Sql } from '../../db/sql.ts';
+import { placeholders, type Sql, type Statement } from '../../db/sql.ts';
 import { DAY_MS } from '../../clock.ts';
 
 /** The start (00:00 UTC) of the UTC day containing `instant`, in epoch milliseconds: the key of usage_daily. */
@@ -173,6 +173,45 @@ export async function insertPayloads(
     for (const r of rows) bindings.push(target.applicationId, target.deviceId, r.time, receivedAt, r.data);
     await sql.run(insertPayloadsSqlite(rows.length), bindings);
   }
+}
+
+// PostgreSQL, issue 18: the same writes as parts of one statement (the
+// device API's `WITH hit AS (…), … SELECT …`), each done only when `when`
+// (SQL from code, e.g. "the rate limit admitted it") holds. One statement is
+// one round trip and atomic on its own: no BEGIN and COMMIT to send. The
+// casts give the parameters the column types a VALUES list would.
+const INSERT_PAYLOADS_WHEN_POSTGRES = (when: string) => `INSERT INTO payloads (application_id, device_id, time, received_at, data)
+  SELECT CAST(? AS INTEGER), CAST(? AS INTEGER), (s.value ->> 0)::bigint, CAST(? AS BIGINT), s.value ->> 1
+  FROM json_array_elements(?::json) WITH ORDINALITY AS s(value, n) WHERE ${when} ORDER BY s.n`;
+const INCREMENT_PERIOD_WHEN_POSTGRES = (when: string) => `INSERT INTO usage_counters (owner_type, owner_id, application_id, period_start, application_name, payloads, rejected)
+  SELECT CAST(? AS VARCHAR(16)), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS VARCHAR(255)), CAST(? AS BIGINT), 0 WHERE ${when}
+  ON CONFLICT (owner_type, owner_id, period_start, application_id) DO UPDATE SET
+    payloads = usage_counters.payloads + excluded.payloads,
+    application_name = excluded.application_name`;
+const INCREMENT_DAY_WHEN_POSTGRES = (when: string) => `INSERT INTO usage_daily (owner_type, owner_id, application_id, day, payloads)
+  SELECT CAST(? AS VARCHAR(16)), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT) WHERE ${when}
+  ON CONFLICT (owner_type, owner_id, day, application_id) DO UPDATE SET
+    payloads = usage_daily.payloads + excluded.payloads`;
+
+/**
+ * R8.1, R8.2 on PostgreSQL: a report's payloads (in the order sent) and the
+ * period and day counters they add to, as parts of one statement, written
+ * only when `when` holds — what `insertPayloads` and `incrementUsage` do in
+ * a transaction.
+ */
+export function reportWritesPostgres(
+  input: { application: CountedApplication; deviceId: number; rows: readonly { time: number; data: string }[]; receivedAt: number; periodStart: Date; day: number },
+  when: string,
+): Statement[] {
+  const { application, rows } = input;
+  if (rows.length === 0) throw new Error('cannot store 0 states');
+  const ownerType = application.owner_type;
+  const ownerId = Number(application.owner_id);
+  return [
+    { sql: INSERT_PAYLOADS_WHEN_POSTGRES(when), bindings: [application.id, input.deviceId, input.receivedAt, JSON.stringify(rows.map((r) => [r.time, r.data]))] },
+    { sql: INCREMENT_PERIOD_WHEN_POSTGRES(when), bindings: [ownerType, ownerId, application.id, input.periodStart.getTime(), application.name, rows.length] },
+    { sql: INCREMENT_DAY_WHEN_POSTGRES(when), bindings: [ownerType, ownerId, application.id, input.day, rows.length] },
+  ];
 }
 
 /** Stored payloads of applications that are deleted. */
