@@ -301,8 +301,58 @@ export function numberPlaceholders(sql: string): string {
   return text;
 }
 
+/** How many SQL texts one process keeps prepared on its PostgreSQL connections. */
+export const POSTGRES_PREPARED_MAX = 250;
+
+/**
+ * Named (server-side prepared) statements on PostgreSQL, issue 18: an
+ * unnamed statement is parsed and planned anew on every run, which cost the
+ * device API's report about half its database time. A SQL text run a second
+ * time gets a name (`q<n>`); pg then parses it once per connection and later
+ * only binds and executes it. At most POSTGRES_PREPARED_MAX texts are named,
+ * so texts that vary (an `IN (?, ?…)` of each length) cannot grow what every
+ * connection keeps; the rest run unnamed as before.
+ *
+ * A prepared `SELECT *` fails with "cached plan must not change result type"
+ * (0A000) after its table's columns change under a running instance (another
+ * instance migrating): the text then gets a fresh name, so every connection
+ * prepares it again, and a statement outside a transaction is retried once.
+ */
+class PreparedNames {
+  private readonly names = new Map<string, string | null>();
+  private next = 0;
+
+  /** The name to run `text` under, or undefined to run it unnamed. */
+  nameOf(text: string): string | undefined {
+    const name = this.names.get(text);
+    if (name) return name;
+    if (name === undefined) {
+      // First run: unnamed; remembered (within the bound) for the next.
+      if (this.names.size < POSTGRES_PREPARED_MAX * 2) this.names.set(text, null);
+      return undefined;
+    }
+    if (this.next >= POSTGRES_PREPARED_MAX) return undefined;
+    const fresh = `q${++this.next}`;
+    this.names.set(text, fresh);
+    return fresh;
+  }
+
+  /** The prepared plan of `text` is stale: the next run prepares it under a new name. */
+  renew(text: string): void {
+    if (this.names.get(text)) this.names.set(text, `q${++this.next}`);
+  }
+}
+
+const STALE_PLAN = '0A000';
+
+interface QueryConfig {
+  text: string;
+  values: unknown[];
+  name?: string;
+}
+
 interface Queryable {
-  query(text: string, values: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(config: QueryConfig): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
 function openPostgres(url: string, opts: DatabaseOptions): Database {
@@ -316,14 +366,29 @@ function openPostgres(url: string, opts: DatabaseOptions): Database {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (err) => console.error('PostgreSQL idle client error:', err.message));
 
-  const query = (on: Queryable, sql: string, bindings: readonly SqlValue[]) => on.query(numberPlaceholders(sql), bindings as unknown[]);
+  const prepared = new PreparedNames();
+  const query = async (on: Queryable, sql: string, bindings: readonly SqlValue[], inTransaction: boolean) => {
+    const text = numberPlaceholders(sql);
+    const values = bindings as unknown[];
+    const name = prepared.nameOf(text);
+    if (!name) return on.query({ text, values });
+    try {
+      return await on.query({ name, text, values });
+    } catch (err) {
+      if ((err as { code?: string }).code !== STALE_PLAN) throw err;
+      prepared.renew(text);
+      // Inside a transaction the error has aborted it: the caller's transaction fails (and may be retried whole).
+      if (inTransaction) throw err;
+      return on.query({ text, values });
+    }
+  };
 
-  function statementsOn(on: Queryable, check: () => void): Omit<Sql, 'transaction'> {
+  function statementsOn(on: Queryable, check: () => void, inTransaction: boolean): Omit<Sql, 'transaction'> {
     return {
       postgres: true,
-      rows: async <T>(sql: string, bindings: readonly SqlValue[] = []) => (check(), (await query(on, sql, bindings)).rows as T[]),
-      first: async <T>(sql: string, bindings: readonly SqlValue[] = []) => (check(), (await query(on, sql, bindings)).rows[0] as T | undefined),
-      run: async (sql: string, bindings: readonly SqlValue[] = []) => (check(), (await query(on, sql, bindings)).rowCount ?? 0),
+      rows: async <T>(sql: string, bindings: readonly SqlValue[] = []) => (check(), (await query(on, sql, bindings, inTransaction)).rows as T[]),
+      first: async <T>(sql: string, bindings: readonly SqlValue[] = []) => (check(), (await query(on, sql, bindings, inTransaction)).rows[0] as T | undefined),
+      run: async (sql: string, bindings: readonly SqlValue[] = []) => (check(), (await query(on, sql, bindings, inTransaction)).rowCount ?? 0),
     };
   }
 
@@ -335,8 +400,8 @@ function openPostgres(url: string, opts: DatabaseOptions): Database {
   function serialized(client: PgModule.PoolClient): Queryable {
     let tail: Promise<unknown> = Promise.resolve();
     return {
-      query(text, values) {
-        const result = tail.then(() => client.query(text, values));
+      query(config) {
+        const result = tail.then(() => client.query(config));
         tail = result.catch(() => undefined);
         return result;
       },
@@ -349,21 +414,21 @@ function openPostgres(url: string, opts: DatabaseOptions): Database {
       if (!state.open) throw new Error('Transaction query already complete');
     };
     return {
-      ...statementsOn(on, check),
+      ...statementsOn(on, check, true),
       transaction: async <T>(fn: (sql: Sql) => Promise<T>) => {
         check();
         const name = `sp_${++savepoints}`;
-        await on.query(`SAVEPOINT ${name}`, []);
+        await on.query({ text: `SAVEPOINT ${name}`, values: [] });
         const inner = { open: true };
         try {
           const result = await fn(transactionSql(inner, on));
           inner.open = false;
           check();
-          await on.query(`RELEASE SAVEPOINT ${name}`, []);
+          await on.query({ text: `RELEASE SAVEPOINT ${name}`, values: [] });
           return result;
         } catch (err) {
           inner.open = false;
-          if (state.open) await on.query(`ROLLBACK TO SAVEPOINT ${name}`, []);
+          if (state.open) await on.query({ text: `ROLLBACK TO SAVEPOINT ${name}`, values: [] });
           throw err;
         }
       },
@@ -371,7 +436,7 @@ function openPostgres(url: string, opts: DatabaseOptions): Database {
   }
 
   return {
-    ...statementsOn(pool, () => undefined),
+    ...statementsOn(pool, () => undefined, false),
     async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
       // A dedicated client for the whole transaction.
       const client = await pool.connect();
@@ -380,15 +445,15 @@ function openPostgres(url: string, opts: DatabaseOptions): Database {
       const state = { open: true };
       let broken: Error | undefined;
       try {
-        await on.query('BEGIN', []);
+        await on.query({ text: 'BEGIN', values: [] });
         let result: T;
         try {
           result = await fn(transactionSql(state, on));
           state.open = false;
-          await on.query('COMMIT', []);
+          await on.query({ text: 'COMMIT', values: [] });
         } catch (err) {
           state.open = false;
-          await on.query('ROLLBACK', []).catch((rollbackErr: Error) => {
+          await on.query({ text: 'ROLLBACK', values: [] }).catch((rollbackErr: Error) => {
             // A client whose ROLLBACK failed is not reused.
             broken = rollbackErr;
           });

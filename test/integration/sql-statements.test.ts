@@ -136,6 +136,45 @@ describe('the statement layer: all or nothing, never inside another transaction 
   });
 });
 
+describe('statements run again and again (issue 18: prepared once, on PostgreSQL named)', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb();
+    await t.knex.schema.createTable('sql_prepared_probe', (table) => {
+      table.increments('id');
+      table.text('v').notNullable();
+    });
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it('answers with each run’s own bindings and the rows as they are now, in and out of transactions', async () => {
+    for (let i = 0; i < 5; i++) await t.db.run('INSERT INTO sql_prepared_probe (v) VALUES (?)', [`row ${i}`]);
+    for (let i = 0; i < 5; i++) {
+      expect(await t.db.first('SELECT v FROM sql_prepared_probe WHERE v = ?', [`row ${i}`])).toEqual({ v: `row ${i}` });
+      const inside = await t.db.transaction((sql) => sql.first<{ n: number }>('SELECT COUNT(*) AS n FROM sql_prepared_probe WHERE v <> ?', [`row ${i}`]));
+      expect(Number(inside?.n)).toBe(4);
+    }
+    await t.knex('sql_prepared_probe').where({ v: 'row 0' }).del();
+    expect(await t.db.first('SELECT v FROM sql_prepared_probe WHERE v = ?', ['row 0'])).toBeUndefined();
+  });
+
+  // PostgreSQL keeps a named statement's plan, and refuses it once the table's
+  // columns change ("cached plan must not change result type"); SQLite
+  // recompiles a cached statement by itself (and another connection cannot
+  // alter the file while this one holds it).
+  it.runIf(process.env.TEST_DB === 'postgres')('reads a table whose columns changed after its statement was prepared (another instance migrating)', async () => {
+    const all = () => t.db.rows<Record<string, unknown>>('SELECT * FROM sql_prepared_probe WHERE v = ? ORDER BY id', ['row 1']);
+    for (let i = 0; i < 3; i++) expect(await all()).toEqual([{ id: expect.anything(), v: 'row 1' }]);
+    await t.knex.schema.alterTable('sql_prepared_probe', (table) => {
+      table.text('extra').notNullable().defaultTo('x');
+    });
+    expect(await all()).toEqual([{ id: expect.anything(), v: 'row 1', extra: 'x' }]);
+    expect(await t.db.transaction(() => all())).toEqual([{ id: expect.anything(), v: 'row 1', extra: 'x' }]);
+  });
+});
+
 describe('PostgreSQL placeholders', () => {
   it('numbers each ? in order and leaves one inside a quoted literal or name alone', () => {
     expect(numberPlaceholders('SELECT ? AS a, ?::bigint AS b')).toBe('SELECT $1 AS a, $2::bigint AS b');
