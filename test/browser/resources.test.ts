@@ -43,7 +43,7 @@ describe.each(withAndWithoutJs)('an application from device to dashboard %s (R5.
         body: JSON.stringify([{ data: { wind: 12 } }, { data: { wind: 14, rain: 0 } }]),
       });
       expect(res.status).toBe(202);
-      expect(await res.json()).toEqual({ accepted: 2 });
+      expect(await res.json()).toEqual({ success: true, accepted: 2 });
       await page.goto(`${server.url}/applications/${appId}`);
       await expect.poll(() => page.getByText('"wind":14', { exact: false }).count()).toBe(1);
 

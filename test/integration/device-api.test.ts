@@ -69,7 +69,7 @@ describe('device API: accepted states (R8.1, R8.2)', () => {
     const now = t.clock.now().getTime();
     const res = await post(appId, deviceId, { data: { temperature: 21.5, door: 'open' } }, { authorization: key.authorization });
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ accepted: 1 });
+    expect(res.json()).toEqual({ success: true, accepted: 1 });
 
     const [payload] = await t.knex('payloads').where({ application_id: appId });
     expect(Number(payload.device_id)).toBe(deviceId);
@@ -104,7 +104,7 @@ describe('device API: accepted states (R8.1, R8.2)', () => {
       { authorization: key.authorization },
     );
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ accepted: 5 });
+    expect(res.json()).toEqual({ success: true, accepted: 5 });
     const rows = await t.knex('payloads').where({ application_id: appId }).orderBy('id');
     expect(rows.map((r: { time: number }) => new Date(Number(r.time)).toISOString())).toEqual([
       '2026-03-10T08:00:00.000Z',

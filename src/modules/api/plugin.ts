@@ -4,8 +4,11 @@ import fastifySwagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { HttpError } from '../../http/errors.ts';
 import { redactUrl } from '../../http/log-redaction.ts';
+import { applicationApiRoutes } from './application-routes.ts';
 import { authRoutes } from './auth-routes.ts';
 import { docsRoutes } from './docs-routes.ts';
+import { dashboardApiRoutes } from './dashboard-routes.ts';
+import { deviceAuthRoutes } from './device-auth-routes.ts';
 import { meRoutes } from './me-routes.ts';
 import { orgsRoutes } from './orgs-routes.ts';
 import { tokensRoutes } from './tokens-routes.ts';
@@ -81,5 +84,8 @@ export async function apiPlugin(api: FastifyInstance, opts: { routes: ((api: Fas
   await api.register(orgsRoutes);
   // (members, invitations, audit log)
   // (applications, devices, keys, dashboards)
+  await api.register(applicationApiRoutes);
+  await api.register(dashboardApiRoutes);
+  await api.register(deviceAuthRoutes);
   for (const routes of opts.routes) await api.register(routes);
 }

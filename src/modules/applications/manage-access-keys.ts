@@ -21,3 +21,8 @@ export async function revokeAccessKey(db: Sql, clock: Clock, applicationId: numb
   const revoked = await db.run('UPDATE access_keys SET revoked_at = ? WHERE id = ? AND application_id = ? AND revoked_at IS NULL', [clock.now().getTime(), keyRowId, applicationId]);
   return revoked === 1;
 }
+
+/** Renames an access key (its name is what Losant's API calls its description). */
+export async function renameAccessKey(db: Sql, applicationId: number, keyRowId: number, name: string): Promise<boolean> {
+  return (await db.run('UPDATE access_keys SET name = ? WHERE id = ? AND application_id = ?', [name, keyRowId, applicationId])) === 1;
+}

@@ -151,3 +151,30 @@ export async function deleteApplications(db: Sql, ids: number[]): Promise<void> 
 export async function noteAccessKeyUse(db: Sql, keyId: number, at: number, unlessAfter: number): Promise<void> {
   await db.run('UPDATE access_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)', [at, keyId, unlessAfter]);
 }
+
+export interface ApplicationSummary {
+  id: number;
+  name: string;
+  description: string;
+  owner: Owner;
+  createdAt: Date;
+  devices: number;
+}
+
+/** An owner's applications with their device counts (the REST API's lists, R16.1). */
+export async function applicationSummariesOf(db: Sql, owner: Owner): Promise<ApplicationSummary[]> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const rows = await db.rows<Record<string, unknown>>(
+    `SELECT a.id, a.name, a.description, a.created_at, (SELECT count(*) FROM devices d WHERE d.application_id = a.id) AS devices
+     FROM applications a WHERE a.owner_type = ? AND a.owner_id = ? ORDER BY a.name, a.id`,
+    [owner_type, owner_id],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    name: String(r.name),
+    description: String(r.description),
+    owner,
+    createdAt: new Date(Number(r.created_at)),
+    devices: Number(r.devices),
+  }));
+}

@@ -83,6 +83,13 @@ export async function findDashboardByShareToken(db: Sql, shareToken: string): Pr
   return row ? toDashboard(row) : undefined;
 }
 
+/** An owner's dashboards, whole (the REST API's lists, R16.1). */
+export async function dashboardsOf(db: Sql, owner: Owner): Promise<Dashboard[]> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const rows = await db.rows<DashboardRow>('SELECT * FROM dashboards WHERE owner_type = ? AND owner_id = ? ORDER BY name, id', [owner_type, owner_id]);
+  return rows.map(toDashboard);
+}
+
 /** An owner's dashboards by name, for the Sandbox and organization overview pages. */
 export async function listDashboardsOf(db: Sql, owner: Owner): Promise<{ id: number; name: string; visibility: Visibility }[]> {
   const { owner_type, owner_id } = ownerColumns(owner);

@@ -40,13 +40,15 @@ export type KeyCheck = { ok: true; key: KeyWithApplication } | { ok: false; reas
 // application owner's billing status, plan and period anchor (joins by
 // primary key and unique columns). Plain SQL, the same on SQLite and
 // PostgreSQL; it runs on every device request.
-const KEY_LOOKUP = `SELECT k.id, k.application_id, k.secret_hash, k.revoked_at, k.last_used_at, a.owner_type, a.owner_id, a.name, d.id AS device_id,
+const keyLookup = (where: 'k.key_id = ?' | 'k.id = ?') => `SELECT k.id, k.application_id, k.secret_hash, k.revoked_at, k.last_used_at, a.owner_type, a.owner_id, a.name, d.id AS device_id,
   ${OWNER_TERMS_COLUMNS}
   FROM access_keys k
   JOIN applications a ON a.id = k.application_id
   LEFT JOIN devices d ON d.id = ? AND d.application_id = k.application_id
   ${ownerTermsJoins('a')}
-  WHERE k.key_id = ?`;
+  WHERE ${where}`;
+const KEY_LOOKUP = keyLookup('k.key_id = ?');
+const KEY_LOOKUP_BY_ROW_ID = keyLookup('k.id = ?');
 
 interface KeyRow extends OwnerTermsColumns {
   id: number;
@@ -73,20 +75,33 @@ export async function verifyAccessKey(db: Sql, keyId: string, secret: string, de
   const matches = stored.length === given.length && timingSafeEqual(stored, given);
   if (!row || !matches) return { ok: false, reason: 'unknown_key' };
   if (row.revoked_at != null) return { ok: false, reason: 'revoked_key' };
+  return { ok: true, key: keyOfRow(row) };
+}
+
+function keyOfRow(row: KeyRow): KeyWithApplication {
   const applicationId = Number(row.application_id);
   const application = { id: applicationId, owner_type: String(row.owner_type), owner_id: Number(row.owner_id), name: String(row.name) };
   return {
-    ok: true,
-    key: {
-      id: Number(row.id),
-      applicationId,
-      revokedAt: null,
-      lastUsedAt: row.last_used_at == null ? null : Number(row.last_used_at),
-      application,
-      device: row.device_id == null ? null : { id: Number(row.device_id) },
-      ownerTerms: ownerTermsFromColumns(ownerFromColumns(application), row),
-    },
+    id: Number(row.id),
+    applicationId,
+    revokedAt: null,
+    lastUsedAt: row.last_used_at == null ? null : Number(row.last_used_at),
+    application,
+    device: row.device_id == null ? null : { id: Number(row.device_id) },
+    ownerTerms: ownerTermsFromColumns(ownerFromColumns(application), row),
   };
+}
+
+/**
+ * A key by its row id (a device token names it, R16.2), with the same
+ * application, device and owner's terms as verifyAccessKey; no secret is
+ * checked (the token's signature stood for it).
+ */
+export async function keyByRowId(db: Sql, keyRowId: number, deviceId: number | null): Promise<{ ok: true; key: KeyWithApplication } | { ok: false; reason: 'unknown_key' | 'revoked_key' }> {
+  const row = await db.first<KeyRow>(KEY_LOOKUP_BY_ROW_ID, [deviceId, keyRowId]);
+  if (!row) return { ok: false, reason: 'unknown_key' };
+  if (row.revoked_at != null) return { ok: false, reason: 'revoked_key' };
+  return { ok: true, key: keyOfRow(row) };
 }
 
 /**

@@ -1,11 +1,12 @@
-import { parseId } from '../../http/ids.ts';
+import { parseWireId } from '../../http/ids.ts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, badRequest } from '../../http/errors.ts';
 import type { CountedApplication } from '../usage/queries.ts';
 import { retryAfterSeconds } from '../rate-limits/gcra.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { recordPayloads, recordRejected, type RecordPayloadsResult } from './record-payloads.ts';
-import { applicationExists, parseBearer, touchAccessKey, verifyAccessKey } from './access-keys.ts';
+import { applicationExists, parseBearer, touchAccessKey, verifyAccessKey, type KeyCheck } from './access-keys.ts';
+import { looksLikeDeviceToken, verifyDeviceToken } from './device-tokens.ts';
 import { parseStates } from './states.ts';
 import { assertNever } from '../../assert-never.ts';
 import type { OwnerTerms } from '../owners/owner-period.ts';
@@ -49,14 +50,27 @@ export async function deviceApiRoutes(app: FastifyInstance): Promise<void> {
           return new HttpError(401, message, 'Not signed in');
         };
         const credentials = parseBearer(request.headers.authorization);
-        if (!credentials) throw unauthorized('Send an access key of the application: "Authorization: Bearer <key id>:<secret>".');
-        // The key, its application, the named device and the owner's billing terms, in one read.
-        const check = await verifyAccessKey(db, credentials.keyId, credentials.secret, parseId(deviceId));
+        // The key, its application, the named device and the owner's billing terms, in one
+        // read; or a device token
+        // from POST /api/auth/device, checked against its key the same way (R16.2).
+        let check: KeyCheck;
+        if (credentials) {
+          check = await verifyAccessKey(db, credentials.keyId, credentials.secret, parseWireId(deviceId));
+        } else {
+          const token = /^Bearer[ ]+(\S+)$/i.exec(request.headers.authorization?.trim() ?? '')?.[1];
+          if (!token || !looksLikeDeviceToken(token)) throw unauthorized('Send an access key of the application: "Authorization: Bearer <key id>:<secret>", or a device token from POST /api/auth/device.');
+          const byToken = await verifyDeviceToken(db, config.sessionSecret, token, parseWireId(deviceId), clock.now());
+          if (!byToken.ok) {
+            if (byToken.reason === 'expired') throw unauthorized('This device token has expired. Get a new one from POST /api/auth/device.');
+            if (byToken.reason === 'other_device') throw unauthorized('This device token belongs to another device.');
+            check = { ok: false, reason: byToken.reason === 'revoked_key' ? 'revoked_key' : 'unknown_key' };
+          } else check = byToken;
+        }
         if (!check.ok) {
           throw unauthorized(check.reason === 'revoked_key' ? 'This access key has been revoked. Create a new one on the application’s Access Keys page.' : 'This access key is not valid.');
         }
         const { key } = check;
-        const applicationId = parseId(appId);
+        const applicationId = parseWireId(appId);
         if (applicationId !== key.applicationId) {
           if (applicationId === null || !(await applicationExists(db, applicationId))) throw new HttpError(404, `There is no application ${appId}.`);
           throw unauthorized('This access key belongs to another application.');
@@ -96,7 +110,8 @@ export async function deviceApiRoutes(app: FastifyInstance): Promise<void> {
         rateLimit: { limiter, rule, subject: String(deviceId) },
       });
       if (!result.ok) throw refusalOf(result, reply, now, rule);
-      return reply.code(202).send({ accepted: result.accepted });
+      // R16.1: Losant's `success` body, with how many states were stored.
+      return reply.code(202).send({ success: true, accepted: result.accepted });
     },
   );
 }

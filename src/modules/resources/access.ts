@@ -83,10 +83,18 @@ export function pausedByUnpaid(organizationName: string | undefined, noun: 'appl
 export async function applicationFor(request: FastifyRequest, rawId: string, action: OrgAction) {
   const id = parseId(rawId);
   if (id === null) throw notFound();
-  const { db } = request.server.deps;
+  return applicationAccess(request.server.deps.db, currentUser(request).id, id, action, request.server.deps.clock.now());
+}
+
+/**
+ * The application `id` as user `userId` may reach it for `action` (pages and
+ * the REST API): 404 when it does not exist or the user is a stranger, 403
+ * without the right, and R9.8's pause for a change to an Unpaid owner's.
+ */
+export async function applicationAccess(db: Sql, userId: number, id: number, action: OrgAction, now: Date) {
   const app = await db.first<ApplicationRow>('SELECT * FROM applications WHERE id = ?', [id]);
   if (!app) throw notFound();
-  const access = await resourceAccess(db, currentUser(request).id, { type: 'application', ...app }, action, request.server.deps.clock.now());
+  const access = await resourceAccess(db, userId, { type: 'application', ...app }, action, now);
   // R9.8: an Unpaid organization's applications stop working; exporting data stays possible.
   if (action === 'resources.edit' && access.billingStatus === 'unpaid') throw pausedByUnpaid(access.organization?.name, 'applications');
   return { application: app as ApplicationRow, access };

@@ -300,3 +300,23 @@ export async function payloadsOverDays(db: Sql, owner: Owner, range: { start: Da
   ]);
   return n(row?.n);
 }
+
+/**
+ * R16.1: a device's stored states (Losant's device.getState), newest first
+ * unless `direction` is 'asc', at most `limit`, measured at or after `since`
+ * (ms) when given. Reads the (device_id) index.
+ */
+export async function statesOfDevice(
+  db: Sql,
+  applicationId: number,
+  deviceId: number,
+  opts: { limit: number; since?: number; direction: 'asc' | 'desc' },
+): Promise<{ time: Date; data: Record<string, unknown> }[]> {
+  const order = opts.direction === 'asc' ? 'ASC' : 'DESC';
+  const rows = await db.rows<{ time: unknown; data: string }>(
+    `SELECT time, data FROM payloads WHERE device_id = ? AND application_id = ?${opts.since === undefined ? '' : ' AND time >= ?'}
+     ORDER BY time ${order}, id ${order} LIMIT ?`,
+    opts.since === undefined ? [deviceId, applicationId, opts.limit] : [deviceId, applicationId, opts.since, opts.limit],
+  );
+  return rows.map((r) => ({ time: new Date(Number(r.time)), data: JSON.parse(r.data) as Record<string, unknown> }));
+}
