@@ -89,6 +89,11 @@ beforeAll(async () => {
   ids.invitation = toApiId(Number((await t.knex('invitations').where({ organization_id: created.id }).first()).id));
   ids.target = toApiId(target.id);
   ids.adminToken = (await t.client(tokens.administrator).userApiTokens.post({ apiToken: { name: 'matrix admin token', scope: ['me.get'] } })).id as string;
+  const appToDelete = await admin.post('/applications', { owner: `org:${created.id}`, name: 'Matrix App To Delete' });
+  ids.appToDelete = toApiId(Number(String(appToDelete.headers.location).split('/').pop()));
+  const dashToDelete = await admin.post('/dashboards/new', { owner: `org:${created.id}`, name: 'Matrix Dashboard To Delete', description: '' });
+  ids.dashboardToDelete = toApiId(Number(String(dashToDelete.headers.location).split('/').pop()!.split('#')[0]));
+  ids.missing = toApiId(2_000_000_000);
   // A dozen accounts and log-ins (argon2 each): more than the default 30 s when the machine is busy.
 }, 180_000);
 afterAll(async () => t.close());
@@ -127,10 +132,36 @@ const rows: [string, string, Record<string, unknown> | undefined, RowExpect][] =
   // --- end of members, invitations, audit log
 
   // --- applications, devices, keys, dashboards
+  ['GET /api/applications', '/applications', undefined, anyUser(200)],
+  ['GET /api/applications', '/applications?orgId={org}', undefined, org('none', 200)],
+  ['POST /api/applications', '/applications', { name: 'API App', orgId: '{org}' }, org('editor', 201)],
+  ['GET /api/applications/:applicationId', '/applications/{app}', undefined, org('viewer', 200)],
+  ['PATCH /api/applications/:applicationId', '/applications/{app}', { description: 'patched' }, org('collaborator', 200)],
+  ['GET /api/applications/:applicationId/payloadCounts', '/applications/{app}/payloadCounts', undefined, org('viewer', 200)],
+  ['GET /api/applications/:applicationId/devices', '/applications/{app}/devices', undefined, org('viewer', 200)],
+  ['POST /api/applications/:applicationId/devices', '/applications/{app}/devices', { name: 'api device' }, org('collaborator', 201)],
+  ['GET /api/applications/:applicationId/devices/:deviceId', '/applications/{app}/devices/{device}', undefined, org('viewer', 200)],
+  ['PATCH /api/applications/:applicationId/devices/:deviceId', '/applications/{app}/devices/{device}', { name: 'dev' }, org('collaborator', 200)],
+  ['GET /api/applications/:applicationId/devices/:deviceId/state', '/applications/{app}/devices/{device}/state', undefined, org('viewer', 200)],
+  ['GET /api/applications/:applicationId/keys', '/applications/{app}/keys', undefined, org('viewer', 200)],
+  ['POST /api/applications/:applicationId/keys', '/applications/{app}/keys', { description: 'api key' }, org('collaborator', 201)],
+  ['GET /api/applications/:applicationId/keys/:applicationKeyId', '/applications/{app}/keys/{key}', undefined, org('viewer', 200)],
+  ['PATCH /api/applications/:applicationId/keys/:applicationKeyId', '/applications/{app}/keys/{key}', { description: 'matrix key' }, org('collaborator', 200)],
+  ['GET /api/dashboards', '/dashboards', undefined, anyUser(200)],
+  ['GET /api/dashboards', '/dashboards?orgId={org}', undefined, org('none', 200)],
+  ['POST /api/dashboards', '/dashboards', { name: 'API Dashboard', orgId: '{org}' }, org('editor', 201)],
+  ['GET /api/dashboards/:dashboardId', '/dashboards/{dashboard}', undefined, org('viewer', 200)],
+  ['PATCH /api/dashboards/:dashboardId', '/dashboards/{dashboard}', { description: 'patched' }, org('collaborator', 200)],
   // --- end of applications, devices, keys, dashboards
 
   // Last: rows that change who is in the organization or delete it.
   // --- membership changes and deletions
+  // Deleting a device or a key that is not there: who may delete gets 404, who may not 403 (the contract tests delete real ones).
+  ['DELETE /api/applications/:applicationId/devices/:deviceId', '/applications/{app}/devices/{missing}', undefined, org('collaborator', 404)],
+  ['DELETE /api/applications/:applicationId/keys/:applicationKeyId', '/applications/{app}/keys/{missing}', undefined, org('collaborator', 404)],
+  // An application and a dashboard made for these rows: the first Editor deletes them, every later actor finds them gone (404).
+  ['DELETE /api/applications/:applicationId', '/applications/{appToDelete}', undefined, { ...org('editor', 200), administrator: 404, viewerWithCollaborator: 404, editorWithNone: 404 }],
+  ['DELETE /api/dashboards/:dashboardId', '/dashboards/{dashboardToDelete}', undefined, { ...org('editor', 200), administrator: 404, viewerWithCollaborator: 404, editorWithNone: 404 }],
   // The very last row: the Administrator deletes the matrix organization (R3.9), so the two actors after them find it gone (404).
   ['DELETE /api/orgs/:orgId', '/orgs/{org}', undefined, { ...org('administrator', 200), viewerWithCollaborator: 404, editorWithNone: 404 }],
   // --- end of membership changes and deletions
