@@ -42,7 +42,8 @@ const require = createRequire(import.meta.url);
 const schemaDir = join(dirname(require.resolve('losant-rest/package.json')), 'lib', 'schemas');
 // ajv-draft-04 is CommonJS: its class is `default` of the module.
 const Ajv04 = (require('ajv-draft-04') as { default: new (opts: object) => Ajv }).default;
-const ajv = new Ajv04({ allErrors: true, strict: false });
+// Losant's schemas hold patterns written for non-unicode regular expressions (dashboard.json's `.*{{.+}}.*`).
+const ajv = new Ajv04({ allErrors: true, strict: false, unicodeRegExp: false });
 (ajvFormats as unknown as { default: (a: unknown) => void }).default(ajv);
 const validators = new Map<string, ReturnType<typeof ajv.compile>>();
 
