@@ -20,7 +20,7 @@ const optionalId = { type: 'string', pattern: '^([A-Fa-f\\d]{24}|\\d{1,10})?$' }
 const params = { type: 'object', properties: { dashboardId: apiIdSchema }, required: ['dashboardId'] } as const;
 const sharing = {
   public: { type: 'boolean' },
-  password: { type: ['string', 'null'], maxLength: SHARED_PASSWORD_MAX },
+  password: { type: 'string', nullable: true, maxLength: SHARED_PASSWORD_MAX },
 } as const;
 const details = { name: { type: 'string', minLength: 1, maxLength: 255 }, description: { type: 'string', maxLength: 2_000 } } as const;
 

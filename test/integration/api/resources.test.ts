@@ -109,6 +109,9 @@ describe('applications (applications.get/post, application.get/patch/delete)', (
     expectSchema('success', done);
     expect(await refusalOf(t.client(adminToken).application.get({ applicationId: app.id }))).toMatchObject({ statusCode: 404, type: 'NotFound' });
     expect((await refusalOf(t.client(adminToken).application.get({ applicationId: 'not-an-id' }))).statusCode).toBe(400);
+    // A well-formed id that is not one of ours is 404, never a database error (R16.1).
+    expect((await refusalOf(t.client(adminToken).application.get({ applicationId: 'f'.repeat(24) }))).statusCode).toBe(404);
+    expect((await refusalOf(t.client(adminToken).devices.get({ applicationId: 'f'.repeat(24) }))).statusCode).toBe(404);
   });
 
   it('an Unpaid organization refuses writes with 402 and still answers reads (R9.8)', async () => {
