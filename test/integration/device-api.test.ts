@@ -144,7 +144,7 @@ describe('device API: accepted states (R8.1, R8.2)', () => {
     const states = (i: number) => Array.from({ length: 5 }, (_, j) => ({ data: { request: i, j }, time: new Date(base + i * 100 + j).toISOString() }));
     const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => post(appId, deviceId, states(i), { authorization: key.authorization })));
     expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(202));
-    expect(responses.map((r) => r.json())).toEqual(Array(20).fill({ accepted: 5 }));
+    expect(responses.map((r) => r.json())).toEqual(Array(20).fill({ success: true, accepted: 5 }));
     expect(await count('payloads', { application_id: appId, device_id: deviceId })).toBe(100);
     expect(await counters(appId)).toEqual({ payloads: 100, rejected: 0 });
     expect(await dailyTotal(appId)).toBe(100);
