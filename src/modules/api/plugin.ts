@@ -12,6 +12,7 @@ import { deviceAuthRoutes } from './device-auth-routes.ts';
 import { meRoutes } from './me-routes.ts';
 import { orgsRoutes } from './orgs-routes.ts';
 import { tokensRoutes } from './tokens-routes.ts';
+import { membersRoutes } from './members-routes.ts';
 import { errorType } from './errors.ts';
 import { authenticate } from './principal.ts';
 
@@ -83,6 +84,7 @@ export async function apiPlugin(api: FastifyInstance, opts: { routes: ((api: Fas
   // (organizations)
   await api.register(orgsRoutes);
   // (members, invitations, audit log)
+  await api.register(membersRoutes);
   // (applications, devices, keys, dashboards)
   await api.register(applicationApiRoutes);
   await api.register(dashboardApiRoutes);

@@ -19,6 +19,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** R16.2: the Losant action a route performs (`org.get`): the token's scopes must allow it. Absent: the route authenticates on its own. */
     action?: string;
+    /** With `action`: a request without an Authorization header goes on with no principal (a token sent is still checked). */
+    tokenOptional?: boolean;
   }
 }
 
@@ -46,6 +48,7 @@ export async function authenticate(request: FastifyRequest, reply: FastifyReply)
   const { db, clock, limiter, config } = request.server.deps;
   const rule = rateLimitRules(config).apiByToken;
   const bearer = bearerOf(request);
+  if (!bearer && request.routeOptions.config.tokenOptional && request.headers.authorization === undefined) return;
   if (!bearer) throw unauthorized(reply, 'Send an API token: "Authorization: Bearer <token>". Get one from POST /api/auth/user or make one on your account page.');
   const check = await authenticateApiToken(db, bearer, clock.now());
   if (!check.ok) {
@@ -67,6 +70,11 @@ export async function authenticate(request: FastifyRequest, reply: FastifyReply)
     throw new ApiError(403, `This token’s scopes do not allow ${action}.`);
   }
   request.apiPrincipal = { user: check.user, apiToken: check.apiToken };
+}
+
+/** The principal of a route with `config.tokenOptional`, or null when the request sent no token. */
+export function optionalPrincipalOf(request: FastifyRequest): ApiPrincipal | null {
+  return request.apiPrincipal;
 }
 
 /** The principal of a route with `config.action` (authenticate ran). */

@@ -15,6 +15,7 @@ const GROUP_OF: Record<string, 'User' | 'Organization' | 'Application'> = {
   userApiToken: 'User',
   userApiTokens: 'User',
   orgs: 'User',
+  orgInvites: 'User',
   org: 'Organization',
   auditLog: 'Organization',
   auditLogs: 'Organization',

@@ -9,6 +9,9 @@ export interface AuditEvent {
   before: unknown;
   after: unknown;
   createdAt: Date;
+  /** The acting user, when a user acted (R16.1: the API names them by id). */
+  actorUserId?: number | null;
+  targetId?: string | null;
 }
 
 /** What the Audit Log is narrowed to (R4.5): an action, an actor, an interval [from, to). */
@@ -37,7 +40,20 @@ const toEvent = (r: Record<string, unknown>): AuditEvent => ({
   before: parse(r.before_json as string | null),
   after: parse(r.after_json as string | null),
   createdAt: new Date(Number(r.created_at)),
+  actorUserId: r.actor_user_id == null ? null : Number(r.actor_user_id),
+  targetId: r.target_id == null ? null : String(r.target_id),
 });
+
+/** The order of a listed log: newest first unless asked (the REST API sorts by time or actor, R16.1). */
+export interface AuditOrder {
+  by: 'time' | 'actor';
+  direction: 'asc' | 'desc';
+}
+
+const orderBy = (order: AuditOrder) => {
+  const dir = order.direction === 'asc' ? 'ASC' : 'DESC';
+  return order.by === 'actor' ? `actor_label ${dir}, id ${dir}` : `id ${dir}`;
+};
 
 /** The WHERE clause of an organization's filtered log, and its bindings. */
 function filtered(organizationId: number, filter: AuditFilter): { sql: string; bindings: SqlValue[] } {
@@ -56,10 +72,11 @@ export async function listAuditEvents(
   organizationId: number,
   page: { limit: number; offset: number },
   filter: AuditFilter = {},
+  order: AuditOrder = { by: 'time', direction: 'desc' },
 ): Promise<{ events: AuditEvent[]; total: number }> {
   const where = filtered(organizationId, filter);
   const [rows, total] = await Promise.all([
-    db.rows<Record<string, unknown>>(`SELECT * FROM audit_events ${where.sql} ORDER BY id DESC LIMIT ? OFFSET ?`, [...where.bindings, page.limit, page.offset]),
+    db.rows<Record<string, unknown>>(`SELECT * FROM audit_events ${where.sql} ORDER BY ${orderBy(order)} LIMIT ? OFFSET ?`, [...where.bindings, page.limit, page.offset]),
     db.first<{ n: number }>(`SELECT COUNT(*) AS n FROM audit_events ${where.sql}`, where.bindings),
   ]);
   return { total: Number(total?.n ?? 0), events: rows.map(toEvent) };

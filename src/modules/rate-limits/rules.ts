@@ -34,6 +34,8 @@ export interface RateLimitRules {
   deviceReports: RateLimitRule;
   /** REST API calls per token (R16.3): API_RATE_LIMIT a minute, bursts of a fifth of it. */
   apiByToken: RateLimitRule;
+  /** REST API invitation look-ups and answers by token (orgInvites, which need no API token) per client address: thirty at once, then one every two seconds. */
+  apiInvitationsByAddress: RateLimitRule;
 }
 
 /** How long an account's log-in stays paused after too many failures. */
@@ -52,6 +54,7 @@ export function rateLimitRules(config: Pick<Config, 'authRateLimit' | 'deviceRat
     unlockByDashboardAndAddress: { name: 'unlock.dashboard-address', limit: 10, periodMs: MINUTE, burst: 10 },
     unlockByAddress: { name: 'unlock.address', limit: 60, periodMs: HOUR, burst: 30 },
     apiByToken: { name: 'api.token', limit: config.apiRateLimit, periodMs: MINUTE, burst: Math.max(1, Math.floor(config.apiRateLimit / 5)) },
+    apiInvitationsByAddress: { name: 'api.invites.address', limit: 30, periodMs: MINUTE, burst: 30 },
     deviceReports: { name: 'device', limit: config.deviceRateLimit, periodMs: MINUTE, burst: Math.max(1, Math.floor(config.deviceRateLimit / 10)) },
   };
 }
