@@ -129,6 +129,14 @@ const rows: [string, string, Record<string, unknown> | undefined, RowExpect][] =
   // --- end of organizations
 
   // --- members, invitations, audit log
+  ['GET /api/orgs/:orgId/invites', '/orgs/{org}/invites', undefined, org('administrator', 200)],
+  ['POST /api/orgs/:orgId/invites', '/orgs/{org}/invites', { email: 'matrix-api-invitee@example.com', role: 'view' }, org('administrator', 200)],
+  ['PATCH /api/orgs/:orgId/member', '/orgs/{org}/member', { userId: '{target}', role: 'view' }, org('administrator', 200)],
+  ['GET /api/orgs/:orgId/audit-logs', '/orgs/{org}/audit-logs', undefined, org('administrator', 200)],
+  // The invitation link's API needs no API token (the invitation's token is the proof): a bad one is 404 for everyone,
+  // and accepting needs an account (401 without a token).
+  ['GET /api/invites', `/invites?token=${'q'.repeat(43)}&email=matrix-invitee%40example.com`, undefined, { ...anyUser(404), anonymous: 404 }],
+  ['POST /api/invites', '/invites', { token: 'q'.repeat(43), email: 'matrix-invitee@example.com', accept: true }, anyUser(404)],
   // --- end of members, invitations, audit log
 
   // --- applications, devices, keys, dashboards
@@ -162,6 +170,8 @@ const rows: [string, string, Record<string, unknown> | undefined, RowExpect][] =
   // An application and a dashboard made for these rows: the first Editor deletes them, every later actor finds them gone (404).
   ['DELETE /api/applications/:applicationId', '/applications/{appToDelete}', undefined, { ...org('editor', 200), administrator: 404, viewerWithCollaborator: 404, editorWithNone: 404 }],
   ['DELETE /api/dashboards/:dashboardId', '/dashboards/{dashboardToDelete}', undefined, { ...org('editor', 200), administrator: 404, viewerWithCollaborator: 404, editorWithNone: 404 }],
+  ['DELETE /api/orgs/:orgId/invites', '/orgs/{org}/invites?inviteId={invitation}', undefined, org('administrator', 200)],
+  ['DELETE /api/orgs/:orgId/member', '/orgs/{org}/member?userId={target}', undefined, org('administrator', 200)],
   // The very last row: the Administrator deletes the matrix organization (R3.9), so the two actors after them find it gone (404).
   ['DELETE /api/orgs/:orgId', '/orgs/{org}', undefined, { ...org('administrator', 200), viewerWithCollaborator: 404, editorWithNone: 404 }],
   // --- end of membership changes and deletions
