@@ -1,7 +1,7 @@
 // R16.1, R16.3 with R2, R4, R7.3, R13.1: members, invitations and the audit
 // log through Losant's own client (losant-rest): the same use cases, roles,
 // limits, emails and audit entries as the Members and Audit Log pages.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toApiId } from '../../../src/modules/api/ids.ts';
 import { mailsTo } from '../../../src/modules/mail/queries.ts';
 import type { Organization } from '../../../src/modules/tenancy/organization-queries.ts';
@@ -9,6 +9,8 @@ import { expectSchema, refusalOf, startApiServer, type ApiTestServer } from '../
 import { addMember, newOrg, newUser, signedIn, type TestUser } from '../../support/builders.ts';
 
 let t: ApiTestServer;
+// Each test makes several accounts (argon2) and logs them in: on a busy 2-core machine some pass 30 s.
+vi.setConfig({ testTimeout: 120_000 });
 
 beforeAll(async () => {
   t = await startApiServer();
