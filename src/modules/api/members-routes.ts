@@ -14,14 +14,15 @@ import { setResourceRoles, type OrgResource } from '../members/set-resource-role
 import { retryAfterSeconds } from '../rate-limits/gcra.ts';
 import { clientSubject } from '../rate-limits/http.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
-import { listMembers, resourceRolesInOrganization, type ResourceRoleChange } from '../tenancy/membership-queries.ts';
+import { listMembers, type ResourceRoleChange } from '../tenancy/membership-queries.ts';
 import type { Organization } from '../tenancy/organization-queries.ts';
-import type { ResourceRole } from '../tenancy/policy.ts';
+import type { OrgAction, ResourceRole } from '../tenancy/policy.ts';
 import { ApiError, apiNotFound, apiValidation } from './errors.ts';
 import { apiIdSchema, fromApiId, toApiId } from './ids.ts';
 import { listQuerySchema } from './list.ts';
-import { apiOrganizationFor } from './org-access.ts';
-import { presentAuditEntry, presentInvitation, presentInvitationInfo, presentMembers, presentOrgWithMembers } from './present-members.ts';
+import { apiOrganizationFor as organizationFor } from './orgs-access.ts';
+import { presentAuditEntry, presentInvitation, presentInvitationInfo } from './present-members.ts';
+import { presentOrg, summaryFields, summaryQuery, type SummaryQuery } from './present-orgs.ts';
 import { optionalPrincipalOf, principalOf } from './principal.ts';
 import { apiRoleSchema, roleFromApi, type ApiRole } from './roles.ts';
 
@@ -60,6 +61,12 @@ export async function membersRoutes(api: FastifyInstance): Promise<void> {
   const deps = api.deps;
   const { db, clock } = deps;
   const rules = rateLimitRules(deps.config);
+
+  /** The organization as the token's user sees it (orgs-access.ts: strangers 404, a role too low 403), and that user. */
+  const apiOrganizationFor = async (request: FastifyRequest, orgId: string, action: OrgAction) => ({
+    ...(await organizationFor(request, orgId, action)),
+    user: principalOf(request).user,
+  });
 
   /** The applications and dashboards an organization owns, for per-resource roles (R2.2). */
   async function orgResources(organizationId: number): Promise<OrgResource[]> {
@@ -102,10 +109,9 @@ export async function membersRoutes(api: FastifyInstance): Promise<void> {
     return Promise.all(invitations.map(async (i) => presentInvitation(i, await invitationResourceRoles(db, i.id), now)));
   }
 
-  async function orgWithMembers(organization: Organization) {
-    const [members, grants] = await Promise.all([listMembers(db, organization.id), resourceRolesInOrganization(db, organization.id)]);
-    return presentOrgWithMembers(organization, presentMembers(members, grants));
-  }
+  /** The organization after a member change, as org.get answers it (org.json). */
+  const orgAfter = (ctx: { organization: Organization; role: Parameters<typeof presentOrg>[2]['role']; user: { id: number } }, query: SummaryQuery) =>
+    presentOrg(db, ctx.organization, { role: ctx.role, userId: ctx.user.id, now: clock.now(), summaryFields: summaryFields(query) });
 
   const tooMany = (reply: FastifyReply, retryAfterMs: number, message: string) => {
     const seconds = retryAfterSeconds(retryAfterMs);
@@ -208,7 +214,7 @@ export async function membersRoutes(api: FastifyInstance): Promise<void> {
 
   // --- org.modifyMember: R2.2, R2.3, R4.4 — the Members page's role picker and a member's resource access.
   type MemberPatch = { userId: string; role?: ApiRole; applicationRoles?: ResourceRoleInput; dashboardRoles?: ResourceRoleInput };
-  api.patch<{ Params: { orgId: string }; Body: MemberPatch }>(
+  api.patch<{ Params: { orgId: string }; Body: MemberPatch; Querystring: SummaryQuery }>(
     '/orgs/:orgId/member',
     {
       config: { action: 'org.modifyMember' },
@@ -216,6 +222,7 @@ export async function membersRoutes(api: FastifyInstance): Promise<void> {
         tags: ['org'],
         summary: 'Change a member’s role and per-resource roles (org.modifyMember)',
         params: orgParams,
+        querystring: { type: 'object', properties: summaryQuery },
         body: {
           type: 'object',
           properties: { userId: apiIdSchema, role: apiRoleSchema, applicationRoles: resourceRolesSchema, dashboardRoles: resourceRolesSchema },
@@ -252,12 +259,12 @@ export async function membersRoutes(api: FastifyInstance): Promise<void> {
         const result = await setResourceRoles(db, clock, { organizationId: ctx.organization.id, actor: ctx.user, targetUserId: target.userId, targetLabel, resources, changes });
         if (!result.ok) throw apiNotFound(`A member with that userId in ${ctx.organization.name}`);
       }
-      return orgWithMembers(ctx.organization);
+      return orgAfter(ctx, request.query);
     },
   );
 
   // --- org.removeMember: R2.3, R4.4.
-  api.delete<{ Params: { orgId: string }; Querystring: { userId: string } }>(
+  api.delete<{ Params: { orgId: string }; Querystring: { userId: string } & SummaryQuery }>(
     '/orgs/:orgId/member',
     {
       config: { action: 'org.removeMember' },
@@ -265,7 +272,7 @@ export async function membersRoutes(api: FastifyInstance): Promise<void> {
         tags: ['org'],
         summary: 'Remove a member; their account and Sandbox stay (org.removeMember)',
         params: orgParams,
-        querystring: { type: 'object', properties: { userId: apiIdSchema }, required: ['userId'] },
+        querystring: { type: 'object', properties: { userId: apiIdSchema, ...summaryQuery }, required: ['userId'] },
       },
     },
     async (request) => {
@@ -284,7 +291,7 @@ export async function membersRoutes(api: FastifyInstance): Promise<void> {
             return assertNever(result.reason);
         }
       }
-      return orgWithMembers(ctx.organization);
+      return orgAfter(ctx, request.query);
     },
   );
 

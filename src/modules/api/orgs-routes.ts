@@ -23,7 +23,7 @@ import { ApiError, apiValidation } from './errors.ts';
 import { apiIdSchema, fromApiId, toApiId } from './ids.ts';
 import { listEnvelope, listQuerySchema, type ListQuery } from './list.ts';
 import { apiOrganizationFor } from './orgs-access.ts';
-import { presentOrg, presentPayloadCounts } from './present-orgs.ts';
+import { presentOrg, presentPayloadCounts, summaryFields, summaryQuery, type SummaryQuery } from './present-orgs.ts';
 import { isoDate } from './present.ts';
 import { principalOf } from './principal.ts';
 
@@ -40,16 +40,6 @@ import { principalOf } from './principal.ts';
  * card token: Stripe's test tokens (`tok_visa`, `tok_chargeDeclined`, …) on
  * the simulated gateway, a Stripe token with Stripe.
  */
-
-const summaryQuery = {
-  summaryExclude: { type: 'string', maxLength: 1024 },
-  summaryInclude: { type: 'string', maxLength: 1024 },
-} as const;
-type SummaryQuery = { summaryExclude?: string; summaryInclude?: string };
-const summaryFields = (q: SummaryQuery) => ({
-  include: q.summaryInclude?.split(',').map((s) => s.trim()),
-  exclude: q.summaryExclude?.split(',').map((s) => s.trim()),
-});
 
 const orgParams = { type: 'object', required: ['orgId'], properties: { orgId: apiIdSchema } } as const;
 type OrgParams = { orgId: string };

@@ -1,17 +1,16 @@
 import { auditChanges, actionLabel } from '../audit/present.ts';
 import type { AuditEvent } from '../audit/queries.ts';
 import type { Invitation } from '../invitations/queries.ts';
-import type { MemberListing } from '../tenancy/membership-queries.ts';
 import type { Organization } from '../tenancy/organization-queries.ts';
 import type { ResourceRole, ResourceType } from '../tenancy/policy.ts';
 import { toApiId } from './ids.ts';
-import { isoDate, nameParts } from './present.ts';
+import { isoDate } from './present.ts';
 import { API_ROLE } from './roles.ts';
 
 /**
- * R16.1: members, invitations and audit entries as Losant's schemas have
- * them (org.json `members`, orgInvites.json, orgInviteInfo.json,
- * auditLogs.json), with the fields Orgplane has.
+ * R16.1: invitations and audit entries as Losant's schemas have them
+ * (orgInvites.json, orgInviteInfo.json, auditLogs.json), with the fields
+ * Orgplane has. Members are presented by present-orgs.ts (org.json).
  */
 
 type ResourceGrant = { type: ResourceType; id: number; role: ResourceRole };
@@ -20,38 +19,6 @@ type ResourceGrant = { type: ResourceType; id: number; role: ResourceRole };
 export function presentResourceRoles(grants: readonly ResourceGrant[]) {
   const of = (type: ResourceType) => grants.filter((g) => g.type === type).map((g) => ({ resourceId: toApiId(g.id), role: API_ROLE[g.role] }));
   return { applicationRoles: of('application'), dashboardRoles: of('dashboard') };
-}
-
-/** One member of an organization (org.json `members` items). */
-export function presentMember(member: MemberListing, grants: readonly ResourceGrant[] = []) {
-  return {
-    userId: toApiId(member.userId),
-    ...nameParts(member.name),
-    email: member.email,
-    role: API_ROLE[member.role],
-    ...presentResourceRoles(grants),
-    joinDate: isoDate(member.joinedAt),
-  };
-}
-
-export function presentMembers(members: readonly MemberListing[], grantsByUser: ReadonlyMap<number, readonly ResourceGrant[]>) {
-  return members.map((m) => presentMember(m, grantsByUser.get(m.userId) ?? []));
-}
-
-/**
- * The organization a member change answers with (org.json): its record and
- * its members. org.get (present-org.ts) adds limits, summary and billing.
- */
-export function presentOrgWithMembers(organization: Organization, members: ReturnType<typeof presentMembers>) {
-  return {
-    id: toApiId(organization.id),
-    orgId: toApiId(organization.id),
-    name: organization.name,
-    ...(organization.description ? { description: organization.description } : {}),
-    iconColor: organization.iconColor,
-    creationDate: isoDate(organization.createdAt),
-    members,
-  };
 }
 
 /** A pending invitation (orgInvites.json items); `ttl` is its validity in milliseconds, as Losant's. */

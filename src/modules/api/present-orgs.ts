@@ -46,6 +46,17 @@ export function presentLimits(plan: Plan) {
   };
 }
 
+/** `summaryExclude` / `summaryInclude` query parameters of the actions that answer with an organization (org.json). */
+export const summaryQuery = {
+  summaryExclude: { type: 'string', maxLength: 1024 },
+  summaryInclude: { type: 'string', maxLength: 1024 },
+} as const;
+export type SummaryQuery = { summaryExclude?: string; summaryInclude?: string };
+export const summaryFields = (q: SummaryQuery) => ({
+  include: q.summaryInclude?.split(',').map((s) => s.trim()),
+  exclude: q.summaryExclude?.split(',').map((s) => s.trim()),
+});
+
 export interface PresentOrgOptions {
   /** The caller's role in the organization. */
   role: Role;

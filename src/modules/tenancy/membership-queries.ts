@@ -84,21 +84,6 @@ export async function resourceRolesOf(db: Sql, organizationId: number, userId: n
   return new Map(rows.map((r) => [`${r.resource_type}:${r.resource_id}`, r.role]));
 }
 
-/** Every per-resource role (R2.2) in an organization, by member: the REST API lists them with the members. */
-export async function resourceRolesInOrganization(db: Sql, organizationId: number): Promise<Map<number, { type: ResourceType; id: number; role: ResourceRole }[]>> {
-  const rows = await db.rows<{ user_id: number; resource_type: ResourceType; resource_id: number; role: ResourceRole }>(
-    'SELECT user_id, resource_type, resource_id, role FROM resource_roles WHERE organization_id = ? ORDER BY resource_type, resource_id',
-    [organizationId],
-  );
-  const byUser = new Map<number, { type: ResourceType; id: number; role: ResourceRole }[]>();
-  for (const r of rows) {
-    const list = byUser.get(Number(r.user_id)) ?? [];
-    list.push({ type: r.resource_type, id: Number(r.resource_id), role: r.role });
-    byUser.set(Number(r.user_id), list);
-  }
-  return byUser;
-}
-
 export async function setResourceRole(
   db: Sql,
   input: { organizationId: number; userId: number; resource: { type: string; id: number }; role: ResourceRole | null },
