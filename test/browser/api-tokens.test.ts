@@ -19,7 +19,7 @@ describe.each(withAndWithoutJs)('API tokens on the account page %s (R16.2)', (_l
       await logIn(server, page, user.email, user.password);
       await page.goto(`${server.url}/account#api-tokens`);
       await page.getByLabel('Token name').fill(`Deploys ${js}`);
-      await page.getByLabel('Your account and tokens (all.User)').check();
+      await page.getByLabel('Everything you can do (all.User)').check();
       await page.getByRole('button', { name: 'Make token' }).click();
       const field = page.getByLabel('Your new token');
       await expect.poll(() => field.count()).toBe(1);

@@ -38,8 +38,8 @@ interface AccountForms {
 
 /** R16.2: the scopes the account page offers, as Losant names them. */
 export const PAGE_SCOPES: { value: string; label: string }[] = [
-  { value: 'all.User', label: 'Your account and tokens (all.User)' },
-  { value: 'all.User.read', label: 'Read your account (all.User.read)' },
+  { value: 'all.User', label: 'Everything you can do (all.User)' },
+  { value: 'all.User.read', label: 'Read everything you can see (all.User.read)' },
   { value: 'all.Organization', label: 'Organizations: what your roles allow (all.Organization)' },
   { value: 'all.Organization.read', label: 'Read organizations (all.Organization.read)' },
   { value: 'all.Application', label: 'Applications and devices: what your roles allow (all.Application)' },

@@ -2,8 +2,11 @@
  * R16.2: what a token may do. Scope names are Losant's: an action
  * (`org.get`), a resource's every action (`org.*`), or a group — `all.User`,
  * `all.Organization`, `all.Application`, `all.Device` and their `.read`
- * forms, which allow only the actions that change nothing. A token made by
- * logging in (`/api/auth/user`) holds `all.User`, `all.Organization` and
+ * forms, which allow only the actions that change nothing. As in Losant,
+ * `all.User` is the whole of what the user may do (its account, its
+ * organizations, their applications and dashboards) and `all.User.read` all
+ * of what the user may read; the other groups are parts of it. A token made
+ * by logging in (`/api/auth/user`) holds `all.User`, `all.Organization` and
  * `all.Application`: everything its user may do. Scopes narrow what a token
  * may do; what its user may do is decided by the user's role, as on the
  * pages (R2).
@@ -47,6 +50,7 @@ export function scopesAllow(scopes: readonly string[], action: string): boolean 
   const group = GROUP_OF[resource];
   for (const scope of scopes) {
     if (scope === action || scope === `${resource}.*`) return true;
+    if (scope === 'all.User' || (scope === 'all.User.read' && READ_ACTIONS.has(verb))) return true;
     if (group && scope === `all.${group}`) return true;
     if (group && scope === `all.${group}.read` && READ_ACTIONS.has(verb)) return true;
     // A device's own actions also come under all.Device.

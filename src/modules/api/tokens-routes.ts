@@ -18,8 +18,9 @@ export function scopeWithin(held: readonly string[], scope: string): boolean {
   const group = /^all\.(User|Organization|Application|Device)(\.read)?$/.exec(scope);
   if (group) {
     const [, name, read] = group;
-    const wider = [`all.${name}`, ...(name === 'Device' ? ['all.Application'] : [])];
-    const readers = read ? [`all.${name}.read`, ...(name === 'Device' ? ['all.Application.read'] : [])] : [];
+    // all.User holds every group (and all.User.read every group's reading).
+    const wider = [`all.${name}`, 'all.User', ...(name === 'Device' ? ['all.Application'] : [])];
+    const readers = read ? [`all.${name}.read`, 'all.User.read', ...(name === 'Device' ? ['all.Application.read'] : [])] : [];
     return [...wider, ...readers].some((s) => held.includes(s));
   }
   // `org.*` and `org.patch` alike: allowed by what allows that action.
