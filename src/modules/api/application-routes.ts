@@ -18,6 +18,7 @@ import { listEnvelope, listQuerySchema, type ListQuery } from './list.ts';
 import { principalOf } from './principal.ts';
 import { isoDate } from './present.ts';
 import { presentAccessKey, presentApplication, presentDevice } from './present-resources.ts';
+import { presentPayloadCounts } from './present-orgs.ts';
 import { apiApplication, creatableOwner, readableOwners, readerSees } from './resource-access.ts';
 
 /** The first problem zod found, naming the field (R16.3: 400 Validation names the field). */
@@ -177,7 +178,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       if (start >= end) throw apiValidation('start must be before end.');
       if (end - start > 400 * DAY_MS) throw apiValidation('start and end may be at most 400 days apart.');
       const days = await dailyPayloads(db, ownerFromColumns(application), { start: new Date(start), end: new Date(end) }, { applicationId: Number(application.id) });
-      return { deviceState: { rest: days.reduce((sum, d) => sum + d.payloads, 0) } };
+      return presentPayloadCounts(days.reduce((sum, d) => sum + d.payloads, 0));
     },
   );
 

@@ -140,6 +140,6 @@ export async function presentOrg(db: Sql, org: Organization, opts: PresentOrgOpt
   };
 }
 
-/** R8.2: payloads under Losant's `payloadStats`: every Orgplane payload is a device state reported over HTTP (R8.1). */
-export const presentPayloadCounts = (payloads: number) => ({ deviceState: { http: payloads } });
+/** R8.2: payloads under Losant's `payloadStats`: every Orgplane payload is a device state reported through the REST API (R8.1), Losant's source `rest`. */
+export const presentPayloadCounts = (payloads: number) => ({ deviceState: { rest: payloads } });
 

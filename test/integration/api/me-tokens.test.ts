@@ -98,15 +98,15 @@ describe('me.payloadCounts', () => {
     const client = t.client(await t.tokenFor(user));
     const counts = await client.me.payloadCounts();
     expectSchema('payloadStats', counts);
-    expect(counts).toEqual({ deviceState: { http: 3 } });
+    expect(counts).toEqual({ deviceState: { rest: 3 } });
     const now = t.clock.now().getTime();
     const ranged = await client.me.payloadCounts({ start: String(now - 86_400_000), end: String(now + 1) });
-    expect(ranged).toEqual({ deviceState: { http: 3 } });
+    expect(ranged).toEqual({ deviceState: { rest: 3 } });
     const before = await client.me.payloadCounts({ start: String(now - 10 * 86_400_000), end: String(now - 5 * 86_400_000) });
-    expect(before).toEqual({ deviceState: { http: 0 } });
+    expect(before).toEqual({ deviceState: { rest: 0 } });
     // Another user's Sandbox counts nothing of these.
     const other = t.client(await t.tokenFor(await newUser(t)));
-    expect(await other.me.payloadCounts()).toEqual({ deviceState: { http: 0 } });
+    expect(await other.me.payloadCounts()).toEqual({ deviceState: { rest: 0 } });
   });
 
   it('an end before the start is 400; a token without the scope is 403', async () => {

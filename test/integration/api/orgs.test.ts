@@ -42,7 +42,7 @@ describe('orgs.post: create an organization with the first charge (R3.6, R16.3)'
       billingEmail: 'billing@compilers.example',
       subscriptionStatus: 'active',
       limits: { application: 50, dashboard: 200, device: 1000, member: 50, payload: 100_000_000, dataTTL: 365 * 86_400 },
-      summary: { appCount: 0, dashCount: 0, deviceCount: 0, memberCount: 1, pendingInviteCount: 0, payloadCount: { deviceState: { http: 0 } } },
+      summary: { appCount: 0, dashCount: 0, deviceCount: 0, memberCount: 1, pendingInviteCount: 0, payloadCount: { deviceState: { rest: 0 } } },
       members: [{ userId: toApiId(user.id), email: user.email, firstName: 'Grace', lastName: 'Hopper', role: 'admin' }],
     });
     const orgId = orgIdOf(created.id);
@@ -292,11 +292,11 @@ describe('org.payloadCounts (R8.2, R8.3)', () => {
     const client = t.client(token);
     const current = await client.org.payloadCounts({ orgId: toApiId(org.id) });
     expectSchema('payloadStats', current);
-    expect(current).toEqual({ deviceState: { http: 42 } });
+    expect(current).toEqual({ deviceState: { rest: 42 } });
     const ranged = await client.org.payloadCounts({ orgId: toApiId(org.id), start: String(day), end: String(day + 86_400_000) });
     expectSchema('payloadStats', ranged);
-    expect(ranged).toEqual({ deviceState: { http: 42 } });
-    expect(await client.org.payloadCounts({ orgId: toApiId(org.id), start: String(day - 3 * 86_400_000), end: String(day) })).toEqual({ deviceState: { http: 0 } });
+    expect(ranged).toEqual({ deviceState: { rest: 42 } });
+    expect(await client.org.payloadCounts({ orgId: toApiId(org.id), start: String(day - 3 * 86_400_000), end: String(day) })).toEqual({ deviceState: { rest: 0 } });
     expect(await refusalOf(client.org.payloadCounts({ orgId: toApiId(org.id), start: String(day), end: String(day - 1) }))).toMatchObject({ statusCode: 400 });
     expect(await refusalOf(client.org.payloadCounts({ orgId: toApiId(org.id), start: 'yesterday' }))).toMatchObject({ statusCode: 400 });
     const viewer = await newUser(t);
