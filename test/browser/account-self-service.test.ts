@@ -66,7 +66,7 @@ describe.each(withAndWithoutJs)('account self-service %s (R1.4)', (_label, js) =
       await page.waitForURL(`${server.url}/account`);
       expect(await page.locator('.session-list li').count()).toBe(2);
 
-      await page.getByLabel('Name').fill(`Renamed ${js}`);
+      await page.getByLabel('Name', { exact: true }).fill(`Renamed ${js}`);
       await page.getByRole('button', { name: 'Save profile' }).click();
       await expect.poll(() => success(page, 'Profile saved.').count()).toBe(1);
       expect(await page.locator('.user-name').textContent()).toBe(`Renamed ${js}`);

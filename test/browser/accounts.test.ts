@@ -21,7 +21,7 @@ describe.each(withAndWithoutJs)('account journey %s (R1.1, R1.3)', (_label, js) 
       await page.getByLabel('Password').fill('short');
       await page.getByRole('button', { name: 'Sign up' }).click();
       await expect.poll(() => page.getByText('Use at least 10 characters for your password.').count()).toBe(1);
-      expect(await page.getByLabel('Name').inputValue()).toBe('Margaret Hamilton');
+      expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('Margaret Hamilton');
       await expectAccessible(page);
 
       await page.getByLabel('Password').fill('apollo guidance computer');
