@@ -76,16 +76,14 @@ export async function apiPlugin(api: FastifyInstance, opts: { routes: ((api: Fas
     reply.code(404).send({ type: 'NotFound', message: `There is no API route ${request.method} ${redactUrl(request.url.split('?')[0]!)}.` }),
   );
 
-  // One file per Losant resource group.
+  // One file per Losant resource group: log-in, me and tokens, docs, organizations,
+  // members/invitations/audit log, applications/devices/keys, dashboards, device log-in.
   await api.register(authRoutes);
   await api.register(meRoutes);
   await api.register(tokensRoutes);
   await api.register(docsRoutes);
-  // (organizations)
   await api.register(orgsRoutes);
-  // (members, invitations, audit log)
   await api.register(membersRoutes);
-  // (applications, devices, keys, dashboards)
   await api.register(applicationApiRoutes);
   await api.register(dashboardApiRoutes);
   await api.register(deviceAuthRoutes);
