@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { insertReturningId, setClause, type Sql } from '../../db/sql.ts';
 import { hashLinkToken } from '../../tokens.ts';
-import { findUserById, type User } from './queries.ts';
+import { toUser, type User, type UserRow } from './queries.ts';
 
 /**
  * R16.2: the REST API's bearer tokens, owned by the accounts module.
@@ -49,6 +49,9 @@ interface ApiTokenRow {
   expires_at: number | string | null;
   last_used_at: number | string | null;
 }
+
+/** The user's columns beside a token's, prefixed `u_`. */
+type UserColumns = { [K in Exclude<keyof UserRow, 'id' | 'password_hash'> as `u_${K}`]: UserRow[K] };
 
 const date = (v: number | string | null): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
 
@@ -115,13 +118,27 @@ export type TokenCheck =
  */
 export async function authenticateApiToken(db: Sql, token: string, now: Date): Promise<TokenCheck> {
   if (!looksLikeApiToken(token)) return { ok: false, reason: 'unknown' };
-  const row = await db.first<ApiTokenRow>('SELECT * FROM api_tokens WHERE token_hash = ?', [hashLinkToken(token)]);
+  // The token and its user in one read: this runs on every API call.
+  const row = await db.first<ApiTokenRow & UserColumns>(
+    `SELECT t.*, u.email AS u_email, u.name AS u_name, u.is_platform_admin AS u_is_platform_admin,
+       u.created_at AS u_created_at, u.time_zone AS u_time_zone, u.credentials_changed_at AS u_credentials_changed_at
+     FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`,
+    [hashLinkToken(token)],
+  );
   if (!row) return { ok: false, reason: 'unknown' };
   const apiToken = toApiToken(row);
   if (apiToken.status !== 'active') return { ok: false, reason: 'inactive' };
   if (apiToken.expiresAt && apiToken.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
-  const user = await findUserById(db, row.user_id);
-  if (!user) return { ok: false, reason: 'unknown' };
+  const user = toUser({
+    id: row.user_id,
+    email: row.u_email,
+    name: row.u_name,
+    password_hash: '', // not read: a token never needs it
+    is_platform_admin: row.u_is_platform_admin,
+    created_at: row.u_created_at,
+    time_zone: row.u_time_zone,
+    credentials_changed_at: row.u_credentials_changed_at,
+  });
   const mark = row.credentials_mark === null ? null : Number(row.credentials_mark);
   if (user.credentialsChangedAt !== null && mark !== user.credentialsChangedAt) return { ok: false, reason: 'credentials_changed' };
   if (!apiToken.lastUsedAt || now.getTime() - apiToken.lastUsedAt.getTime() >= LAST_USE_RESOLUTION_MS) {

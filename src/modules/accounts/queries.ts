@@ -15,7 +15,7 @@ export interface User {
   credentialsChangedAt: number | null;
 }
 
-interface UserRow {
+export interface UserRow {
   id: number;
   email: string;
   name: string;
@@ -26,7 +26,7 @@ interface UserRow {
   credentials_changed_at: number | string | null;
 }
 
-const toUser = (r: UserRow): User => ({
+export const toUser = (r: UserRow): User => ({
   id: r.id,
   email: r.email,
   name: r.name,
