@@ -10,9 +10,10 @@ import type { DatabaseOptions } from './sql.ts';
  * Opened and destroyed around its use; it never shares a connection with the
  * application's layer.
  */
-export function createKnex(opts: DatabaseOptions): Knex {
+export function createKnex(opts: DatabaseOptions, log: Knex.Logger = quietLog): Knex {
   if (opts.databaseUrl) {
     return knexFactory({
+      log,
       client: 'pg',
       connection: opts.databaseUrl,
       searchPath: opts.schema ? [opts.schema] : undefined,
@@ -23,6 +24,7 @@ export function createKnex(opts: DatabaseOptions): Knex {
   if (file === ':memory:') throw new Error('knex needs a SQLite file: an in-memory database is not shared with the application');
   mkdirSync(dirname(file), { recursive: true });
   return knexFactory({
+    log,
     client: 'better-sqlite3',
     connection: { filename: file },
     useNullAsDefault: true,
@@ -38,6 +40,27 @@ export function createKnex(opts: DatabaseOptions): Knex {
     },
   });
 }
+
+/**
+ * knex writes its warnings with console.log, onto the server's standard
+ * output where the JSON request log goes. They go to standard error
+ * instead, except the one the migrations expect and handle: "Can't take
+ * lock to run migrations" when another instance is migrating (migrate.ts
+ * waits and retries).
+ */
+const expectedLockWarning = /^Can't take lock to run migrations|^If you are sure migrations are not running/;
+const quietLog: Knex.Logger = {
+  warn(message: unknown) {
+    if (typeof message === 'string' && expectedLockWarning.test(message)) return;
+    process.stderr.write(`knex: ${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
+  },
+  error(message: unknown) {
+    process.stderr.write(`knex: ${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
+  },
+  deprecate(method: string, alternative: string) {
+    process.stderr.write(`knex: ${method} is deprecated, use ${alternative}\n`);
+  },
+};
 
 export function isPostgresKnex(knex: Knex): boolean {
   return knex.client.config.client === 'pg';
