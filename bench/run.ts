@@ -170,7 +170,7 @@ async function main() {
     let C: LoadResult | undefined;
     let D: LoadResult | undefined;
     if (only.has('A')) {
-      await check(app.url + overview, { headers: { cookie } }, { status: 200, contains: 'Greenhouse 50' });
+      await check(app.url + overview, { headers: { cookie } }, { status: 200, contains: 'View all 50 applications' });
       A = await measure({ ...load, url: app.url, pid: app.pid, path: overview, headers: { cookie } });
       log(`  A. overview: ${fmt(A.rps)} req/s, p99 ${fmt(A.p99Ms)} ms${cpuNote(A)}`);
       noteRss('A');

@@ -142,6 +142,10 @@ const rows: [string, string, Record<string, string>, RowExpect][] = [
 
   ['GET /orgs/:slug', '/orgs/{slug}', {}, org('viewer', 200)],
   ['GET /orgs/:slug/leave', '/orgs/{slug}/leave', {}, org('none', 200)],
+  // Issue 18: the overview's full lists, for whoever sees the overview.
+  ['GET /orgs/:slug/members', '/orgs/{slug}/members', {}, org('viewer', 200)],
+  ['GET /orgs/:slug/applications', '/orgs/{slug}/applications', {}, org('viewer', 200)],
+  ['GET /orgs/:slug/dashboards', '/orgs/{slug}/dashboards', {}, org('viewer', 200)],
   ['POST /orgs/:slug/settings/general/icon', '/orgs/{slug}/settings/general/icon', { name: 'x' }, org('administrator', 303)],
   ['GET /orgs/:slug/invitations/:id/revoke', '/orgs/{slug}/invitations/{invitation}/revoke', {}, org('administrator', 200)],
   ['GET /orgs/:slug/settings', '/orgs/{slug}/settings', {}, org('administrator', 303)],

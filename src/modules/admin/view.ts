@@ -102,11 +102,7 @@ export function linkify(text: string): TextSegment[] {
   return out;
 }
 
-/** `?page=` as a page number from 1. */
-export function pageParam(value: unknown): number {
-  const n = typeof value === 'string' ? Number.parseInt(value, 10) : 1;
-  return Number.isSafeInteger(n) && n >= 1 && n <= 100_000 ? n : 1;
-}
+export { pageParam } from '../../http/paging.ts';
 
 export const idParam = (value: string): number | null => (/^\d{1,10}$/.test(value) && Number(value) <= 2_147_483_647 ? Number(value) : null);
 

@@ -1,5 +1,7 @@
 import { ownerColumns, type Owner } from '../owners/columns.ts';
 import { insertReturningId, placeholders, type Sql, type Statement } from '../../db/sql.ts';
+import type { VisibleResources } from '../tenancy/policy.ts';
+import { visibleResourcesWhere } from '../tenancy/visible-resources-sql.ts';
 
 export interface Application {
   id: number;
@@ -55,6 +57,37 @@ export async function listApplicationsOf(db: Sql, owner: Owner): Promise<{ id: n
     [owner_type, owner_id],
   );
   return rows.map((r) => ({ id: Number(r.id), name: String(r.name), description: String(r.description), devices: Number(r.devices) }));
+}
+
+/**
+ * One page of an owner's applications the viewer may see, by name, each
+ * with its device count, and how many there are in all: one statement (the
+ * total is a window count over the same rows; the device counts are read
+ * for the page's rows only).
+ */
+export async function pageApplicationsOf(
+  db: Sql,
+  owner: Owner,
+  visible: VisibleResources,
+  window: { limit: number; offset: number },
+): Promise<{ rows: { id: number; name: string; description: string; devices: number }[]; total: number }> {
+  const where = visibleResourcesWhere(visible, 'a.id');
+  if (!where) return { rows: [], total: 0 };
+  const { owner_type, owner_id } = ownerColumns(owner);
+  // The total is a scalar subquery over the same rows: on SQLite a window
+  // count (count(*) OVER ()) doubles the statement's time.
+  const filter = `a.owner_type = ? AND a.owner_id = ?${where.sql}`;
+  const bindings = [owner_type, owner_id, ...where.bindings];
+  const rows = await db.rows<Record<string, unknown>>(
+    `SELECT p.id, p.name, p.description, (SELECT count(*) FROM applications a WHERE ${filter}) AS total,
+            (SELECT count(*) FROM devices d WHERE d.application_id = p.id) AS devices
+     FROM (SELECT a.id, a.name, a.description FROM applications a WHERE ${filter} ORDER BY a.name, a.id LIMIT ? OFFSET ?) p
+     ORDER BY p.name, p.id`,
+    [...bindings, ...bindings, window.limit, window.offset],
+  );
+  // Past the last page no row carries the total: the caller reads the first page for it.
+  const total = rows.length > 0 ? Number(rows[0]!.total) : 0;
+  return { rows: rows.map((r) => ({ id: Number(r.id), name: String(r.name), description: String(r.description), devices: Number(r.devices) })), total };
 }
 
 export async function insertApplication(

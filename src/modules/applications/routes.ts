@@ -2,6 +2,7 @@ import { parseId } from '../../http/ids.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { currentUser, requireUser } from '../../http/auth.ts';
+import { renderOrgResourceList } from '../tenancy/org-list-page.ts';
 import { forbidden, notFound } from '../../http/errors.ts';
 import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/forms.ts';
 import { renderConfirmation } from '../../http/confirm.ts';
@@ -16,7 +17,7 @@ import { deleteApplication } from './delete-application.ts';
 import { createAccessKey, revokeAccessKey } from './manage-access-keys.ts';
 import { addDevice, deleteDevice, renameDevice } from './manage-devices.ts';
 import { createWorkflow, deleteWorkflow, updateWorkflow } from './manage-workflows.ts';
-import { listAccessKeys, listDevices, listWorkflows } from './queries.ts';
+import { listAccessKeys, listDevices, listWorkflows, pageApplicationsOf } from './queries.ts';
 import { accessKeySchema, applicationSchema, deviceSchema, workflowSchema } from './schemas.ts';
 import { transferApplication, transferTargets } from './transfer-application.ts';
 import { updateApplication } from './update-application.ts';
@@ -82,6 +83,12 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     const choices = await ownerChoices(db, currentUser(request));
     return renderPage(request, reply, 'pages/applications/new.eta', { choices, values, errors }, { status, title: 'New application · Orgplane' });
   }
+
+  // Issue 18: every application of an organization the member may see (R2.6),
+  // paged, behind the overview's "View all" link.
+  app.get<{ Params: { slug: string }; Querystring: { page?: string } }>('/orgs/:slug/applications', (request, reply) =>
+    renderOrgResourceList(request, reply, 'application', (owner, visible, window) => pageApplicationsOf(db, owner, visible, window)),
+  );
 
   app.get<{ Querystring: { owner?: string } }>('/applications/new', async (request, reply) =>
     showNew(request, reply, { owner: formText(request.query.owner, 20) || 'sandbox', name: '', description: '' }, {}),

@@ -2,6 +2,8 @@ import { ownerColumns, ownerFromColumns, type Owner } from '../owners/columns.ts
 import type { BlockKind, Visibility } from './policy.ts';
 import { insertReturningId, placeholders, type Sql } from '../../db/sql.ts';
 import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
+import type { VisibleResources } from '../tenancy/policy.ts';
+import { visibleResourcesWhere } from '../tenancy/visible-resources-sql.ts';
 
 export interface Dashboard {
   id: number;
@@ -98,6 +100,30 @@ export async function listDashboardsOf(db: Sql, owner: Owner): Promise<{ id: num
     [owner_type, owner_id],
   );
   return rows.map((r) => ({ id: Number(r.id), name: r.name, visibility: r.visibility }));
+}
+
+/** One page of an owner's dashboards the viewer may see, by name, and how many there are in all: one statement. */
+export async function pageDashboardsOf(
+  db: Sql,
+  owner: Owner,
+  visible: VisibleResources,
+  window: { limit: number; offset: number },
+): Promise<{ rows: { id: number; name: string; visibility: Visibility }[]; total: number }> {
+  const where = visibleResourcesWhere(visible, 'id');
+  if (!where) return { rows: [], total: 0 };
+  const { owner_type, owner_id } = ownerColumns(owner);
+  // The total is a scalar subquery over the same rows: on SQLite a window
+  // count (count(*) OVER ()) doubles the statement's time.
+  const filter = `owner_type = ? AND owner_id = ?${where.sql}`;
+  const bindings = [owner_type, owner_id, ...where.bindings];
+  const rows = await db.rows<Pick<DashboardRow, 'id' | 'name' | 'visibility'> & { total: number | string }>(
+    `SELECT id, name, visibility, (SELECT count(*) FROM dashboards WHERE ${filter}) AS total FROM dashboards
+     WHERE ${filter} ORDER BY name, id LIMIT ? OFFSET ?`,
+    [...bindings, ...bindings, window.limit, window.offset],
+  );
+  // Past the last page no row carries the total: the caller reads the first page for it.
+  const total = rows.length > 0 ? Number(rows[0]!.total) : 0;
+  return { rows: rows.map((r) => ({ id: Number(r.id), name: r.name, visibility: r.visibility })), total };
 }
 
 export async function insertDashboard(

@@ -11,6 +11,7 @@ import { billingStatusOf } from '../owners/owner-period.ts';
 import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
+import { renderOrgResourceList } from '../tenancy/org-list-page.ts';
 import { findOrganizationById } from '../tenancy/organization-queries.ts';
 import { pausedByUnpaid, resourceAccess, type ResourceAccess } from '../resources/access.ts';
 import { allowedOwner, ownerChoices } from '../resources/owner-choices.ts';
@@ -28,7 +29,7 @@ import {
   type Visibility,
 } from './policy.ts';
 import { presentDashboard } from './present-dashboard.ts';
-import { dashboardResource, findDashboard, findDashboardByShareToken, listBlocks, type Dashboard } from './queries.ts';
+import { dashboardResource, findDashboard, findDashboardByShareToken, listBlocks, pageDashboardsOf, type Dashboard } from './queries.ts';
 import { removeBlock } from './remove-block.ts';
 import { addBlockSchema, createDashboardSchema, dashboardDetailsSchema, unlockSchema, visibilitySchema } from './schemas.ts';
 import { setVisibility } from './set-visibility.ts';
@@ -136,6 +137,12 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
 
   await app.register(async (members) => {
     members.addHook('preHandler', requireUser);
+
+    // Issue 18: every dashboard of an organization the member may see (R2.6),
+    // paged, behind the overview's "View all" link.
+    members.get<{ Params: { slug: string }; Querystring: { page?: string } }>('/orgs/:slug/dashboards', (request, reply) =>
+      renderOrgResourceList(request, reply, 'dashboard', (owner, visible, window) => pageDashboardsOf(db, owner, visible, window)),
+    );
 
     // ---- Create (R5.3, R7.3) -------------------------------------------------
     async function showNew(

@@ -19,7 +19,8 @@ import { organizationFor, type OrgContext } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
 import { changeRole } from './change-role.ts';
 import { isRole, RESOURCE_ROLES, ROLE_LABELS, ROLES } from '../tenancy/policy.ts';
-import { listMembers } from '../tenancy/membership-queries.ts';
+import { listMembers, pageMembers } from '../tenancy/membership-queries.ts';
+import { renderOrgList } from '../tenancy/org-list-page.ts';
 import { removeMember } from './remove-member.ts';
 import { resourceRoleChangesFromForm, setResourceRoles, type OrgResource } from './set-resource-roles.ts';
 import { resourceRolesOf } from '../tenancy/membership-queries.ts';
@@ -82,6 +83,19 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
       { status: opts.status ?? 200, title: `Members · ${ctx.organization.name}` },
     );
   }
+
+  // Issue 18: every member, paged, behind the overview's "View all" link, for
+  // anyone who may see the overview's members list.
+  app.get<{ Params: Params; Querystring: { page?: string } }>('/orgs/:slug/members', async (request, reply) => {
+    const ctx = await organizationFor(request, request.params.slug, 'members.view');
+    return renderOrgList(request, reply, ctx, {
+      name: 'members',
+      partial: '/partials/member-list',
+      read: (window) => pageMembers(db, ctx.organization.id, window),
+      present: (m) => ({ ...m, roleLabel: ROLE_LABELS[m.role] }),
+      empty: 'No members.',
+    });
+  });
 
   app.get<{ Params: Params }>('/orgs/:slug/settings/members', async (request, reply) => {
     const ctx = await organizationFor(request, request.params.slug, 'members.manage');

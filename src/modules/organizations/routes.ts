@@ -1,4 +1,4 @@
-import { listDashboardsOf } from '../dashboards/queries.ts';
+import { pageDashboardsOf } from '../dashboards/queries.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { fieldErrors, formBody, formText } from '../../http/forms.ts';
@@ -7,10 +7,11 @@ import { isHtmx, renderPage, renderPartial, seeOther, setFlash } from '../../htt
 import { billingSummaries, findBillingAccount } from '../billing/queries.ts';
 import { STATUS_BADGES, STATUS_LABELS } from '../billing/status.ts';
 import { leaveOrganization } from '../members/leave-organization.ts';
-import { can, ROLE_LABELS, type ResourceType } from '../tenancy/policy.ts';
+import { can, ROLE_LABELS, visibleResources } from '../tenancy/policy.ts';
 import { resourceRolesOf } from '../tenancy/membership-queries.ts';
-import { listApplicationsOf } from '../applications/queries.ts';
-import { listMembers } from '../tenancy/membership-queries.ts';
+import { pageApplicationsOf } from '../applications/queries.ts';
+import { pageMembers } from '../tenancy/membership-queries.ts';
+import { pageWindow } from '../../http/paging.ts';
 import { planOfOrganization } from '../owners/queries.ts';
 import { organizationFor, type OrgContext } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
@@ -22,6 +23,9 @@ import { updateGeneralSettings } from './update-general.ts';
 import { deleteOrganizationRoutes } from './delete-routes.ts';
 import { wizardRoutes } from './wizard-routes.ts';
 import { assertNever } from '../../assert-never.ts';
+
+/** How many members, applications and dashboards the overview shows before its "View all" links. */
+export const OVERVIEW_LIST_SIZE = 10;
 
 export async function organizationRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.deps;
@@ -61,23 +65,31 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
     });
 
     // R3.2: the overview, with only the resources this member may see (R2.6).
+    // Issue 18: the first few members, applications and dashboards with their
+    // totals, one statement each; the full lists are paged pages of their own.
     scoped.get<{ Params: { slug: string } }>('/orgs/:slug', async (request, reply) => {
       const ctx = await organizationFor(request, request.params.slug, 'organization.view');
-      const members = await listMembers(db, ctx.organization.id);
-      const plan = await planOfOrganization(db, ctx.organization.id);
       const actor = { role: ctx.role, resourceRoles: await resourceRolesOf(db, ctx.organization.id, currentUser(request).id) };
-      const visible = (type: ResourceType) => (r: { id: number }) => can(actor, 'resources.view', { type, id: r.id });
       const owner = { kind: 'organization' as const, organizationId: ctx.organization.id };
+      const first = pageWindow(1, OVERVIEW_LIST_SIZE);
+      const [members, applications, dashboards] = await Promise.all([
+        pageMembers(db, ctx.organization.id, first),
+        pageApplicationsOf(db, owner, visibleResources(actor, 'application'), first),
+        pageDashboardsOf(db, owner, visibleResources(actor, 'dashboard'), first),
+      ]);
+      // The plan's limits are told only in the next steps of an empty organization.
+      const empty = applications.total === 0 && dashboards.total === 0;
       return renderPage(
         request,
         reply,
         'pages/orgs/overview.eta',
         {
           ...orgChrome(ctx, 'overview'),
-          members: members.map((m) => ({ ...m, roleLabel: ROLE_LABELS[m.role] })),
-          plan,
-          applications: (await listApplicationsOf(db, owner)).filter(visible('application')),
-          dashboards: (await listDashboardsOf(db, owner)).filter(visible('dashboard')),
+          members: members.rows.map((m) => ({ ...m, roleLabel: ROLE_LABELS[m.role] })),
+          plan: empty ? await planOfOrganization(db, ctx.organization.id) : null,
+          applications: applications.rows,
+          dashboards: dashboards.rows,
+          totals: { members: members.total, applications: applications.total, dashboards: dashboards.total },
           canCreateResources: can(ctx.role, 'resources.create'),
           leaveError: null,
         },

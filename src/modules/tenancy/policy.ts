@@ -86,3 +86,26 @@ export function can(actor: Actor | Role | null, action: OrgAction, resource?: Re
   }
   return rank(effective) >= rank(MINIMUM_ROLE[action]);
 }
+
+/**
+ * Which of an organization's applications or dashboards an actor may see
+ * (R2.2, R2.6), as a filter a query applies, so that a page can read a
+ * bounded list and its total instead of every row: all of them except the
+ * ones overridden to None, or — when the organization role alone does not
+ * allow viewing — only the ones an override grants. Agrees with `can(actor,
+ * 'resources.view', …)` for every resource (a property test pins it).
+ */
+export type VisibleResources = { except: readonly number[] } | { only: readonly number[] };
+
+export function visibleResources(actor: Actor, type: ResourceType): VisibleResources {
+  const overridden: number[] = [];
+  for (const key of actor.resourceRoles?.keys() ?? []) {
+    const [t, id] = key.split(':');
+    if (t === type) overridden.push(Number(id));
+  }
+  const sees = (id: number) => can(actor, 'resources.view', { type, id });
+  // A resource nobody overrode follows the organization role.
+  if (actor.role !== null && rank(actor.role) >= rank(MINIMUM_ROLE['resources.view'])) return { except: overridden.filter((id) => !sees(id)) };
+  if (actor.role === null) return { only: [] };
+  return { only: overridden.filter(sees) };
+}
