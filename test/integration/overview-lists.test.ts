@@ -201,3 +201,15 @@ describe('the full lists: paged, plain links, checked like the overview (issue 1
     expect((await agent.get(`/orgs/${org.slug}/applications`)).statusCode).toBe(404);
   });
 });
+
+describe('the usage page reads its counters, never the stored payloads (issue 18, R8.2, R8.3)', () => {
+  it('no statement of the page reads the payloads table, and none answers more than a row per application or day', async () => {
+    const device = await t.knex('devices').where({ application_id: appIds[1]! }).first('id');
+    const now = t.clock.now().getTime();
+    await t.knex('payloads').insert(Array.from({ length: 50 }, (_, i) => ({ application_id: appIds[1]!, device_id: device.id, time: now - i * 1000, received_at: now, data: '{"t":1}' })));
+    const seen = await statementsOf(() => admin.get(`/orgs/${org.slug}/settings/usage`));
+    expect(seen.length).toBeGreaterThan(3);
+    expect(seen.filter((s) => /\b(FROM|JOIN)\s+payloads\b/i.test(s.sql))).toEqual([]);
+    expect(Math.max(...seen.map((s) => s.rows))).toBeLessThanOrEqual(27 + 31);
+  });
+});
