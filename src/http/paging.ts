@@ -1,8 +1,9 @@
 /**
  * Paged lists: `?page=` read the same way everywhere, and the pager's links.
- * A page number that is not a whole number from 1 reads as the first page,
- * as on the back-office lists; a page past the last is sent to the last one
- * by the route (it knows the total only after reading).
+ * A page number that is not a whole number from 1 to 100,000 reads as the
+ * first page, as on the back-office lists; a page past the last within that
+ * range is sent to the last one by the route (it knows the total only after
+ * reading).
  */
 
 /** `?page=` as a page number from 1. */

@@ -4,6 +4,8 @@ import { startTestApp, type TestContext } from '../support/app.ts';
 import { addMember, insertApplication, insertDevice, insertRowId, newOrg, newUser, orgOwner, signedIn, type TestUser } from '../support/builders.ts';
 import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
 import type { Role } from '../../src/modules/tenancy/policy.ts';
+import { pageApplicationsOf } from '../../src/modules/applications/queries.ts';
+import { pageDashboardsOf } from '../../src/modules/dashboards/queries.ts';
 
 /**
  * Issue 18, item 3: the overview reads what it shows — the first ten
@@ -107,6 +109,24 @@ describe('the overview shows the first ten of each list and how many there are (
     expect(appNames(page.body)).toEqual([]);
     expect(page.body).toContain('Only App');
     expect(page.body).not.toContain('View all');
+    const list = await admin.get(`/orgs/${small.slug}/applications`);
+    expect(list.body).toContain('aria-label="1 application in all"');
+    // The breadcrumb marks the current page; the Overview link of the sub-navigation does not.
+    expect(list.body.match(/aria-current="page"/g)).toHaveLength(1);
+  });
+
+  it('reads a list through a filter of only some ids, with one SQL text whatever their number (R2.2)', async () => {
+    const owner = { kind: 'organization' as const, organizationId: org.id };
+    const one = await pageApplicationsOf(t.deps.db, owner, { only: [appIds[3]!] }, { limit: 10, offset: 0 });
+    expect(one).toEqual({ rows: [expect.objectContaining({ id: appIds[3], name: 'App 03' })], total: 1 });
+    const some = await pageApplicationsOf(t.deps.db, owner, { only: [appIds[5]!, appIds[4]!, appIds[1]!] }, { limit: 2, offset: 0 });
+    expect(some.rows.map((r) => r.name)).toEqual(['App 01', 'App 04']);
+    expect(some.total).toBe(3);
+    expect(some.rows[0]!.devices).toBe(3);
+    const boards = await pageDashboardsOf(t.deps.db, owner, { except: dashboardIds.slice(1, 25) }, { limit: 10, offset: 0 });
+    expect(boards.rows.map((r) => r.name)).toEqual(['Board 25', 'Board 26']);
+    expect(boards.total).toBe(2);
+    expect(await pageApplicationsOf(t.deps.db, owner, { only: [] }, { limit: 10, offset: 0 })).toEqual({ rows: [], total: 0 });
   });
 });
 

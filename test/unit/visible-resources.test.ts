@@ -31,10 +31,11 @@ describe('visibleResources agrees with can (R2.6)', () => {
     );
   });
 
-  it('as SQL: nothing to read, every row, all but some, or only some', () => {
-    expect(visibleResourcesWhere({ only: [] }, 'a.id')).toBeNull();
-    expect(visibleResourcesWhere({ except: [] }, 'a.id')).toEqual({ sql: '', bindings: [] });
-    expect(visibleResourcesWhere({ except: [3, 9] }, 'a.id')).toEqual({ sql: ' AND a.id NOT IN (?, ?)', bindings: [3, 9] });
-    expect(visibleResourcesWhere({ only: [4] }, 'id')).toEqual({ sql: ' AND id IN (?)', bindings: [4] });
+  it('as SQL: nothing to read, every row, all but some, or only some; one text whatever the number of ids', () => {
+    expect(visibleResourcesWhere({ only: [] }, 'a.id', false)).toBeNull();
+    expect(visibleResourcesWhere({ except: [] }, 'a.id', true)).toEqual({ sql: '', bindings: [] });
+    expect(visibleResourcesWhere({ except: [3, 9] }, 'a.id', false)).toEqual({ sql: ' AND a.id NOT IN (SELECT value FROM json_each(?))', bindings: ['[3,9]'] });
+    expect(visibleResourcesWhere({ only: [4] }, 'id', true)).toEqual({ sql: ' AND id IN (SELECT value::int FROM json_array_elements_text(?::json))', bindings: ['[4]'] });
+    expect(visibleResourcesWhere({ except: [1, 2, 3, 4, 5] }, 'a.id', true)!.sql).toBe(visibleResourcesWhere({ except: [7] }, 'a.id', true)!.sql);
   });
 });

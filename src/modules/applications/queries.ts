@@ -71,7 +71,7 @@ export async function pageApplicationsOf(
   visible: VisibleResources,
   window: { limit: number; offset: number },
 ): Promise<{ rows: { id: number; name: string; description: string; devices: number }[]; total: number }> {
-  const where = visibleResourcesWhere(visible, 'a.id');
+  const where = visibleResourcesWhere(visible, 'a.id', db.postgres);
   if (!where) return { rows: [], total: 0 };
   const { owner_type, owner_id } = ownerColumns(owner);
   // The total is a scalar subquery over the same rows: on SQLite a window

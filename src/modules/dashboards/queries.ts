@@ -109,7 +109,7 @@ export async function pageDashboardsOf(
   visible: VisibleResources,
   window: { limit: number; offset: number },
 ): Promise<{ rows: { id: number; name: string; visibility: Visibility }[]; total: number }> {
-  const where = visibleResourcesWhere(visible, 'id');
+  const where = visibleResourcesWhere(visible, 'id', db.postgres);
   if (!where) return { rows: [], total: 0 };
   const { owner_type, owner_id } = ownerColumns(owner);
   // The total is a scalar subquery over the same rows: on SQLite a window

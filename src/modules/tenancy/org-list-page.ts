@@ -47,9 +47,10 @@ export async function renderOrgList<T>(
     reply,
     'pages/orgs/list.eta',
     {
-      ...orgChrome(ctx, 'overview'),
+      // Not 'overview': the breadcrumb, not the Overview link, marks the current page.
+      ...orgChrome(ctx, 'list'),
       heading,
-      noun: list.name,
+      noun: total === 1 ? list.name.slice(0, -1) : list.name,
       total,
       partial: list.partial,
       listData: { [list.name]: list.present ? rows.map(list.present) : rows },
