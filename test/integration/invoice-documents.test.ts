@@ -188,6 +188,24 @@ describe('Billing Details (R9.14)', () => {
     }
   });
 
+  it('says which zone its dates are in: the reader\'s (R1.5), on the page and in the PDF', async () => {
+    const invoice = await t.knex('invoices').where({ organization_id: org.id, seq: 2 }).first();
+    const url = `/orgs/${org.slug}/settings/invoices/${invoice.id}`;
+    expect(visibleText((await agent.get(url)).body)).toContain('Amounts in US dollars. Dates in UTC.');
+    await t.knex('users').where({ id: owner.id }).update({ time_zone: 'America/New_York' });
+    try {
+      const page = visibleText((await agent.get(url)).body);
+      expect(page).toContain('Dates in America/New_York.');
+      expect(page).not.toContain('Dates in UTC');
+      const pdf = await pdfText(agent, `${url}/pdf`);
+      expect(pdf).toContain('Dates in America/New_York.');
+      expect(pdf).toMatch(/Issue date [A-Z][a-z]{2} \d{1,2}, \d{4} \(America\/New_York\)/);
+      expect(pdf).not.toContain('(UTC)');
+    } finally {
+      await t.knex('users').where({ id: owner.id }).update({ time_zone: 'UTC' });
+    }
+  });
+
   it('invoices already issued keep the details they were made out to', async () => {
     expect((await agent.post(`/orgs/${org.slug}/settings/billing-details`, { ...DETAILS, billing_name: 'Acme Holding AG', address_city: 'Munich', address_postal_code: '80331' })).statusCode).toBe(303);
     const invoice = await t.knex('invoices').where({ organization_id: org.id, seq: 2 }).first();

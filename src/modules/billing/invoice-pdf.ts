@@ -70,7 +70,7 @@ export async function renderInvoicePdf(inv: InvoiceDetail): Promise<Buffer> {
   let y = Math.max(sellerBottom, buyerBottom) + 18;
   const facts: [string, string][] = [
     ['Invoice number', inv.number],
-    ['Issue date', `${inv.issuedOn} (UTC)`],
+    ['Issue date', `${inv.issuedOn} (${inv.timeZone})`],
     [inv.periodLabel, inv.period],
     ...(inv.usagePeriod ? ([['Usage period', `${inv.usagePeriod} (overage and application usage)`]] as [string, string][]) : []),
     ['Status', inv.status.label + (inv.paidOn ? `, paid ${inv.paidOn}` : '')],
@@ -181,7 +181,7 @@ export async function renderInvoicePdf(inv: InvoiceDetail): Promise<Buffer> {
   doc.y = y + 16;
   ensureRoom(14);
   muted().font('Helvetica').fontSize(8);
-  text('Amounts in US dollars. Dates in UTC.', MARGIN, doc.y, { width: CONTENT });
+  text(`Amounts in US dollars. Dates in ${inv.timeZone}.`, MARGIN, doc.y, { width: CONTENT });
   doc.end();
   return done;
 }

@@ -137,6 +137,8 @@ export function invoiceDetail(input: {
     attempts: input.attempts.map((a) => presentAttempt(a, dates)),
     usage: usage.map((u) => ({ name: u.applicationName, payloads: formatCount(u.payloads) })),
     usageTotal: formatCount(usage.reduce((s, u) => s + u.payloads, 0)),
+    /** The zone the dates above are in: the reader's (R1.5), so the invoice says which. */
+    timeZone: dates.timeZone,
   };
 }
 
