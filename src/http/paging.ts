@@ -15,6 +15,9 @@ export function pageParam(value: unknown): number {
 /** The rows of page `page` of `size` each, as a query's LIMIT and OFFSET. */
 export const pageWindow = (page: number, size: number) => ({ limit: size, offset: (page - 1) * size });
 
+/** The last page holding any of `total` rows, for a `?page=` past it. */
+export const lastPage = (total: number, size: number) => Math.max(1, Math.ceil(total / size));
+
 export interface Pager {
   page: number;
   pages: number;
@@ -25,10 +28,8 @@ export interface Pager {
 
 /** What views/partials/pager.eta shows: "Page 2 of 3" with Previous and Next links to `path?page=n`. */
 export function pager(path: string, page: number, total: number, size: number, label: string): Pager {
-  const pages = Math.max(1, Math.ceil(total / size));
+  const pages = lastPage(total, size);
   const href = (n: number) => (n === 1 ? path : `${path}?page=${n}`);
   return { page, pages, prevHref: page > 1 ? href(page - 1) : null, nextHref: page < pages ? href(page + 1) : null, label };
 }
 
-/** The last page holding any of `total` rows, for a `?page=` past it. */
-export const lastPage = (total: number, size: number) => Math.max(1, Math.ceil(total / size));

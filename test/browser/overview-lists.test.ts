@@ -13,7 +13,7 @@ let server: BrowserTestServer;
 let browser: Browser;
 browserSuite((started) => ({ server, browser } = started));
 
-describe.each(withAndWithoutJs)('the overview and its full lists %s (issue 18)', (_label, js) => {
+describe.each(withAndWithoutJs)('the overview and its full lists %s (issue 18, R3.2)', (_label, js) => {
   it('View all leads to the whole list, paged by Next and Previous', async () => {
     const owner = await newUser(server, { name: `Fleet Owner ${js}` });
     const org = await newOrg(server, { owner, name: `Fleet ${js ? 'On' : 'Off'}`, plan: 'business' });

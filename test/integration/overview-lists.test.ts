@@ -130,7 +130,7 @@ describe('the overview shows the first ten of each list and how many there are (
   });
 });
 
-describe('the full lists: paged, plain links, checked like the overview (issue 18)', () => {
+describe('the full lists: paged, plain links, checked like the overview (issue 18, R2.5, R2.6)', () => {
   it('applications: 25 a page by name, Previous and Next, a page past the last goes to the last', async () => {
     const first = await admin.get(`/orgs/${org.slug}/applications`);
     expect(first.statusCode).toBe(200);

@@ -56,13 +56,16 @@ export async function listApplicationsOf(db: Sql, owner: Owner): Promise<{ id: n
      FROM applications a WHERE a.owner_type = ? AND a.owner_id = ? ORDER BY a.name, a.id`,
     [owner_type, owner_id],
   );
-  return rows.map((r) => ({ id: Number(r.id), name: String(r.name), description: String(r.description), devices: Number(r.devices) }));
+  return rows.map(toApplicationListing);
 }
+
+/** A row of an owner's application list: the application and its device count. */
+const toApplicationListing = (r: Record<string, unknown>) => ({ id: Number(r.id), name: String(r.name), description: String(r.description), devices: Number(r.devices) });
 
 /**
  * One page of an owner's applications the viewer may see, by name, each
  * with its device count, and how many there are in all: one statement (the
- * total is a window count over the same rows; the device counts are read
+ * total is a scalar count over the same filter; the device counts are read
  * for the page's rows only).
  */
 export async function pageApplicationsOf(
@@ -87,7 +90,7 @@ export async function pageApplicationsOf(
   );
   // Past the last page no row carries the total: the caller reads the first page for it.
   const total = rows.length > 0 ? Number(rows[0]!.total) : 0;
-  return { rows: rows.map((r) => ({ id: Number(r.id), name: String(r.name), description: String(r.description), devices: Number(r.devices) })), total };
+  return { rows: rows.map(toApplicationListing), total };
 }
 
 export async function insertApplication(

@@ -64,12 +64,15 @@ export async function listMembers(db: Sql, organizationId: number): Promise<Memb
      WHERE m.organization_id = ? ORDER BY u.name, u.id`,
     [organizationId],
   );
-  return rows.map((r) => ({ userId: r.user_id, name: r.name, email: r.email, role: r.role, joinedAt: new Date(r.created_at) }));
+  return rows.map(toMemberListing);
 }
+
+type MemberListingRow = { user_id: number; name: string; email: string; role: Role; created_at: number | string };
+const toMemberListing = (r: MemberListingRow): MemberListing => ({ userId: Number(r.user_id), name: r.name, email: r.email, role: r.role, joinedAt: new Date(Number(r.created_at)) });
 
 /** One page of an organization's members by name, and how many there are in all: one statement. */
 export async function pageMembers(db: Sql, organizationId: number, window: { limit: number; offset: number }): Promise<{ rows: MemberListing[]; total: number }> {
-  const rows = await db.rows<{ user_id: number; name: string; email: string; role: Role; created_at: number | string; total: number | string }>(
+  const rows = await db.rows<MemberListingRow & { total: number | string }>(
     // The total as a scalar subquery: on SQLite a window count doubles the statement's time.
     `SELECT m.user_id, u.name, u.email, m.role, m.created_at, (SELECT count(*) FROM memberships WHERE organization_id = ?) AS total
      FROM memberships m JOIN users u ON u.id = m.user_id
@@ -78,10 +81,7 @@ export async function pageMembers(db: Sql, organizationId: number, window: { lim
   );
   // Past the last page no row carries the total: the caller reads the first page for it.
   const total = rows.length > 0 ? Number(rows[0]!.total) : 0;
-  return {
-    rows: rows.map((r) => ({ userId: Number(r.user_id), name: r.name, email: r.email, role: r.role, joinedAt: new Date(Number(r.created_at)) })),
-    total,
-  };
+  return { rows: rows.map(toMemberListing), total };
 }
 
 export async function updateMembershipRole(db: Sql, organizationId: number, userId: number, role: Role): Promise<void> {

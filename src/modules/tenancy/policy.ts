@@ -105,7 +105,5 @@ export function visibleResources(actor: Actor, type: ResourceType): VisibleResou
   }
   const sees = (id: number) => can(actor, 'resources.view', { type, id });
   // A resource nobody overrode follows the organization role.
-  if (actor.role !== null && rank(actor.role) >= rank(MINIMUM_ROLE['resources.view'])) return { except: overridden.filter((id) => !sees(id)) };
-  if (actor.role === null) return { only: [] };
-  return { only: overridden.filter(sees) };
+  return can(actor.role, 'resources.view') ? { except: overridden.filter((id) => !sees(id)) } : { only: overridden.filter(sees) };
 }
