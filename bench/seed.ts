@@ -12,9 +12,9 @@ import { addMonthsClamped } from '../src/modules/owners/periods.ts';
 import { createDashboard } from '../src/modules/dashboards/create-dashboard.ts';
 import type { Role } from '../src/modules/tenancy/policy.ts';
 import { createOrganization } from '../src/modules/organizations/create-organization.ts';
-import type { Organization } from '../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../src/modules/tenancy/queries/organizations.ts';
 import { openWizard, selectPlan } from '../src/modules/organizations/wizard.ts';
-import { findWizard } from '../src/modules/organizations/wizard-queries.ts';
+import { findWizard } from '../src/modules/organizations/queries/wizards.ts';
 import { resetSequences, type BenchHandle } from './databases.ts';
 
 const DAY_MS = 86_400_000;

@@ -9,12 +9,12 @@ import { startTestApp, type TestContext } from '../support/app.ts';
 import { newOrg, newUser, type TestUser } from '../support/builders.ts';
 import { createOrganization } from '../../src/modules/organizations/create-organization.ts';
 import { openWizard, selectPlan } from '../../src/modules/organizations/wizard.ts';
-import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
+import { findWizard } from '../../src/modules/organizations/queries/wizards.ts';
 import { recordsOf } from './scenarios/runner.ts';
 import { payNow } from '../../src/modules/billing/pay-now.ts';
 import { changePlan } from '../../src/modules/billing/change-plan.ts';
 import { deleteOrganization } from '../../src/modules/organizations/delete-organization.ts';
-import { findOrganizationById } from '../../src/modules/tenancy/organization-queries.ts';
+import { findOrganizationById } from '../../src/modules/tenancy/queries/organizations.ts';
 import { findPlanByCode } from '../../src/modules/plans/queries.ts';
 import { userActor } from '../../src/modules/audit/record.ts';
 

@@ -7,7 +7,7 @@ import { startTestApp, type TestContext } from '../support/app.ts';
 import { newOrg, newUser } from '../support/builders.ts';
 import { createOrganization } from '../../src/modules/organizations/create-organization.ts';
 import { openWizard, selectPlan } from '../../src/modules/organizations/wizard.ts';
-import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
+import { findWizard } from '../../src/modules/organizations/queries/wizards.ts';
 
 /**
  * R12.1: a scheduler pass run "as if at" an instant (the CLI's --at, the

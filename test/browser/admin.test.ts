@@ -4,7 +4,7 @@ import { setPlatformAdmin } from '../../src/modules/accounts/queries.ts';
 import { issueInvoice } from '../../src/modules/billing/invoices.ts';
 import { findBillingAccount } from '../../src/modules/billing/queries.ts';
 import { transition } from '../../src/modules/billing/status.ts';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import { submitEnterpriseInquiry } from '../../src/modules/organizations/submit-enterprise-inquiry.ts';
 import { formatCents } from '../../src/money.ts';
 import { newOrg, newUser, type TestUser } from '../support/builders.ts';

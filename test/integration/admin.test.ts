@@ -4,7 +4,7 @@ import { availablePlans } from '../../src/modules/billing/change-plan.ts';
 import { issueInvoice } from '../../src/modules/billing/invoices.ts';
 import { findBillingAccount } from '../../src/modules/billing/queries.ts';
 import { transition } from '../../src/modules/billing/status.ts';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import { submitEnterpriseInquiry } from '../../src/modules/organizations/submit-enterprise-inquiry.ts';
 import { toPlan } from '../../src/modules/plans/queries.ts';
 import type { Agent } from '../support/agent.ts';

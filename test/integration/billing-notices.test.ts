@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changePlan } from '../../src/modules/billing/change-plan.ts';
 import { replaceCard } from '../../src/modules/billing/replace-card.ts';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import { findPlanByCode } from '../../src/modules/plans/queries.ts';
 import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';

@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usagePeriodOf } from '../../src/modules/owners/owner-period.ts';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import { dailyPayloads, usageByApplication, usageTotals } from '../../src/modules/usage/queries.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { newOrg, newUser, insertAccessKey, insertApplication, insertDevice, orgOwner, sandboxOf, type OwnerCols, type TestUser } from '../support/builders.ts';

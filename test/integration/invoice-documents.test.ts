@@ -2,7 +2,7 @@ import { extractText, getDocumentProxy } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changePlan } from '../../src/modules/billing/change-plan.ts';
 import { findPlanByCode } from '../../src/modules/plans/queries.ts';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';
 import type { Agent } from '../support/agent.ts';

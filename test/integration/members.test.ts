@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mailsTo } from '../../src/modules/mail/queries.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { addMember, newOrg, newUser, signedIn, type TestUser } from '../support/builders.ts';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import type { Agent } from '../support/agent.ts';
 
 let t: TestContext;

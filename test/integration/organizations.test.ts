@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimForCharge, findWizard } from '../../src/modules/organizations/wizard-queries.ts';
+import { claimForCharge, findWizard } from '../../src/modules/organizations/queries/wizards.ts';
 import { openWizard, selectPlan } from '../../src/modules/organizations/wizard.ts';
 import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';

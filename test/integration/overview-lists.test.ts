@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../support/agent.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { addMember, insertApplication, insertDevice, insertRowId, newOrg, newUser, orgOwner, signedIn, type TestUser } from '../support/builders.ts';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import type { Role } from '../../src/modules/tenancy/policy.ts';
 import { pageApplicationsOf } from '../../src/modules/applications/queries.ts';
 import { pageDashboardsOf } from '../../src/modules/dashboards/queries.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import { csvField, deviceDataCsv, parseExportRange } from '../../src/modules/usage/export.ts';
 import { purgeExpiredPayloads, retentionJob } from '../../src/modules/usage/retention.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';

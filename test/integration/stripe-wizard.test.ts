@@ -6,7 +6,7 @@ import { signUp } from '../../src/modules/accounts/sign-up.ts';
 import { StripeGateway } from '../../src/modules/billing/gateway/stripe.ts';
 import { databaseRateLimiter } from '../../src/modules/rate-limits/database-store.ts';
 import { createMailer } from '../../src/modules/mail/mailer.ts';
-import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
+import { findWizard } from '../../src/modules/organizations/queries/wizards.ts';
 import { Agent } from '../support/agent.ts';
 import { startTestApp } from '../support/app.ts';
 import { DEFAULT_PASSWORD, wizardDetailsForm } from '../support/builders.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import type { Agent } from '../support/agent.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { newOrg, newUser, signedIn } from '../support/builders.ts';

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { signUp } from '../../src/modules/accounts/sign-up.ts';
 import type { User } from '../../src/modules/accounts/queries.ts';
-import { insertMembership } from '../../src/modules/tenancy/membership-queries.ts';
+import { insertMembership } from '../../src/modules/tenancy/queries/memberships.ts';
 import type { Role } from '../../src/modules/tenancy/policy.ts';
 import { createOrganization } from '../../src/modules/organizations/create-organization.ts';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import { openWizard, selectPlan } from '../../src/modules/organizations/wizard.ts';
-import { findWizard } from '../../src/modules/organizations/wizard-queries.ts';
+import { findWizard } from '../../src/modules/organizations/queries/wizards.ts';
 import type { Agent } from './agent.ts';
 import type { TestContext } from './app.ts';
 

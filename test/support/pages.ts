@@ -1,5 +1,5 @@
 import { usagePeriodOf } from '../../src/modules/owners/owner-period.ts';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import type { TestContext } from './app.ts';
 
 /** A page's text as a reader sees it: tags dropped, the usual entities decoded, whitespace collapsed. */

@@ -1,7 +1,7 @@
 import { jobs } from '../../src/scheduler/jobs.ts';
 import { runPass } from '../../src/scheduler/registry.ts';
 import { mailsTo } from '../../src/modules/mail/queries.ts';
-import type { Organization } from '../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import type { Agent } from './agent.ts';
 import type { TestContext } from './app.ts';
 import { addMember, newOrg, newUser, signedIn, type TestUser } from './builders.ts';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { overageCents, prorationLines } from '../../src/modules/billing/proration.ts';
+import { prorationLines } from '../../src/modules/billing/proration.ts';
+import { overageCents } from '../../src/modules/plans/overage.ts';
 import { periodAt } from '../../src/modules/owners/periods.ts';
 
 const starter = { name: 'Starter', priceCents: 25_000 };

@@ -3,7 +3,7 @@ import { formatCents } from '../../money.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit } from '../audit/record.ts';
 import { insertCustomPlan, type Limits, type Plan } from '../plans/queries.ts';
-import { findOrganizationById } from '../tenancy/organization-queries.ts';
+import { findOrganizationById } from '../tenancy/queries/organizations.ts';
 import { adminActor } from './events.ts';
 
 export interface CustomPlanDefinition {

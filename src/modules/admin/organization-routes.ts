@@ -1,4 +1,4 @@
-import { findInvoiceOfOrganization } from '../billing/invoice-queries.ts';
+import { findInvoiceOfOrganization } from '../billing/queries/invoices.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser } from '../../http/auth.ts';
 import { formatCount } from '../../format.ts';
@@ -16,8 +16,8 @@ import { planOfOrganization } from '../owners/queries.ts';
 import { statusHistory, STATUS_LABELS } from '../billing/status.ts';
 import { listDashboardsOf } from '../dashboards/queries.ts';
 import { ROLE_LABELS } from '../tenancy/policy.ts';
-import { listMembers } from '../tenancy/membership-queries.ts';
-import { findOrganizationById, type Organization } from '../tenancy/organization-queries.ts';
+import { listMembers } from '../tenancy/queries/memberships.ts';
+import { findOrganizationById, type Organization } from '../tenancy/queries/organizations.ts';
 import { listTiers, type Limits, type Plan } from '../plans/queries.ts';
 import { ownerCounts } from '../resources/counts.ts';
 import { adminPage, confirmPage } from './chrome.ts';

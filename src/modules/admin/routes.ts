@@ -9,7 +9,7 @@ import type { Dates } from '../../format.ts';
 import { findUserById } from '../accounts/queries.ts';
 import { ROLE_LABELS, type Role } from '../tenancy/policy.ts';
 import { findOutboxMail, listOutbox } from '../mail/queries.ts';
-import { organizationsOfUser } from '../tenancy/organization-queries.ts';
+import { organizationsOfUser } from '../tenancy/queries/organizations.ts';
 import { jobs } from '../../scheduler/jobs.ts';
 import { adminPage, confirmPage, platformAdminOnly } from './chrome.ts';
 import { readClockOffset } from './clock-offset.ts';

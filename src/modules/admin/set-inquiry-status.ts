@@ -1,7 +1,7 @@
 import type { Deps } from '../../deps.ts';
 import type { User } from '../accounts/queries.ts';
 import { userActor } from '../audit/record.ts';
-import { updateEnterpriseInquiryStatus } from '../organizations/queries.ts';
+import { updateEnterpriseInquiryStatus } from '../organizations/queries/enterprise-inquiries.ts';
 import { recordAdminEvent } from './events.ts';
 import { findInquiry, INQUIRY_STATUS_LABELS, type Inquiry, type InquiryStatus } from './queries.ts';
 

@@ -10,7 +10,7 @@ import { usagePeriodOf } from '../owners/owner-period.ts';
 import { retryAfterSeconds } from '../rate-limits/gcra.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { can, type Role } from '../tenancy/policy.ts';
-import { organizationsOfUser } from '../tenancy/organization-queries.ts';
+import { organizationsOfUser } from '../tenancy/queries/organizations.ts';
 import { payloadsOverDays, usageTotals } from '../usage/queries.ts';
 import { ApiError, apiNotFound } from './errors.ts';
 import { apiIdSchema, fromApiId, toApiId } from './ids.ts';

@@ -14,8 +14,8 @@ import { setResourceRoles, type OrgResource } from '../members/set-resource-role
 import { retryAfterSeconds } from '../rate-limits/gcra.ts';
 import { clientSubject } from '../rate-limits/http.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
-import { listMembers, type ResourceRoleChange } from '../tenancy/membership-queries.ts';
-import type { Organization } from '../tenancy/organization-queries.ts';
+import { listMembers, type ResourceRoleChange } from '../tenancy/queries/memberships.ts';
+import type { Organization } from '../tenancy/queries/organizations.ts';
 import type { OrgAction, ResourceRole } from '../tenancy/policy.ts';
 import { ApiError, apiNotFound, apiValidation } from './errors.ts';
 import { apiIdSchema, fromApiId, toApiId } from './ids.ts';

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { billingStatusOf } from '../owners/owner-period.ts';
 import type { BillingStatus } from '../owners/queries.ts';
-import { findMembership } from '../tenancy/membership-queries.ts';
-import { findOrganizationById, type Organization } from '../tenancy/organization-queries.ts';
+import { findMembership } from '../tenancy/queries/memberships.ts';
+import { findOrganizationById, type Organization } from '../tenancy/queries/organizations.ts';
 import { can, type OrgAction, type Role } from '../tenancy/policy.ts';
 import { ApiError, apiForbidden } from './errors.ts';
 import { fromApiId } from './ids.ts';

@@ -15,7 +15,7 @@ import { updateGeneralSettings } from '../organizations/update-general.ts';
 import type { Owner } from '../owners/owner.ts';
 import { usagePeriodOf } from '../owners/owner-period.ts';
 import { listTiers } from '../plans/queries.ts';
-import { findOrganizationById, organizationsOfUser } from '../tenancy/organization-queries.ts';
+import { findOrganizationById, organizationsOfUser } from '../tenancy/queries/organizations.ts';
 import { DEFAULT_ICON_COLOR, ICON_PALETTE } from '../tenancy/icon.ts';
 import type { Role } from '../tenancy/policy.ts';
 import { payloadsOverDays, usageTotals } from '../usage/queries.ts';

@@ -1,7 +1,7 @@
 import { auditChanges, actionLabel } from '../audit/present.ts';
 import type { AuditEvent } from '../audit/queries.ts';
 import type { Invitation } from '../invitations/queries.ts';
-import type { Organization } from '../tenancy/organization-queries.ts';
+import type { Organization } from '../tenancy/queries/organizations.ts';
 import type { ResourceRole, ResourceType } from '../tenancy/policy.ts';
 import { toApiId } from './ids.ts';
 import { isoDate } from './present.ts';

@@ -1,7 +1,7 @@
 import type { AccessKey, ApplicationSummary, Device } from '../applications/queries.ts';
 import type { Dashboard } from '../dashboards/queries.ts';
 import type { Owner } from '../owners/columns.ts';
-import type { Organization } from '../tenancy/organization-queries.ts';
+import type { Organization } from '../tenancy/queries/organizations.ts';
 import { toApiId } from './ids.ts';
 import { isoDate } from './present.ts';
 

@@ -5,8 +5,8 @@ import { dashboardResource, findDashboard } from '../dashboards/queries.ts';
 import type { Owner } from '../owners/columns.ts';
 import { applicationAccess, pausedByUnpaid, resourceAccess } from '../resources/access.ts';
 import { can, type Actor, type OrgAction, type ResourceType, type Role } from '../tenancy/policy.ts';
-import { resourceRolesOf } from '../tenancy/membership-queries.ts';
-import { organizationsOfUser, type Organization } from '../tenancy/organization-queries.ts';
+import { resourceRolesOf } from '../tenancy/queries/memberships.ts';
+import { organizationsOfUser, type Organization } from '../tenancy/queries/organizations.ts';
 import { ApiError, apiNotFound } from './errors.ts';
 import { fromApiId } from './ids.ts';
 

@@ -1,5 +1,5 @@
 import type { Sql } from '../../db/sql.ts';
-import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
+import { deleteResourceRolesOn } from '../tenancy/queries/memberships.ts';
 import { deletePayloadsOfApplications } from '../usage/queries.ts';
 
 /**

@@ -4,7 +4,7 @@ import type { BilledTo } from './billing-details.ts';
 import type { Plan } from '../plans/queries.ts';
 import { issueInvoice, type Invoice, type InvoiceKind, type InvoiceLineInput } from './invoices.ts';
 import { describePeriod } from './open-subscription.ts';
-import { overageCents } from './proration.ts';
+import { overageCents } from '../plans/overage.ts';
 import { insertRows, type Sql } from '../../db/sql.ts';
 
 type Period = { start: Date; end: Date };

@@ -1,6 +1,6 @@
 import { formatCents } from '../../money.ts';
 import { recordAudit, type AuditActor } from '../audit/record.ts';
-import { findOrganizationById } from '../tenancy/organization-queries.ts';
+import { findOrganizationById } from '../tenancy/queries/organizations.ts';
 import { deliverOutbox, lockAccount, type ChargeDeps } from './charge.ts';
 import { findBillingAccount } from './queries.ts';
 import { describeReactivationFailure, reactivate } from './reactivate.ts';

@@ -2,7 +2,7 @@ import { insertRows } from '../../db/sql.ts';
 import type { Deps } from '../../deps.ts';
 import { formatCents } from '../../money.ts';
 import { recordAudit, type AuditActor } from '../audit/record.ts';
-import { findOrganizationById } from '../tenancy/organization-queries.ts';
+import { findOrganizationById } from '../tenancy/queries/organizations.ts';
 import { lockAccount } from './charge.ts';
 import { findBillingAccount } from './queries.ts';
 

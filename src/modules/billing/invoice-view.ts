@@ -3,7 +3,7 @@ import { formatCount, utcDates, type Dates } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { PaymentAttempt } from './attempts.ts';
 import { addressLines, type BilledTo, type BillingDetails } from './billing-details.ts';
-import type { InvoiceApplicationUsage } from './invoice-queries.ts';
+import type { InvoiceApplicationUsage } from './queries/invoices.ts';
 import type { Invoice, InvoiceLine, InvoiceStatus } from './invoices.ts';
 import { brandName, cardName } from './card-names.ts';
 

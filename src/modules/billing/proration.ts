@@ -54,10 +54,3 @@ export function prorationLines(
     },
   ];
 }
-
-/** R9.3: overage of a period, in cents: round(over × price per million ÷ 1,000,000), half up. */
-export function overageCents(payloads: number, allotment: number, centsPerMillion: number | null): { over: number; cents: Cents } {
-  const over = Math.max(0, payloads - allotment);
-  if (centsPerMillion === null || over === 0) return { over, cents: 0 };
-  return { over, cents: roundHalfUp(BigInt(over) * BigInt(centsPerMillion), 1_000_000n) };
-}

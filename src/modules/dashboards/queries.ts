@@ -1,7 +1,7 @@
 import { ownerColumns, ownerFromColumns, type Owner } from '../owners/columns.ts';
 import type { BlockKind, Visibility } from './policy.ts';
 import { insertReturningId, placeholders, type Sql } from '../../db/sql.ts';
-import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
+import { deleteResourceRolesOn } from '../tenancy/queries/memberships.ts';
 import type { VisibleResources } from '../tenancy/policy.ts';
 import { visibleResourcesWhere } from '../tenancy/visible-resources-sql.ts';
 

@@ -12,7 +12,7 @@ import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.t
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
 import { renderOrgResourceList } from '../tenancy/org-list-page.ts';
-import { findOrganizationById } from '../tenancy/organization-queries.ts';
+import { findOrganizationById } from '../tenancy/queries/organizations.ts';
 import { pausedByUnpaid, resourceAccess, type ResourceAccess } from '../resources/access.ts';
 import { allowedOwner, ownerChoices } from '../resources/owner-choices.ts';
 import { addBlock } from './add-block.ts';

@@ -1,8 +1,8 @@
 import type { Sql } from '../../db/sql.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
 import { can, type Role } from '../tenancy/policy.ts';
-import { findMembership, resourceRolesOf } from '../tenancy/membership-queries.ts';
-import { findOrganizationById, organizationsOfUser } from '../tenancy/organization-queries.ts';
+import { findMembership, resourceRolesOf } from '../tenancy/queries/memberships.ts';
+import { findOrganizationById, organizationsOfUser } from '../tenancy/queries/organizations.ts';
 import { sameOwner, type Owner } from '../owners/columns.ts';
 import { applicationsOfOwner, devicesOfApplications, findSourceApplication, type SourceApplication, type SourceDevice } from './queries.ts';
 

@@ -7,7 +7,7 @@ import { ownerColumns, sameOwner, type Owner } from '../owners/columns.ts';
 import { auditTransfer, lockBothOwners, unpaidSide } from '../resources/transfer.ts';
 import { listBlocks } from './queries.ts';
 import { judgeSource } from './sources.ts';
-import { deleteResourceRolesOn } from '../tenancy/membership-queries.ts';
+import { deleteResourceRolesOn } from '../tenancy/queries/memberships.ts';
 
 export type TransferDashboardResult =
   | { ok: true; lostSources: string[] }

@@ -1,7 +1,7 @@
 import type { Deps } from '../../deps.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
-import type { Organization } from '../tenancy/organization-queries.ts';
+import type { Organization } from '../tenancy/queries/organizations.ts';
 import { sendInvitationEmail } from './emails.ts';
 import { invitationLink } from './invite-member.ts';
 import { closeInvitation, findInvitation, renewInvitationRow } from './queries.ts';

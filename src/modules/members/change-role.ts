@@ -4,7 +4,7 @@ import { lockRow } from '../../db/locks.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { ROLE_LABELS, type Role } from '../tenancy/policy.ts';
-import { countAdministrators, findMembership, updateMembershipRole } from '../tenancy/membership-queries.ts';
+import { countAdministrators, findMembership, updateMembershipRole } from '../tenancy/queries/memberships.ts';
 
 export type ChangeRoleResult = { ok: true; before: Role } | { ok: false; reason: 'not_a_member' | 'own_role' | 'last_administrator' };
 

@@ -4,7 +4,7 @@ import { lockRow } from '../../db/locks.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { ROLE_LABELS } from '../tenancy/policy.ts';
-import { countAdministrators, deleteMembership, deleteResourceRolesOf, findMembership } from '../tenancy/membership-queries.ts';
+import { countAdministrators, deleteMembership, deleteResourceRolesOf, findMembership } from '../tenancy/queries/memberships.ts';
 
 export type RemoveMemberResult = { ok: true } | { ok: false; reason: 'not_a_member' | 'self' | 'last_administrator' };
 

@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { isResourceRole, ROLE_LABELS, type ResourceRole, type ResourceType } from '../tenancy/policy.ts';
-import { applyResourceRoles, findMembership, resourceRolesOf, type ResourceRoleChange } from '../tenancy/membership-queries.ts';
+import { applyResourceRoles, findMembership, resourceRolesOf, type ResourceRoleChange } from '../tenancy/queries/memberships.ts';
 
 export interface OrgResource {
   type: ResourceType;

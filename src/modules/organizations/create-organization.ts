@@ -6,9 +6,9 @@ import type { CardSetupInput, Failure } from '../billing/gateway/types.ts';
 import { deliverOutbox } from '../billing/charge.ts';
 import { billingMailContext, cardPhrase, receiptMail } from '../billing/emails.ts';
 import { openSubscription } from '../billing/open-subscription.ts';
-import { insertMembership } from '../tenancy/membership-queries.ts';
+import { insertMembership } from '../tenancy/queries/memberships.ts';
 import { findPlanByCode, type Plan } from '../plans/queries.ts';
-import { insertOrganization, findOrganizationById, type Organization } from '../tenancy/organization-queries.ts';
+import { insertOrganization, findOrganizationById, type Organization } from '../tenancy/queries/organizations.ts';
 import {
   claimForCharge,
   findWizardById,
@@ -18,7 +18,7 @@ import {
   releaseAfterFailedCharge,
   staleChargingWizards,
   type Wizard,
-} from './wizard-queries.ts';
+} from './queries/wizards.ts';
 import { openWizard, selectPlan } from './wizard.ts';
 
 export interface OrganizationDetails {

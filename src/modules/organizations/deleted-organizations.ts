@@ -2,7 +2,7 @@ import type { Sql } from '../../db/sql.ts';
 import { DAY_MS } from '../../clock.ts';
 import { addMonthsClamped } from '../owners/periods.ts';
 import { DELETED_INVOICES_MONTHS } from '../tenancy/access.ts';
-import { recentlyDeletedOrganizationsOf } from '../tenancy/organization-queries.ts';
+import { recentlyDeletedOrganizationsOf } from '../tenancy/queries/organizations.ts';
 
 /** R3.9: how long the listing tells former members that an organization was deleted. */
 export const DELETED_NOTICE_DAYS = 30;

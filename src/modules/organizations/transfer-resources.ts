@@ -7,7 +7,7 @@ import { listDashboardsOf } from '../dashboards/queries.ts';
 import { transferDashboard, type TransferDashboardResult } from '../dashboards/transfer-dashboard.ts';
 import { sameOwner, type Owner } from '../owners/columns.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
-import { findMembership } from '../tenancy/membership-queries.ts';
+import { findMembership } from '../tenancy/queries/memberships.ts';
 
 export type TransferResourcesResult =
   | { ok: true; applications: number; dashboards: number; lostSources: string[] }

@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.ts';
 import type { Sql } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
-import { updateOrganizationGeneral, type Organization } from '../tenancy/organization-queries.ts';
+import { updateOrganizationGeneral, type Organization } from '../tenancy/queries/organizations.ts';
 
 /** R3.8: the General tab; audited with what changed (R4.5). */
 export async function updateGeneralSettings(

@@ -14,7 +14,7 @@ import { parseCardForm } from '../billing/card-form.ts';
 import { cardName } from '../billing/card-names.ts';
 import { submitEnterpriseInquiry } from './submit-enterprise-inquiry.ts';
 import { awaitCreation, openWizard, saveWizardDraft, selectPlan } from './wizard.ts';
-import { findWizard, patchWizard, type Wizard } from './wizard-queries.ts';
+import { findWizard, patchWizard, type Wizard } from './queries/wizards.ts';
 import { assertNever } from '../../assert-never.ts';
 
 

@@ -3,8 +3,8 @@ import type { Sql } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import { findPlanByCode } from '../plans/queries.ts';
 import { DEFAULT_ICON_COLOR } from '../tenancy/icon.ts';
-import { findOrganizationById } from '../tenancy/organization-queries.ts';
-import { deleteWizard, findWizard, insertWizard, patchWizard, type Wizard } from './wizard-queries.ts';
+import { findOrganizationById } from '../tenancy/queries/organizations.ts';
+import { deleteWizard, findWizard, insertWizard, patchWizard, type Wizard } from './queries/wizards.ts';
 
 /**
  * The user's creation wizard (R3.4), started on first visit. A finished one

@@ -7,8 +7,8 @@ import { billingStatusOf } from '../owners/owner-period.ts';
 import type { BillingStatus } from '../owners/queries.ts';
 import { billingStandingOf, type BillingStanding } from '../owners/standing.ts';
 import { can, type OrgAction, type ResourceType, type Role } from '../tenancy/policy.ts';
-import { findMembership, resourceRolesOf } from '../tenancy/membership-queries.ts';
-import { findOrganizationById, type Organization } from '../tenancy/organization-queries.ts';
+import { findMembership, resourceRolesOf } from '../tenancy/queries/memberships.ts';
+import { findOrganizationById, type Organization } from '../tenancy/queries/organizations.ts';
 import { ownerFromColumns, type Owner } from '../owners/columns.ts';
 
 export interface ResourceAccess {

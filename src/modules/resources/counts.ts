@@ -2,7 +2,7 @@ import type { Sql } from '../../db/sql.ts';
 import { formatCount } from '../../format.ts';
 import { planOfOwner } from '../owners/owner.ts';
 import { usagePeriodOf } from '../owners/owner-period.ts';
-import { countMembers } from '../tenancy/membership-queries.ts';
+import { countMembers } from '../tenancy/queries/memberships.ts';
 import { ownerColumns, type Owner } from '../owners/columns.ts';
 
 export interface OwnerCounts {

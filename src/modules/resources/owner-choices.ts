@@ -1,6 +1,6 @@
 import type { Sql } from '../../db/sql.ts';
 import { can, type Role } from '../tenancy/policy.ts';
-import { organizationsOfUser } from '../tenancy/organization-queries.ts';
+import { organizationsOfUser } from '../tenancy/queries/organizations.ts';
 import { ownerFormValue, type Owner } from '../owners/columns.ts';
 
 export interface OwnerChoice {

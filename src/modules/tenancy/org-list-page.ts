@@ -5,7 +5,7 @@ import { currentUser } from '../../http/auth.ts';
 import type { Owner } from '../owners/columns.ts';
 import { organizationFor, type OrgContext } from './access.ts';
 import { orgChrome } from './chrome.ts';
-import { resourceRolesOf } from './membership-queries.ts';
+import { resourceRolesOf } from './queries/memberships.ts';
 import { visibleResources, type ResourceType, type VisibleResources } from './policy.ts';
 
 /** How many rows a full list page of an organization shows. */

@@ -1,5 +1,5 @@
 import type { Cents } from '../../money.ts';
-import { overageCents } from '../billing/proration.ts';
+import { overageCents } from '../plans/overage.ts';
 
 /**
  * R8.3: where an owner's payloads are heading this period, and what the

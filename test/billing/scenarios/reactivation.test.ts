@@ -5,7 +5,7 @@ import { userActor } from '../../../src/modules/audit/record.ts';
 import { deleteOrganization } from '../../../src/modules/organizations/delete-organization.ts';
 import { payNow } from '../../../src/modules/billing/pay-now.ts';
 import { replaceCard } from '../../../src/modules/billing/replace-card.ts';
-import { findOrganizationById } from '../../../src/modules/tenancy/organization-queries.ts';
+import { findOrganizationById } from '../../../src/modules/tenancy/queries/organizations.ts';
 
 /**
  * Golden reactivation timelines (R9.8): an Unpaid organization that pays up

@@ -7,7 +7,7 @@ import { replaceCard, type ReplaceCardResult } from '../../../src/modules/billin
 import { payNow } from '../../../src/modules/billing/pay-now.ts';
 import { systemActor, userActor } from '../../../src/modules/audit/record.ts';
 import { grantCredit } from '../../../src/modules/billing/grant-credit.ts';
-import { findOrganizationById } from '../../../src/modules/tenancy/organization-queries.ts';
+import { findOrganizationById } from '../../../src/modules/tenancy/queries/organizations.ts';
 import { findPlanByCode } from '../../../src/modules/plans/queries.ts';
 import { jobs } from '../../../src/scheduler/jobs.ts';
 import { runPass } from '../../../src/scheduler/registry.ts';

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toApiId } from '../../../src/modules/api/ids.ts';
 import { mailsTo } from '../../../src/modules/mail/queries.ts';
-import type { Organization } from '../../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../../src/modules/tenancy/queries/organizations.ts';
 import { expectSchema, refusalOf, startApiServer, type ApiTestServer } from '../../support/api.ts';
 import { addMember, newOrg, newUser, signedIn, type TestUser } from '../../support/builders.ts';
 

@@ -5,7 +5,7 @@
 // org.transferResources; every answer checked against the client's schema.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toApiId } from '../../../src/modules/api/ids.ts';
-import type { Organization } from '../../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../../src/modules/tenancy/queries/organizations.ts';
 import { expectSchema, refusalOf, startApiServer, type ApiTestServer } from '../../support/api.ts';
 import { addMember, insertApplication, insertRowId, insertDevice, newOrg, newUser, orgOwner, sandboxOf, signedIn, type TestUser } from '../../support/builders.ts';
 

@@ -4,7 +4,7 @@
 // client's schema.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toApiId } from '../../../src/modules/api/ids.ts';
-import type { Organization } from '../../../src/modules/tenancy/organization-queries.ts';
+import type { Organization } from '../../../src/modules/tenancy/queries/organizations.ts';
 import { expectSchema, refusalOf, startApiServer, type ApiTestServer } from '../../support/api.ts';
 import { addMember, newOrg, newUser, signedIn, type TestUser } from '../../support/builders.ts';
 

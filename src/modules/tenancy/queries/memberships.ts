@@ -1,5 +1,5 @@
-import type { ResourceRole, ResourceType, Role } from './policy.ts';
-import { insertRows, placeholders, type Sql } from '../../db/sql.ts';
+import type { ResourceRole, ResourceType, Role } from '../policy.ts';
+import { insertRows, placeholders, type Sql } from '../../../db/sql.ts';
 
 export interface Membership {
   organizationId: number;

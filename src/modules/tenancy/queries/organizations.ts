@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { insertSql, type Sql } from '../../db/sql.ts';
+import { insertSql, type Sql } from '../../../db/sql.ts';
 
 export interface Organization {
   id: number;

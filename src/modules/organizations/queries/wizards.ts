@@ -1,4 +1,4 @@
-import { setClause, type Sql } from '../../db/sql.ts';
+import { setClause, type Sql } from '../../../db/sql.ts';
 
 export type WizardState = 'editing' | 'charging' | 'completed';
 

@@ -1,5 +1,5 @@
-import type { Sql } from '../../db/sql.ts';
-import { toInvoice, type Invoice } from './invoices.ts';
+import type { Sql } from '../../../db/sql.ts';
+import { toInvoice, type Invoice } from '../invoices.ts';
 
 /**
  * Reads for the Invoices tab (R9.4, R9.11). Every lookup is scoped by the
