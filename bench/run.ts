@@ -40,7 +40,7 @@ const CONNECTIONS = 50;
 const BENCH_DEVICES = 1_000;
 const STATES_PER_REQUEST = 100;
 
-// Issue 18's goals (each HTTP figure against bare Fastify in the same run).
+// The performance goals (each HTTP figure against bare Fastify in the same run).
 const targets = {
   /** A: server CPU a request, and p99 latency, of the signed-in overview. */
   A_cpu_ms: 1.0,
@@ -229,7 +229,7 @@ async function main() {
       noteRss('D');
     }
     const peakRss = app.peakRss();
-    // Issue 18 item 4: several instances on one PostgreSQL database — C and D
+    // Several instances on one PostgreSQL database — C and D
     // again with a second app process, each loaded by half the connections,
     // at the same time; the figure is their sum.
     let twoC: TwoProcesses | undefined;

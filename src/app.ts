@@ -10,7 +10,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
 import helmet from 'helmet';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyPluginOptions, type FastifyRegisterOptions, type FastifyReply, type FastifyRequest, type RegisterOptions } from 'fastify';
 import { DAY_MS, systemClock } from './clock.ts';
 import type { Deps } from './deps.ts';
 import { HttpError } from './http/errors.ts';
@@ -29,15 +29,17 @@ import { applicationRoutes } from './modules/applications/routes.ts';
 import { invoiceRoutes } from './modules/billing/invoice-routes.ts';
 import { billingRoutes } from './modules/billing/routes.ts';
 import { invitationRoutes } from './modules/invitations/routes.ts';
-import { memberRoutes } from './modules/members/routes.ts';
+import { memberRoutes, membersPage } from './modules/members/routes.ts';
 import { usageRoutes } from './modules/usage/usage-routes.ts';
 import { stripeWebhookRoutes } from './modules/billing/webhooks.ts';
 import { dashboardRoutes } from './modules/dashboards/routes.ts';
 import { deviceApiRoutes } from './modules/device-api/routes.ts';
 import { apiPlugin } from './modules/api/plugin.ts';
+import { headerOrganizations } from './modules/organizations/header-organizations.ts';
 import { organizationRoutes } from './modules/organizations/routes.ts';
 import { sandboxRoutes } from './modules/sandbox/routes.ts';
-import { exportRoutes } from './modules/usage/export-routes.ts';
+import { exportRoutes } from './modules/applications/export-routes.ts';
+import { organizationHoldings } from './modules/billing/owner-counts.ts';
 import { formatCents } from './money.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -152,11 +154,16 @@ export async function buildApp(deps: Deps, opts: { logStream?: NodeJS.WritableSt
   );
   app.get('/health', async () => ({ ok: true }));
 
-  // R16: the REST API, in a context of its own without cookies, sessions or
-  // CSRF (bearer tokens only); the device API of R8.1 is one of its routes.
-  await app.register(apiPlugin, { prefix: '/api', routes: [deviceApiRoutes] });
-  // Signed webhooks: no session either.
-  await app.register(stripeWebhookRoutes);
+  // The routes no browser page calls stay outside the pages' context: devices,
+  // API clients and Stripe send no session cookie and no CSRF token (a bearer
+  // token or Stripe's signature is their authentication).
+  const nonPageRoutes = [
+    // R16: the REST API in a context of its own (bearer tokens only); the device API of R8.1 is one of its routes.
+    route(apiPlugin, { prefix: '/api', routes: [deviceApiRoutes] }),
+    // R9.6: Stripe's signed webhooks.
+    route(stripeWebhookRoutes),
+  ];
+  for (const register of nonPageRoutes) await register(app);
   // The pages: cookies, sessions, CSRF and templates.
   await app.register(async (pages) => pageContext(pages, deps));
 
@@ -216,6 +223,8 @@ async function pageContext(app: FastifyInstance, deps: Deps): Promise<void> {
     else if (!sessionHoldsCredentials(request.session, user)) await request.session.regenerate();
     else request.user = user;
   });
+  // R1.3: the header's Organizations dropdown, on every signed-in page (http/render.ts).
+  app.decorate('headerOrganizations', headerOrganizations(deps.db));
 
   let pageAbove: ((path: string) => string | null) | undefined;
   app.setNotFoundHandler(async (request, reply) => {
@@ -229,19 +238,34 @@ async function pageContext(app: FastifyInstance, deps: Deps): Promise<void> {
 
   app.get('/', async (request, reply) => reply.code(303).redirect(request.user ? '/sandbox' : '/login'));
 
-  // Every module's pages, in one list: a page's URL names its module.
-  await app.register(accountRoutes, { invitationBehind });
-  await app.register(sandboxRoutes);
-  await organizationRoutes(app); // also decorates the header's Organizations dropdown
-  await app.register(memberRoutes);
-  await app.register(invitationRoutes);
-  await app.register(billingRoutes);
-  await app.register(invoiceRoutes);
-  await app.register(usageRoutes);
-  await app.register(exportRoutes);
-  await app.register(applicationRoutes);
-  await app.register(dashboardRoutes);
-  await app.register(adminRoutes);
+  // Every module's pages, in one list: a page's URL names its module. A
+  // module below another gets what it needs of it as an option (modules/README.md).
+  const pageRoutes = [
+    route(accountRoutes, { invitationBehind }),
+    route(sandboxRoutes),
+    route(organizationRoutes),
+    route(memberRoutes),
+    route(invitationRoutes, { membersPage }),
+    route(billingRoutes),
+    route(invoiceRoutes),
+    route(usageRoutes, { holdingsOf: organizationHoldings }),
+    route(exportRoutes),
+    route(applicationRoutes),
+    route(dashboardRoutes),
+    route(adminRoutes),
+  ];
+  for (const register of pageRoutes) await register(app);
+}
+
+/** An entry of the route lists above: a module's route plugin, with its options when it takes any. */
+function route<Options extends FastifyPluginOptions>(
+  plugin: FastifyPluginAsync<Options>,
+  ...options: {} extends Options ? [options?: RegisterOptions & Options] : [options: RegisterOptions & Options]
+): (app: FastifyInstance) => Promise<void> {
+  return async (app) => {
+    // No options is undefined, as Fastify's one-argument register takes it.
+    await app.register(plugin, options[0] as FastifyRegisterOptions<Options>);
+  };
 }
 
 /**

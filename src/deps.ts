@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/sql.ts';
 import type { PaymentGateway } from './modules/billing/gateway/types.ts';
 import type { Mailer } from './modules/mail/mailer.ts';
+import type { BillingReads } from './modules/owners/standing.ts';
 import type { RateLimiter } from './modules/rate-limits/limiter.ts';
 
 /**
@@ -19,4 +20,9 @@ export interface Deps {
   mailer: Mailer;
   /** The one rate limiter, shared by every instance (R13.3). */
   limiter: RateLimiter;
+  /**
+   * Billing's answers to modules below it in the layers (the Past Due bar's
+   * sum owed, R9.10): `billingReads` of billing/queries/invoices.ts.
+   */
+  billingReads: BillingReads;
 }

@@ -27,7 +27,7 @@ const dateTime24 = new Intl.DateTimeFormat('en-US', {
 });
 // Proration line descriptions used `hour12: false`, which resolves to
 // hourCycle h24 in en-US: the first hour of a day read "24:05". New lines use
-// h23 ("00:05", issue #14). Lines of issued invoices are stored text and stay
+// h23 ("00:05"). Lines of issued invoices are stored text and stay
 // as they were written (invoices are immutable); only new lines change. They
 // stay in UTC whoever reads them: the text is part of the invoice.
 const prorationTime = dateTime24;

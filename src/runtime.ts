@@ -3,7 +3,8 @@ import { loadConfig, type Config } from './config.ts';
 import { openDatabase, type Sql } from './db/sql.ts';
 import { migrateLatest } from './db/migrate.ts';
 import type { Deps } from './deps.ts';
-import { readClockOffset } from './modules/admin/clock-offset.ts';
+import { readClockOffset } from './modules/admin/queries/clock-offset.ts';
+import { billingReads } from './modules/billing/billing-reads.ts';
 import { createGateway } from './modules/billing/gateway/index.ts';
 import { createMailer } from './modules/mail/mailer.ts';
 import { createRateLimiter } from './modules/rate-limits/index.ts';
@@ -28,7 +29,7 @@ export async function createRuntimeDeps(
     clock: new MonotonicClock(systemClock),
     onError: (err) => console.error('rate limit store unreachable; the request was let through:', err instanceof Error ? err.message : err),
   });
-  return { config, db, clock, gateway, mailer, limiter };
+  return { config, db, clock, gateway, mailer, limiter, billingReads };
 }
 
 /**

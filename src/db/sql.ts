@@ -65,7 +65,7 @@ export const STATEMENT_CACHE_SIZE = 500;
 /**
  * Prepared statements of one better-sqlite3 connection, keyed by the exact
  * SQL text, least recently used dropped first. Compiling SQL was 3–16 % of
- * every profiled request (issue #9): a statement is compiled once and then
+ * every profiled request: a statement is compiled once and then
  * only bound and run. Bindings are passed on every run, so nothing of one
  * request is kept for the next; SQLite itself recompiles a cached statement
  * when the schema changes. A statement still iterating (busy) is never handed
@@ -305,7 +305,7 @@ export function numberPlaceholders(sql: string): string {
 export const POSTGRES_PREPARED_MAX = 250;
 
 /**
- * Named (server-side prepared) statements on PostgreSQL, issue 18: an
+ * Named (server-side prepared) statements on PostgreSQL: an
  * unnamed statement is parsed and planned anew on every run, which cost the
  * device API's report about half its database time. A SQL text run a second
  * time gets a name (`q<n>`); pg then parses it once per connection and later

@@ -2,7 +2,7 @@ import { systemClock } from '../clock.ts';
 import { purgeExpiredSessions } from '../http/session-store.ts';
 import { purgeExpiredAccountLinks } from '../modules/accounts/queries.ts';
 import { settleStaleWizards } from '../modules/organizations/create-organization.ts';
-import { retentionJob } from '../modules/usage/retention.ts';
+import { retentionJob } from '../modules/applications/purge-expired-payloads.ts';
 import { renewalPass } from '../modules/billing/renew.ts';
 import { settlePendingAttempts } from '../modules/billing/charge.ts';
 import { settlePendingRefunds } from '../modules/billing/refund-credit.ts';

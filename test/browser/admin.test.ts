@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { setPlatformAdmin } from '../../src/modules/accounts/queries.ts';
 import { issueInvoice } from '../../src/modules/billing/invoices.ts';
-import { findBillingAccount } from '../../src/modules/billing/queries.ts';
+import { findBillingAccount } from '../../src/modules/owners/queries/billing-accounts.ts';
 import { transition } from '../../src/modules/billing/status.ts';
 import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import { submitEnterpriseInquiry } from '../../src/modules/organizations/submit-enterprise-inquiry.ts';

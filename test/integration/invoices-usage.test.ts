@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApplication } from '../../src/modules/applications/create-application.ts';
 import { addDevice } from '../../src/modules/applications/manage-devices.ts';
-import { findBillingAccount } from '../../src/modules/billing/queries.ts';
+import { findBillingAccount } from '../../src/modules/owners/queries/billing-accounts.ts';
 import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { addMember, newOrg, newUser, signedIn } from '../support/builders.ts';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/modules/tenancy/queries/organizations.ts';
-import { csvField, deviceDataCsv, parseExportRange } from '../../src/modules/usage/export.ts';
-import { purgeExpiredPayloads, retentionJob } from '../../src/modules/usage/retention.ts';
+import { csvField, parseExportRange } from '../../src/modules/usage/export.ts';
+import { deviceDataCsv } from '../../src/modules/applications/export-device-data.ts';
+import { purgeExpiredPayloads, retentionJob } from '../../src/modules/applications/purge-expired-payloads.ts';
 import { startTestApp, type TestContext } from '../support/app.ts';
 import { addMember, newOrg, newUser, signedIn, insertApplication, insertDevice, orgOwner, sandboxOf, type OwnerCols, type TestUser } from '../support/builders.ts';
 

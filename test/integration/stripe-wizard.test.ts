@@ -13,6 +13,8 @@ import { DEFAULT_PASSWORD, wizardDetailsForm } from '../support/builders.ts';
 import { testConfig } from '../support/config.ts';
 import { createTestDb, type TestDb } from '../support/db.ts';
 import { createStripeStandIn, stripeCardDeclined, stripeCustomer, stripePaymentMethod } from '../support/stripe-stand-in.ts';
+import { billingReads } from '../../src/modules/billing/billing-reads.ts';
+
 
 /**
  * The creation wizard (R3.4, R3.6) with the Stripe gateway (R9.6): the app
@@ -111,6 +113,7 @@ beforeAll(async () => {
     gateway,
     mailer: createMailer({ db: testDb.db, clock }),
     limiter: databaseRateLimiter(testDb.db, { clock }),
+    billingReads,
   };
   app = await buildApp(deps);
   await app.ready();

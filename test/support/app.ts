@@ -10,6 +10,7 @@ import { databaseRateLimiter } from '../../src/modules/rate-limits/database-stor
 import { Agent } from './agent.ts';
 import { testConfig } from './config.ts';
 import { createTestDb, type TestDb } from './db.ts';
+import { billingReads } from '../../src/modules/billing/billing-reads.ts';
 
 export interface TestContext {
   app: App;
@@ -39,7 +40,7 @@ export async function startTestApp(
   const mailer = createMailer({ db: testDb.db, clock: appClock });
   // The limiter runs on the test's manual clock: t.clock.advance(…) refills its buckets; setting it back does not spend them.
   const limiter = databaseRateLimiter(testDb.db, { clock: new MonotonicClock(clock) });
-  const deps: Deps = { config: testConfig(opts.config), db: testDb.db, clock: appClock, gateway, mailer, limiter };
+  const deps: Deps = { config: testConfig(opts.config), db: testDb.db, clock: appClock, gateway, mailer, limiter, billingReads };
   const app = await buildApp(deps);
   await app.ready();
   return {

@@ -1,7 +1,8 @@
 import type { Clock } from '../../clock.ts';
 import type { Sql } from '../../db/sql.ts';
-import { findApiToken, issueApiToken, listApiTokens, revokeApiToken, updateApiToken, type ApiToken, type ApiTokenStatus } from './api-tokens.ts';
+import { issueApiToken } from './api-tokens.ts';
 import type { User } from './queries.ts';
+import { deleteApiToken, findApiToken, listApiTokens, updateApiToken, type ApiToken, type ApiTokenStatus } from './queries/api-tokens.ts';
 
 /**
  * R1.4, R16.2: personal API tokens, made, listed, changed and revoked by
@@ -98,5 +99,5 @@ export async function changePersonalToken(
 /** Revokes (deletes) one of the user's personal tokens: it stops working at once. False when there is no such token. */
 export async function revokePersonalToken(db: Sql, userId: number, id: number): Promise<boolean> {
   if (!(await findPersonalToken(db, userId, id))) return false;
-  return revokeApiToken(db, userId, id);
+  return deleteApiToken(db, userId, id);
 }

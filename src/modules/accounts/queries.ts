@@ -1,4 +1,4 @@
-import { insertRows, insertSql, type Sql } from '../../db/sql.ts';
+import { insertRows, insertSql, placeholders, type Sql } from '../../db/sql.ts';
 
 export interface User {
   id: number;
@@ -228,4 +228,58 @@ export async function purgeExpiredAccountLinks(db: Sql, now: Date): Promise<numb
   const resets = await db.run('DELETE FROM password_resets WHERE expires_at <= ?', [now.getTime()]);
   const changes = await db.run('DELETE FROM email_changes WHERE expires_at <= ?', [now.getTime()]);
   return resets + changes;
+}
+
+// ---------------------------------------------------------------------------
+// Users as other modules read them. A list ordered by a member's name, or a
+// statement that reads a Sandbox's sign-up with its access key, needs users
+// in the same statement: this module hands out the join (the alias is the
+// caller's; the columns are id, name, email, created_at).
+
+/** `JOIN users <alias> ON <alias>.id = <userId>`. */
+export const joinUsers = (alias: string, userId: string) => `JOIN users ${alias} ON ${alias}.id = ${userId}`;
+
+/** `LEFT JOIN users <alias> ON <on>`, with the condition given (an owner's columns, say). */
+export const leftJoinUsers = (alias: string, on: string) => `LEFT JOIN users ${alias} ON ${on}`;
+
+/** When a user signed up: a Sandbox's billing periods start from it (R1.2). */
+export async function signedUpAt(db: Sql, userId: number): Promise<Date | undefined> {
+  const row = await db.first<{ created_at: number | string }>('SELECT created_at FROM users WHERE id = ?', [userId]);
+  return row ? new Date(Number(row.created_at)) : undefined;
+}
+
+/** "Name <email>" of each user given, by id (who made a credit ledger entry). */
+export async function userLabelsOf(db: Sql, userIds: readonly number[]): Promise<Map<number, string>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db.rows<{ id: number | string; name: string; email: string }>(`SELECT id, name, email FROM users WHERE id IN (${placeholders(userIds.length)})`, [...userIds]);
+  return new Map(rows.map((r) => [Number(r.id), `${r.name} <${r.email}>`]));
+}
+
+export interface UserListRow {
+  id: number;
+  name: string;
+  email: string;
+  isPlatformAdmin: boolean;
+  createdAt: Date;
+}
+
+/** `%term%` for LIKE, with the wildcards of the term itself escaped (ESCAPE '\'). */
+export const likePattern = (term: string) => `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** One page of the users whose name or email contains `q`, by name, and how many there are (the back-office, R11.1). */
+export async function pageUsers(db: Sql, filter: { q: string; page: number; pageSize: number }): Promise<{ rows: UserListRow[]; total: number }> {
+  const term = filter.q.trim();
+  const pattern = likePattern(term);
+  const where = term ? { sql: " WHERE (lower(u.name) LIKE ? ESCAPE '\\' OR u.email LIKE ? ESCAPE '\\')", bindings: [pattern, pattern] } : { sql: '', bindings: [] };
+  const [rows, total] = await Promise.all([
+    db.rows<{ id: number; name: string; email: string; is_platform_admin: boolean | number; created_at: number }>(
+      `SELECT u.id, u.name, u.email, u.is_platform_admin, u.created_at FROM users u${where.sql} ORDER BY u.name, u.id LIMIT ? OFFSET ?`,
+      [...where.bindings, filter.pageSize, (filter.page - 1) * filter.pageSize],
+    ),
+    db.first<{ n: number }>(`SELECT COUNT(*) AS n FROM users u${where.sql}`, where.bindings),
+  ]);
+  return {
+    total: Number(total?.n ?? 0),
+    rows: rows.map((r) => ({ id: r.id, name: r.name, email: r.email, isPlatformAdmin: Boolean(r.is_platform_admin), createdAt: new Date(Number(r.created_at)) })),
+  };
 }

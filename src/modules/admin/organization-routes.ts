@@ -1,4 +1,4 @@
-import { findInvoiceOfOrganization } from '../billing/queries/invoices.ts';
+import { findInvoiceOfOrganization, listInvoices, openBalanceOf, toInvoice } from '../billing/queries/invoices.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser } from '../../http/auth.ts';
 import { formatCount } from '../../format.ts';
@@ -8,42 +8,31 @@ import { datesFor, seeOther, setFlash } from '../../http/render.ts';
 import { formatCents } from '../../money.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
 import { listAuditEvents } from '../audit/queries.ts';
-import { attemptsOfInvoice } from '../billing/attempts.ts';
-import { availablePlans, changePlan, isCurrentPlan, previewPlanChange, signQuote, verifyQuote } from '../billing/change-plan.ts';
-import { listInvoices, toInvoice } from '../billing/invoices.ts';
-import { findBillingAccount, type BillingAccount } from '../billing/queries.ts';
+import { attemptsOfInvoice } from '../billing/queries/attempts.ts';
+import { changePlan, isCurrentPlan, previewPlanChange, signQuote, verifyQuote } from '../billing/change-plan.ts';
+import { findBillingAccount, type BillingAccount } from '../owners/queries/billing-accounts.ts';
 import { planOfOrganization } from '../owners/queries.ts';
-import { statusHistory, STATUS_LABELS } from '../billing/status.ts';
+import { STATUS_LABELS } from '../billing/status.ts';
+import { statusHistory } from '../billing/queries/status-history.ts';
 import { listDashboardsOf } from '../dashboards/queries.ts';
 import { ROLE_LABELS } from '../tenancy/policy.ts';
 import { listMembers } from '../tenancy/queries/memberships.ts';
 import { findOrganizationById, type Organization } from '../tenancy/queries/organizations.ts';
-import { listTiers, type Limits, type Plan } from '../plans/queries.ts';
-import { ownerCounts } from '../resources/counts.ts';
+import { availablePlans, listTiers, type Limits, type Plan } from '../plans/queries.ts';
+import { ownerCounts } from '../billing/owner-counts.ts';
 import { adminPage, confirmPage } from './chrome.ts';
 import { closeInvoice, type InvoiceClosing } from '../billing/close-invoice.ts';
 import { createCustomPlan } from './create-custom-plan.ts';
 import { adminActor } from './events.ts';
 import { grantCredit } from '../billing/grant-credit.ts';
 import { payNow } from '../billing/pay-now.ts';
-import {
-  creditLedger,
-  findInquiry,
-  listOrganizations,
-  openInvoiceSummary,
-  ORG_STATUS_FILTER_LABELS,
-  ORG_STATUS_FILTERS,
-  organizationStatusCounts,
-  PAGE_SIZE,
-  pendingInvoiceLines,
-  planCodes,
-  planFilterChoices,
-  type Inquiry,
-  type OrgStatusFilter,
-} from './queries.ts';
+import { creditLedger, listOrganizations, ORG_STATUS_FILTER_LABELS, ORG_STATUS_FILTERS, organizationStatusCounts, PAGE_SIZE, planCodes, planFilterChoices, type OrgStatusFilter } from './lists.ts';
+import { pendingInvoiceLines } from '../billing/queries/lines.ts';
+import { findInquiry, type Inquiry } from '../organizations/queries/enterprise-inquiries.ts';
 import { creditSchema, CUSTOM_PLAN_FIELDS, customPlanSchema } from './schemas.ts';
 import { countOf, idParam, invoiceBadge, pageParam, queryString, statusBadge } from './view.ts';
 import { assertNever } from '../../assert-never.ts';
+
 
 type IdParams = { id: string };
 type InvoiceParams = { id: string; invoiceId: string };
@@ -165,7 +154,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
       listApplicationsOf(db, owner),
       listDashboardsOf(db, owner),
       listAuditEvents(db, org.id, { limit: AUDIT_PAGE_SIZE, offset: (auditPage - 1) * AUDIT_PAGE_SIZE }),
-      openInvoiceSummary(db, org.id),
+      openBalanceOf(db, org.id),
       ownerCounts(db, owner, now),
     ]);
     if (!plan) throw notFound();
@@ -207,7 +196,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
           })),
         },
         history: history.map((h) => ({ at: datesFor(request).dateTime(h.at), from: STATUS_LABELS[h.from], to: STATUS_LABELS[h.to], cause: h.cause })),
-        open: { count: open.count, balanceDue: formatCents(open.balanceDueCents) },
+        open: { count: open.count, balanceDue: formatCents(open.owedCents) },
         invoices: invoices.map((inv, i) => ({
           id: inv.id,
           number: inv.number,
@@ -422,7 +411,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
     const org = await organizationOr404(request.params.id);
     const account = await findBillingAccount(db, org.id);
     if (!account) throw notFound();
-    const open = await openInvoiceSummary(db, org.id);
+    const open = await openBalanceOf(db, org.id);
     const card = account.card ? `${account.card.brand} ending in ${account.card.last4}` : null;
     const reactivating = account.status === 'unpaid' && !org.deletedAt;
     const possible = card !== null && (open.count > 0 || reactivating);
@@ -442,7 +431,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
       details: [
         { label: 'Status', value: statusBadge(account.status, org.deletedAt !== null).label },
         { label: 'Open invoices', value: String(open.count) },
-        { label: 'Balance due', value: formatCents(open.balanceDueCents) },
+        { label: 'Balance due', value: formatCents(open.owedCents) },
         { label: 'Card', value: card ?? 'None' },
       ],
       action: possible ? `${orgUrl(org)}/charge-retry` : null,
@@ -501,7 +490,7 @@ export async function adminOrganizationRoutes(app: FastifyInstance): Promise<voi
       const invoiceId = idParam(request.params.invoiceId);
       const invoice = invoiceId === null ? undefined : await findInvoiceOfOrganization(db, org.id, invoiceId);
       if (!invoice) throw notFound();
-      const [open, account] = await Promise.all([openInvoiceSummary(db, org.id), findBillingAccount(db, org.id)]);
+      const [open, account] = await Promise.all([openBalanceOf(db, org.id), findBillingAccount(db, org.id)]);
       const isOpen = invoice.status === 'open';
       return confirmPage(request, reply, 'organizations', {
         heading: `${c.button} ${invoice.number}?`,

@@ -12,24 +12,11 @@ import { findOutboxMail, listOutbox } from '../mail/queries.ts';
 import { organizationsOfUser } from '../tenancy/queries/organizations.ts';
 import { jobs } from '../../scheduler/jobs.ts';
 import { adminPage, confirmPage, platformAdminOnly } from './chrome.ts';
-import { readClockOffset } from './clock-offset.ts';
-import { adminEventsAbout, findAdminEvent, listAdminEvents, type AdminEvent } from './events.ts';
+import { readClockOffset } from './queries/clock-offset.ts';
+import { adminEventsAbout, findAdminEvent, listAdminEvents, type AdminEvent } from './queries/events.ts';
 import { adminOrganizationRoutes } from './organization-routes.ts';
-import {
-  findInquiry,
-  INQUIRY_STATUS_BADGES,
-  INQUIRY_STATUS_LABELS,
-  INQUIRY_STATUSES,
-  inquiryStatusCounts,
-  isInquiryStatus,
-  listInquiries,
-  listOrganizations,
-  listUsers,
-  ORG_STATUS_FILTER_LABELS,
-  ORG_STATUS_FILTERS,
-  organizationStatusCounts,
-  PAGE_SIZE,
-} from './queries.ts';
+import { INQUIRY_STATUS_BADGES, INQUIRY_STATUS_LABELS, listOrganizations, listUsers, ORG_STATUS_FILTER_LABELS, ORG_STATUS_FILTERS, organizationStatusCounts, PAGE_SIZE } from './lists.ts';
+import { findInquiry, INQUIRY_STATUSES, inquiryStatusCounts, isInquiryStatus, listInquiries } from '../organizations/queries/enterprise-inquiries.ts';
 import { runSchedulerPassNow } from './run-scheduler-pass.ts';
 import { clockShiftSchema, toClockShift } from './schemas.ts';
 import { setInquiryStatus } from './set-inquiry-status.ts';
@@ -193,7 +180,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { status?: string; page?: string } }>('/admin/inquiries', async (request, reply) => {
     const status = isInquiryStatus(request.query.status) ? request.query.status : null;
     const page = pageParam(request.query.page);
-    const [{ rows, total }, counts] = await Promise.all([listInquiries(db, { status, page }), inquiryStatusCounts(db)]);
+    const [{ rows, total }, counts] = await Promise.all([listInquiries(db, { status, page, pageSize: PAGE_SIZE }), inquiryStatusCounts(db)]);
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     return adminPage(
       request,

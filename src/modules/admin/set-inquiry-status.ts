@@ -3,7 +3,8 @@ import type { User } from '../accounts/queries.ts';
 import { userActor } from '../audit/record.ts';
 import { updateEnterpriseInquiryStatus } from '../organizations/queries/enterprise-inquiries.ts';
 import { recordAdminEvent } from './events.ts';
-import { findInquiry, INQUIRY_STATUS_LABELS, type Inquiry, type InquiryStatus } from './queries.ts';
+import { INQUIRY_STATUS_LABELS } from './lists.ts';
+import { findInquiry, type Inquiry, type InquiryStatus } from '../organizations/queries/enterprise-inquiries.ts';
 
 export type SetInquiryStatusResult = { ok: true; inquiry: Inquiry; changed: boolean } | { ok: false; reason: 'not_found' };
 

@@ -3,7 +3,7 @@ import type { Deps } from '../../deps.ts';
 import type { User } from '../accounts/queries.ts';
 import { userActor } from '../audit/record.ts';
 import { recordAdminEvent } from './events.ts';
-import { readClockOffset } from './clock-offset.ts';
+import { addToClockOffset, readClockOffset } from './queries/clock-offset.ts';
 
 const HOUR_MS = 3_600_000;
 /** One shift moves at most this far, so a typo cannot throw the demo decades ahead. */
@@ -38,8 +38,7 @@ export async function shiftClock(deps: Pick<Deps, 'db' | 'clock'>, input: { admi
     const before = await readClockOffset(trx);
     // The real time of the change (the row's bookkeeping), not the application time.
     const changedAt = systemClock.now().getTime();
-    const updated = await trx.run('UPDATE clock_offset SET offset_ms = offset_ms + ?, updated_at = ? WHERE id = 1', [planned.deltaMs, changedAt]);
-    if (updated === 0) await trx.run('INSERT INTO clock_offset (id, offset_ms, updated_at) VALUES (1, ?, ?)', [planned.deltaMs, changedAt]);
+    await addToClockOffset(trx, planned.deltaMs, changedAt);
     await recordAdminEvent(trx, {
       actor: userActor(input.admin),
       action: 'clock.shifted',

@@ -1,7 +1,7 @@
 import { MAX_SEND_ATTEMPTS } from '../mail/mailer.ts';
 import type { OutboxMail } from '../mail/queries.ts';
 import { formatCount, utcDates, type Dates } from '../../format.ts';
-import type { InvoiceStatus } from '../billing/invoices.ts';
+import type { InvoiceStatus } from '../billing/queries/invoices.ts';
 import type { BillingStatus } from '../owners/queries.ts';
 import { STATUS_BADGES, STATUS_LABELS } from '../billing/status.ts';
 

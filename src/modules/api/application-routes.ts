@@ -8,7 +8,7 @@ import { createAccessKey, renameAccessKey, revokeAccessKey } from '../applicatio
 import { addDevice, deleteDevice, renameDevice } from '../applications/manage-devices.ts';
 import { applicationSummariesOf, listAccessKeys, listDevices, listWorkflows, type ApplicationSummary } from '../applications/queries.ts';
 import { accessKeySchema, applicationSchema, deviceSchema } from '../applications/schemas.ts';
-import type { ApplicationRow } from '../resources/access.ts';
+import type { ApplicationRow } from '../applications/queries.ts';
 import { ownerFromColumns } from '../owners/columns.ts';
 import { dailyPayloads, statesOfDevice } from '../usage/queries.ts';
 import { assertNever } from '../../assert-never.ts';
@@ -124,7 +124,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
     '/applications/:applicationId',
     { config: { action: 'application.get' }, schema: { tags: ['applications'], summary: 'One application (application.get)', params: appParams } },
     async (request) => {
-      const { application, access } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view', clock.now());
+      const { application, access } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view');
       return presentOne(application, access.organization);
     },
   );
@@ -141,7 +141,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       },
     },
     async (request) => {
-      const { application, access } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit', clock.now());
+      const { application, access } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit');
       const parsed = applicationSchema.safeParse({ name: request.body.name ?? application.name, description: request.body.description ?? application.description });
       if (!parsed.success) throw zodRefusal(parsed.error);
       await updateApplication(db, application.id, parsed.data);
@@ -153,7 +153,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
     '/applications/:applicationId',
     { config: { action: 'application.delete' }, schema: { tags: ['applications'], summary: 'Delete an application with its devices, keys and data (application.delete)', params: appParams } },
     async (request) => {
-      const { application, access } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit', clock.now());
+      const { application, access } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit');
       if (!access.canDelete) throw new ApiError(403, 'Deleting an application needs the Editor role or more.');
       await deleteApplication(db, application.id);
       return success;
@@ -172,7 +172,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       },
     },
     async (request) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view');
       const end = request.query.end ?? clock.now().getTime();
       const start = request.query.start ?? end - 30 * DAY_MS;
       if (start >= end) throw apiValidation('start must be before end.');
@@ -190,7 +190,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       schema: { tags: ['devices'], summary: 'The devices of an application (devices.get)', params: appParams, querystring: { type: 'object', properties: listQuerySchema } },
     },
     async (request) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view');
       const items = (await listDevices(db, application.id)).map(presentDevice);
       return { ...listEnvelope(items, request.query, { fields: ['name', 'id', 'creationDate', 'lastUpdated'], defaultSort: 'name' }), applicationId: toApiId(application.id) };
     },
@@ -208,7 +208,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       },
     },
     async (request, reply) => {
-      const { application, access } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit', clock.now());
+      const { application, access } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit');
       const parsed = deviceSchema.safeParse(request.body);
       if (!parsed.success) throw zodRefusal(parsed.error);
       const result = await addDevice(db, clock, { owner: access.owner, applicationId: application.id, name: parsed.data.name });
@@ -230,7 +230,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
     '/applications/:applicationId/devices/:deviceId',
     { config: { action: 'device.get' }, schema: { tags: ['devices'], summary: 'One device (device.get)', params: deviceParams } },
     async (request) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view');
       return presentDevice(await deviceOf(application.id, request.params.deviceId));
     },
   );
@@ -242,7 +242,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       schema: { tags: ['devices'], summary: 'Rename a device (device.patch)', params: deviceParams, body: { type: 'object', properties: { name: nameSchema }, additionalProperties: false } },
     },
     async (request) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit');
       const device = await deviceOf(application.id, request.params.deviceId);
       const parsed = deviceSchema.safeParse({ name: request.body.name ?? device.name });
       if (!parsed.success) throw zodRefusal(parsed.error);
@@ -255,7 +255,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
     '/applications/:applicationId/devices/:deviceId',
     { config: { action: 'device.delete' }, schema: { tags: ['devices'], summary: 'Delete a device with the data it sent (device.delete)', params: deviceParams } },
     async (request) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit');
       const id = fromApiId(request.params.deviceId);
       if (id === null || !(await deleteDevice(db, application.id, id))) throw apiNotFound('Device');
       return success;
@@ -281,7 +281,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       },
     },
     async (request) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view');
       const device = await deviceOf(application.id, request.params.deviceId);
       const states = await statesOfDevice(db, application.id, device.id, {
         limit: request.query.limit ?? 1,
@@ -300,7 +300,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       schema: { tags: ['applicationKeys'], summary: 'The access keys of an application, active and revoked (applicationKeys.get)', params: appParams, querystring: { type: 'object', properties: listQuerySchema } },
     },
     async (request) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view');
       const items = (await listAccessKeys(db, application.id)).map((k) => presentAccessKey(k, application.id));
       return { ...listEnvelope(items, request.query, { fields: ['key', 'status', 'description', 'creationDate', 'id', 'lastUpdated'], defaultSort: 'creationDate' }), applicationId: toApiId(application.id) };
     },
@@ -318,7 +318,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       },
     },
     async (request, reply) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit');
       const parsed = accessKeySchema.safeParse({ name: request.body.description });
       if (!parsed.success) throw zodRefusal(parsed.error, { name: 'description' });
       const created = await createAccessKey(db, clock, application.id, parsed.data.name);
@@ -340,7 +340,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
     '/applications/:applicationId/keys/:applicationKeyId',
     { config: { action: 'applicationKey.get' }, schema: { tags: ['applicationKeys'], summary: 'One access key, without its secret (applicationKey.get)', params: keyParams } },
     async (request) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.view');
       return presentAccessKey(await keyOf(application.id, request.params.applicationKeyId), application.id);
     },
   );
@@ -361,7 +361,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       },
     },
     async (request) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit');
       const key = await keyOf(application.id, request.params.applicationKeyId);
       let name = key.name;
       if (request.body.description !== undefined) {
@@ -384,7 +384,7 @@ export async function applicationApiRoutes(api: FastifyInstance): Promise<void> 
       schema: { tags: ['applicationKeys'], summary: 'Revoke an access key: devices using it are refused from now on; it stays listed as inactive (applicationKey.delete)', params: keyParams },
     },
     async (request) => {
-      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit', clock.now());
+      const { application } = await apiApplication(db, principalOf(request).user, request.params.applicationId, 'resources.edit');
       const key = await keyOf(application.id, request.params.applicationKeyId);
       if (!key.revokedAt) await revokeAccessKey(db, clock, application.id, key.id);
       return success;

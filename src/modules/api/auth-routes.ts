@@ -8,6 +8,7 @@ import { ApiError } from './errors.ts';
 import { toApiId } from './ids.ts';
 import { ALL_SCOPES, knownScope } from './scopes.ts';
 import { DAY_MS } from '../../clock.ts';
+import { assertNever } from '../../assert-never.ts';
 
 /** How long a log-in token lasts when the client asks for no tokenTTL. */
 const LOGIN_TOKEN_TTL_MS = 30 * DAY_MS;
@@ -63,11 +64,15 @@ export async function authRoutes(api: FastifyInstance): Promise<void> {
       }
       const result = await logIn(deps, { email: body.email, password: body.password }, { address: clientAddress(request) });
       if (!result.ok) {
-        if (result.reason === 'account_throttled') {
-          reply.header('Retry-After', String(retryAfterSeconds(result.retryAfterMs)));
-          throw new ApiError(429, `Too many failed attempts to log in to this account. Try again in ${retryAfterSeconds(result.retryAfterMs)} seconds.`);
+        switch (result.reason) {
+          case 'account_throttled':
+            reply.header('Retry-After', String(retryAfterSeconds(result.retryAfterMs)));
+            throw new ApiError(429, `Too many failed attempts to log in to this account. Try again in ${retryAfterSeconds(result.retryAfterMs)} seconds.`);
+          case 'invalid_credentials':
+            throw new ApiError(401, 'Email or password is incorrect.');
+          default:
+            return assertNever(result);
         }
-        throw new ApiError(401, 'Email or password is incorrect.');
       }
       const now = deps.clock.now();
       const ttlMs = body.tokenTTL ? body.tokenTTL * 1000 : LOGIN_TOKEN_TTL_MS;

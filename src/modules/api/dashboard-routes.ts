@@ -134,7 +134,7 @@ export async function dashboardApiRoutes(api: FastifyInstance): Promise<void> {
     '/dashboards/:dashboardId',
     { config: { action: 'dashboard.get' }, schema: { tags: ['dashboards'], summary: 'One dashboard (dashboard.get)', params } },
     async (request) => {
-      const { dashboard, access } = await apiDashboard(db, principalOf(request).user, request.params.dashboardId, 'resources.view', clock.now());
+      const { dashboard, access } = await apiDashboard(db, principalOf(request).user, request.params.dashboardId, 'resources.view');
       return presentDashboard(dashboard, access.organization);
     },
   );
@@ -152,7 +152,7 @@ export async function dashboardApiRoutes(api: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { user } = principalOf(request);
-      const { dashboard, access } = await apiDashboard(db, user, request.params.dashboardId, 'resources.edit', clock.now());
+      const { dashboard, access } = await apiDashboard(db, user, request.params.dashboardId, 'resources.edit');
       const body = request.body;
       const parsed = dashboardDetailsSchema.safeParse({ name: body.name ?? dashboard.name, description: body.description ?? dashboard.description });
       if (!parsed.success) throw zodRefusal(parsed.error);
@@ -171,7 +171,7 @@ export async function dashboardApiRoutes(api: FastifyInstance): Promise<void> {
     { config: { action: 'dashboard.delete' }, schema: { tags: ['dashboards'], summary: 'Delete a dashboard; its share link stops working (dashboard.delete)', params } },
     async (request) => {
       const { user } = principalOf(request);
-      const { dashboard, access } = await apiDashboard(db, user, request.params.dashboardId, 'resources.edit', clock.now());
+      const { dashboard, access } = await apiDashboard(db, user, request.params.dashboardId, 'resources.edit');
       if (!access.canDelete) throw new ApiError(403, 'Deleting a dashboard needs the Editor role or more.');
       await deleteDashboard(db, clock, user, dashboard);
       return { success: true };

@@ -3,6 +3,7 @@ import { touchAccessKey, verifyAccessKey } from '../device-api/access-keys.ts';
 import { DEVICE_TOKEN_DEFAULT_TTL_MS, DEVICE_TOKEN_MAX_TTL_MS, issueDeviceToken } from '../device-api/device-tokens.ts';
 import { ApiError, apiValidation } from './errors.ts';
 import { apiIdSchema, fromApiId, toApiId } from './ids.ts';
+import { assertNever } from '../../assert-never.ts';
 
 interface DeviceCredentials {
   deviceId: string;
@@ -57,7 +58,16 @@ export async function deviceAuthRoutes(api: FastifyInstance): Promise<void> {
         reply.header('WWW-Authenticate', 'Bearer realm="device API"');
         return new ApiError(401, message);
       };
-      if (!check.ok) throw refuse(check.reason === 'revoked_key' ? 'This access key has been revoked. Create a new one on the application’s Access Keys page.' : 'The access key and secret do not match.');
+      if (!check.ok) {
+        switch (check.reason) {
+          case 'revoked_key':
+            throw refuse('This access key has been revoked. Create a new one on the application’s Access Keys page.');
+          case 'unknown_key':
+            throw refuse('The access key and secret do not match.');
+          default:
+            return assertNever(check.reason);
+        }
+      }
       if (!check.key.device) throw refuse('This access key’s application has no such device.');
       const now = clock.now();
       await touchAccessKey(db, check.key, now);

@@ -103,9 +103,16 @@ export async function meRoutes(api: FastifyInstance): Promise<void> {
         }
         const result = await requestEmailChange(deps, user, { email, currentPassword: body.currentPassword });
         if (!result.ok) {
-          if (result.reason === 'wrong_password') throw new ApiError(400, 'currentPassword: your current password is not correct.');
-          if (result.reason === 'email_taken') throw new ApiError(409, 'email: another account uses this email address.');
-          // same_email: nothing to change.
+          switch (result.reason) {
+            case 'wrong_password':
+              throw new ApiError(400, 'currentPassword: your current password is not correct.');
+            case 'email_taken':
+              throw new ApiError(409, 'email: another account uses this email address.');
+            case 'same_email':
+              break; // nothing to change
+            default:
+              return assertNever(result.reason);
+          }
         }
       }
       if (name !== null && name !== user.name) await updateProfile(db, user.id, { name, timeZone: user.timeZone });

@@ -1,4 +1,4 @@
-import type { ApiToken } from '../accounts/api-tokens.ts';
+import type { ApiToken } from '../accounts/queries/api-tokens.ts';
 import { toApiId } from './ids.ts';
 import { isoDate } from './present.ts';
 

@@ -1,6 +1,6 @@
 import type { Sql } from '../../db/sql.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
-import { findBillingAccount } from '../billing/queries.ts';
+import { findBillingAccount } from '../owners/queries/billing-accounts.ts';
 import { listDashboardsOf } from '../dashboards/queries.ts';
 import { countOpenInvitations } from '../invitations/queries.ts';
 import type { Owner } from '../owners/owner.ts';

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateApiToken, type ApiToken } from '../accounts/api-tokens.ts';
+import { authenticateApiToken } from '../accounts/api-tokens.ts';
+import type { ApiToken } from '../accounts/queries/api-tokens.ts';
 import type { User } from '../accounts/queries.ts';
 import { retryAfterSeconds } from '../rate-limits/gcra.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';

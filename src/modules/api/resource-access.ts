@@ -3,7 +3,8 @@ import { HttpError } from '../../http/errors.ts';
 import type { User } from '../accounts/queries.ts';
 import { dashboardResource, findDashboard } from '../dashboards/queries.ts';
 import type { Owner } from '../owners/columns.ts';
-import { applicationAccess, pausedByUnpaid, resourceAccess } from '../resources/access.ts';
+import { applicationAccess } from '../applications/access.ts';
+import { pausedByUnpaid, resourceAccess } from '../resources/access.ts';
 import { can, type Actor, type OrgAction, type ResourceType, type Role } from '../tenancy/policy.ts';
 import { resourceRolesOf } from '../tenancy/queries/memberships.ts';
 import { organizationsOfUser, type Organization } from '../tenancy/queries/organizations.ts';
@@ -25,22 +26,22 @@ function asApiError(err: unknown, what: string): unknown {
   return new ApiError(err.statusCode, err.message);
 }
 
-export async function apiApplication(db: Sql, user: User, rawId: string, action: OrgAction, now: Date) {
+export async function apiApplication(db: Sql, user: User, rawId: string, action: OrgAction) {
   const id = fromApiId(rawId);
   if (id === null) throw apiNotFound('Application');
   try {
-    return await applicationAccess(db, user.id, id, action, now);
+    return await applicationAccess(db, user.id, id, action);
   } catch (err) {
     throw asApiError(err, 'Application');
   }
 }
 
-export async function apiDashboard(db: Sql, user: User, rawId: string, action: OrgAction, now: Date) {
+export async function apiDashboard(db: Sql, user: User, rawId: string, action: OrgAction) {
   const id = fromApiId(rawId);
   const dashboard = id === null ? undefined : await findDashboard(db, id);
   if (!dashboard) throw apiNotFound('Dashboard');
   try {
-    const access = await resourceAccess(db, user.id, dashboardResource(dashboard), action, now);
+    const access = await resourceAccess(db, user.id, dashboardResource(dashboard), action);
     if (action === 'resources.edit' && access.billingStatus === 'unpaid') throw pausedByUnpaid(access.organization?.name, 'dashboards');
     return { dashboard, access };
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiTokenStatus } from '../accounts/api-tokens.ts';
+import type { ApiTokenStatus } from '../accounts/queries/api-tokens.ts';
 import { changePersonalToken, createPersonalToken, findPersonalToken, listPersonalTokens, revokePersonalToken, TOKEN_DESCRIPTION_MAX, TOKEN_NAME_MAX } from '../accounts/personal-tokens.ts';
 import { ApiError, apiNotFound } from './errors.ts';
 import { apiIdSchema, fromApiId } from './ids.ts';
@@ -7,6 +7,7 @@ import { listEnvelope, listQuerySchema, type ListQuery } from './list.ts';
 import { presentApiToken } from './present-me.ts';
 import { principalOf } from './principal.ts';
 import { knownScope, scopesAllow } from './scopes.ts';
+import { assertNever } from '../../assert-never.ts';
 
 /**
  * Whether a token holding `held` may give `scope` to a new token: never
@@ -136,7 +137,16 @@ export async function tokensRoutes(api: FastifyInstance): Promise<void> {
       const { user } = principalOf(request);
       const token = await tokenOf(user.id, request.params.apiTokenId);
       const result = await changePersonalToken(deps, user.id, token.id, request.body);
-      if (!result.ok) throw result.reason === 'not_found' ? apiNotFound('API token') : new ApiError(400, `${result.field}: ${result.message}`);
+      if (!result.ok) {
+        switch (result.reason) {
+          case 'not_found':
+            throw apiNotFound('API token');
+          case 'invalid':
+            throw new ApiError(400, `${result.field}: ${result.message}`);
+          default:
+            return assertNever(result);
+        }
+      }
       return presentApiToken(result.apiToken);
     },
   );

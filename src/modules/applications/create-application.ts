@@ -1,9 +1,9 @@
 import type { Sql } from '../../db/sql.ts';
 import type { Clock } from '../../clock.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
-import { checkLimit } from '../resources/counts.ts';
+import { checkLimit } from '../resources/limits.ts';
 import { lockOwner, type Owner } from '../owners/columns.ts';
-import { insertApplication } from './queries.ts';
+import { countApplicationsOf, insertApplication } from './queries.ts';
 
 export type CreateApplicationResult = { ok: true; id: number } | { ok: false; reason: 'limit'; message: string } | { ok: false; reason: 'owner_unpaid' };
 
@@ -16,7 +16,7 @@ export async function createApplication(
   return db.transaction(async (trx) => {
     await lockOwner(trx, input.owner);
     if ((await billingStatusOf(trx, input.owner)) === 'unpaid') return { ok: false, reason: 'owner_unpaid' } as const;
-    const limit = await checkLimit(trx, input.owner, 'applications', 1, clock.now());
+    const limit = await checkLimit(trx, input.owner, 'applications', { inUse: await countApplicationsOf(trx, input.owner), adding: 1 });
     if (!limit.ok) return { ok: false, reason: 'limit', message: limit.message } as const;
     const id = await insertApplication(trx, { owner: input.owner, name: input.name, description: input.description, createdByUserId: input.userId, now: clock.now() });
     return { ok: true, id } as const;

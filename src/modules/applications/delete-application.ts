@@ -1,6 +1,7 @@
 import type { Sql } from '../../db/sql.ts';
 import { deleteResourceRolesOn } from '../tenancy/queries/memberships.ts';
 import { deletePayloadsOfApplications } from '../usage/queries.ts';
+import { deleteApplicationRow } from './queries.ts';
 
 /**
  * R5.1: deletes an application with its devices, workflows, keys and stored
@@ -11,6 +12,6 @@ export async function deleteApplication(db: Sql, id: number): Promise<void> {
   await db.transaction(async (trx) => {
     await deleteResourceRolesOn(trx, 'application', [id]);
     await deletePayloadsOfApplications(trx, [id]);
-    await trx.run('DELETE FROM applications WHERE id = ?', [id]);
+    await deleteApplicationRow(trx, id);
   });
 }

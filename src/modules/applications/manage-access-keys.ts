@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
-import { insertRows, type Sql } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
+import { insertAccessKey, renameAccessKeyRow, revokeAccessKeyRow } from './queries.ts';
 
 const KEY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
@@ -11,18 +12,17 @@ const KEY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 export async function createAccessKey(db: Sql, clock: Clock, applicationId: number, name: string): Promise<{ keyId: string; secret: string }> {
   const keyId = 'ak_' + [...randomBytes(16)].map((b) => KEY_ALPHABET[b % KEY_ALPHABET.length]).join('');
   const secret = randomBytes(32).toString('base64url');
-  await insertRows(db, 'access_keys', [{ application_id: applicationId, key_id: keyId, secret_hash: hashSecret(secret), name, created_at: clock.now().getTime() }]);
+  await insertAccessKey(db, { applicationId, keyId, secretHash: hashSecret(secret), name, createdAt: clock.now() });
   return { keyId, secret };
 }
 
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 export async function revokeAccessKey(db: Sql, clock: Clock, applicationId: number, keyRowId: number): Promise<boolean> {
-  const revoked = await db.run('UPDATE access_keys SET revoked_at = ? WHERE id = ? AND application_id = ? AND revoked_at IS NULL', [clock.now().getTime(), keyRowId, applicationId]);
-  return revoked === 1;
+  return revokeAccessKeyRow(db, applicationId, keyRowId, clock.now());
 }
 
 /** Renames an access key (its name is what Losant's API calls its description). */
 export async function renameAccessKey(db: Sql, applicationId: number, keyRowId: number, name: string): Promise<boolean> {
-  return (await db.run('UPDATE access_keys SET name = ? WHERE id = ? AND application_id = ?', [name, keyRowId, applicationId])) === 1;
+  return renameAccessKeyRow(db, applicationId, keyRowId, name);
 }

@@ -8,7 +8,10 @@ import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/fo
 import { renderConfirmation } from '../../http/confirm.ts';
 import { datesFor, renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { planOfOwner } from '../owners/owner.ts';
-import { applicationFor, pausedByUnpaid, type ApplicationRow, type ResourceAccess } from '../resources/access.ts';
+import { billingStandingOf } from '../owners/standing.ts';
+import { pausedByUnpaid, type ResourceAccess } from '../resources/access.ts';
+import { applicationFor } from './access.ts';
+import type { ApplicationRow } from './queries.ts';
 import { billingBar } from '../tenancy/chrome.ts';
 import { allowedOwner, ownerChoices } from '../resources/owner-choices.ts';
 import { ownerFromColumns } from '../owners/columns.ts';
@@ -48,7 +51,9 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
   }
 
   async function showApp(request: FastifyRequest, reply: FastifyReply, application: ApplicationRow, access: ResourceAccess, extras: AppPageExtras = {}, status = 200) {
-    const bar = access.organization ? billingBar(access.organization, access.role, access.billingStatus, access.billingStanding) : null;
+    const bar = access.organization
+      ? billingBar(access.organization, access.role, access.billingStatus, await billingStandingOf(db, app.deps.billingReads, access.organization.id, access.billingStatus, clock.now()))
+      : null;
     if (access.billingStatus === 'unpaid') {
       // R9.8: members see why instead of the content; the data can still be exported.
       return renderPage(request, reply, 'pages/applications/unpaid.eta', { application, access, billingBar: bar, ownerName: await ownerName(access) }, { status: 200, title: `${application.name} · paused` });
@@ -84,7 +89,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
     return renderPage(request, reply, 'pages/applications/new.eta', { choices, values, errors }, { status, title: 'New application · Orgplane' });
   }
 
-  // Issue 18: every application of an organization the member may see (R2.6),
+  // R3.2: every application of an organization the member may see (R2.6),
   // paged, behind the overview's "View all" link.
   app.get<{ Params: { slug: string }; Querystring: { page?: string } }>('/orgs/:slug/applications', (request, reply) =>
     renderOrgResourceList(request, reply, 'application', (owner, visible, window) => pageApplicationsOf(db, owner, visible, window)),

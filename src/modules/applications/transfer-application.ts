@@ -7,9 +7,9 @@ import { billingStatusOf, usagePeriodOf } from '../owners/owner-period.ts';
 import { can, type Role } from '../tenancy/policy.ts';
 import { organizationsOfUser } from '../tenancy/queries/organizations.ts';
 import { deleteResourceRolesOn } from '../tenancy/queries/memberships.ts';
-import { moveApplicationUsage } from '../usage/queries.ts';
-import { ownerCounts } from '../resources/counts.ts';
-import { ownerColumns, ownerFormValue, sameOwner, type Owner } from '../owners/columns.ts';
+import { applicationPeriodUsage, moveApplicationUsage, payloadsInPeriod } from '../usage/queries.ts';
+import { ownerFormValue, sameOwner, type Owner } from '../owners/columns.ts';
+import { countApplicationsOf, countDevicesOf, countDevicesOfApplication, findApplicationOwnedBy, moveApplicationTo } from './queries.ts';
 import { auditTransfer, lockBothOwners, ownerLabel, unpaidSide } from '../resources/transfer.ts';
 
 export interface TransferTarget {
@@ -53,29 +53,23 @@ export async function transferApplication(
   return db.transaction(async (trx) => {
     // Lock both owners in a fixed order so two opposite transfers cannot deadlock.
     await lockBothOwners(trx, input.from, input.to);
-    const from = ownerColumns(input.from);
-    const to = ownerColumns(input.to);
-    const app = await trx.first<{ id: number; name: string }>('SELECT id, name FROM applications WHERE id = ? AND owner_type = ? AND owner_id = ?', [
-      input.applicationId,
-      from.owner_type,
-      from.owner_id,
-    ]);
+    const app = await findApplicationOwnedBy(trx, input.applicationId, input.from);
     if (!app) return { ok: false, reason: 'not_allowed' } as const;
     const unpaid = await unpaidSide(trx, input.from, input.to);
     if (unpaid) return { ok: false, reason: 'owner_unpaid', side: unpaid } as const;
 
-    const devices = Number((await trx.first<{ n: number }>('SELECT COUNT(*) AS n FROM devices WHERE application_id = ?', [app.id]))?.n ?? 0);
+    const devices = await countDevicesOfApplication(trx, app.id);
     const fromPeriod = await usagePeriodOf(trx, input.from, now);
     const toPeriod = await usagePeriodOf(trx, input.to, now);
-    const movingWhere = [from.owner_type, from.owner_id, app.id, fromPeriod.start.getTime()];
-    const moving = await trx.first<{ payloads: number; rejected: number }>(
-      'SELECT payloads, rejected FROM usage_counters WHERE owner_type = ? AND owner_id = ? AND application_id = ? AND period_start = ?',
-      movingWhere,
-    );
+    const moving = await applicationPeriodUsage(trx, input.from, app.id, fromPeriod.start);
     const movingPayloads = Number(moving?.payloads ?? 0);
 
     const plan = await planOfOwner(trx, input.to);
-    const counts = await ownerCounts(trx, input.to, now);
+    const counts = {
+      applications: await countApplicationsOf(trx, input.to),
+      devices: await countDevicesOf(trx, input.to),
+      payloadsThisPeriod: await payloadsInPeriod(trx, input.to, toPeriod.start),
+    };
     const over: string[] = [];
     if (counts.applications + 1 > plan.limits.applications) over.push(`${formatCount(plan.limits.applications)} applications`);
     if (counts.devices + devices > plan.limits.devices) over.push(`${formatCount(plan.limits.devices)} devices`);
@@ -87,7 +81,7 @@ export async function transferApplication(
       return { ok: false, reason: 'limit', message: `${where} allows ${over.join(' and ')}; this application would not fit. Nothing was moved.` } as const;
     }
 
-    await trx.run('UPDATE applications SET owner_type = ?, owner_id = ? WHERE id = ?', [to.owner_type, to.owner_id, app.id]);
+    await moveApplicationTo(trx, app.id, input.to);
     // From now on its payloads count for the receiver: this period's counter moves with it.
     await moveApplicationUsage(trx, { application: app, from: input.from, to: input.to, fromPeriodStart: fromPeriod.start, toPeriodStart: toPeriod.start, moving });
     // Per-resource roles belong to the old organization's members.

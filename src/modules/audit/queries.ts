@@ -1,4 +1,4 @@
-import { type Sql, type SqlValue } from '../../db/sql.ts';
+import { insertRows, type Sql, type SqlValue } from '../../db/sql.ts';
 
 export interface AuditEvent {
   id: number;
@@ -12,6 +12,24 @@ export interface AuditEvent {
   /** The acting user, when a user acted (R16.1: the API names them by id). */
   actorUserId?: number | null;
   targetId?: string | null;
+}
+
+/** An entry's columns as stored: audit_events and the back-office's admin_events share them (record.ts makes them). */
+export type AuditEventColumns = {
+  actor_user_id: number | null;
+  actor_label: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  target_label: string;
+  before_json: string | null;
+  after_json: string | null;
+  created_at: number;
+};
+
+/** R4.5: appends one entry to an organization's log (recordAudit calls it inside the change's transaction). */
+export async function insertAuditEvent(db: Sql, organizationId: number, columns: AuditEventColumns): Promise<void> {
+  await insertRows(db, 'audit_events', [{ organization_id: organizationId, ...columns }]);
 }
 
 /** What the Audit Log is narrowed to (R4.5): an action, an actor, an interval [from, to). */

@@ -1,4 +1,5 @@
-import { insertRows, type Sql } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
+import { insertAuditEvent, type AuditEventColumns } from './queries.ts';
 
 export interface AuditActor {
   userId: number | null;
@@ -20,7 +21,7 @@ export interface AuditEntry extends AuditEvent {
 }
 
 /** The columns audit_events and admin_events share, as stored. */
-export const auditEventColumns = (event: AuditEvent) => ({
+export const auditEventColumns = (event: AuditEvent): AuditEventColumns => ({
   actor_user_id: event.actor.userId,
   actor_label: event.actor.label.slice(0, 400),
   action: event.action,
@@ -41,5 +42,5 @@ export const systemActor: AuditActor = { userId: null, label: 'Orgplane' };
 
 /** R4.5: appends one entry; call it inside the transaction of the change it describes. */
 export async function recordAudit(db: Sql, entry: AuditEntry): Promise<void> {
-  await insertRows(db, 'audit_events', [{ organization_id: entry.organizationId, ...auditEventColumns(entry) }]);
+  await insertAuditEvent(db, entry.organizationId, auditEventColumns(entry));
 }

@@ -2,29 +2,19 @@ import { formatCount } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { BilledTo } from './billing-details.ts';
 import type { Plan } from '../plans/queries.ts';
-import { issueInvoice, type Invoice, type InvoiceKind, type InvoiceLineInput } from './invoices.ts';
+import { issueInvoice } from './invoices.ts';
 import { describePeriod } from './open-subscription.ts';
 import { overageCents } from '../plans/overage.ts';
-import { insertRows, type Sql } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
+import { addCreditLedgerEntry } from './queries/credit.ts';
+import { insertInvoiceUsage, type Invoice, type InvoiceKind } from './queries/invoices.ts';
+import { markPendingLinesInvoiced, pendingLinesToInvoice, type InvoiceLineInput } from './queries/lines.ts';
+import { periodUsageOfOrganization, type InvoicedApplicationUsage } from '../usage/queries.ts';
+
 
 type Period = { start: Date; end: Date };
 
-interface PendingRow {
-  id: number;
-  kind: InvoiceLineInput['kind'];
-  description: string;
-  quantity: number;
-  unit_price_cents: number;
-  amount_cents: number;
-  period_start: number | null;
-  period_end: number | null;
-}
-
-interface UsageRow {
-  application_id: number;
-  application_name: string;
-  payloads: number;
-}
+type UsageRow = InvoicedApplicationUsage;
 
 export interface AccruedCharges {
   /** Overage of the usage period, then the proration lines waiting for an invoice. */
@@ -43,12 +33,7 @@ export async function accruedCharges(
   input: { organizationId: number; plan: Plan; usagePeriod: Period; usagePeriodStart: Date; pendingBefore?: Date },
 ): Promise<AccruedCharges> {
   const { organizationId, plan, usagePeriod } = input;
-  const sql = trx;
-  const usage = await sql.rows<UsageRow>(
-    `SELECT application_id, application_name, payloads FROM usage_counters
-     WHERE owner_type = 'organization' AND owner_id = ? AND period_start = ?`,
-    [organizationId, input.usagePeriodStart.getTime()],
-  );
+  const usage = await periodUsageOfOrganization(trx, organizationId, input.usagePeriodStart);
   const payloads = usage.reduce((s, u) => s + Number(u.payloads), 0);
   const lines: InvoiceLineInput[] = [];
   const overage = overageCents(payloads, plan.limits.payloadsPerMonth, plan.overageCentsPerMillion);
@@ -63,22 +48,9 @@ export async function accruedCharges(
       periodEnd: usagePeriod.end,
     });
   }
-  const pending = await sql.rows<PendingRow>(
-    `SELECT * FROM pending_invoice_lines WHERE organization_id = ? AND invoice_id IS NULL${input.pendingBefore ? ' AND created_at < ?' : ''} ORDER BY id`,
-    input.pendingBefore ? [organizationId, input.pendingBefore.getTime()] : [organizationId],
-  );
-  for (const p of pending) {
-    lines.push({
-      kind: p.kind,
-      description: p.description,
-      quantity: Number(p.quantity),
-      unitPriceCents: Number(p.unit_price_cents),
-      amountCents: Number(p.amount_cents),
-      ...(p.period_start != null ? { periodStart: new Date(Number(p.period_start)) } : {}),
-      ...(p.period_end != null ? { periodEnd: new Date(Number(p.period_end)) } : {}),
-    });
-  }
-  return { lines, usage, pendingIds: pending.map((p) => Number(p.id)) };
+  const pending = await pendingLinesToInvoice(trx, organizationId, input.pendingBefore);
+  lines.push(...pending.lines);
+  return { lines, usage, pendingIds: pending.ids };
 }
 
 /** R9.3, R9.5: how much credit balance an invoice takes, and how much it gives back (a net credit). */
@@ -128,24 +100,10 @@ export async function issueWithCredit(
     usagePeriod: input.usagePeriod,
     billedTo: input.billedTo,
   });
-  await insertRows(
-    trx,
-    'invoice_usage',
-    input.accrued.usage.map((u) => ({
-        invoice_id: invoice.id,
-        application_id: u.application_id,
-        application_name: u.application_name,
-        payloads: u.payloads,
-        usage_period_start: (input.usagePeriod ?? input.period).start.getTime(),
-        usage_period_end: (input.usagePeriod ?? input.period).end.getTime(),
-    })),
-  );
-  const ids = input.accrued.pendingIds;
-  if (ids.length) {
-    await trx.run(`UPDATE pending_invoice_lines SET invoice_id = ? WHERE id IN (${ids.map(() => '?').join(', ')})`, [invoice.id, ...ids]);
-  }
+  await insertInvoiceUsage(trx, invoice.id, input.accrued.usage, input.usagePeriod ?? input.period);
+  await markPendingLinesInvoiced(trx, invoice.id, input.accrued.pendingIds);
   const ledger = (amount: number, reason: string) =>
-    insertRows(trx, 'credit_ledger', [{ organization_id: input.organizationId, amount_cents: amount, reason, invoice_id: invoice.id, created_at: input.issuedAt.getTime() }]);
+    addCreditLedgerEntry(trx, { organizationId: input.organizationId, amountCents: amount, reason, invoiceId: invoice.id, at: input.issuedAt });
   if (applied) await ledger(-applied, `Applied to ${input.ledgerNoun} ${invoice.number}`);
   if (netCredit) await ledger(netCredit, `Net credit of ${input.ledgerNoun} ${invoice.number}`);
   return { invoice, creditBalanceCents: balanceAfterCents };

@@ -1,26 +1,13 @@
 import { z } from 'zod';
+import { EMPTY_ADDRESS, type BillingAddress, type BillingDetails } from '../owners/queries/billing-accounts.ts';
 
 /**
  * R9.14: who invoices are made out to. The billing email receives every
  * billing email (R9.12); name, postal address and tax ID are optional and
- * printed on invoices. The name defaults to the organization's name.
+ * printed on invoices. The name defaults to the organization's name. The
+ * details themselves are kept on the billing account
+ * (owners/queries/billing-accounts.ts); this is their form and their print.
  */
-export interface BillingAddress {
-  line1: string;
-  line2: string;
-  city: string;
-  region: string;
-  postalCode: string;
-  /** ISO 3166-1 alpha-2, as Stripe takes it; '' when not given. */
-  country: string;
-}
-
-export interface BillingDetails {
-  email: string;
-  name: string | null;
-  address: BillingAddress | null;
-  taxId: string | null;
-}
 
 /** What an invoice is made out to, as of its issue (kept on the invoice). */
 export interface BilledTo extends BillingDetails {
@@ -46,8 +33,6 @@ export function addressLines(address: BillingAddress | null): string[] {
   const cityLine = [address.postalCode, address.city].filter(Boolean).join(' ');
   return [address.line1, address.line2, [cityLine, address.region].filter(Boolean).join(', '), address.country ? countryName(address.country) : ''].filter((l) => l !== '');
 }
-
-const EMPTY_ADDRESS: BillingAddress = { line1: '', line2: '', city: '', region: '', postalCode: '', country: '' };
 
 const text = (max: number, label: string) =>
   z
@@ -105,51 +90,6 @@ export function formOfDetails(d: BillingDetails): BillingDetailsForm {
     address_postal_code: a.postalCode,
     address_country: a.country,
     tax_id: d.taxId ?? '',
-  };
-}
-
-/** The columns of billing_accounts that hold the details. */
-export function detailsColumns(d: BillingDetails) {
-  const a = d.address ?? EMPTY_ADDRESS;
-  const orNull = (v: string) => (v === '' ? null : v);
-  return {
-    billing_email: d.email,
-    billing_name: d.name,
-    address_line1: orNull(a.line1),
-    address_line2: orNull(a.line2),
-    address_city: orNull(a.city),
-    address_region: orNull(a.region),
-    address_postal_code: orNull(a.postalCode),
-    address_country: orNull(a.country),
-    tax_id: d.taxId,
-  };
-}
-
-/** The details of a billing_accounts row. */
-export function detailsOfRow(r: {
-  billing_email: string;
-  billing_name?: string | null;
-  address_line1?: string | null;
-  address_line2?: string | null;
-  address_city?: string | null;
-  address_region?: string | null;
-  address_postal_code?: string | null;
-  address_country?: string | null;
-  tax_id?: string | null;
-}): BillingDetails {
-  const address: BillingAddress = {
-    line1: r.address_line1 ?? '',
-    line2: r.address_line2 ?? '',
-    city: r.address_city ?? '',
-    region: r.address_region ?? '',
-    postalCode: r.address_postal_code ?? '',
-    country: r.address_country ?? '',
-  };
-  return {
-    email: r.billing_email,
-    name: r.billing_name ?? null,
-    address: Object.values(address).some((v) => v !== '') ? address : null,
-    taxId: r.tax_id ?? null,
   };
 }
 

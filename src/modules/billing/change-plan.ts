@@ -1,18 +1,23 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../../deps.ts';
-import { insertRows, type Sql } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { formatCount } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor, type AuditActor } from '../audit/record.ts';
 import { countOpenInvitations } from '../invitations/queries.ts';
-import { toPlan, type Limits, type Plan } from '../plans/queries.ts';
-import { ownerCounts } from '../resources/counts.ts';
+import { availablePlans, type Limits, type Plan } from '../plans/queries.ts';
+import { ownerCounts } from './owner-counts.ts';
 import { lockAccount } from './charge.ts';
-import { findBillingAccount } from './queries.ts';
+import { findBillingAccount, setAccountPlan } from '../owners/queries/billing-accounts.ts';
+import { insertPendingLines } from './queries/lines.ts';
+import { insertPlanChange } from './queries/plan-changes.ts';
 import { prorationLines, type ProrationLine } from './proration.ts';
 import { planInForce } from './plan-in-force.ts';
 import { DAY_MS } from '../../clock.ts';
+import { applicationIdsOf } from '../applications/queries.ts';
+import { countPayloadsOlderThan } from '../usage/queries.ts';
+
 
 /** How long a shown preview may be confirmed at its own instant, so the invoice carries exactly what was shown. */
 export const QUOTE_TTL_MS = 15 * 60_000;
@@ -35,15 +40,6 @@ export interface PlanChangePreview {
    * nothing stored is that old), so no warning is shown for nothing.
    */
   agingOutPayloads: number | null;
-}
-
-/** The plans an organization may choose: the tiers and its own custom plans (R7.1). */
-export async function availablePlans(db: Sql, organizationId: number): Promise<Plan[]> {
-  const rows = await db.rows<Parameters<typeof toPlan>[0]>(
-    "SELECT * FROM plans WHERE kind = 'tier' OR (kind = 'custom' AND organization_id = ?) ORDER BY sort_order, id",
-    [organizationId],
-  );
-  return rows.map(toPlan);
 }
 
 /** R9.5: the exact lines and consequences of switching to `to` at `at`. */
@@ -72,11 +68,7 @@ export async function previewPlanChange(db: Sql, organizationId: number, to: Pla
   let agingOutPayloads: number | null = null;
   if (to.limits.retentionDays < from.limits.retentionDays) {
     const cutoff = at.getTime() - to.limits.retentionDays * DAY_MS;
-    const row = await db.first<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM payloads p JOIN applications a ON a.id = p.application_id WHERE a.owner_type = 'organization' AND a.owner_id = ? AND p.time < ?",
-      [organizationId, cutoff],
-    );
-    const n = Number(row?.n ?? 0);
+    const n = await countPayloadsOlderThan(db, await applicationIdsOf(db, { kind: 'organization', organizationId }), cutoff);
     agingOutPayloads = n > 0 ? n : null;
   }
   return {
@@ -138,25 +130,9 @@ export async function changePlan(
     const preview = await previewPlanChange(trx, input.organizationId, to, input.at);
     if (preview.exceeded.length) return { ok: false, reason: 'exceeds_limits', exceeded: preview.exceeded } as const;
     const now = clock.now();
-    await trx.run('UPDATE billing_accounts SET plan_id = ?, updated_at = ? WHERE organization_id = ?', [to.id, now.getTime(), input.organizationId]);
-    await insertRows(trx, 'plan_changes', [
-      { organization_id: input.organizationId, plan_id: to.id, effective_at: input.at.getTime(), actor_user_id: 'id' in input.actor ? input.actor.id : input.actor.userId },
-    ]);
-    await insertRows(
-      trx,
-      'pending_invoice_lines',
-      preview.lines.map((l) => ({
-        organization_id: input.organizationId,
-        kind: l.kind,
-        description: l.description,
-        quantity: l.quantity,
-        unit_price_cents: l.unitPriceCents,
-        amount_cents: l.amountCents,
-        period_start: l.periodStart.getTime(),
-        period_end: l.periodEnd.getTime(),
-        created_at: input.at.getTime(),
-      })),
-    );
+    await setAccountPlan(trx, input.organizationId, to.id, now);
+    await insertPlanChange(trx, { organizationId: input.organizationId, planId: to.id, effectiveAt: input.at, actorUserId: 'id' in input.actor ? input.actor.id : input.actor.userId });
+    await insertPendingLines(trx, input.organizationId, preview.lines, input.at);
     await recordAudit(trx, {
       organizationId: input.organizationId,
       actor: 'email' in input.actor ? userActor(input.actor) : input.actor,

@@ -1,5 +1,5 @@
-import type { Sql } from '../../db/sql.ts';
 import { chargeInvoice, type ChargeContext, type ChargeDeps, type ChargeOutcome } from './charge.ts';
+import { openInvoicesOf } from './queries/invoices.ts';
 
 /**
  * Charges every open invoice oldest first and stops at the first failure
@@ -7,7 +7,7 @@ import { chargeInvoice, type ChargeContext, type ChargeDeps, type ChargeOutcome 
  * emails) in the transaction that records it (R9.12).
  */
 export async function chargeOpenInvoices(deps: ChargeDeps, organizationId: number, ctx: ChargeContext): Promise<ChargeOutcome[]> {
-  const open = await deps.db.rows<{ id: number }>("SELECT id FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
+  const open = await openInvoicesOf(deps.db, organizationId);
   const outcomes: ChargeOutcome[] = [];
   for (const { id } of open) {
     const outcome = await chargeInvoice(deps, id, ctx);

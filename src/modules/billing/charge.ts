@@ -1,22 +1,17 @@
 import type { Deps } from '../../deps.ts';
-import { lockRow } from '../../db/locks.ts';
-import { insertRows, type Sql } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { AuditActor } from '../audit/record.ts';
+import { findBillingAccount, lockBillingAccount } from '../owners/queries/billing-accounts.ts';
 import type { ChargeRequest, ChargeResult } from './gateway/types.ts';
 import { applyPaymentOutcome, type OutcomeConsequences } from './payment-outcome.ts';
-import { findBillingAccount } from './queries.ts';
+import { attemptByKey, attemptStatusesOf, insertPendingAttempt, recordAttemptOutcome, stalePendingAttempts, type ChargeTrigger } from './queries/attempts.ts';
+import { invoiceDueOf, recordInvoicePayment } from './queries/invoices.ts';
 
 export type ChargeOutcome =
   | { status: 'succeeded'; invoiceId: number; amountCents: number }
   | { status: 'failed'; invoiceId: number; code: string; message: string }
   | { status: 'unknown'; invoiceId: number }
   | { status: 'skipped'; invoiceId: number; reason: 'not_open' | 'in_flight' | 'no_card' };
-
-/**
- * What started a charge. Kept on the attempt, so an outcome learned late (the
- * settle job, a webhook) has the consequences it would have had at once.
- */
-export type ChargeTrigger = 'renewal' | 'retry' | 'pay_now' | 'admin_retry' | 'reactivation' | 'final';
 
 /** Who asks for a charge, and when. */
 export interface ChargeContext {
@@ -33,17 +28,8 @@ export type ChargeDeps = Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'con
 
 /** Locks an organization's billing account row for the transaction (PostgreSQL). */
 export async function lockAccount(trx: Sql, organizationId: number): Promise<void> {
-  await lockRow(trx, 'billing_accounts', { organization_id: organizationId });
+  await lockBillingAccount(trx, organizationId);
 }
-
-interface InvoiceDueRow {
-  organization_id: number;
-  number: string;
-  status: string;
-  amount_due_cents: number;
-  amount_paid_cents: number;
-}
-const INVOICE_DUE = 'SELECT organization_id, number, status, amount_due_cents, amount_paid_cents FROM invoices WHERE id = ?';
 
 /** A payment attempt committed as pending, before the gateway hears of it (R9.13). */
 export interface ClaimedAttempt {
@@ -79,39 +65,34 @@ export type ClaimSkipped = { skip: 'not_open' | 'in_flight' | 'no_card' };
  * in progress.
  */
 export async function claimAttemptIn(sql: Sql, invoiceId: number, ctx: Pick<ChargeContext, 'at' | 'trigger'>): Promise<ClaimedAttempt | ClaimSkipped> {
-  const inv = await sql.first<InvoiceDueRow>(INVOICE_DUE, [invoiceId]);
+  const inv = await invoiceDueOf(sql, invoiceId);
   if (!inv) return { skip: 'not_open' as const };
-  await lockAccount(sql, inv.organization_id);
+  await lockAccount(sql, inv.organizationId);
   // PostgreSQL: read the row again now that the account is locked. On SQLite
   // the transaction is the lock and sees one snapshot: the row read above is it.
-  const invoice = sql.postgres ? (await sql.first<InvoiceDueRow>(INVOICE_DUE, [invoiceId]))! : inv;
-  const due = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
+  const invoice = sql.postgres ? (await invoiceDueOf(sql, invoiceId))! : inv;
+  const due = invoice.amountDueCents - invoice.amountPaidCents;
   if (invoice.status !== 'open' || due <= 0) return { skip: 'not_open' as const };
   // One read tells whether an attempt is in flight and which attempt this is.
-  const attempts = await sql.rows<{ status: string }>('SELECT status FROM payment_attempts WHERE invoice_id = ?', [invoiceId]);
-  if (attempts.some((a) => a.status === 'pending')) return { skip: 'in_flight' as const };
-  const account = await findBillingAccount(sql, invoice.organization_id);
+  const attempts = await attemptStatusesOf(sql, invoiceId);
+  if (attempts.some((status) => status === 'pending')) return { skip: 'in_flight' as const };
+  const account = await findBillingAccount(sql, invoice.organizationId);
   if (!account?.card) return { skip: 'no_card' as const };
   const n = attempts.length + 1;
   const key = `invoice-${invoiceId}-attempt-${n}`;
-  await insertRows(sql, 'payment_attempts', [
-    {
-      organization_id: invoice.organization_id,
-      invoice_id: invoiceId,
-      idempotency_key: key,
-      amount_cents: due,
-      status: 'pending',
-      card_brand: account.card.brand,
-      card_last4: account.card.last4,
-      payment_method_ref: account.card.paymentMethodRef,
-      trigger: ctx.trigger,
-      created_at: ctx.at.getTime(),
-    },
-  ]);
-  return {
-    organizationId: Number(invoice.organization_id),
+  await insertPendingAttempt(sql, {
+    organizationId: invoice.organizationId,
     invoiceId,
-    invoiceNumber: String(invoice.number),
+    idempotencyKey: key,
+    amountCents: due,
+    card: account.card,
+    trigger: ctx.trigger,
+    at: ctx.at,
+  });
+  return {
+    organizationId: invoice.organizationId,
+    invoiceId,
+    invoiceNumber: invoice.number,
     idempotencyKey: key,
     amountCents: due,
     customerRef: account.customerRef,
@@ -172,18 +153,6 @@ export interface RecordedAttempt {
   consequences: OutcomeConsequences;
 }
 
-interface AttemptRow {
-  id: number;
-  organization_id: number;
-  invoice_id: number;
-  amount_cents: number;
-  status: string;
-  card_brand: string | null;
-  card_last4: string | null;
-  trigger: ChargeTrigger | null;
-}
-const ATTEMPT_BY_KEY = 'SELECT id, organization_id, invoice_id, amount_cents, status, card_brand, card_last4, trigger FROM payment_attempts WHERE idempotency_key = ?';
-
 /**
  * Writes a gateway outcome to its attempt and, in the same transaction, all
  * it causes (R9.12): the invoice paid, the status change (Past Due, Active
@@ -203,47 +172,29 @@ export async function recordOutcome(
   ctx: Omit<ChargeContext, 'trigger'> & { late?: boolean },
 ): Promise<RecordedAttempt | null> {
   const recorded = await deps.db.transaction(async (sql) => {
-    const found = await sql.first<AttemptRow>(ATTEMPT_BY_KEY, [key]);
+    const found = await attemptByKey(sql, key);
     if (!found || found.status !== 'pending') return null;
     // Under the account lock, like claimAttempt: otherwise a claim could read
     // the invoice still open, then (after this commits) find no pending
     // attempt, and charge the invoice a second time. PostgreSQL: read the
     // attempt again under the lock; a SQLite transaction sees one snapshot.
-    await lockAccount(sql, Number(found.organization_id));
-    const attempt = sql.postgres ? await sql.first<AttemptRow>(ATTEMPT_BY_KEY, [key]) : found;
+    await lockAccount(sql, found.organizationId);
+    const attempt = sql.postgres ? await attemptByKey(sql, key) : found;
     if (!attempt || attempt.status !== 'pending') return null;
     const at = ctx.at;
-    const updated = await sql.run(
-      `UPDATE payment_attempts SET status = ?, charge_ref = ?, failure_code = ?, failure_message = ?, completed_at = ?
-       WHERE id = ? AND status = 'pending'`,
-      [
-        result.status,
-        result.chargeRef,
-        result.status === 'failed' ? result.failure.code : null,
-        result.status === 'failed' ? result.failure.message.slice(0, 500) : null,
-        at.getTime(),
-        attempt.id,
-      ],
-    );
     // Another writer (an instance settling the same attempt, a webhook) got there first.
-    if (updated !== 1) return null;
-    if (result.status === 'succeeded') {
-      await sql.run(`UPDATE invoices SET status = 'paid', amount_paid_cents = amount_paid_cents + ?, paid_at = ? WHERE id = ? AND status = 'open'`, [
-        Number(attempt.amount_cents),
-        at.getTime(),
-        attempt.invoice_id,
-      ]);
-    }
+    if (!(await recordAttemptOutcome(sql, attempt.id, result, at))) return null;
+    if (result.status === 'succeeded') await recordInvoicePayment(sql, attempt.invoiceId, attempt.amountCents, at);
     const consequences = await applyPaymentOutcome(sql, deps, {
-      organizationId: Number(attempt.organization_id),
-      invoiceId: Number(attempt.invoice_id),
-      amountCents: Number(attempt.amount_cents),
-      card: { brand: attempt.card_brand, last4: attempt.card_last4 },
+      organizationId: attempt.organizationId,
+      invoiceId: attempt.invoiceId,
+      amountCents: attempt.amountCents,
+      card: { brand: attempt.cardBrand, last4: attempt.cardLast4 },
       trigger: attempt.trigger ?? 'renewal',
       result,
       ctx,
     });
-    return { organizationId: Number(attempt.organization_id), invoiceId: Number(attempt.invoice_id), amountCents: Number(attempt.amount_cents), consequences };
+    return { organizationId: attempt.organizationId, invoiceId: attempt.invoiceId, amountCents: attempt.amountCents, consequences };
   });
   if (recorded) await deliverOutbox(deps);
   return recorded;
@@ -268,42 +219,27 @@ export interface SettledAttempt extends RecordedAttempt {
  */
 export async function settlePendingAttempts(deps: ChargeDeps, at: Date, olderThan: Date): Promise<SettledAttempt[]> {
   const { db, gateway } = deps;
-  const pending = await db.rows<{
-    idempotency_key: string;
-    amount_cents: number;
-    invoice_id: number;
-    organization_id: number;
-    number: string;
-    customer_ref: string;
-    card_on_file: string;
-    payment_method_ref: string | null;
-  }>(
-    `SELECT a.idempotency_key, a.amount_cents, a.invoice_id, a.organization_id, i.number, b.customer_ref, b.payment_method_ref AS card_on_file, a.payment_method_ref
-     FROM payment_attempts a JOIN billing_accounts b ON b.organization_id = a.organization_id JOIN invoices i ON i.id = a.invoice_id
-     WHERE a.status = 'pending' AND a.created_at < ? ORDER BY a.id`,
-    [olderThan.getTime()],
-  );
+  const pending = await stalePendingAttempts(db, olderThan);
   const settled: SettledAttempt[] = [];
   for (const p of pending) {
     let result: ChargeResult | null;
     try {
-      result = await gateway.findChargeByIdempotencyKey(p.idempotency_key);
+      result = await gateway.findChargeByIdempotencyKey(p.idempotencyKey);
       result ??= await gateway.charge(
         chargeRequestFor({
-          organizationId: Number(p.organization_id),
-          invoiceId: Number(p.invoice_id),
-          invoiceNumber: String(p.number),
-          idempotencyKey: p.idempotency_key,
-          amountCents: Number(p.amount_cents),
-          customerRef: p.customer_ref,
-          // Attempts recorded before the card was kept on them fall back to the card on file.
-          paymentMethodRef: p.payment_method_ref ?? p.card_on_file,
+          organizationId: p.organizationId,
+          invoiceId: p.invoiceId,
+          invoiceNumber: p.invoiceNumber,
+          idempotencyKey: p.idempotencyKey,
+          amountCents: p.amountCents,
+          customerRef: p.customerRef,
+          paymentMethodRef: p.paymentMethodRef,
         }),
       );
     } catch {
       continue;
     }
-    const recorded = await recordOutcome(deps, p.idempotency_key, result, { at, late: true });
+    const recorded = await recordOutcome(deps, p.idempotencyKey, result, { at, late: true });
     if (recorded) settled.push({ ...recorded, result });
   }
   return settled;

@@ -2,7 +2,9 @@ import { formatCents } from '../../money.ts';
 import { recordAudit, type AuditActor } from '../audit/record.ts';
 import { findOrganizationById } from '../tenancy/queries/organizations.ts';
 import { deliverOutbox, lockAccount, type ChargeDeps } from './charge.ts';
-import { findBillingAccount } from './queries.ts';
+import { findBillingAccount } from '../owners/queries/billing-accounts.ts';
+import { hasPendingAttempt } from './queries/attempts.ts';
+import { closeOpenInvoice, findInvoiceOfOrganization, hasOpenInvoice } from './queries/invoices.ts';
 import { describeReactivationFailure, reactivate } from './reactivate.ts';
 import { transition } from './status.ts';
 
@@ -34,17 +36,12 @@ export async function closeInvoice(
     const org = await findOrganizationById(trx, input.organizationId);
     if (!org) return { ok: false, reason: 'not_found' } as const;
     await lockAccount(trx, org.id);
-    const invoice = await trx.first<{ id: number; status: string; number: string; amount_due_cents: number; amount_paid_cents: number }>(
-      'SELECT id, status, number, amount_due_cents, amount_paid_cents FROM invoices WHERE id = ? AND organization_id = ?',
-      [input.invoiceId, org.id],
-    );
+    const invoice = await findInvoiceOfOrganization(trx, org.id, input.invoiceId);
     if (!invoice) return { ok: false, reason: 'not_found' } as const;
     if (invoice.status !== 'open') return { ok: false, reason: 'not_open' } as const;
-    const pending = await trx.first("SELECT id FROM payment_attempts WHERE invoice_id = ? AND status = 'pending' LIMIT 1", [invoice.id]);
-    if (pending) return { ok: false, reason: 'charge_in_flight' } as const;
-    const updated = await trx.run("UPDATE invoices SET status = ? WHERE id = ? AND status = 'open'", [input.to, invoice.id]);
-    if (updated !== 1) return { ok: false, reason: 'not_open' } as const;
-    const due = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
+    if (await hasPendingAttempt(trx, invoice.id)) return { ok: false, reason: 'charge_in_flight' } as const;
+    if (!(await closeOpenInvoice(trx, invoice.id, input.to))) return { ok: false, reason: 'not_open' } as const;
+    const due = invoice.amountDueCents - invoice.amountPaidCents;
     await recordAudit(trx, {
       organizationId: org.id,
       actor,
@@ -54,7 +51,7 @@ export async function closeInvoice(
       after: { status: input.to },
       at: now,
     });
-    const stillOpen = await trx.first("SELECT id FROM invoices WHERE organization_id = ? AND status = 'open' LIMIT 1", [org.id]);
+    const stillOpen = await hasOpenInvoice(trx, org.id);
     const account = await findBillingAccount(trx, org.id);
     let reactivated = false;
     if (!stillOpen && account?.status === 'past_due') {

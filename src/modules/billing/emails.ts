@@ -3,7 +3,9 @@ import type { Sql } from '../../db/sql.ts';
 import { formatDateLong } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { OutgoingMail } from '../mail/mailer.ts';
+import { billingEmailOf } from '../owners/queries/billing-accounts.ts';
 import { RETRY_EVERY_DAYS, RETRY_ROUNDS } from '../owners/retry-schedule.ts';
+import { findOrganizationById } from '../tenancy/queries/organizations.ts';
 import { cardName } from './card-names.ts';
 
 /**
@@ -26,18 +28,17 @@ export interface BillingMailContext {
 
 /** Reads the context inside the caller's transaction. */
 export async function billingMailContext(db: Sql, config: Deps['config'], organizationId: number): Promise<BillingMailContext | null> {
-  const row = await db.first<{ name: string; slug: string; deleted_at: number | null; billing_email: string }>(
-    'SELECT o.name, o.slug, o.deleted_at, b.billing_email FROM organizations o JOIN billing_accounts b ON b.organization_id = o.id WHERE o.id = ?',
-    [organizationId],
-  );
-  if (!row) return null;
-  const live = row.deleted_at === null;
+  const organization = await findOrganizationById(db, organizationId);
+  const billingEmail = organization ? await billingEmailOf(db, organizationId) : undefined;
+  if (!organization || billingEmail === undefined) return null;
+  const live = organization.deletedAt === null;
+  const slug = organization.slug;
   return {
     organizationId,
-    organizationName: row.name,
-    billingEmail: row.billing_email,
-    settingsUrl: live ? `${config.publicUrl}/orgs/${row.slug}/settings` : null,
-    invoicesUrl: live ? `${config.publicUrl}/orgs/${row.slug}/settings/invoices` : `${config.publicUrl}/orgs/deleted/${row.slug}/invoices`,
+    organizationName: organization.name,
+    billingEmail,
+    settingsUrl: live ? `${config.publicUrl}/orgs/${slug}/settings` : null,
+    invoicesUrl: live ? `${config.publicUrl}/orgs/${slug}/settings/invoices` : `${config.publicUrl}/orgs/deleted/${slug}/invoices`,
   };
 }
 

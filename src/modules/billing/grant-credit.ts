@@ -1,10 +1,10 @@
-import { insertRows } from '../../db/sql.ts';
 import type { Deps } from '../../deps.ts';
 import { formatCents } from '../../money.ts';
 import { recordAudit, type AuditActor } from '../audit/record.ts';
 import { findOrganizationById } from '../tenancy/queries/organizations.ts';
 import { lockAccount } from './charge.ts';
-import { findBillingAccount } from './queries.ts';
+import { addToCreditBalance, findBillingAccount } from '../owners/queries/billing-accounts.ts';
+import { addCreditLedgerEntry } from './queries/credit.ts';
 
 export type GrantCreditResult = { ok: true; balanceCents: number } | { ok: false; reason: 'not_found' | 'deleted' };
 
@@ -28,14 +28,8 @@ export async function grantCredit(
     const account = await findBillingAccount(trx, org.id);
     if (!account) return { ok: false, reason: 'not_found' } as const;
     const balanceCents = account.creditBalanceCents + input.amountCents;
-    await trx.run('UPDATE billing_accounts SET credit_balance_cents = credit_balance_cents + ?, updated_at = ? WHERE organization_id = ?', [
-      input.amountCents,
-      now.getTime(),
-      org.id,
-    ]);
-    await insertRows(trx, 'credit_ledger', [
-      { organization_id: org.id, amount_cents: input.amountCents, reason: input.reason.slice(0, 500), actor_user_id: input.actor.userId, created_at: now.getTime() },
-    ]);
+    await addToCreditBalance(trx, org.id, input.amountCents, now);
+    await addCreditLedgerEntry(trx, { organizationId: org.id, amountCents: input.amountCents, reason: input.reason.slice(0, 500), actorUserId: input.actor.userId, at: now });
     await recordAudit(trx, {
       organizationId: org.id,
       actor: input.actor,

@@ -6,13 +6,13 @@ import { datesFor, renderPage } from '../../http/render.ts';
 import { deletedOrganizationFor, organizationFor } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
 import type { Organization } from '../tenancy/queries/organizations.ts';
-import { attemptsOfInvoice } from './attempts.ts';
+import { findBillingAccount } from '../owners/queries/billing-accounts.ts';
+import { attemptsOfInvoice } from './queries/attempts.ts';
 import { renderInvoicePdf } from './invoice-pdf.ts';
-import { creditBalanceAfterInvoice, findInvoiceOfOrganization, invoiceUsageOf } from './queries/invoices.ts';
+import { creditBalanceAfterInvoice, findInvoiceOfOrganization, invoiceUsageOf, listInvoices } from './queries/invoices.ts';
+import { invoiceLines } from './queries/lines.ts';
 import type { Dates } from '../../format.ts';
 import { invoiceDetail, invoiceSummary, type InvoiceDetail } from './invoice-view.ts';
-import { invoiceLines, listInvoices } from './invoices.ts';
-import { findBillingAccount } from './queries.ts';
 
 type Params = { slug: string };
 type InvoiceParams = Params & { invoiceId: string };

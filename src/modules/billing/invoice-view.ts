@@ -1,10 +1,11 @@
 import type { Config } from '../../config.ts';
 import { formatCount, utcDates, type Dates } from '../../format.ts';
 import { formatCents } from '../../money.ts';
-import type { PaymentAttempt } from './attempts.ts';
-import { addressLines, type BilledTo, type BillingDetails } from './billing-details.ts';
-import type { InvoiceApplicationUsage } from './queries/invoices.ts';
-import type { Invoice, InvoiceLine, InvoiceStatus } from './invoices.ts';
+import type { BillingDetails } from '../owners/queries/billing-accounts.ts';
+import { addressLines, type BilledTo } from './billing-details.ts';
+import type { PaymentAttempt } from './queries/attempts.ts';
+import type { Invoice, InvoiceApplicationUsage, InvoiceStatus } from './queries/invoices.ts';
+import type { InvoiceLine } from './queries/lines.ts';
 import { brandName, cardName } from './card-names.ts';
 
 /**
@@ -109,7 +110,7 @@ export function invoiceDetail(input: {
 }) {
   const { invoice, usage } = input;
   const dates = input.dates ?? utcDates;
-  // Before issue #14 a net credit was stored as a positive `credit_balance` line; it is shown as the movement it is.
+  // Invoices issued before the net credit was shown below the total stored it as a positive `credit_balance` line; it is shown as the movement it is (R9.5).
   const lines = input.lines.filter((l) => l.kind !== 'credit_balance');
   const subtotalCents = lines.reduce((s, l) => s + l.amountCents, 0);
   const netCreditCents = subtotalCents < 0 ? -subtotalCents : 0;

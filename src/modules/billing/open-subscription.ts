@@ -1,12 +1,13 @@
-import { insertRows } from '../../db/sql.ts';
 import type { Sql } from '../../db/sql.ts';
 import { formatDateShort } from '../../format.ts';
 import type { Plan } from '../plans/queries.ts';
-import { recordCompletedAttempt } from './attempts.ts';
 import type { ChargeResult } from './gateway/types.ts';
-import { issueInvoice, markInvoicePaid, type Invoice } from './invoices.ts';
+import { issueInvoice } from './invoices.ts';
 import { periodAt } from '../owners/periods.ts';
-import { insertBillingAccount, type Card } from './queries.ts';
+import { insertBillingAccount, type Card } from '../owners/queries/billing-accounts.ts';
+import { recordCompletedAttempt } from './queries/attempts.ts';
+import { markInvoicePaid, type Invoice } from './queries/invoices.ts';
+import { insertPlanChange } from './queries/plan-changes.ts';
 
 export const describePeriod = (start: Date, end: Date) => `${formatDateShort(start)} – ${formatDateShort(end)}`;
 
@@ -41,7 +42,7 @@ export async function openSubscription(
     periodEnd: period.end,
     now: input.now,
   });
-  await insertRows(trx, 'plan_changes', [{ organization_id: input.organizationId, plan_id: input.plan.id, effective_at: input.now.getTime(), actor_user_id: null }]);
+  await insertPlanChange(trx, { organizationId: input.organizationId, planId: input.plan.id, effectiveAt: input.now, actorUserId: null });
   const invoice = await issueInvoice(trx, {
     organizationId: input.organizationId,
     numberPrefix: input.invoicePrefix,

@@ -1,9 +1,9 @@
-import type { Sql } from '../../db/sql.ts';
 import { formatCents } from '../../money.ts';
 import { recordAudit, type AuditActor } from '../audit/record.ts';
 import { deliverOutbox, lockAccount, type ChargeDeps, type ChargeOutcome } from './charge.ts';
-import { openBalance } from './payment-outcome.ts';
-import { findBillingAccount } from './queries.ts';
+import { findBillingAccount } from '../owners/queries/billing-accounts.ts';
+import { findOrganizationById } from '../tenancy/queries/organizations.ts';
+import { openBalanceOf } from './queries/invoices.ts';
 import { describeReactivationFailure, reactivate } from './reactivate.ts';
 import { chargeOpenInvoices } from './charge-open-invoices.ts';
 
@@ -38,11 +38,11 @@ export async function payNow(
 ): Promise<PayNowResult> {
   const { db, clock } = deps;
   const at = clock.now();
-  const org = await db.first<{ name: string; deleted_at: number | null }>('SELECT name, deleted_at FROM organizations WHERE id = ?', [input.organizationId]);
+  const org = await findOrganizationById(db, input.organizationId);
   const account = org ? await findBillingAccount(db, input.organizationId) : undefined;
   if (!org || !account) return { ok: false, reason: 'not_found' };
-  const before = await openBalance(db, input.organizationId);
-  const reactivating = account.status === 'unpaid' && org.deleted_at === null;
+  const before = await openBalanceOf(db, input.organizationId);
+  const reactivating = account.status === 'unpaid' && org.deletedAt === null;
   if (before.count === 0 && !reactivating) return { ok: false, reason: 'nothing_open' };
   if (!account.card) return { ok: false, reason: 'no_card' };
 
@@ -63,15 +63,15 @@ export async function payNow(
 
   const result = await db.transaction(async (sql) => {
     await lockAccount(sql, input.organizationId);
-    const after = await openBalance(sql, input.organizationId);
+    const after = await openBalanceOf(sql, input.organizationId);
     const current = await findBillingAccount(sql, input.organizationId);
     await recordAudit(sql, {
       organizationId: input.organizationId,
       actor: input.actor,
       action: 'billing.charge_retried',
       target: { type: 'organization', id: input.organizationId, label: org.name },
-      before: { openInvoices: before.count, balanceDue: formatCents(before.cents) },
-      after: { openInvoices: after.count, balanceDue: formatCents(after.cents), paid: formatCents(paidCents), ...(failure ? { failure } : {}) },
+      before: { openInvoices: before.count, balanceDue: formatCents(before.owedCents) },
+      after: { openInvoices: after.count, balanceDue: formatCents(after.owedCents), paid: formatCents(paidCents), ...(failure ? { failure } : {}) },
       at,
     });
     return { ok: true as const, outcomes, paidCents, failure, stillOpen: after.count, reactivated: account.status !== 'active' && current?.status === 'active' };

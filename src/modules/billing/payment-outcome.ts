@@ -1,11 +1,14 @@
 import type { Deps } from '../../deps.ts';
 import type { Sql } from '../../db/sql.ts';
 import type { AuditActor } from '../audit/record.ts';
-import type { ChargeTrigger } from './charge.ts';
+import { accountStatusOf } from '../owners/queries/billing-accounts.ts';
+import { findOrganizationById } from '../tenancy/queries/organizations.ts';
 import { billingMailContext, cardPhrase, paymentFailedMail, reactivatedMail, receiptMail, unpaidNoticeMail, type BillingMailContext } from './emails.ts';
 import type { ChargeResult } from './gateway/types.ts';
 import type { BillingStatus } from '../owners/queries.ts';
 import { nextRetryAt, RETRY_EVERY_DAYS, RETRY_ROUNDS } from '../owners/retry-schedule.ts';
+import type { ChargeTrigger } from './queries/attempts.ts';
+import { invoiceDueOf, openBalanceOf } from './queries/invoices.ts';
 import { transition } from './status.ts';
 import { voidReactivationInvoice } from './void-reactivation-invoice.ts';
 
@@ -17,23 +20,7 @@ export interface OutcomeConsequences {
   mails: string[];
 }
 
-interface AccountRow {
-  status: BillingStatus;
-  past_due_since: number | null;
-  retry_rounds_done: number;
-  current_period_end: number;
-}
-
 const UNPAID_CAUSE = `No successful payment within ${RETRY_ROUNDS * RETRY_EVERY_DAYS} days of becoming Past Due`;
-
-/** What is still owed on open invoices, and how many there are. */
-export async function openBalance(sql: Sql, organizationId: number): Promise<{ count: number; cents: number }> {
-  const row = await sql.first<{ n: number | string; owed: number | string | null }>(
-    "SELECT COUNT(*) AS n, SUM(amount_due_cents - amount_paid_cents) AS owed FROM invoices WHERE organization_id = ? AND status = 'open'",
-    [organizationId],
-  );
-  return { count: Number(row?.n ?? 0), cents: Number(row?.owed ?? 0) };
-}
 
 /**
  * R9.7, R9.8: an Unpaid organization whose every open invoice is paid, and
@@ -47,15 +34,14 @@ export async function reactivateIfSettled(
   mailCtx: BillingMailContext,
   input: { organizationId: number; at: Date; cause: string; actor?: AuditActor },
 ): Promise<boolean> {
-  const account = await sql.first<AccountRow & { deleted_at: number | null }>(
-    'SELECT b.status, b.past_due_since, b.retry_rounds_done, b.current_period_end, o.deleted_at FROM billing_accounts b JOIN organizations o ON o.id = b.organization_id WHERE b.organization_id = ?',
-    [input.organizationId],
-  );
+  const account = await accountStatusOf(sql, input.organizationId);
+  if (account?.status !== 'unpaid' || account.currentPeriodEnd.getTime() <= input.at.getTime()) return false;
   // A deleted organization stays as it is: its billing has stopped (R3.9).
-  if (account?.status !== 'unpaid' || account.deleted_at !== null || Number(account.current_period_end) <= input.at.getTime()) return false;
-  if ((await openBalance(sql, input.organizationId)).count > 0) return false;
+  const organization = await findOrganizationById(sql, input.organizationId);
+  if (!organization || organization.deletedAt !== null) return false;
+  if ((await openBalanceOf(sql, input.organizationId)).count > 0) return false;
   const moved = await transition(sql, { organizationId: input.organizationId, to: 'active', cause: input.cause, at: input.at, ...(input.actor ? { actor: input.actor } : {}) });
-  if (moved) await deps.mailer.enqueue(sql, reactivatedMail(mailCtx, { periodEnd: new Date(Number(account.current_period_end)) }), input.at);
+  if (moved) await deps.mailer.enqueue(sql, reactivatedMail(mailCtx, { periodEnd: account.currentPeriodEnd }), input.at);
   return moved;
 }
 
@@ -91,11 +77,8 @@ export async function applyPaymentOutcome(
   const at = ctx.at;
   const out: OutcomeConsequences = { statusTo: null, mails: [] };
   const mailCtx = await billingMailContext(sql, deps.config, organizationId);
-  const invoice = await sql.first<{ number: string; kind: string; amount_due_cents: number; amount_paid_cents: number }>(
-    'SELECT number, kind, amount_due_cents, amount_paid_cents FROM invoices WHERE id = ?',
-    [input.invoiceId],
-  );
-  const account = await sql.first<AccountRow>('SELECT status, past_due_since, retry_rounds_done, current_period_end FROM billing_accounts WHERE organization_id = ?', [organizationId]);
+  const invoice = await invoiceDueOf(sql, input.invoiceId);
+  const account = await accountStatusOf(sql, organizationId);
   if (!mailCtx || !invoice || !account) return out;
   const enqueue = async (mail: ReturnType<typeof receiptMail>) => {
     await deps.mailer.enqueue(sql, mail, at);
@@ -109,7 +92,7 @@ export async function applyPaymentOutcome(
   if (result.status === 'succeeded') {
     await enqueue(receiptMail(mailCtx, { invoiceId: input.invoiceId, invoiceNumber: invoice.number, amountCents: input.amountCents, card: cardPhrase(input.card.brand, input.card.last4), paidAt: at }));
     if (!live) return out;
-    if (account.status === 'past_due' && (await openBalance(sql, organizationId)).count === 0) {
+    if (account.status === 'past_due' && (await openBalanceOf(sql, organizationId)).count === 0) {
       await move('active', ctx.late ? 'Every open invoice paid (a late payment confirmation)' : (ctx.settledCause ?? 'Every open invoice paid'));
     } else if (account.status === 'unpaid') {
       const cause = ctx.late ? 'Reactivated: every open invoice paid (a late payment confirmation)' : (ctx.settledCause ?? 'Reactivated: every open invoice paid');
@@ -128,7 +111,7 @@ export async function applyPaymentOutcome(
     const cause = `The reactivation charge failed: ${result.failure.message}`;
     if (await voidReactivationInvoice(sql, { invoiceId: input.invoiceId, at, cause, ...(ctx.actor ? { actor: ctx.actor } : {}) })) return out;
   }
-  const owed = Number(invoice.amount_due_cents) - Number(invoice.amount_paid_cents);
+  const owed = invoice.amountDueCents - invoice.amountPaidCents;
   const failed = { invoiceId: input.invoiceId, invoiceNumber: invoice.number, amountCents: owed, reason: result.failure.message };
   if (!live) {
     await enqueue(paymentFailedMail(mailCtx, { ...failed, nextAttempt: null }));
@@ -136,8 +119,8 @@ export async function applyPaymentOutcome(
   }
   if (account.status === 'unpaid') return out;
   let status = account.status;
-  let pastDueSince = account.past_due_since === null ? null : new Date(Number(account.past_due_since));
-  let rounds = Number(account.retry_rounds_done);
+  let pastDueSince = account.pastDueSince;
+  let rounds = account.retryRoundsDone;
   if (status === 'active') {
     // Past Due from now: the retries count from this instant (R9.7).
     await move('past_due', `Payment of invoice failed: ${result.failure.message}`);
@@ -151,17 +134,17 @@ export async function applyPaymentOutcome(
   await enqueue(paymentFailedMail(mailCtx, { ...failed, nextAttempt }));
   if (lastRetry) {
     await move('unpaid', UNPAID_CAUSE);
-    if (out.statusTo === 'unpaid') await enqueue(unpaidNoticeMail(mailCtx, { owedCents: (await openBalance(sql, organizationId)).cents }));
+    if (out.statusTo === 'unpaid') await enqueue(unpaidNoticeMail(mailCtx, { owedCents: (await openBalanceOf(sql, organizationId)).owedCents }));
   }
   return out;
 }
 
 /** R9.8, day 28 without success: Unpaid and its notice, in the caller's transaction (the retry pass's catch-up). */
 export async function becomeUnpaid(sql: Sql, deps: Pick<Deps, 'mailer' | 'config'>, organizationId: number, at: Date): Promise<boolean> {
-  const account = await sql.first<{ status: BillingStatus }>('SELECT status FROM billing_accounts WHERE organization_id = ?', [organizationId]);
+  const account = await accountStatusOf(sql, organizationId);
   if (account?.status !== 'past_due') return false;
   const mailCtx = await billingMailContext(sql, deps.config, organizationId);
   if (!mailCtx || !(await transition(sql, { organizationId, to: 'unpaid', cause: UNPAID_CAUSE, at }))) return false;
-  await deps.mailer.enqueue(sql, unpaidNoticeMail(mailCtx, { owedCents: (await openBalance(sql, organizationId)).cents }), at);
+  await deps.mailer.enqueue(sql, unpaidNoticeMail(mailCtx, { owedCents: (await openBalanceOf(sql, organizationId)).owedCents }), at);
   return true;
 }

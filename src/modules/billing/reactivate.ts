@@ -9,7 +9,9 @@ import { describePeriod } from './open-subscription.ts';
 import { reactivateIfSettled } from './payment-outcome.ts';
 import { periodContaining } from '../owners/periods.ts';
 import { remainingSeconds } from './proration.ts';
-import { findBillingAccount, type BillingAccount } from './queries.ts';
+import { enterPeriod, findBillingAccount, type BillingAccount } from '../owners/queries/billing-accounts.ts';
+import { findOrganizationById, type Organization } from '../tenancy/queries/organizations.ts';
+import { keepPriorPeriod, openInvoicesOf } from './queries/invoices.ts';
 import { planInForce } from './plan-in-force.ts';
 import { voidIdleReactivationInvoices } from './void-reactivation-invoice.ts';
 
@@ -81,19 +83,19 @@ export async function reactivate(deps: ChargeDeps, organizationId: number, input
     await lockAccount(sql, organizationId);
     await voidIdleReactivationInvoices(sql, { organizationId, at: input.at, ...actor });
   });
-  const open = await db.rows<{ id: number; number: string }>("SELECT id, number FROM invoices WHERE organization_id = ? AND status = 'open' ORDER BY seq", [organizationId]);
+  const open = await openInvoicesOf(db, organizationId);
   for (const inv of open) {
-    const outcome = await chargeInvoice(deps, Number(inv.id), ctx);
+    const outcome = await chargeInvoice(deps, inv.id, ctx);
     charged.push(outcome);
-    const failed = failure(outcome, String(inv.number));
+    const failed = failure(outcome, inv.number);
     if (failed) return { ok: false, failed, charged };
   }
 
   // Everything owed is paid: the current period, if no invoice covers it yet.
   const current = await db.transaction(async (sql): Promise<{ claimed: ClaimedAttempt } | { stop: ReactivationFailure } | null> => {
     await lockAccount(sql, organizationId);
-    const org = await sql.first<OrganizationRow>('SELECT slug, name, deleted_at FROM organizations WHERE id = ?', [organizationId]);
-    if (!org || org.deleted_at !== null) return { stop: { invoiceNumber: null, message: DELETED } };
+    const org = await findOrganizationById(sql, organizationId);
+    if (!org || org.deletedAt !== null) return { stop: { invoiceNumber: null, message: DELETED } };
     const account = await findBillingAccount(sql, organizationId);
     if (account?.status !== 'unpaid') return null;
     const mailCtx = await billingMailContext(sql, deps.config, organizationId);
@@ -130,12 +132,6 @@ export async function reactivate(deps: ChargeDeps, organizationId: number, input
   return { ok: true, charged };
 }
 
-interface OrganizationRow {
-  slug: string;
-  name: string;
-  deleted_at: number | null;
-}
-
 /**
  * The reactivation invoice (R9.8), inside the caller's transaction: what the
  * last invoiced period (which ended while Unpaid) still owes — overage and
@@ -143,7 +139,7 @@ interface OrganizationRow {
  * period containing `at`. The account's current period becomes that period,
  * so the next renewal falls on the original anchor.
  */
-async function issueReactivationInvoice(sql: Sql, account: BillingAccount, org: OrganizationRow, at: Date) {
+async function issueReactivationInvoice(sql: Sql, account: BillingAccount, org: Organization, at: Date) {
   const organizationId = account.organizationId;
   const ended = { start: account.currentPeriodStart, end: account.currentPeriodEnd };
   const accrued = await accruedCharges(sql, {
@@ -182,14 +178,8 @@ async function issueReactivationInvoice(sql: Sql, account: BillingAccount, org: 
     ledgerNoun: 'invoice',
     billedTo: { ...account.details, organizationName: org.name },
   });
-  await sql.run('UPDATE billing_accounts SET current_period_start = ?, current_period_end = ?, credit_balance_cents = ?, updated_at = ? WHERE organization_id = ?', [
-    period.start.getTime(),
-    period.end.getTime(),
-    creditBalanceCents,
-    at.getTime(),
-    organizationId,
-  ]);
+  await enterPeriod(sql, organizationId, { period, creditBalanceCents, at });
   // Where the account goes back to if this invoice's charge is declined (void-reactivation-invoice.ts).
-  await sql.run('UPDATE invoices SET prior_period_start = ?, prior_period_end = ? WHERE id = ?', [ended.start.getTime(), ended.end.getTime(), invoice.id]);
+  await keepPriorPeriod(sql, invoice.id, ended);
   return invoice;
 }

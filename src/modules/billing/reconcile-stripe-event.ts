@@ -3,6 +3,8 @@ import type { Deps } from '../../deps.ts';
 import { recordOutcome } from './charge.ts';
 import { failureFromStripe } from './gateway/stripe.ts';
 import type { ChargeResult } from './gateway/types.ts';
+import { attemptByKey } from './queries/attempts.ts';
+import { claimWebhookEvent, forgetWebhookEvent } from './queries/webhook-events.ts';
 
 export type StripeEventResult =
   | { status: 'reconciled'; invoiceId: number }
@@ -36,18 +38,13 @@ function resultOf(event: Stripe.Event, intent: Stripe.PaymentIntent): ChargeResu
 export async function reconcileStripeEvent(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 'mailer' | 'config'>, event: Stripe.Event): Promise<StripeEventResult> {
   const { db, clock } = deps;
   const now = clock.now();
-  const claimed = await db.rows('INSERT INTO webhook_events (event_id, type, received_at) VALUES (?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING event_id', [
-    event.id.slice(0, 255),
-    event.type.slice(0, 100),
-    now.getTime(),
-  ]);
-  if (claimed.length === 0) return { status: 'duplicate' };
+  if (!(await claimWebhookEvent(db, event, now))) return { status: 'duplicate' };
   try {
     if (!HANDLED.has(event.type)) return { status: 'ignored', reason: 'event_type' };
     const intent = event.data.object as Stripe.PaymentIntent;
     const key = intent.metadata?.idempotency_key;
     if (!key) return { status: 'ignored', reason: 'not_our_attempt' };
-    const attempt = await db.first('SELECT id FROM payment_attempts WHERE idempotency_key = ?', [key]);
+    const attempt = await attemptByKey(db, key);
     if (!attempt) return { status: 'ignored', reason: 'not_our_attempt' };
     const result = resultOf(event, intent);
     // The outcome and its consequences (receipt, status, emails) in one transaction (R9.12).
@@ -56,7 +53,7 @@ export async function reconcileStripeEvent(deps: Pick<Deps, 'db' | 'clock' | 'ga
     return { status: 'reconciled', invoiceId: recorded.invoiceId };
   } catch (err) {
     // Not processed after all: forget the id, so Stripe's redelivery is.
-    await db.run('DELETE FROM webhook_events WHERE event_id = ?', [event.id.slice(0, 255)]);
+    await forgetWebhookEvent(db, event.id);
     throw err;
   }
 }

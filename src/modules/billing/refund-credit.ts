@@ -1,22 +1,22 @@
 import type { Deps } from '../../deps.ts';
-import { insertRows, type Sql } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
+import { addToCreditBalance } from '../owners/queries/billing-accounts.ts';
 import { deliverOutbox, lockAccount } from './charge.ts';
 import { billingMailContext, cardPhrase, refundMail } from './emails.ts';
 import type { RefundRequest, RefundResult } from './gateway/types.ts';
+import { addCreditLedgerEntry } from './queries/credit.ts';
+import {
+  insertPendingRefund,
+  pendingRefundCentsOf,
+  pendingRefundsOf,
+  recordRefundResult,
+  refundableChargesOf,
+  refundByKey,
+  stalePendingRefunds,
+  type CreditRefundRow,
+} from './queries/refunds.ts';
 
 type RefundDeps = Pick<Deps, 'db' | 'gateway' | 'mailer' | 'config'>;
-
-interface RefundRow {
-  id: number;
-  organization_id: number;
-  payment_attempt_id: number;
-  charge_ref: string;
-  card_brand: string | null;
-  card_last4: string | null;
-  amount_cents: number;
-  idempotency_key: string;
-  status: 'pending' | 'succeeded' | 'failed';
-}
 
 const REFUND_REASON = 'Credit balance refunded on deletion';
 
@@ -31,40 +31,20 @@ const REFUND_REASON = 'Credit balance refunded on deletion';
 export async function planCreditRefunds(sql: Sql, input: { organizationId: number; amountCents: number; at: Date }): Promise<number> {
   let remaining = input.amountCents;
   if (remaining <= 0) return 0;
-  const charges = await sql.rows<{ id: number; amount_cents: number; charge_ref: string; card_brand: string | null; card_last4: string | null; refunded: number | string | null; failed: number | string }>(
-    `SELECT a.id, a.amount_cents, a.charge_ref, a.card_brand, a.card_last4,
-       (SELECT SUM(r.amount_cents) FROM credit_refunds r WHERE r.payment_attempt_id = a.id AND r.status <> 'failed') AS refunded,
-       (SELECT COUNT(*) FROM credit_refunds r WHERE r.payment_attempt_id = a.id AND r.status = 'failed') AS failed
-     FROM payment_attempts a
-     WHERE a.organization_id = ? AND a.status = 'succeeded' AND a.charge_ref IS NOT NULL
-     ORDER BY a.id DESC`,
-    [input.organizationId],
-  );
+  const charges = await refundableChargesOf(sql, input.organizationId);
   for (const c of charges) {
     if (remaining <= 0) break;
-    if (Number(c.failed) > 0) continue;
-    const part = Math.min(remaining, Number(c.amount_cents) - Number(c.refunded ?? 0));
+    if (c.refundFailed) continue;
+    const part = Math.min(remaining, c.amountCents - c.refundedCents);
     if (part <= 0) continue;
-    await insertRows(sql, 'credit_refunds', [
-      {
-        organization_id: input.organizationId,
-        payment_attempt_id: c.id,
-        charge_ref: c.charge_ref,
-        card_brand: c.card_brand,
-        card_last4: c.card_last4,
-        amount_cents: part,
-        idempotency_key: `refund-credit-${input.organizationId}-${c.id}`,
-        status: 'pending',
-        created_at: input.at.getTime(),
-      },
-    ]);
+    await insertPendingRefund(sql, { organizationId: input.organizationId, charge: c, amountCents: part, idempotencyKey: `refund-credit-${input.organizationId}-${c.id}`, at: input.at });
     remaining -= part;
   }
   return remaining;
 }
 
 /** The gateway request of a refund: the first call and any resend build it here, so a key is never replayed with other parameters. */
-const refundRequestFor = (r: RefundRow): RefundRequest => ({ chargeRef: r.charge_ref, amountCents: Number(r.amount_cents), idempotencyKey: r.idempotency_key, reason: REFUND_REASON });
+const refundRequestFor = (r: CreditRefundRow): RefundRequest => ({ chargeRef: r.charge_ref, amountCents: Number(r.amount_cents), idempotencyKey: r.idempotency_key, reason: REFUND_REASON });
 
 /**
  * Sends the organization's pending refunds to the gateway and records each
@@ -76,9 +56,7 @@ export async function sendPendingRefunds(deps: RefundDeps, organizationId: numbe
   let refundedCents = 0;
   const unanswered = new Set<number>();
   for (;;) {
-    const pending = (await deps.db.rows<RefundRow>("SELECT * FROM credit_refunds WHERE organization_id = ? AND status = 'pending' ORDER BY id", [organizationId])).filter(
-      (r) => !unanswered.has(Number(r.id)),
-    );
+    const pending = (await pendingRefundsOf(deps.db, organizationId)).filter((r) => !unanswered.has(Number(r.id)));
     if (!pending.length) break;
     for (const refund of pending) {
       const result = await deps.gateway.refund(refundRequestFor(refund)).catch(() => null);
@@ -89,9 +67,9 @@ export async function sendPendingRefunds(deps: RefundDeps, organizationId: numbe
       if ((await recordRefundOutcome(deps, refund.idempotency_key, result, at)) && result.ok) refundedCents += Number(refund.amount_cents);
     }
   }
-  const left = await deps.db.first<{ n: number | null }>("SELECT SUM(amount_cents) AS n FROM credit_refunds WHERE organization_id = ? AND status = 'pending'", [organizationId]);
+  const pendingCents = await pendingRefundCentsOf(deps.db, organizationId);
   await deliverOutbox(deps);
-  return { refundedCents, pendingCents: Number(left?.n ?? 0) };
+  return { refundedCents, pendingCents };
 }
 
 /**
@@ -103,27 +81,18 @@ export async function sendPendingRefunds(deps: RefundDeps, organizationId: numbe
  */
 async function recordRefundOutcome(deps: Pick<Deps, 'db' | 'mailer' | 'config'>, key: string, result: RefundResult, at: Date): Promise<boolean> {
   return deps.db.transaction(async (sql) => {
-    const found = await sql.first<RefundRow>('SELECT * FROM credit_refunds WHERE idempotency_key = ?', [key]);
+    const found = await refundByKey(sql, key);
     if (!found || found.status !== 'pending') return false;
     await lockAccount(sql, Number(found.organization_id));
-    const updated = await sql.run("UPDATE credit_refunds SET status = ?, refund_ref = ?, failure_message = ?, completed_at = ? WHERE id = ? AND status = 'pending'", [
-      result.ok ? 'succeeded' : 'failed',
-      result.ok ? result.refundRef : null,
-      result.ok ? null : result.failure.message.slice(0, 500),
-      at.getTime(),
-      found.id,
-    ]);
-    if (updated !== 1) return false;
+    if (!(await recordRefundResult(sql, found.id, result, at))) return false;
     const organizationId = Number(found.organization_id);
     const amount = Number(found.amount_cents);
     if (!result.ok) {
       await planCreditRefunds(sql, { organizationId, amountCents: amount, at });
       return true;
     }
-    await insertRows(sql, 'credit_ledger', [
-      { organization_id: organizationId, amount_cents: -amount, reason: `Refunded to card (charge ${found.payment_attempt_id})`, created_at: at.getTime() },
-    ]);
-    await sql.run('UPDATE billing_accounts SET credit_balance_cents = credit_balance_cents - ?, updated_at = ? WHERE organization_id = ?', [amount, at.getTime(), organizationId]);
+    await addCreditLedgerEntry(sql, { organizationId, amountCents: -amount, reason: `Refunded to card (charge ${found.payment_attempt_id})`, at });
+    await addToCreditBalance(sql, organizationId, -amount, at);
     const mailCtx = await billingMailContext(sql, deps.config, organizationId);
     if (mailCtx) await deps.mailer.enqueue(sql, refundMail(mailCtx, { amountCents: amount, card: cardPhrase(found.card_brand, found.card_last4), refundedAt: at }), at);
     return true;
@@ -136,7 +105,7 @@ async function recordRefundOutcome(deps: Pick<Deps, 'db' | 'mailer' | 'config'>,
  * or makes it now — and their outcome recorded at the pass's instant.
  */
 export async function settlePendingRefunds(deps: RefundDeps, at: Date, olderThan: Date): Promise<number> {
-  const stale = await deps.db.rows<RefundRow>("SELECT * FROM credit_refunds WHERE status = 'pending' AND created_at < ? ORDER BY id", [olderThan.getTime()]);
+  const stale = await stalePendingRefunds(deps.db, olderThan);
   let settled = 0;
   for (const refund of stale) {
     const result = await deps.gateway.refund(refundRequestFor(refund)).catch(() => null);

@@ -5,7 +5,8 @@ import { planInForce } from './plan-in-force.ts';
 import { accruedCharges, issueWithCredit } from './accrued-charges.ts';
 import { describePeriod } from './open-subscription.ts';
 import { periodAt, periodContaining } from '../owners/periods.ts';
-import { findBillingAccount, type BillingAccount } from './queries.ts';
+import { accountsDueForRenewal, enterPeriod, findBillingAccount, lockBillingAccountUnlessHeld, type BillingAccount } from '../owners/queries/billing-accounts.ts';
+import { findOrganizationById, liveOrganizationIds } from '../tenancy/queries/organizations.ts';
 
 /**
  * R9.3: issues the invoice of one ended period, inside the caller's
@@ -16,8 +17,8 @@ import { findBillingAccount, type BillingAccount } from './queries.ts';
  */
 async function issueNextRenewal(trx: Sql, organizationId: number, account: BillingAccount, at: Date) {
   if (account.currentPeriodEnd.getTime() > at.getTime()) return null;
-  const org = await trx.first<{ slug: string; name: string; deleted_at: number | null }>('SELECT slug, name, deleted_at FROM organizations WHERE id = ?', [organizationId]);
-  if (!org || org.deleted_at !== null) return null;
+  const org = await findOrganizationById(trx, organizationId);
+  if (!org || org.deletedAt !== null) return null;
   const ending = { start: account.currentPeriodStart, end: account.currentPeriodEnd };
   const index = periodContaining(account.periodAnchor, ending.start).index;
   const next = periodAt(account.periodAnchor, index + 1);
@@ -49,10 +50,7 @@ async function issueNextRenewal(trx: Sql, organizationId: number, account: Billi
     ledgerNoun: 'invoice',
     billedTo: { ...account.details, organizationName: org.name },
   });
-  await trx.run(
-    'UPDATE billing_accounts SET current_period_start = ?, current_period_end = ?, credit_balance_cents = ?, updated_at = ? WHERE organization_id = ?',
-    [next.start.getTime(), next.end.getTime(), creditBalanceCents, at.getTime(), organizationId],
-  );
+  await enterPeriod(trx, organizationId, { period: next, creditBalanceCents, at });
   return { invoice, nextPeriodEnd: next.end };
 }
 
@@ -76,8 +74,7 @@ export async function renewOrganization(deps: ChargeDeps, organizationId: number
     const renewed = await db.transaction(async (trx) => {
       if (trx.postgres) {
         // Several instances: whoever holds the row renews it; the others skip it.
-        const got = await trx.first('SELECT status FROM billing_accounts WHERE organization_id = ? FOR UPDATE SKIP LOCKED', [organizationId]);
-        if (!got) return null;
+        if (!(await lockBillingAccountUnlessHeld(trx, organizationId))) return null;
       }
       const account = await findBillingAccount(trx, organizationId);
       if (!account || account.status === 'unpaid') return null;
@@ -97,15 +94,14 @@ export async function renewOrganization(deps: ChargeDeps, organizationId: number
 
 /** One scheduler pass of renewals: every organization whose period has ended (R9.3, R12.2). */
 export async function renewalPass(deps: ChargeDeps, at: Date): Promise<{ organizations: number; invoices: number; failed: number }> {
-  const due = await deps.db.rows<{ organization_id: number }>(
-    `SELECT b.organization_id FROM billing_accounts b JOIN organizations o ON o.id = b.organization_id
-     WHERE o.deleted_at IS NULL AND b.status IN ('active', 'past_due') AND b.current_period_end <= ? ORDER BY b.current_period_end`,
-    [at.getTime()],
-  );
+  const ended = await accountsDueForRenewal(deps.db, at);
+  // A deleted organization's billing has stopped (R3.9).
+  const live = await liveOrganizationIds(deps.db, ended);
+  const due = ended.filter((id) => live.has(id));
   let invoices = 0;
   let failed = 0;
-  for (const { organization_id } of due) {
-    const r = await renewOrganization(deps, organization_id, at);
+  for (const organizationId of due) {
+    const r = await renewOrganization(deps, organizationId, at);
     invoices += r.issued;
     failed += r.charges.filter((c) => c.status === 'failed').length;
   }

@@ -3,7 +3,7 @@ import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import type { CardSetupInput, Failure } from './gateway/types.ts';
 import { lockAccount } from './charge.ts';
-import { findBillingAccount } from './queries.ts';
+import { findBillingAccount, setCardOnFile } from '../owners/queries/billing-accounts.ts';
 import { reactivate, type ReactivationResult } from './reactivate.ts';
 
 export type ReplaceCardResult =
@@ -25,10 +25,7 @@ export async function replaceCard(deps: Pick<Deps, 'db' | 'clock' | 'gateway' | 
   const before = account.card ? `${account.card.brand} •••• ${account.card.last4}` : null;
   await db.transaction(async (trx) => {
     await lockAccount(trx, input.organizationId);
-    await trx.run(
-      'UPDATE billing_accounts SET payment_method_ref = ?, card_brand = ?, card_last4 = ?, card_exp_month = ?, card_exp_year = ?, updated_at = ? WHERE organization_id = ?',
-      [saved.card.paymentMethodRef, saved.card.brand, saved.card.last4, saved.card.expMonth, saved.card.expYear, clock.now().getTime(), input.organizationId],
-    );
+    await setCardOnFile(trx, input.organizationId, saved.card, clock.now());
     await recordAudit(trx, {
       organizationId: input.organizationId,
       actor: userActor(input.actor),

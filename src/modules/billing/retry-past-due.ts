@@ -3,8 +3,11 @@ import type { Sql } from '../../db/sql.ts';
 import type { AuditActor } from '../audit/record.ts';
 import { deliverOutbox, lockAccount, type ChargeDeps } from './charge.ts';
 import { billingMailContext, pastDueReminderMail } from './emails.ts';
-import { becomeUnpaid, openBalance } from './payment-outcome.ts';
-import { findBillingAccount } from './queries.ts';
+import { becomeUnpaid } from './payment-outcome.ts';
+import { claimReminder, claimRetryRound, findBillingAccount, pastDueAccounts } from '../owners/queries/billing-accounts.ts';
+import { liveOrganizationIds } from '../tenancy/queries/organizations.ts';
+import { hasPendingAttemptOfOrganization } from './queries/attempts.ts';
+import { openBalanceOf } from './queries/invoices.ts';
 import { chargeOpenInvoices } from './charge-open-invoices.ts';
 import { RETRY_EVERY_DAYS, RETRY_ROUNDS } from '../owners/retry-schedule.ts';
 import { transition } from './status.ts';
@@ -22,7 +25,7 @@ export async function activateIfSettled(deps: Pick<Deps, 'db'>, organizationId: 
     await lockAccount(sql, organizationId);
     const account = await findBillingAccount(sql, organizationId);
     if (account?.status !== 'past_due') return false;
-    if ((await openBalance(sql, organizationId)).count > 0) return false;
+    if ((await openBalanceOf(sql, organizationId)).count > 0) return false;
     return transition(sql, { organizationId, to: 'active', cause, at, ...(actor ? { actor } : {}) });
   });
 }
@@ -37,16 +40,15 @@ export async function activateIfSettled(deps: Pick<Deps, 'db'>, organizationId: 
  */
 export async function retryPastDue(deps: ChargeDeps, at: Date): Promise<{ retried: number; recovered: number; unpaid: number; reminders: number }> {
   const { db } = deps;
-  const pastDue = await db.rows<{ organization_id: number; past_due_since: number; retry_rounds_done: number; reminders_sent: number }>(
-    `SELECT b.organization_id, b.past_due_since, b.retry_rounds_done, b.reminders_sent FROM billing_accounts b JOIN organizations o ON o.id = b.organization_id
-     WHERE o.deleted_at IS NULL AND b.status = 'past_due' AND b.past_due_since IS NOT NULL`,
-  );
+  const accounts = await pastDueAccounts(db);
+  // A deleted organization is left alone (R3.9).
+  const live = await liveOrganizationIds(db, accounts.map((a) => a.organizationId));
   const report = { retried: 0, recovered: 0, unpaid: 0, reminders: 0 };
-  for (const row of pastDue) {
-    const orgId = Number(row.organization_id);
-    const since = Number(row.past_due_since);
+  for (const account of accounts.filter((a) => live.has(a.organizationId))) {
+    const orgId = account.organizationId;
+    const since = account.pastDueSince.getTime();
     const roundsDue = Math.min(RETRY_ROUNDS, Math.floor((at.getTime() - since) / (RETRY_EVERY_DAYS * DAY_MS)));
-    const done = Number(row.retry_rounds_done);
+    const done = account.retryRoundsDone;
 
     // Nothing open any more (voided, or paid by an outcome learned late).
     if (await activateIfSettled(deps, orgId, at, 'Every open invoice paid')) {
@@ -56,12 +58,7 @@ export async function retryPastDue(deps: ChargeDeps, at: Date): Promise<{ retrie
 
     if (roundsDue > done) {
       // Claim the round first so a second pass (or instance) does not retry it again.
-      const claimed = await db.run("UPDATE billing_accounts SET retry_rounds_done = ? WHERE organization_id = ? AND status = 'past_due' AND retry_rounds_done = ?", [
-        roundsDue,
-        orgId,
-        done,
-      ]);
-      if (claimed !== 1) continue;
+      if (!(await claimRetryRound(db, orgId, roundsDue, done))) continue;
       report.retried++;
       await chargeOpenInvoices(deps, orgId, { at, trigger: 'retry', settledCause: `Paid on the day-${roundsDue * RETRY_EVERY_DAYS} retry` });
       const status = (await findBillingAccount(db, orgId))?.status;
@@ -75,7 +72,7 @@ export async function retryPastDue(deps: ChargeDeps, at: Date): Promise<{ retrie
       // charge could not be made, or a crash cut the pass short). A charge
       // whose answer is not in yet may have succeeded: it is settled first
       // (R9.13), and a later pass decides.
-      if (await db.first("SELECT id FROM payment_attempts WHERE organization_id = ? AND status = 'pending' LIMIT 1", [orgId])) continue;
+      if (await hasPendingAttemptOfOrganization(db, orgId)) continue;
       const became = await db.transaction(async (sql) => {
         await lockAccount(sql, orgId);
         return becomeUnpaid(sql, deps, orgId, at);
@@ -87,13 +84,12 @@ export async function retryPastDue(deps: ChargeDeps, at: Date): Promise<{ retrie
     // The reminder the day before the next retry, claimed and written to the outbox together.
     const nextRound = done + 1;
     const nextRetry = since + nextRound * RETRY_EVERY_DAYS * DAY_MS;
-    if (nextRound <= RETRY_ROUNDS && at.getTime() >= nextRetry - DAY_MS && Number(row.reminders_sent) < nextRound) {
+    if (nextRound <= RETRY_ROUNDS && at.getTime() >= nextRetry - DAY_MS && account.remindersSent < nextRound) {
       const reminded = await db.transaction(async (sql) => {
-        const claimed = await sql.run('UPDATE billing_accounts SET reminders_sent = ? WHERE organization_id = ? AND reminders_sent = ?', [nextRound, orgId, Number(row.reminders_sent)]);
-        if (claimed !== 1) return false;
+        if (!(await claimReminder(sql, orgId, nextRound, account.remindersSent))) return false;
         const ctx = await billingMailContext(sql, deps.config, orgId);
         if (!ctx) return false;
-        await deps.mailer.enqueue(sql, pastDueReminderMail(ctx, { owedCents: (await openBalance(sql, orgId)).cents, retryAt: new Date(nextRetry) }), at);
+        await deps.mailer.enqueue(sql, pastDueReminderMail(ctx, { owedCents: (await openBalanceOf(sql, orgId)).owedCents, retryAt: new Date(nextRetry) }), at);
         return true;
       });
       if (reminded) report.reminders++;

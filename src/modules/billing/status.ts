@@ -1,6 +1,8 @@
-import { insertRows, type Sql } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { recordAudit, systemActor, type AuditActor } from '../audit/record.ts';
 import type { BillingStatus } from '../owners/queries.ts';
+import { accountStatusOf, setBillingStatus, setPastDue } from '../owners/queries/billing-accounts.ts';
+import { insertStatusChange } from './queries/status-history.ts';
 
 export const STATUS_LABELS: Record<BillingStatus, string> = { active: 'Active', past_due: 'Past Due', unpaid: 'Unpaid' };
 /** The badge colour of each status, wherever a status is shown. */
@@ -17,27 +19,12 @@ export async function transition(
   input: { organizationId: number; to: BillingStatus; cause: string; at: Date; actor?: AuditActor },
 ): Promise<boolean> {
   const sql = trx;
-  const account = await sql.first<{ status: BillingStatus; past_due_since: number | null }>(
-    'SELECT status, past_due_since FROM billing_accounts WHERE organization_id = ?',
-    [input.organizationId],
-  );
+  const account = await accountStatusOf(sql, input.organizationId);
   if (!account || account.status === input.to) return false;
-  const pastDueSince = input.to === 'past_due' ? input.at.getTime() : input.to === 'active' ? null : account.past_due_since;
-  await sql.run(
-    input.to === 'past_due'
-      ? 'UPDATE billing_accounts SET status = ?, past_due_since = ?, retry_rounds_done = 0, reminders_sent = 0, updated_at = ? WHERE organization_id = ?'
-      : 'UPDATE billing_accounts SET status = ?, past_due_since = ?, updated_at = ? WHERE organization_id = ?',
-    [input.to, pastDueSince === null ? null : Number(pastDueSince), input.at.getTime(), input.organizationId],
-  );
-  await insertRows(sql, 'billing_status_history', [
-    {
-      organization_id: input.organizationId,
-      from_status: account.status,
-      to_status: input.to,
-      cause: input.cause.slice(0, 500),
-      at: input.at.getTime(),
-    },
-  ]);
+  // Past Due from now: the retries count from this instant (R9.7); Unpaid keeps when it became Past Due.
+  if (input.to === 'past_due') await setPastDue(sql, input.organizationId, input.at);
+  else await setBillingStatus(sql, input.organizationId, input.to, input.to === 'active' ? null : account.pastDueSince, input.at);
+  await insertStatusChange(sql, input.organizationId, { from: account.status, to: input.to, cause: input.cause, at: input.at });
   await recordAudit(sql, {
     organizationId: input.organizationId,
     actor: input.actor ?? systemActor,
@@ -48,21 +35,4 @@ export async function transition(
     at: input.at,
   });
   return true;
-}
-
-export interface StatusChange {
-  from: BillingStatus;
-  to: BillingStatus;
-  cause: string;
-  at: Date;
-}
-
-export async function statusHistory(db: Sql, organizationId: number): Promise<StatusChange[]> {
-  const rows = await db.rows<Record<string, unknown>>('SELECT * FROM billing_status_history WHERE organization_id = ? ORDER BY id DESC', [organizationId]);
-  return rows.map((r) => ({
-    from: r.from_status as BillingStatus,
-    to: r.to_status as BillingStatus,
-    cause: String(r.cause),
-    at: new Date(Number(r.at)),
-  }));
 }

@@ -1,10 +1,9 @@
-import { setClause } from '../../db/sql.ts';
 import type { Deps } from '../../deps.ts';
-import { addressLines, detailsColumns, type BillingDetails } from './billing-details.ts';
+import { addressLines } from './billing-details.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import type { User } from '../accounts/queries.ts';
+import { findBillingAccount, setBillingDetails, type BillingDetails } from '../owners/queries/billing-accounts.ts';
 import { lockAccount } from './charge.ts';
-import { findBillingAccount } from './queries.ts';
 
 export type UpdateBillingDetailsResult = { ok: true; changed: string[] } | { ok: false; reason: 'no_account' | 'gateway_unavailable' };
 
@@ -50,8 +49,7 @@ export async function updateBillingDetails(
   const now = clock.now();
   await db.transaction(async (trx) => {
     await lockAccount(trx, input.organizationId);
-    const set = setClause({ ...detailsColumns(input.details), updated_at: now.getTime() });
-    await trx.run(`UPDATE billing_accounts SET ${set.sql} WHERE organization_id = ?`, [...set.bindings, input.organizationId]);
+    await setBillingDetails(trx, input.organizationId, input.details, now);
     await recordAudit(trx, {
       organizationId: input.organizationId,
       actor: userActor(input.actor),

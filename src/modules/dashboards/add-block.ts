@@ -3,7 +3,8 @@ import type { User } from '../accounts/queries.ts';
 import { lockRow } from '../../db/locks.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
 import { BLOCK_KIND_LABELS, BLOCK_NEEDS_DEVICE, MAX_BLOCKS, type BlockKind } from './policy.ts';
-import { countBlocks, findSourceDevice, insertBlock, type Dashboard } from './queries.ts';
+import { countBlocks, insertBlock, type Dashboard } from './queries.ts';
+import { findSourceDevice } from '../applications/queries.ts';
 import { judgeSource, memberMaySee } from './sources.ts';
 
 export type AddBlockResult =

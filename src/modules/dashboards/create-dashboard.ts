@@ -4,9 +4,9 @@ import type { Sql } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
-import { checkLimit } from '../resources/counts.ts';
+import { checkLimit } from '../resources/limits.ts';
 import { lockOwner, type Owner } from '../owners/columns.ts';
-import { insertDashboard } from './queries.ts';
+import { countDashboardsOf, insertDashboard } from './queries.ts';
 
 export type CreateDashboardResult =
   | { ok: true; dashboardId: number }
@@ -31,7 +31,7 @@ export async function createDashboard(
     const { owner } = input;
     await lockOwner(trx, owner);
     if ((await billingStatusOf(trx, owner)) === 'unpaid') return { ok: false, reason: 'owner_unpaid' } as const;
-    const limit = await checkLimit(trx, owner, 'dashboards', 1, now);
+    const limit = await checkLimit(trx, owner, 'dashboards', { inUse: await countDashboardsOf(trx, owner), adding: 1 });
     if (!limit.ok) return { ok: false, reason: 'over_limit', message: limit.message } as const;
     const dashboardId = await insertDashboard(trx, {
       owner,

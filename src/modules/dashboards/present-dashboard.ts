@@ -3,7 +3,9 @@ import { billingStatusOf } from '../owners/owner-period.ts';
 import type { BillingStatus } from '../owners/queries.ts';
 import { dailyChart, lastDays, type DailyChart } from './chart.ts';
 import { BLOCK_KIND_LABELS, CHART_DAYS, type BlockKind } from './policy.ts';
-import { dailyPayloads, findSourceDevice, listBlocks, type Block, type Dashboard } from './queries.ts';
+import { listBlocks, type Block, type Dashboard } from './queries.ts';
+import { findSourceDevice } from '../applications/queries.ts';
+import { dailyPayloadsOfApplication } from '../usage/queries.ts';
 import { judgeSource, type SourceVerdict } from './sources.ts';
 
 export interface DeviceStateView {
@@ -100,7 +102,7 @@ async function presentBlock(db: Sql, dashboard: Dashboard, block: Block, verdict
     }
     case 'payloads_over_time': {
       const days = lastDays(now, CHART_DAYS);
-      const counts = await dailyPayloads(db, application.id, days[0]!, days.at(-1)!);
+      const counts = await dailyPayloadsOfApplication(db, application.id, days[0]!, days.at(-1)!);
       const chart = dailyChart(days.map((day) => ({ day, value: counts.get(day.getTime()) ?? 0 })));
       return { ...base, status: 'chart', applicationName: application.name, chart };
     }

@@ -185,77 +185,29 @@ export async function deleteBlockRow(db: Sql, dashboardId: number, blockId: numb
   return db.run('DELETE FROM dashboard_blocks WHERE id = ? AND dashboard_id = ?', [blockId, dashboardId]);
 }
 
-// ---------------------------------------------------------------------------
-// Read-only views of the device data a block shows. The applications module
-// owns these tables; a dashboard only ever reads them.
-
-export interface SourceApplication {
-  id: number;
-  name: string;
-  owner: Owner;
-}
-
-export interface SourceDevice {
-  id: number;
-  applicationId: number;
-  name: string;
-  lastStateJson: string | null;
-  lastSeenAt: Date | null;
-}
-
-const toSourceApplication = (r: { id: number; name: string; owner_type: string; owner_id: number }): SourceApplication => ({
-  id: Number(r.id),
-  name: r.name,
-  owner: ownerFromColumns(r),
-});
-
-const toSourceDevice = (r: { id: number; application_id: number; name: string; last_state_json: string | null; last_seen_at: number | null }): SourceDevice => ({
-  id: Number(r.id),
-  applicationId: Number(r.application_id),
-  name: r.name,
-  lastStateJson: r.last_state_json,
-  lastSeenAt: r.last_seen_at == null ? null : new Date(Number(r.last_seen_at)),
-});
-
-export async function findSourceApplication(db: Sql, id: number): Promise<SourceApplication | undefined> {
-  const row = await db.first<{ id: number; name: string; owner_type: string; owner_id: number }>('SELECT id, name, owner_type, owner_id FROM applications WHERE id = ?', [id]);
-  return row ? toSourceApplication(row) : undefined;
-}
-
-export async function applicationsOfOwner(db: Sql, owner: Owner): Promise<SourceApplication[]> {
+/** The ids of an owner's dashboards. */
+export async function dashboardIdsOf(db: Sql, owner: Owner): Promise<number[]> {
   const { owner_type, owner_id } = ownerColumns(owner);
-  const rows = await db.rows<{ id: number; name: string; owner_type: string; owner_id: number }>(
-    'SELECT id, name, owner_type, owner_id FROM applications WHERE owner_type = ? AND owner_id = ? ORDER BY name, id',
-    [owner_type, owner_id],
-  );
-  return rows.map(toSourceApplication);
+  return (await db.rows<{ id: number | string }>('SELECT id FROM dashboards WHERE owner_type = ? AND owner_id = ?', [owner_type, owner_id])).map((r) => Number(r.id));
 }
 
-export async function findSourceDevice(db: Sql, id: number): Promise<SourceDevice | undefined> {
-  const row = await db.first<Parameters<typeof toSourceDevice>[0]>('SELECT id, application_id, name, last_state_json, last_seen_at FROM devices WHERE id = ?', [id]);
-  return row ? toSourceDevice(row) : undefined;
+/** R7.3: how many dashboards an owner has. */
+export async function countDashboardsOf(db: Sql, owner: Owner): Promise<number> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  const row = await db.first<{ n: number | string }>('SELECT COUNT(*) AS n FROM dashboards WHERE owner_type = ? AND owner_id = ?', [owner_type, owner_id]);
+  return Number(row?.n ?? 0);
 }
 
-export async function devicesOfApplications(db: Sql, applicationIds: number[]): Promise<SourceDevice[]> {
-  if (applicationIds.length === 0) return [];
-  const rows = await db.rows<Parameters<typeof toSourceDevice>[0]>(
-    `SELECT id, application_id, name, last_state_json, last_seen_at FROM devices WHERE application_id IN (${placeholders(applicationIds.length)}) ORDER BY name, id`,
-    applicationIds,
-  );
-  return rows.map(toSourceDevice);
+/** A dashboard by id, only when `owner` has it (a transfer's starting point). */
+export async function findDashboardOwnedBy(db: Sql, id: number, owner: Owner): Promise<{ id: number; name: string } | undefined> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  return db.first<{ id: number; name: string }>('SELECT id, name FROM dashboards WHERE id = ? AND owner_type = ? AND owner_id = ?', [id, owner_type, owner_id]);
 }
 
-/**
- * An application's payloads per UTC day in [fromDay, toDay] (R8.2), keyed by
- * the day's start in epoch milliseconds. Summed over owners, so days from
- * before a transfer still count.
- */
-export async function dailyPayloads(db: Sql, applicationId: number, fromDay: Date, toDay: Date): Promise<Map<number, number>> {
-  const rows = await db.rows<{ day: number | string; n: number | string | null }>(
-    'SELECT day, SUM(payloads) AS n FROM usage_daily WHERE application_id = ? AND day BETWEEN ? AND ? GROUP BY day',
-    [applicationId, fromDay.getTime(), toDay.getTime()],
-  );
-  return new Map(rows.map((r) => [Number(r.day), Number(r.n ?? 0)]));
+/** R5.4: the dashboard now belongs to `owner`. */
+export async function moveDashboardTo(db: Sql, id: number, owner: Owner): Promise<void> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  await db.run('UPDATE dashboards SET owner_type = ?, owner_id = ? WHERE id = ?', [owner_type, owner_id, id]);
 }
 
 /** R3.9: every dashboard of an owner goes with it (blocks cascade). */

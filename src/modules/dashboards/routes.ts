@@ -8,6 +8,8 @@ import { fieldErrors, formBody, type FieldErrors, formText } from '../../http/fo
 import { renderConfirmation } from '../../http/confirm.ts';
 import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
+import { billingStandingOf } from '../owners/standing.ts';
+import type { BillingStatus } from '../owners/queries.ts';
 import { clientSubject, setRetryAfter, waitInWords } from '../rate-limits/http.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
@@ -81,6 +83,8 @@ const EMPTY_BLOCK: BlockForm = { kind: 'device_state', title: '', application_id
  */
 export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
   const { db, clock, config, limiter } = app.deps;
+  /** R9.10: what the Past Due bar states on a dashboard of an organization. */
+  const standingOf = (organizationId: number, status: BillingStatus) => billingStandingOf(db, app.deps.billingReads, organizationId, status, clock.now());
   const rules = rateLimitRules(config);
 
   /** The dashboard at :id as the signed-in user may see it (404 non-member, 403 without the right; R2.5). */
@@ -89,7 +93,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     if (id === null) throw notFound();
     const dashboard = await findDashboard(db, id);
     if (!dashboard) throw notFound();
-    const access = await resourceAccess(db, currentUser(request).id, dashboardResource(dashboard), action, clock.now());
+    const access = await resourceAccess(db, currentUser(request).id, dashboardResource(dashboard), action);
     // R9.8: an Unpaid organization's dashboards are paused: nothing in them changes until it pays.
     if (action === 'resources.edit' && access.billingStatus === 'unpaid') throw pausedByUnpaid(access.organization?.name, 'dashboards');
     return { dashboard, access };
@@ -100,7 +104,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
   async function showDashboard(request: FastifyRequest, reply: FastifyReply, dashboard: Dashboard, access: ResourceAccess, opts: ShowOptions = {}) {
     const content = await presentDashboard(db, dashboard, clock.now());
     const unpaid = content.billingStatus === 'unpaid';
-    const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus, billingStanding: access.billingStanding }, 'dashboards') : null;
+    const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus, billingStanding: await standingOf(access.organization.id, access.billingStatus) }, 'dashboards') : null;
     const sources = access.canEdit && !unpaid ? await sourceChoices(db, dashboard.owner, currentUser(request)) : [];
     return renderPage(
       request,
@@ -138,7 +142,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
   await app.register(async (members) => {
     members.addHook('preHandler', requireUser);
 
-    // Issue 18: every dashboard of an organization the member may see (R2.6),
+    // R3.2: every dashboard of an organization the member may see (R2.6),
     // paged, behind the overview's "View all" link.
     members.get<{ Params: { slug: string }; Querystring: { page?: string } }>('/orgs/:slug/dashboards', (request, reply) =>
       renderOrgResourceList(request, reply, 'dashboard', (owner, visible, window) => pageDashboardsOf(db, owner, visible, window)),
@@ -330,7 +334,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     members.get<{ Params: IdParams }>('/dashboards/:id/delete', async (request, reply) => {
       const { dashboard, access } = await dashboardFor(request, request.params.id, 'resources.edit');
       if (!access.canDelete) throw forbiddenDelete();
-      const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus, billingStanding: access.billingStanding }, 'dashboards') : null;
+      const chrome = access.organization && access.role ? orgChrome({ organization: access.organization, role: access.role, billingStatus: access.billingStatus, billingStanding: await standingOf(access.organization.id, access.billingStatus) }, 'dashboards') : null;
       return renderPage(
         request,
         reply,

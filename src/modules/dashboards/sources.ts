@@ -4,7 +4,7 @@ import { can, type Role } from '../tenancy/policy.ts';
 import { findMembership, resourceRolesOf } from '../tenancy/queries/memberships.ts';
 import { findOrganizationById, organizationsOfUser } from '../tenancy/queries/organizations.ts';
 import { sameOwner, type Owner } from '../owners/columns.ts';
-import { applicationsOfOwner, devicesOfApplications, findSourceApplication, type SourceApplication, type SourceDevice } from './queries.ts';
+import { applicationsOfOwner, devicesOfApplications, findSourceApplication, type SourceApplication, type SourceDevice } from '../applications/queries.ts';
 
 /**
  * R5.2, the data rule: which applications a dashboard may show.

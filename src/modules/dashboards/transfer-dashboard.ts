@@ -2,10 +2,10 @@ import type { Clock } from '../../clock.ts';
 import type { Sql } from '../../db/sql.ts';
 import type { User } from '../accounts/queries.ts';
 import type { TransferTarget } from '../applications/transfer-application.ts';
-import { checkLimit } from '../resources/counts.ts';
-import { ownerColumns, sameOwner, type Owner } from '../owners/columns.ts';
+import { checkLimit } from '../resources/limits.ts';
+import { sameOwner, type Owner } from '../owners/columns.ts';
 import { auditTransfer, lockBothOwners, unpaidSide } from '../resources/transfer.ts';
-import { listBlocks } from './queries.ts';
+import { countDashboardsOf, findDashboardOwnedBy, listBlocks, moveDashboardTo } from './queries.ts';
 import { judgeSource } from './sources.ts';
 import { deleteResourceRolesOn } from '../tenancy/queries/memberships.ts';
 
@@ -31,19 +31,13 @@ export async function transferDashboard(
   const now = clock.now();
   return db.transaction(async (trx) => {
     await lockBothOwners(trx, input.from, input.to);
-    const from = ownerColumns(input.from);
-    const to = ownerColumns(input.to);
-    const dashboard = await trx.first<{ id: number; name: string }>('SELECT id, name FROM dashboards WHERE id = ? AND owner_type = ? AND owner_id = ?', [
-      input.dashboardId,
-      from.owner_type,
-      from.owner_id,
-    ]);
+    const dashboard = await findDashboardOwnedBy(trx, input.dashboardId, input.from);
     if (!dashboard) return { ok: false, reason: 'not_allowed' } as const;
     const unpaid = await unpaidSide(trx, input.from, input.to);
     if (unpaid) return { ok: false, reason: 'owner_unpaid', side: unpaid } as const;
-    const limit = await checkLimit(trx, input.to, 'dashboards', 1, now);
+    const limit = await checkLimit(trx, input.to, 'dashboards', { inUse: await countDashboardsOf(trx, input.to), adding: 1 });
     if (!limit.ok) return { ok: false, reason: 'limit', message: `${limit.message} Nothing was moved.` } as const;
-    await trx.run('UPDATE dashboards SET owner_type = ?, owner_id = ? WHERE id = ?', [to.owner_type, to.owner_id, dashboard.id]);
+    await moveDashboardTo(trx, dashboard.id, input.to);
     await deleteResourceRolesOn(trx, 'dashboard', [dashboard.id]);
     const lostSources: string[] = [];
     for (const block of await listBlocks(trx, dashboard.id)) {

@@ -1,9 +1,9 @@
 import { hashSecret } from '../applications/manage-access-keys.ts';
-import { noteAccessKeyUse } from '../applications/queries.ts';
+import { findAccessKeyByRowIdWithTerms, findAccessKeyWithTerms, noteAccessKeyUse, type AccessKeyRow } from '../applications/queries.ts';
 import type { Sql } from '../../db/sql.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { CountedApplication } from '../usage/queries.ts';
-import { OWNER_TERMS_COLUMNS, ownerTermsFromColumns, ownerTermsJoins, type OwnerTerms, type OwnerTermsColumns } from '../owners/owner-period.ts';
+import { ownerTermsFromColumns, type OwnerTerms } from '../owners/owner-period.ts';
 import { ownerFromColumns } from '../owners/columns.ts';
 
 /** How often an access key's `last_used_at` is written at most: a key used every second costs one write a minute. */
@@ -34,34 +34,6 @@ export interface KeyWithApplication {
 
 export type KeyCheck = { ok: true; key: KeyWithApplication } | { ok: false; reason: 'unknown_key' | 'revoked_key' };
 
-// One indexed read answers the whole question (issue 18): the key by its
-// unique id, its application, the device of that application the request
-// names (a LEFT JOIN, so an unknown device still finds the key), and the
-// application owner's billing status, plan and period anchor (joins by
-// primary key and unique columns). Plain SQL, the same on SQLite and
-// PostgreSQL; it runs on every device request.
-const keyLookup = (where: 'k.key_id = ?' | 'k.id = ?') => `SELECT k.id, k.application_id, k.secret_hash, k.revoked_at, k.last_used_at, a.owner_type, a.owner_id, a.name, d.id AS device_id,
-  ${OWNER_TERMS_COLUMNS}
-  FROM access_keys k
-  JOIN applications a ON a.id = k.application_id
-  LEFT JOIN devices d ON d.id = ? AND d.application_id = k.application_id
-  ${ownerTermsJoins('a')}
-  WHERE ${where}`;
-const KEY_LOOKUP = keyLookup('k.key_id = ?');
-const KEY_LOOKUP_BY_ROW_ID = keyLookup('k.id = ?');
-
-interface KeyRow extends OwnerTermsColumns {
-  id: number;
-  application_id: number;
-  secret_hash: string;
-  revoked_at: number | null;
-  last_used_at: number | null;
-  owner_type: string;
-  owner_id: number;
-  name: string;
-  device_id: number | null;
-}
-
 /**
  * Finds an access key by its unique id, with its application and the named
  * device (`deviceId`, null for none) and the owner's terms, in one read, and checks the
@@ -69,7 +41,7 @@ interface KeyRow extends OwnerTermsColumns {
  * to whoever holds its secret.
  */
 export async function verifyAccessKey(db: Sql, keyId: string, secret: string, deviceId: number | null = null): Promise<KeyCheck> {
-  const row = await db.first<KeyRow>(KEY_LOOKUP, [deviceId, keyId]);
+  const row = await findAccessKeyWithTerms(db, keyId, deviceId);
   const given = Buffer.from(hashSecret(secret), 'hex');
   const stored = row ? Buffer.from(String(row.secret_hash), 'hex') : Buffer.alloc(given.length);
   const matches = stored.length === given.length && timingSafeEqual(stored, given);
@@ -78,7 +50,7 @@ export async function verifyAccessKey(db: Sql, keyId: string, secret: string, de
   return { ok: true, key: keyOfRow(row) };
 }
 
-function keyOfRow(row: KeyRow): KeyWithApplication {
+function keyOfRow(row: AccessKeyRow): KeyWithApplication {
   const applicationId = Number(row.application_id);
   const application = { id: applicationId, owner_type: String(row.owner_type), owner_id: Number(row.owner_id), name: String(row.name) };
   return {
@@ -98,7 +70,7 @@ function keyOfRow(row: KeyRow): KeyWithApplication {
  * checked (the token's signature stood for it).
  */
 export async function keyByRowId(db: Sql, keyRowId: number, deviceId: number | null): Promise<{ ok: true; key: KeyWithApplication } | { ok: false; reason: 'unknown_key' | 'revoked_key' }> {
-  const row = await db.first<KeyRow>(KEY_LOOKUP_BY_ROW_ID, [deviceId, keyRowId]);
+  const row = await findAccessKeyByRowIdWithTerms(db, keyRowId, deviceId);
   if (!row) return { ok: false, reason: 'unknown_key' };
   if (row.revoked_at != null) return { ok: false, reason: 'revoked_key' };
   return { ok: true, key: keyOfRow(row) };
@@ -113,9 +85,4 @@ export async function touchAccessKey(db: Sql, key: KeyWithApplication, now: Date
   const t = now.getTime();
   if (key.lastUsedAt !== null && t - key.lastUsedAt < LAST_USED_RESOLUTION_MS) return;
   await noteAccessKeyUse(db, key.id, t, t - LAST_USED_RESOLUTION_MS);
-}
-
-/** Whether an application exists (to tell "no such application" from "not this key's application"). */
-export async function applicationExists(db: Sql, applicationId: number): Promise<boolean> {
-  return (await db.first('SELECT id FROM applications WHERE id = ?', [applicationId])) !== undefined;
 }

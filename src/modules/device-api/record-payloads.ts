@@ -42,7 +42,7 @@ export interface ReportRateLimit {
  * with the device's latest state and the owner's usage counters, atomically.
  * `target.ownerTerms` are the owner's status, plan and period anchor, read
  * with the access key (one statement for the key's rights and the owner's
- * terms, issue 18).
+ * terms).
  *
  * Any plan without an overage price is a hard cap (R7.1): the Sandbox, and a
  * custom plan made that way. A request that would take the owner over it is

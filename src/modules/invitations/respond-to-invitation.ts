@@ -7,7 +7,9 @@ import { isResourceRole, ROLE_LABELS } from '../tenancy/policy.ts';
 import { applyResourceRoles, countMembers, findMembership, insertMembership } from '../tenancy/queries/memberships.ts';
 import { findOrganizationById, type Organization } from '../tenancy/queries/organizations.ts';
 import { closeInvitation, findInvitationByTokenHash, invitationResourceRoles, isExpired, type Invitation } from './queries.ts';
-import { ownedResourceKeys } from '../resources/owned.ts';
+import { applicationIdsOf } from '../applications/queries.ts';
+import { dashboardIdsOf } from '../dashboards/queries.ts';
+import { resourceKey } from '../tenancy/policy.ts';
 import { hashInvitationToken, looksLikeToken } from './tokens.ts';
 
 export type InvitationGone = 'expired' | 'used' | 'revoked';
@@ -64,7 +66,10 @@ export async function acceptInvitation(deps: Pick<Deps, 'db' | 'clock'>, token: 
     await insertMembership(trx, { organizationId: organization.id, userId: user.id, role: invitation.role, createdAt: now });
     // Per-resource roles of the invitation, for resources the organization still owns (R2.2, R4.1).
     const owner = { kind: 'organization' as const, organizationId: organization.id };
-    const owned = await ownedResourceKeys(trx, owner);
+    // One after the other: both read in the caller's transaction.
+    const applications = await applicationIdsOf(trx, owner);
+    const dashboards = await dashboardIdsOf(trx, owner);
+    const owned = new Set([...applications.map((id) => resourceKey({ type: 'application', id })), ...dashboards.map((id) => resourceKey({ type: 'dashboard', id }))]);
     const grants = (await invitationResourceRoles(trx, invitation.id)).filter((r) => owned.has(`${r.type}:${r.id}`) && isResourceRole(r.role));
     await applyResourceRoles(trx, organization.id, user.id, grants, new Map());
     await recordAudit(trx, {

@@ -5,6 +5,7 @@ import { renderPage, seeOther, setFlash } from '../../http/render.ts';
 import { ROLE_LABELS } from '../tenancy/policy.ts';
 import { acceptInvitation, declineInvitation, openInvitation, type InvitationGone } from './respond-to-invitation.ts';
 import { assertNever } from '../../assert-never.ts';
+import { inviteRoutes, type InviteRoutesOptions } from './invite-routes.ts';
 
 type Params = { token: string };
 
@@ -14,9 +15,13 @@ const GONE_MESSAGES: Record<InvitationGone, string> = {
   revoked: 'This invitation was withdrawn and no longer works. Ask an Administrator of the organization for a new one.',
 };
 
-/** R4.1: the page the invitation link opens; no login needed to see it or to decline. */
-export async function invitationRoutes(app: FastifyInstance): Promise<void> {
+/**
+ * R4.1: inviting, renewing and revoking (invite-routes.ts, for Administrators),
+ * and the page the invitation link opens: no login needed to see it or to decline.
+ */
+export async function invitationRoutes(app: FastifyInstance, { membersPage }: InviteRoutesOptions): Promise<void> {
   const deps = app.deps;
+  await app.register(inviteRoutes, { membersPage });
 
   const gone = (request: FastifyRequest, reply: FastifyReply, reason: InvitationGone, organizationName?: string) =>
     renderPage(

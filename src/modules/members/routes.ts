@@ -1,20 +1,17 @@
+import type { Deps } from '../../deps.ts';
 import { parseId } from '../../http/ids.ts';
 import { listDashboardsOf } from '../dashboards/queries.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { currentUser, requireUser } from '../../http/auth.ts';
 import { badRequest, notFound } from '../../http/errors.ts';
-import { fieldErrors, formBody, formText } from '../../http/forms.ts';
-import { renderConfirmation } from '../../http/confirm.ts';
+import { formBody, formText } from '../../http/forms.ts';
 import { datesFor, renderPage, seeOther, setFlash } from '../../http/render.ts';
-import { normalizeEmail } from '../accounts/queries.ts';
 import { Readable } from 'node:stream';
 import { auditEventsFor, auditFilterChoices, listAuditEvents, type AuditFilter } from '../audit/queries.ts';
 import { actionLabel, entriesText, presentAuditEvent } from '../audit/present.ts';
 import { csvLine, parseExportRange } from '../usage/export.ts';
-import { inviteMember } from '../invitations/invite-member.ts';
-import { renewInvitation, revokeInvitation } from '../invitations/manage-invitation.ts';
-import { findInvitation, isExpired, listPendingInvitations } from '../invitations/queries.ts';
+import { isExpired, listPendingInvitations } from '../invitations/queries.ts';
+import type { MembersPage } from '../invitations/invite-routes.ts';
 import { organizationFor, type OrgContext } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
 import { changeRole } from './change-role.ts';
@@ -25,8 +22,6 @@ import { removeMember } from './remove-member.ts';
 import { resourceRoleChangesFromForm, setResourceRoles, type OrgResource } from './set-resource-roles.ts';
 import { resourceRolesOf } from '../tenancy/queries/memberships.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
-import { setRetryAfter, waitInWords } from '../rate-limits/http.ts';
-import { rateLimitRules } from '../rate-limits/rules.ts';
 import { assertNever } from '../../assert-never.ts';
 
 /** R2.2: the roles one resource can be given, for the pickers. */
@@ -34,28 +29,27 @@ const RESOURCE_ROLE_OPTIONS = RESOURCE_ROLES.map((r) => ({ value: r, label: ROLE
 
 type Params = { slug: string };
 type MemberParams = Params & { userId: string };
-type InvitationParams = Params & { id: string };
-
-const inviteSchema = z.object({
-  email: z
-    .string({ error: 'Enter the email address to invite.' })
-    .trim()
-    .min(1, 'Enter the email address to invite.')
-    .max(320, 'That email address is too long.')
-    .pipe(z.email({ error: 'Enter a valid email address, like name@example.com.' })),
-  role: z.string({ error: 'Choose a role.' }).refine(isRole, 'Choose one of the roles in the list.'),
-});
 
 const idParam = parseId;
 const AUDIT_PAGE_SIZE = 25;
 
-/** R4.1–R4.5: Settings → Members (with invitations) and Audit Log, for Administrators. */
-export async function memberRoutes(app: FastifyInstance): Promise<void> {
-  const { db, clock } = app.deps;
-  const inviteRule = rateLimitRules(app.deps.config).invitationsByUser;
-  app.addHook('preHandler', requireUser);
+/**
+ * Settings → Members (R4.1): the members and pending invitations, the invite
+ * form and its per-resource roles. Shown by the routes here, and again with
+ * the invite form's values and messages by the invite routes, which live in
+ * invitations/ (a layer below): app.ts hands them this.
+ */
+export function membersPage(deps: Pick<Deps, 'db' | 'clock'>) {
+  const { db, clock } = deps;
 
-  async function showMembers(
+  /** The applications and dashboards an organization owns, for per-resource roles (R2.2). */
+  async function orgResources(organizationId: number): Promise<OrgResource[]> {
+    const owner = { kind: 'organization' as const, organizationId };
+    const [apps, dashboards] = await Promise.all([listApplicationsOf(db, owner), listDashboardsOf(db, owner)]);
+    return [...apps.map((a) => ({ type: 'application' as const, id: a.id, name: a.name })), ...dashboards.map((d) => ({ type: 'dashboard' as const, id: d.id, name: d.name }))];
+  }
+
+  async function show(
     request: FastifyRequest,
     reply: FastifyReply,
     ctx: OrgContext,
@@ -84,7 +78,18 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
     );
   }
 
-  // Issue 18: every member, paged, behind the overview's "View all" link, for
+  const resourceRolesFromForm: MembersPage['resourceRolesFromForm'] = async (organizationId, body) => resourceRoleChangesFromForm(body, await orgResources(organizationId));
+
+  return { show, orgResources, resourceRolesFromForm };
+}
+
+/** R4.1–R4.5: Settings → Members (with invitations) and Audit Log, for Administrators. */
+export async function memberRoutes(app: FastifyInstance): Promise<void> {
+  const { db, clock } = app.deps;
+  const { show: showMembers, orgResources } = membersPage(app.deps);
+  app.addHook('preHandler', requireUser);
+
+  // R3.2: every member, paged, behind the overview's "View all" link, for
   // anyone who may see the overview's members list.
   app.get<{ Params: Params; Querystring: { page?: string } }>('/orgs/:slug/members', async (request, reply) => {
     const ctx = await organizationFor(request, request.params.slug, 'members.view');
@@ -175,100 +180,6 @@ export async function memberRoutes(app: FastifyInstance): Promise<void> {
     setFlash(reply, 'success', `${target.name} was removed from ${ctx.organization.name}. Their account and Sandbox are untouched.`);
     return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
   });
-
-  app.post<{ Params: Params }>(
-    '/orgs/:slug/invitations',
-    async (request, reply) => {
-      const ctx = await organizationFor(request, request.params.slug, 'members.manage');
-      const body = formBody(request.body);
-      const invite = { email: formText(body.email, 400), role: formText(body.role) };
-      // R13.1, R13.3: invitations per inviting user, shared by every instance.
-      const admitted = await app.deps.limiter.take(inviteRule, String(currentUser(request).id));
-      if (!admitted.ok) {
-        setRetryAfter(reply, admitted.retryAfterMs);
-        return showMembers(request, reply, ctx, { invite, inviteErrors: { email: `You have sent many invitations in a short time. Wait ${waitInWords(admitted.retryAfterMs)} and try again.` }, status: 429 });
-      }
-      const parsed = inviteSchema.safeParse(invite);
-      if (!parsed.success) return showMembers(request, reply, ctx, { invite, inviteErrors: fieldErrors(parsed.error), status: 422 });
-      const resources = await orgResources(ctx.organization.id);
-      const grants = resourceRoleChangesFromForm(body, resources);
-      if ('invalid' in grants) return showMembers(request, reply, ctx, { invite, inviteErrors: { role: grants.invalid }, status: 422 });
-      const result = await inviteMember(app.deps, {
-        organization: ctx.organization,
-        inviter: currentUser(request),
-        email: parsed.data.email,
-        role: parsed.data.role as (typeof ROLES)[number],
-        resourceRoles: grants.flatMap((g) => (g.role ? [{ type: g.type, id: g.id, role: g.role }] : [])),
-      });
-      if (!result.ok) {
-        const email = normalizeEmail(parsed.data.email);
-        let message: string;
-        switch (result.reason) {
-          case 'already_member':
-            message = `${email} is already a member of ${ctx.organization.name}.`;
-            break;
-          case 'already_invited':
-            message = `${email} already has a pending invitation. Renew it below to send a new link.`;
-            break;
-          case 'invitation_expired':
-            message = `${email} has an expired invitation. Renew it below to send a new link.`;
-            break;
-          case 'member_limit':
-            message = `Your ${result.planName} plan allows ${result.limit} members, counting pending invitations, and that limit is reached. Upgrade the plan or revoke a pending invitation.`;
-            break;
-          default:
-            return assertNever(result);
-        }
-        return showMembers(request, reply, ctx, { invite, inviteErrors: { email: message }, status: 409 });
-      }
-      setFlash(reply, 'success', `Invitation sent to ${normalizeEmail(parsed.data.email)}.`);
-      return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
-    },
-  );
-
-  // Revoking stops the link at once, and the list is newest first: asked on a page of its own.
-  app.get<{ Params: InvitationParams }>('/orgs/:slug/invitations/:id/revoke', async (request, reply) => {
-    const ctx = await organizationFor(request, request.params.slug, 'members.manage');
-    const invitationId = idParam(request.params.id);
-    const invitation = invitationId === null ? undefined : await findInvitation(db, ctx.organization.id, invitationId);
-    if (!invitation || invitation.status !== 'pending') throw notFound('That invitation is no longer pending.');
-    const members = `/orgs/${ctx.organization.slug}/settings/members`;
-    return renderConfirmation(
-      request,
-      reply,
-      {
-        question: `Revoke the invitation of ${invitation.email}?`,
-        consequences: [
-          `The link sent to ${invitation.email} (${ROLE_LABELS[invitation.role]}, sent ${datesFor(request).date(invitation.sentAt)}) stops working at once, and its place no longer counts toward the member limit.`,
-          'You can invite the address again later; a new link is sent then.',
-        ],
-        action: `/orgs/${ctx.organization.slug}/invitations/${invitation.id}/revoke`,
-        button: 'Revoke invitation',
-        cancelHref: members,
-      },
-      orgChrome(ctx, 'settings'),
-    );
-  });
-
-  for (const action of ['renew', 'revoke'] as const) {
-    app.post<{ Params: InvitationParams }>(`/orgs/:slug/invitations/:id/${action}`, async (request, reply) => {
-      const ctx = await organizationFor(request, request.params.slug, 'members.manage');
-      const invitationId = idParam(request.params.id);
-      if (invitationId === null) throw notFound();
-      const input = { organization: ctx.organization, actor: currentUser(request), invitationId };
-      const result = action === 'renew' ? await renewInvitation(app.deps, input) : await revokeInvitation(app.deps, input);
-      if (!result.ok) throw notFound('That invitation is no longer pending.');
-      setFlash(reply, 'success', action === 'renew' ? 'Invitation renewed for 7 days; a new link was sent.' : 'Invitation revoked; its link no longer works.');
-      return seeOther(reply, `/orgs/${ctx.organization.slug}/settings/members`);
-    });
-  }
-
-  /** The applications and dashboards an organization owns, for per-resource roles (R2.2). */
-  async function orgResources(organizationId: number): Promise<OrgResource[]> {
-    const owner = { kind: 'organization' as const, organizationId };
-    const [apps, dashboards] = await Promise.all([listApplicationsOf(db, owner), listDashboardsOf(db, owner)]);
-    return [...apps.map((a) => ({ type: 'application' as const, id: a.id, name: a.name })), ...dashboards.map((d) => ({ type: 'dashboard' as const, id: d.id, name: d.name }))];
-  }
 
   async function showAccess(request: FastifyRequest<{ Params: MemberParams }>, reply: FastifyReply, ctx: OrgContext, error?: string, status = 200) {
     const targetUserId = idParam(request.params.userId);

@@ -10,9 +10,11 @@ import { markOrganizationDeleted, type Organization } from '../tenancy/queries/o
 import { deletePayloadsOfApplications, deleteUsageOf } from '../usage/queries.ts';
 import { chargeInvoice, deliverOutbox, lockAccount, type ChargeDeps, type ChargeOutcome } from '../billing/charge.ts';
 import { accruedCharges, creditMovement, issueWithCredit, type AccruedCharges } from '../billing/accrued-charges.ts';
-import { findBillingAccount, setCreditBalance, type BillingAccount } from '../billing/queries.ts';
+import { findBillingAccount, setCreditBalance, type BillingAccount } from '../owners/queries/billing-accounts.ts';
 import { planCreditRefunds, sendPendingRefunds } from '../billing/refund-credit.ts';
 import { planInForce } from '../billing/plan-in-force.ts';
+import { openBalanceOf } from '../billing/queries/invoices.ts';
+
 
 export type DeleteOrganizationResult =
   | {
@@ -57,18 +59,15 @@ export async function previewDeletion(db: Sql, organizationId: number, at: Date)
   const { accrued } = await finalCharges(db, account, at);
   const subtotal = accrued.lines.reduce((s, l) => s + l.amountCents, 0);
   const movement = accrued.lines.length ? creditMovement(subtotal, account.creditBalanceCents) : { appliedCents: 0, netCreditCents: 0, balanceAfterCents: account.creditBalanceCents };
-  const open = await db.rows<{ amount_due_cents: number; amount_paid_cents: number }>(
-    "SELECT amount_due_cents, amount_paid_cents FROM invoices WHERE organization_id = ? AND status = 'open'",
-    [organizationId],
-  );
+  const open = await openBalanceOf(db, organizationId);
   return {
     finalLines: accrued.lines,
     finalSubtotalCents: subtotal,
     finalCreditAppliedCents: movement.appliedCents,
     finalAmountDueCents: accrued.lines.length ? Math.max(0, subtotal - movement.appliedCents) : 0,
     refundCents: Math.max(0, movement.balanceAfterCents),
-    openInvoices: open.length,
-    openBalanceCents: open.reduce((s: number, r: { amount_due_cents: number; amount_paid_cents: number }) => s + Number(r.amount_due_cents) - Number(r.amount_paid_cents), 0),
+    openInvoices: open.count,
+    openBalanceCents: open.owedCents,
   };
 }
 

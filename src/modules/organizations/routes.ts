@@ -4,7 +4,7 @@ import { currentUser, requireUser } from '../../http/auth.ts';
 import { fieldErrors, formBody, formText } from '../../http/forms.ts';
 import { renderConfirmation } from '../../http/confirm.ts';
 import { isHtmx, renderPage, renderPartial, seeOther, setFlash } from '../../http/render.ts';
-import { billingSummaries, findBillingAccount } from '../billing/queries.ts';
+import { billingSummaries, findBillingAccount } from '../owners/queries/billing-accounts.ts';
 import { STATUS_BADGES, STATUS_LABELS } from '../billing/status.ts';
 import { leaveOrganization } from '../members/leave-organization.ts';
 import { can, ROLE_LABELS, visibleResources } from '../tenancy/policy.ts';
@@ -29,12 +29,6 @@ export const OVERVIEW_LIST_SIZE = 10;
 
 export async function organizationRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.deps;
-
-  // R1.3: the header's Organizations dropdown.
-  app.decorate('headerOrganizations', async (userId: number) => {
-    const orgs = await organizationsOfUser(db, userId);
-    return orgs.map((o) => ({ slug: o.slug, ...iconFor(o.name, o.iconColor) }));
-  });
 
   await app.register(wizardRoutes);
   await app.register(deleteOrganizationRoutes);
@@ -65,7 +59,7 @@ export async function organizationRoutes(app: FastifyInstance): Promise<void> {
     });
 
     // R3.2: the overview, with only the resources this member may see (R2.6).
-    // Issue 18: the first few members, applications and dashboards with their
+    // R3.2: the first few members, applications and dashboards with their
     // totals, one statement each; the full lists are paged pages of their own.
     scoped.get<{ Params: { slug: string } }>('/orgs/:slug', async (request, reply) => {
       const ctx = await organizationFor(request, request.params.slug, 'organization.view');

@@ -2,6 +2,7 @@ import type { Owner } from './owner.ts';
 import { periodContaining, type Period } from './periods.ts';
 import { accountTermsOf, type BillingStatus } from './queries.ts';
 import type { Sql } from '../../db/sql.ts';
+import { signedUpAt } from '../accounts/queries.ts';
 import { toPlan, type Plan } from '../plans/queries.ts';
 
 /**
@@ -18,9 +19,9 @@ export async function usagePeriodOf(db: Sql, owner: Owner, now: Date): Promise<{
     const p = periodContaining(account.periodAnchor, now);
     return { start: p.start, end: p.end };
   }
-  const user = await db.first<{ created_at: number }>('SELECT created_at FROM users WHERE id = ?', [owner.userId]);
-  if (!user) throw new Error(`user ${owner.userId} not found`);
-  const p: Period = periodContaining(new Date(Number(user.created_at)), now);
+  const signedUp = await signedUpAt(db, owner.userId);
+  if (!signedUp) throw new Error(`user ${owner.userId} not found`);
+  const p: Period = periodContaining(signedUp, now);
   return { start: p.start, end: p.end };
 }
 
@@ -47,25 +48,6 @@ export function usageTermsAt(terms: OwnerTerms, now: Date): OwnerUsageTerms {
   const p = periodContaining(terms.periodAnchor, now);
   return { status: terms.status, plan: terms.plan, period: { start: p.start, end: p.end } };
 }
-
-/**
- * The joins and columns that read an owner's terms alongside another read,
- * for a query with the owner's stored columns (`owner_type`, `owner_id`)
- * under the alias given: its billing account (organizations) or user
- * (Sandboxes), and its plan — the organization's, or the Sandbox plan. The
- * device API reads them with its access key, in one statement (issue 18).
- * Aliases start with `ot_`.
- */
-export function ownerTermsJoins(ownerAlias: string): string {
-  return `LEFT JOIN billing_accounts ot_b ON ${ownerAlias}.owner_type = 'organization' AND ot_b.organization_id = ${ownerAlias}.owner_id
-  LEFT JOIN users ot_u ON ${ownerAlias}.owner_type = 'user' AND ot_u.id = ${ownerAlias}.owner_id
-  LEFT JOIN plans ot_p ON ot_p.id = CASE WHEN ${ownerAlias}.owner_type = 'user' THEN (SELECT sp.id FROM plans sp WHERE sp.code = 'sandbox') ELSE ot_b.plan_id END`;
-}
-export const OWNER_TERMS_COLUMNS = `ot_b.status AS ot_status, ot_b.period_anchor AS ot_period_anchor, ot_u.created_at AS ot_user_created_at,
-  ot_p.id AS ot_plan_id, ot_p.code AS ot_plan_code, ot_p.name AS ot_plan_name, ot_p.kind AS ot_plan_kind, ot_p.price_cents AS ot_price_cents,
-  ot_p.max_devices AS ot_max_devices, ot_p.max_applications AS ot_max_applications, ot_p.max_dashboards AS ot_max_dashboards,
-  ot_p.max_members AS ot_max_members, ot_p.max_payloads_per_month AS ot_max_payloads_per_month, ot_p.retention_days AS ot_retention_days,
-  ot_p.overage_cents_per_million AS ot_overage_cents_per_million, ot_p.support_level AS ot_support_level`;
 
 /** The columns of OWNER_TERMS_COLUMNS, as a row holds them. */
 export interface OwnerTermsColumns {

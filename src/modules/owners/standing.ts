@@ -1,5 +1,5 @@
 import type { Sql } from '../../db/sql.ts';
-import type { BillingStatus } from './queries.ts';
+import { retryTermsOf, type BillingStatus } from './queries.ts';
 import { nextRetryAt, RETRY_EVERY_DAYS, RETRY_ROUNDS } from './retry-schedule.ts';
 import { DAY_MS } from '../../clock.ts';
 
@@ -15,21 +15,33 @@ export interface BillingStanding {
 }
 
 /**
+ * What the owners module needs to know of billing's invoices: the sum still
+ * owed on an organization's open invoices. Invoices are billing's, and billing
+ * sits above every module that shows the Past Due bar (modules/README.md), so
+ * the answer is handed down through `Deps.billingReads`, which the start-up
+ * wiring fills with billing's own query.
+ */
+export interface BillingReads {
+  owedOnOpenInvoices(db: Sql, organizationId: number): Promise<number>;
+}
+
+/**
  * An organization's standing when it is not Active, read for the bar on its
  * pages (one more read, only for Past Due and Unpaid organizations); null
  * when it is Active.
  */
-export async function billingStandingOf(db: Sql, organizationId: number, status: BillingStatus | undefined, now: Date): Promise<BillingStanding | null> {
+export async function billingStandingOf(
+  db: Sql,
+  billing: BillingReads,
+  organizationId: number,
+  status: BillingStatus | undefined,
+  now: Date,
+): Promise<BillingStanding | null> {
   if (status !== 'past_due' && status !== 'unpaid') return null;
-  const sql = db;
-  const [account, owed] = await Promise.all([
-    sql.first<{ past_due_since: number | null; retry_rounds_done: number }>('SELECT past_due_since, retry_rounds_done FROM billing_accounts WHERE organization_id = ?', [organizationId]),
-    sql.first<{ owed: number | string | null }>("SELECT SUM(amount_due_cents - amount_paid_cents) AS owed FROM invoices WHERE organization_id = ? AND status = 'open'", [organizationId]),
-  ]);
-  const owedCents = Number(owed?.owed ?? 0);
-  if (status === 'unpaid' || account?.past_due_since == null) return { status, owedCents, nextAttemptAt: null, unpaidAt: null };
-  const pastDueSince = new Date(Number(account.past_due_since));
-  const next = nextRetryAt({ status, pastDueSince, retryRoundsDone: Number(account.retry_rounds_done) }, now);
+  const [account, owedCents] = await Promise.all([retryTermsOf(db, organizationId), billing.owedOnOpenInvoices(db, organizationId)]);
+  if (status === 'unpaid' || !account?.pastDueSince) return { status, owedCents, nextAttemptAt: null, unpaidAt: null };
+  const pastDueSince = account.pastDueSince;
+  const next = nextRetryAt({ status, pastDueSince, retryRoundsDone: account.retryRoundsDone }, now);
   return {
     status,
     owedCents,

@@ -61,6 +61,15 @@ export async function findPlanByCode(db: Sql, code: string): Promise<Plan | unde
   return row ? toPlan(row) : undefined;
 }
 
+/** The plans an organization may choose: the tiers and its own custom plans (R7.1). */
+export async function availablePlans(db: Sql, organizationId: number): Promise<Plan[]> {
+  const rows = await db.rows<PlanRow>(
+    "SELECT * FROM plans WHERE kind = 'tier' OR (kind = 'custom' AND organization_id = ?) ORDER BY sort_order, id",
+    [organizationId],
+  );
+  return rows.map(toPlan);
+}
+
 /** The personal limits every user's Sandbox has (R1.2, R7.2). */
 export async function sandboxPlan(db: Sql): Promise<Plan> {
   const plan = await findPlanByCode(db, 'sandbox');
@@ -108,4 +117,28 @@ export async function insertCustomPlan(
     '*',
   );
   return toPlan((await db.first<PlanRow>(sql, bindings))!);
+}
+
+// ---------------------------------------------------------------------------
+// Plans as other modules read them in one statement with their own rows (an
+// owner's terms with a device's access key; the back-office's organizations
+// list): this module hands out the join. The alias is the caller's.
+
+/** `JOIN plans <alias> ON <alias>.id = <planId>`. */
+export const joinPlans = (alias: string, planId: string) => `JOIN plans ${alias} ON ${alias}.id = ${planId}`;
+
+/** `LEFT JOIN plans <alias> ON <alias>.id = <planId>` (an SQL expression). */
+export const leftJoinPlans = (alias: string, planId: string) => `LEFT JOIN plans ${alias} ON ${alias}.id = ${planId}`;
+
+/** The Sandbox plan's id as an SQL subquery (every Sandbox is on it, R1.2). */
+export const SANDBOX_PLAN_ID_SQL = "(SELECT sp.id FROM plans sp WHERE sp.code = 'sandbox')";
+
+/** The tiers, in their order, for the back-office's plan filter. */
+export async function tierNames(db: Sql): Promise<{ code: string; name: string }[]> {
+  return db.rows<{ code: string; name: string }>("SELECT code, name FROM plans WHERE kind = 'tier' ORDER BY sort_order");
+}
+
+/** The codes of the tiers. */
+export async function tierCodes(db: Sql): Promise<string[]> {
+  return (await db.rows<{ code: string }>("SELECT code FROM plans WHERE kind = 'tier'")).map((r) => r.code);
 }

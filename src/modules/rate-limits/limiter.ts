@@ -21,7 +21,7 @@ export interface RateLimiter {
   /**
    * The database store only: `take`'s hit as one statement, for a caller that
    * runs it inside a larger one (a PostgreSQL `WITH hit AS (…)`: the device
-   * API's report, issue 18). `sql` is an upsert answering `RETURNING tat,
+   * API's report on PostgreSQL). `sql` is an upsert answering `RETURNING tat,
    * admitted`; `admission` reads that row as `take` would.
    */
   hitStatement?(rule: RateLimitRule, subject: string): HitStatement;

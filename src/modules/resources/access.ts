@@ -5,7 +5,6 @@ import { currentUser } from '../../http/auth.ts';
 import { forbidden, HttpError, notFound } from '../../http/errors.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
 import type { BillingStatus } from '../owners/queries.ts';
-import { billingStandingOf, type BillingStanding } from '../owners/standing.ts';
 import { can, type OrgAction, type ResourceType, type Role } from '../tenancy/policy.ts';
 import { findMembership, resourceRolesOf } from '../tenancy/queries/memberships.ts';
 import { findOrganizationById, type Organization } from '../tenancy/queries/organizations.ts';
@@ -25,8 +24,6 @@ export interface ResourceAccess {
   canAdminister: boolean;
   /** The owner's billing status: Unpaid pauses applications and dashboards (R9.8). */
   billingStatus: BillingStatus;
-  /** R9.10: what the Past Due bar states; null when Active. */
-  billingStanding: BillingStanding | null;
 }
 
 /**
@@ -39,12 +36,11 @@ export async function resourceAccess(
   userId: number,
   resource: { type: ResourceType; id: number; owner_type: string; owner_id: number },
   action: OrgAction,
-  now: Date,
 ): Promise<ResourceAccess> {
   const owner = ownerFromColumns(resource);
   if (owner.kind === 'sandbox') {
     if (owner.userId !== userId) throw notFound();
-    return { owner, organization: null, role: null, canEdit: true, canDelete: true, canAdminister: true, billingStatus: 'active', billingStanding: null };
+    return { owner, organization: null, role: null, canEdit: true, canDelete: true, canAdminister: true, billingStatus: 'active' };
   }
   const organization = await findOrganizationById(db, owner.organizationId);
   if (!organization || organization.deletedAt) throw notFound();
@@ -62,7 +58,6 @@ export async function resourceAccess(
     canDelete: can(actor, 'resources.delete', ref),
     canAdminister: can(membership.role, 'settings.manage'),
     billingStatus,
-    billingStanding: await billingStandingOf(db, organization.id, billingStatus, now),
   };
 }
 
@@ -79,32 +74,3 @@ export function pausedByUnpaid(organizationName: string | undefined, noun: 'appl
   );
 }
 
-/** Loads an application row by id and checks access for the signed-in user. */
-export async function applicationFor(request: FastifyRequest, rawId: string, action: OrgAction) {
-  const id = parseId(rawId);
-  if (id === null) throw notFound();
-  return applicationAccess(request.server.deps.db, currentUser(request).id, id, action, request.server.deps.clock.now());
-}
-
-/**
- * The application `id` as user `userId` may reach it for `action` (pages and
- * the REST API): 404 when it does not exist or the user is a stranger, 403
- * without the right, and R9.8's pause for a change to an Unpaid owner's.
- */
-export async function applicationAccess(db: Sql, userId: number, id: number, action: OrgAction, now: Date) {
-  const app = await db.first<ApplicationRow>('SELECT * FROM applications WHERE id = ?', [id]);
-  if (!app) throw notFound();
-  const access = await resourceAccess(db, userId, { type: 'application', ...app }, action, now);
-  // R9.8: an Unpaid organization's applications stop working; exporting data stays possible.
-  if (action === 'resources.edit' && access.billingStatus === 'unpaid') throw pausedByUnpaid(access.organization?.name, 'applications');
-  return { application: app as ApplicationRow, access };
-}
-
-export interface ApplicationRow {
-  id: number;
-  owner_type: string;
-  owner_id: number;
-  name: string;
-  description: string;
-  created_at: number;
-}

@@ -3,6 +3,7 @@ import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor } from '../audit/record.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
 import { lockOwner, ownerFormValue, type Owner } from '../owners/columns.ts';
+import { findOrganizationById } from '../tenancy/queries/organizations.ts';
 
 /** Locks both sides of a transfer in a fixed order, so two opposite transfers cannot deadlock. */
 export async function lockBothOwners(trx: Sql, a: Owner, b: Owner): Promise<void> {
@@ -19,7 +20,7 @@ export async function unpaidSide(trx: Sql, from: Owner, to: Owner): Promise<'fro
 }
 
 export const ownerLabel = async (db: Sql, owner: Owner): Promise<string> =>
-  owner.kind === 'sandbox' ? 'a Sandbox' : String((await db.first<{ name: string }>('SELECT name FROM organizations WHERE id = ?', [owner.organizationId]))?.name);
+  owner.kind === 'sandbox' ? 'a Sandbox' : String((await findOrganizationById(db, owner.organizationId))?.name);
 
 /** R4.5, R5.4: a transfer is written to the audit log of each organization involved. */
 export async function auditTransfer(

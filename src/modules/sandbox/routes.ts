@@ -4,7 +4,7 @@ import { currentUser, requireUser } from '../../http/auth.ts';
 import { renderPage } from '../../http/render.ts';
 import { listApplicationsOf } from '../applications/queries.ts';
 import { sandboxPlan } from '../plans/queries.ts';
-import { ownerCounts } from '../resources/counts.ts';
+import { ownerCounts } from '../billing/owner-counts.ts';
 import type { Owner } from '../owners/columns.ts';
 
 export async function sandboxRoutes(app: FastifyInstance): Promise<void> {

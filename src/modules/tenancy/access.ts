@@ -32,7 +32,7 @@ export async function organizationFor(request: FastifyRequest, slug: string, act
   if (!membership) throw notFound();
   if (!can(membership.role, action)) throw forbidden();
   const billingStatus = await billingStatusOf(db, { kind: 'organization', organizationId: organization.id });
-  const billingStanding = await billingStandingOf(db, organization.id, billingStatus, request.server.deps.clock.now());
+  const billingStanding = await billingStandingOf(db, request.server.deps.billingReads, organization.id, billingStatus, request.server.deps.clock.now());
   return { organization, role: membership.role, billingStatus, billingStanding };
 }
 

@@ -12,7 +12,7 @@ import { visibleResources, type ResourceType, type VisibleResources } from './po
 export const ORG_LIST_PAGE_SIZE = 25;
 
 /**
- * Issue 18: the full, paged list behind one of the overview's "View all"
+ * R3.2: the full, paged list behind one of the overview's "View all"
  * links (members, applications, dashboards). The route has checked who may
  * see the list (`organizationFor`) and `read` reads only what the viewer may
  * see; this reads `?page=`, sends a page past the last to the last, and

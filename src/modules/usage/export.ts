@@ -1,7 +1,4 @@
-import type { Sql, SqlValue } from '../../db/sql.ts';
 import { DAY_MS } from '../../clock.ts';
-/** Payloads read per query: memory stays the same for a thousand rows or a hundred million. */
-export const EXPORT_CHUNK_SIZE = 5_000;
 export const EXPORT_COLUMNS = ['time', 'device_id', 'device_name', 'data'] as const;
 
 /** An export's time range: whole UTC days, both ends included; null is open. */
@@ -55,53 +52,6 @@ export function csvField(value: string): string {
 }
 
 export const csvLine = (fields: readonly string[]) => `${fields.map(csvField).join(',')}\r\n`;
-
-interface ExportRow {
-  id: number;
-  time: number;
-  device_id: number;
-  device_name: string;
-  data: string;
-}
-
-/**
- * R14.1: an application's payloads in a range as CSV text, oldest first, a
- * chunk at a time. Pages by (time, id) keyset through the (application_id,
- * time) index, so each query costs the same however deep the export is and
- * no query holds a transaction or the (single SQLite) connection between
- * chunks. Consumed through a stream, it reads the next chunk only when the
- * client has taken the last one.
- */
-export async function* deviceDataCsv(
-  db: Sql,
-  applicationId: number,
-  range: ExportRange,
-  chunkSize = EXPORT_CHUNK_SIZE,
-): AsyncGenerator<string, void, undefined> {
-  yield csvLine(EXPORT_COLUMNS);
-  let after: { time: number; id: number } | null = null;
-  for (;;) {
-    let where = 'p.application_id = ?';
-    const bindings: SqlValue[] = [applicationId];
-    if (range.startMs !== null) (where += ' AND p.time >= ?'), bindings.push(range.startMs);
-    if (range.endMs !== null) (where += ' AND p.time < ?'), bindings.push(range.endMs);
-    if (after) (where += ' AND p.time >= ? AND (p.time > ? OR p.id > ?)'), bindings.push(after.time, after.time, after.id);
-    const rows = await db.rows<ExportRow>(
-      `SELECT p.id, p.time, p.device_id, d.name AS device_name, p.data FROM payloads p JOIN devices d ON d.id = p.device_id
-       WHERE ${where} ORDER BY p.time ASC, p.id ASC LIMIT ?`,
-      [...bindings, chunkSize],
-    );
-    if (rows.length === 0) return;
-    let text = '';
-    for (const r of rows) {
-      text += csvLine([new Date(Number(r.time)).toISOString(), String(r.device_id), r.device_name, r.data]);
-    }
-    yield text;
-    if (rows.length < chunkSize) return;
-    const last = rows[rows.length - 1]!;
-    after = { time: Number(last.time), id: Number(last.id) };
-  }
-}
 
 /** A download name made of the application's name and the range, safe in a header. */
 export function exportFileName(applicationName: string, range: ExportRange): string {

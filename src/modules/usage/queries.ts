@@ -1,5 +1,5 @@
 import { ownerColumns, type Owner } from '../owners/columns.ts';
-import { placeholders, type Sql, type Statement } from '../../db/sql.ts';
+import { placeholders, type Sql, type SqlValue, type Statement } from '../../db/sql.ts';
 import { DAY_MS } from '../../clock.ts';
 
 /** The start (00:00 UTC) of the UTC day containing `instant`, in epoch milliseconds: the key of usage_daily. */
@@ -175,7 +175,7 @@ export async function insertPayloads(
   }
 }
 
-// PostgreSQL, issue 18: the same writes as parts of one statement (the
+// PostgreSQL: the same writes as parts of one statement (the
 // device API's `WITH hit AS (…), … SELECT …`), each done only when `when`
 // (SQL from code, e.g. "the rate limit admitted it") holds. One statement is
 // one round trip and atomic on its own: no BEGIN and COMMIT to send. The
@@ -230,6 +230,15 @@ export async function deleteUsageOf(db: Sql, owner: Owner): Promise<void> {
   const cols = ownerColumns(owner);
   await db.run('DELETE FROM usage_counters WHERE owner_type = ? AND owner_id = ?', [cols.owner_type, cols.owner_id]);
   await db.run('DELETE FROM usage_daily WHERE owner_type = ? AND owner_id = ?', [cols.owner_type, cols.owner_id]);
+}
+
+/** One application's counters under `owner` in the period starting at `periodStart` (R8.2), or undefined before its first payload. */
+export async function applicationPeriodUsage(db: Sql, owner: Owner, applicationId: number, periodStart: Date): Promise<{ payloads: number; rejected: number } | undefined> {
+  const { owner_type, owner_id } = ownerColumns(owner);
+  return db.first<{ payloads: number; rejected: number }>(
+    'SELECT payloads, rejected FROM usage_counters WHERE owner_type = ? AND owner_id = ? AND application_id = ? AND period_start = ?',
+    [owner_type, owner_id, applicationId, periodStart.getTime()],
+  );
 }
 
 /**
@@ -319,4 +328,104 @@ export async function statesOfDevice(
     opts.since === undefined ? [deviceId, applicationId, opts.limit] : [deviceId, applicationId, opts.since, opts.limit],
   );
   return rows.map((r) => ({ time: new Date(Number(r.time)), data: JSON.parse(r.data) as Record<string, unknown> }));
+}
+
+/**
+ * An application's payloads per UTC day in [fromDay, toDay] (R8.2), keyed by
+ * the day's start in epoch milliseconds. Summed over owners, so days from
+ * before a transfer still count.
+ */
+export async function dailyPayloadsOfApplication(db: Sql, applicationId: number, fromDay: Date, toDay: Date): Promise<Map<number, number>> {
+  const rows = await db.rows<{ day: number | string; n: number | string | null }>(
+    'SELECT day, SUM(payloads) AS n FROM usage_daily WHERE application_id = ? AND day BETWEEN ? AND ? GROUP BY day',
+    [applicationId, fromDay.getTime(), toDay.getTime()],
+  );
+  return new Map(rows.map((r) => [Number(r.day), Number(r.n ?? 0)]));
+}
+
+/** One payload as an export reads it (R14.1), as stored: an export streams millions, so rows are not copied into other objects. */
+export interface ExportedPayload {
+  id: number | string;
+  time: number | string;
+  device_id: number | string;
+  data: string;
+}
+
+/**
+ * R14.1: the next `limit` payloads of an application in [startMs, endMs)
+ * (either end open when null) after the (time, id) position `after`, oldest
+ * first: a keyset page through the (application_id, time) index, so each
+ * page costs the same however deep the export is.
+ */
+export async function payloadPage(
+  db: Sql,
+  applicationId: number,
+  range: { startMs: number | null; endMs: number | null },
+  after: { time: number; id: number } | null,
+  limit: number,
+): Promise<ExportedPayload[]> {
+  let where = 'p.application_id = ?';
+  const bindings: SqlValue[] = [applicationId];
+  if (range.startMs !== null) (where += ' AND p.time >= ?'), bindings.push(range.startMs);
+  if (range.endMs !== null) (where += ' AND p.time < ?'), bindings.push(range.endMs);
+  if (after) (where += ' AND p.time >= ? AND (p.time > ? OR p.id > ?)'), bindings.push(after.time, after.time, after.id);
+  return db.rows<ExportedPayload>(`SELECT p.id, p.time, p.device_id, p.data FROM payloads p WHERE ${where} ORDER BY p.time ASC, p.id ASC LIMIT ?`, [
+    ...bindings,
+    limit,
+  ]);
+}
+
+/** R8.4: deletes one application's payloads older than `cutoff` (ms), `batchSize` at a time, through the (application_id, time) index. */
+export async function deletePayloadsOlderThan(db: Sql, applicationId: number, cutoff: number, batchSize: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await db.run('DELETE FROM payloads WHERE id IN (SELECT id FROM payloads WHERE application_id = ? AND time < ? LIMIT ?)', [
+      applicationId,
+      cutoff,
+      batchSize,
+    ]);
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
+}
+
+/** Payloads of each organization given in its own current period (`periodStartOf`), by organization id (the back-office list, R11.1): one grouped read. */
+export async function payloadsOfOrganizations(db: Sql, periodStartOf: ReadonlyMap<number, number>): Promise<Map<number, number>> {
+  const ids = [...periodStartOf.keys()];
+  if (ids.length === 0) return new Map();
+  const starts = [...new Set(periodStartOf.values())];
+  const rows = await db.rows<{ id: number; period_start: number | string; n: number | string }>(
+    `SELECT owner_id AS id, period_start, SUM(payloads) AS n FROM usage_counters
+     WHERE owner_type = 'organization' AND owner_id IN (${placeholders(ids.length)}) AND period_start IN (${placeholders(starts.length)}) GROUP BY owner_id, period_start`,
+    [...ids, ...starts],
+  );
+  const out = new Map<number, number>();
+  for (const r of rows) if (periodStartOf.get(Number(r.id)) === Number(r.period_start)) out.set(Number(r.id), Number(r.n));
+  return out;
+}
+
+/** One application's payloads of an organization's period as an invoice records them (R9.3, R9.12). */
+export interface InvoicedApplicationUsage {
+  application_id: number;
+  application_name: string;
+  payloads: number;
+}
+
+/** R9.3: the counters of an organization's period, one per application, as stored (the period's overage and the invoice's usage table are made from them). */
+export async function periodUsageOfOrganization(db: Sql, organizationId: number, periodStart: Date): Promise<InvoicedApplicationUsage[]> {
+  return db.rows<InvoicedApplicationUsage>(
+    `SELECT application_id, application_name, payloads FROM usage_counters
+     WHERE owner_type = 'organization' AND owner_id = ? AND period_start = ?`,
+    [organizationId, periodStart.getTime()],
+  );
+}
+
+/** R9.5: how many stored payloads of the applications given are older than `cutoff` (ms): what a shorter retention would delete. */
+export async function countPayloadsOlderThan(db: Sql, applicationIds: readonly number[], cutoff: number): Promise<number> {
+  if (applicationIds.length === 0) return 0;
+  const row = await db.first<{ n: number | string }>(
+    `SELECT COUNT(*) AS n FROM payloads WHERE application_id IN (${placeholders(applicationIds.length)}) AND time < ?`,
+    [...applicationIds, cutoff],
+  );
+  return Number(row?.n ?? 0);
 }

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import type { Sql } from '../../db/sql.ts';
 import { formatCount } from '../../format.ts';
 import { requireUser } from '../../http/auth.ts';
 import { datesFor, renderPage } from '../../http/render.ts';
-import { countOpenInvitations } from '../invitations/queries.ts';
 import { organizationFor } from '../tenancy/access.ts';
 import { orgChrome } from '../tenancy/chrome.ts';
-import { ownerCounts } from '../resources/counts.ts';
 import { dailyPayloads, usageByApplication, usageTotals } from './queries.ts';
 import { planOfOwner, type Owner } from '../owners/owner.ts';
 import { usagePeriodOf } from '../owners/owner-period.ts';
@@ -15,12 +14,32 @@ import { limitRows, periodText, projectionText } from './usage-view.ts';
 
 type Params = { slug: string };
 
+/** What an organization holds against its plan's limits (R7.3), as the Usage page lists it. */
+export interface Holdings {
+  applications: number;
+  dashboards: number;
+  devices: number;
+  members: number;
+  /** Open invitations count toward the member limit (R4.1). */
+  openInvitations: number;
+}
+
+export interface UsageRoutesOptions {
+  /**
+   * Counts the applications, dashboards, devices, members and invitations
+   * of an organization. The modules that own those sit above usage (deleting
+   * an application deletes its payloads through usage), so the page is handed
+   * the count by app.ts instead of importing it: billing's `organizationHoldings`.
+   */
+  holdingsOf: (db: Sql, organizationId: number, now: Date) => Promise<Holdings>;
+}
+
 /**
  * R8.3: Settings → Usage, for Administrators. Everything is read from the
  * counters (R8.2), so the page costs the same however many payloads are
  * stored: a handful of indexed reads and one row per application and per day.
  */
-export async function usageRoutes(app: FastifyInstance): Promise<void> {
+export async function usageRoutes(app: FastifyInstance, { holdingsOf }: UsageRoutesOptions): Promise<void> {
   const { db, clock } = app.deps;
   app.addHook('preHandler', requireUser);
 
@@ -29,10 +48,9 @@ export async function usageRoutes(app: FastifyInstance): Promise<void> {
     const now = clock.now();
     const owner: Owner = { kind: 'organization', organizationId: ctx.organization.id };
     const period = await usagePeriodOf(db, owner, now);
-    const [plan, counts, openInvitations, totals, byApplication, daily] = await Promise.all([
+    const [plan, counts, totals, byApplication, daily] = await Promise.all([
       planOfOwner(db, owner),
-      ownerCounts(db, owner, now),
-      countOpenInvitations(db, ctx.organization.id, now),
+      holdingsOf(db, ctx.organization.id, now),
       usageTotals(db, owner, period.start),
       usageByApplication(db, owner, period.start),
       dailyPayloads(db, owner, period),
@@ -60,7 +78,7 @@ export async function usageRoutes(app: FastifyInstance): Promise<void> {
           applications: counts.applications,
           dashboards: counts.dashboards,
           members: counts.members,
-          openInvitations,
+          openInvitations: counts.openInvitations,
           payloads: totals.payloads,
           hardCap,
         }),

@@ -1,5 +1,6 @@
 import type { ResourceRole, ResourceType, Role } from '../policy.ts';
 import { insertRows, placeholders, type Sql } from '../../../db/sql.ts';
+import { joinUsers } from '../../accounts/queries.ts';
 
 export interface Membership {
   organizationId: number;
@@ -60,7 +61,7 @@ export interface MemberListing {
 
 export async function listMembers(db: Sql, organizationId: number): Promise<MemberListing[]> {
   const rows = await db.rows<{ user_id: number; name: string; email: string; role: Role; created_at: number }>(
-    `SELECT m.user_id, u.name, u.email, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
+    `SELECT m.user_id, u.name, u.email, m.role, m.created_at FROM memberships m ${joinUsers('u', 'm.user_id')}
      WHERE m.organization_id = ? ORDER BY u.name, u.id`,
     [organizationId],
   );
@@ -75,7 +76,7 @@ export async function pageMembers(db: Sql, organizationId: number, window: { lim
   const rows = await db.rows<MemberListingRow & { total: number | string }>(
     // The total as a scalar subquery: on SQLite a window count doubles the statement's time.
     `SELECT m.user_id, u.name, u.email, m.role, m.created_at, (SELECT count(*) FROM memberships WHERE organization_id = ?) AS total
-     FROM memberships m JOIN users u ON u.id = m.user_id
+     FROM memberships m ${joinUsers('u', 'm.user_id')}
      WHERE m.organization_id = ? ORDER BY u.name, u.id LIMIT ? OFFSET ?`,
     [organizationId, organizationId, window.limit, window.offset],
   );
@@ -134,4 +135,25 @@ export async function applyResourceRoles(
 export async function deleteResourceRolesOn(db: Sql, resourceType: ResourceType, resourceIds: number[]): Promise<void> {
   if (resourceIds.length === 0) return;
   await db.run(`DELETE FROM resource_roles WHERE resource_type = ? AND resource_id IN (${placeholders(resourceIds.length)})`, [resourceType, ...resourceIds]);
+}
+
+/** Members of each organization given, by organization id (the back-office list, R11.1). */
+export async function memberCountsOf(db: Sql, organizationIds: readonly number[]): Promise<Map<number, number>> {
+  if (organizationIds.length === 0) return new Map();
+  const rows = await db.rows<{ id: number; n: number | string }>(
+    `SELECT organization_id AS id, COUNT(*) AS n FROM memberships WHERE organization_id IN (${placeholders(organizationIds.length)}) GROUP BY organization_id`,
+    [...organizationIds],
+  );
+  return new Map(rows.map((r) => [Number(r.id), Number(r.n)]));
+}
+
+/** How many live (not deleted) organizations each user given belongs to (the back-office's users list). */
+export async function liveOrganizationCountsOf(db: Sql, userIds: readonly number[]): Promise<Map<number, number>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db.rows<{ user_id: number; n: number | string }>(
+    `SELECT m.user_id, COUNT(*) AS n FROM memberships m JOIN organizations o ON o.id = m.organization_id
+     WHERE o.deleted_at IS NULL AND m.user_id IN (${placeholders(userIds.length)}) GROUP BY m.user_id`,
+    [...userIds],
+  );
+  return new Map(rows.map((r) => [Number(r.user_id), Number(r.n)]));
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { insertSql, type Sql } from '../../../db/sql.ts';
+import { joinBillingAccounts } from '../../owners/queries.ts';
+import { joinPlans } from '../../plans/queries.ts';
 
 export interface Organization {
   id: number;
@@ -114,3 +116,23 @@ export async function findDeletedOrganizationBySlug(db: Sql, slug: string): Prom
 export async function markOrganizationDeleted(db: Sql, id: number, at: Date): Promise<void> {
   await db.run('UPDATE organizations SET deleted_at = ? WHERE id = ?', [at.getTime(), id]);
 }
+
+/**
+ * Which of `ids` are live (not deleted) organizations: the scheduler's
+ * billing passes leave deleted ones alone (R3.9). The ids travel as one JSON
+ * array parameter, so the SQL text is the same whatever their number (one
+ * prepared statement; no limit on bound parameters).
+ */
+export async function liveOrganizationIds(db: Sql, ids: readonly number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const list = db.postgres ? 'SELECT value::int FROM json_array_elements_text(?::json)' : 'SELECT value FROM json_each(?)';
+  const rows = await db.rows<{ id: number }>(`SELECT id FROM organizations WHERE deleted_at IS NULL AND id IN (${list})`, [JSON.stringify(ids)]);
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+/**
+ * The FROM of a list of organizations with their billing account (`b`) and
+ * plan (`p`) as `o`: the back-office's organizations list (R11.1) filters
+ * and orders on all three in one statement.
+ */
+export const ORGANIZATIONS_WITH_ACCOUNTS_FROM = `FROM organizations o ${joinBillingAccounts('b', 'o.id')} ${joinPlans('p', 'b.plan_id')}`;

@@ -2,8 +2,9 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { requireUser } from '../../http/auth.ts';
 import { badRequest } from '../../http/errors.ts';
-import { applicationFor } from '../resources/access.ts';
-import { deviceDataCsv, exportFileName, parseExportRange } from './export.ts';
+import { exportFileName, parseExportRange } from '../usage/export.ts';
+import { applicationFor } from './access.ts';
+import { deviceDataCsv } from './export-device-data.ts';
 
 /**
  * R14.1: members with Viewer or more (and the Sandbox owner) download an

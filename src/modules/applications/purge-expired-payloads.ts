@@ -2,7 +2,9 @@ import type { Sql } from '../../db/sql.ts';
 import type { Job } from '../../scheduler/registry.ts';
 import { planOfOwner } from '../owners/owner.ts';
 import { billingStatusOf } from '../owners/owner-period.ts';
-import { ownerColumns, ownerFromColumns, type Owner } from '../owners/columns.ts';
+import { ownerFromColumns } from '../owners/columns.ts';
+import { deletePayloadsOlderThan } from '../usage/queries.ts';
+import { applicationIdsOf, ownersWithApplications } from './queries.ts';
 import { DAY_MS } from '../../clock.ts';
 /** Payloads one DELETE removes at most: short statements, so device writes (and SQLite's one writer) are never held up for long. */
 export const RETENTION_BATCH_SIZE = 5_000;
@@ -25,7 +27,7 @@ export interface RetentionReport {
 export async function purgeExpiredPayloads(db: Sql, at: Date, opts: { batchSize?: number } = {}): Promise<RetentionReport> {
   const batchSize = opts.batchSize ?? RETENTION_BATCH_SIZE;
   const report: RetentionReport = { deleted: 0, applications: 0, skippedUnpaid: 0, failures: [] };
-  const owners = await db.rows<{ owner_type: string; owner_id: number }>('SELECT DISTINCT owner_type, owner_id FROM applications ORDER BY owner_type, owner_id');
+  const owners = await ownersWithApplications(db);
   for (const row of owners) {
     const owner = ownerFromColumns(row);
     try {
@@ -36,7 +38,7 @@ export async function purgeExpiredPayloads(db: Sql, at: Date, opts: { batchSize?
       const plan = await planOfOwner(db, owner);
       const cutoff = at.getTime() - plan.limits.retentionDays * DAY_MS;
       for (const applicationId of await applicationIdsOf(db, owner)) {
-        report.deleted += await deleteOlderThan(db, applicationId, cutoff, batchSize);
+        report.deleted += await deletePayloadsOlderThan(db, applicationId, cutoff, batchSize);
         report.applications++;
       }
     } catch (err) {
@@ -44,26 +46,6 @@ export async function purgeExpiredPayloads(db: Sql, at: Date, opts: { batchSize?
     }
   }
   return report;
-}
-
-async function applicationIdsOf(db: Sql, owner: Owner): Promise<number[]> {
-  const { owner_type, owner_id } = ownerColumns(owner);
-  const rows = await db.rows<{ id: number }>('SELECT id FROM applications WHERE owner_type = ? AND owner_id = ? ORDER BY id', [owner_type, owner_id]);
-  return rows.map((r) => Number(r.id));
-}
-
-/** Deletes one application's payloads older than `cutoff`, `batchSize` at a time, through the (application_id, time) index. */
-export async function deleteOlderThan(db: Sql, applicationId: number, cutoff: number, batchSize: number): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const deleted = await db.run('DELETE FROM payloads WHERE id IN (SELECT id FROM payloads WHERE application_id = ? AND time < ? LIMIT ?)', [
-      applicationId,
-      cutoff,
-      batchSize,
-    ]);
-    total += deleted;
-    if (deleted < batchSize) return total;
-  }
 }
 
 /** The scheduler job for R8.4. */
