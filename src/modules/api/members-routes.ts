@@ -30,7 +30,7 @@ import { apiRoleSchema, roleFromApi, type ApiRole } from './roles.ts';
  * R16.1, R16.3: `org` pendingInvites, inviteMember, revokeInvite,
  * modifyMember, removeMember; `orgInvites` get and post; `auditLogs` get.
  * Each calls the use case its page calls (members/routes.ts,
- * invitations/routes.ts) with the same roles: members, invitations and the
+ * invitations/invite-routes.ts and routes.ts) with the same roles: members, invitations and the
  * audit log are for Administrators (R2.1, R4.5).
  */
 
