@@ -212,8 +212,7 @@ export async function moveDashboardTo(db: Sql, id: number, owner: Owner): Promis
 
 /** R3.9: every dashboard of an owner goes with it (blocks cascade). */
 export async function deleteDashboardsOf(db: Sql, owner: Owner): Promise<number> {
-  const cols = owner.kind === 'sandbox' ? { owner_type: 'user', owner_id: owner.userId } : { owner_type: 'organization', owner_id: owner.organizationId };
-  const ids = (await db.rows<{ id: number }>('SELECT id FROM dashboards WHERE owner_type = ? AND owner_id = ?', [cols.owner_type, cols.owner_id])).map((r) => r.id);
+  const ids = await dashboardIdsOf(db, owner);
   if (ids.length === 0) return 0;
   await deleteResourceRolesOn(db, 'dashboard', ids);
   return db.run(`DELETE FROM dashboards WHERE id IN (${placeholders(ids.length)})`, ids);
