@@ -21,9 +21,15 @@ import { runSchedulerPassNow } from './run-scheduler-pass.ts';
 import { clockShiftSchema, toClockShift } from './schemas.ts';
 import { setInquiryStatus } from './set-inquiry-status.ts';
 import { setPlatformAdminFlag } from './set-platform-admin.ts';
-import { planShift, shiftClock } from './shift-clock.ts';
+import { planShift, shiftClock, type PlannedShift } from './shift-clock.ts';
 import { datetimeLocal, describeDuration, idParam, linkify, mailDelivery, outboxHidesTokens, pageParam, queryString, redactTokenLinks, statusBadge } from './view.ts';
 import { assertNever } from '../../assert-never.ts';
+
+/** Why a planned clock shift was refused, shown at the field that asked for it. */
+const SHIFT_REFUSED: Record<Extract<PlannedShift, { ok: false }>['reason'], string> = {
+  not_forward: 'The clock only moves forward: choose an instant after the current application time.',
+  too_far: 'One shift moves the clock at most five years.',
+};
 
 type IdParams = { id: string };
 
@@ -364,7 +370,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       const shift = toClockShift(parsed.data);
       const planned = planShift(clock.now(), shift);
       if (!planned.ok) {
-        const message = planned.reason === 'not_forward' ? 'The clock only moves forward: choose an instant after the current application time.' : 'One shift moves the clock at most five years.';
+        const message = SHIFT_REFUSED[planned.reason];
         return showClock(request, reply, { values, errors: { [values.mode === 'to' ? 'instant' : 'amount']: message }, status: 422 });
       }
       if (body.confirm !== 'yes') {

@@ -5,9 +5,8 @@ import { formatCount } from '../../format.ts';
 import { formatCents } from '../../money.ts';
 import type { User } from '../accounts/queries.ts';
 import { recordAudit, userActor, type AuditActor } from '../audit/record.ts';
-import { countOpenInvitations } from '../invitations/queries.ts';
 import { availablePlans, type Limits, type Plan } from '../plans/queries.ts';
-import { ownerCounts } from './owner-counts.ts';
+import { organizationHoldings } from './owner-counts.ts';
 import { lockAccount } from './charge.ts';
 import { findBillingAccount, setAccountPlan } from '../owners/queries/billing-accounts.ts';
 import { insertPendingLines } from './queries/lines.ts';
@@ -42,17 +41,16 @@ export interface PlanChangePreview {
   agingOutPayloads: number | null;
 }
 
-/** R9.5: the exact lines and consequences of switching to `to` at `at`. */
 /** R9.5: a change to the plan the organization is on already is no change; every caller asks this. */
 export const isCurrentPlan = (account: { planId: number }, plan: { id: number }) => account.planId === plan.id;
 
+/** R9.5: the exact lines and consequences of switching to `to` at `at`. */
 export async function previewPlanChange(db: Sql, organizationId: number, to: Plan, at: Date): Promise<PlanChangePreview> {
   const account = await findBillingAccount(db, organizationId);
   if (!account) throw new Error('no billing account');
   const from = await planInForce(db, organizationId, at);
   const lines = prorationLines(from, to, at, { start: account.currentPeriodStart, end: account.currentPeriodEnd });
-  const counts = await ownerCounts(db, { kind: 'organization', organizationId }, at);
-  const invited = await countOpenInvitations(db, organizationId, at);
+  const counts = await organizationHoldings(db, organizationId, at);
   const exceeded: string[] = [];
   const check = (label: string, used: number, limit: number) => {
     if (used > limit) exceeded.push(`${label}: ${formatCount(used)} in use, ${to.name} allows ${formatCount(limit)}`);
@@ -60,7 +58,7 @@ export async function previewPlanChange(db: Sql, organizationId: number, to: Pla
   check('Devices', counts.devices, to.limits.devices);
   check('Applications', counts.applications, to.limits.applications);
   check('Dashboards', counts.dashboards, to.limits.dashboards);
-  check('Members (with pending invitations)', counts.members + invited, to.limits.members);
+  check('Members (with pending invitations)', counts.members + counts.openInvitations, to.limits.members);
   const payloadWarning =
     counts.payloadsThisPeriod > to.limits.payloadsPerMonth
       ? `This period already has ${formatCount(counts.payloadsThisPeriod)} payloads, more than the ${formatCount(to.limits.payloadsPerMonth)} of ${to.name}: overage may be charged at the end of the period.`

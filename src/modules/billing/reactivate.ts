@@ -14,6 +14,7 @@ import { findOrganizationById, type Organization } from '../tenancy/queries/orga
 import { keepPriorPeriod, openInvoicesOf } from './queries/invoices.ts';
 import { planInForce } from './plan-in-force.ts';
 import { voidIdleReactivationInvoices } from './void-reactivation-invoice.ts';
+import { assertNever } from '../../assert-never.ts';
 
 export type ReactivationResult =
   | { ok: true; charged: ChargeOutcome[] }
@@ -72,11 +73,29 @@ export async function reactivate(deps: ChargeDeps, organizationId: number, input
   const ctx: ChargeContext = { at: input.at, trigger: 'reactivation', settledCause: input.cause, ...actor };
   const charged: ChargeOutcome[] = [];
   const failure = (outcome: ChargeOutcome, invoiceNumber: string): ReactivationFailure | null => {
-    if (outcome.status === 'failed') return { invoiceNumber, message: outcome.message };
-    // An answer not in yet (now or from an earlier attempt) may still be a payment: not Active before it is known.
-    if (outcome.status === 'unknown' || (outcome.status === 'skipped' && outcome.reason === 'in_flight')) return { invoiceNumber, message: NO_ANSWER };
-    if (outcome.status === 'skipped' && outcome.reason === 'no_card') return { invoiceNumber, message: NO_CARD };
-    return null;
+    switch (outcome.status) {
+      case 'succeeded':
+        return null;
+      case 'failed':
+        return { invoiceNumber, message: outcome.message };
+      // An answer not in yet (now or from an earlier attempt) may still be a payment: not Active before it is known.
+      case 'unknown':
+        return { invoiceNumber, message: NO_ANSWER };
+      case 'skipped':
+        switch (outcome.reason) {
+          case 'in_flight':
+            return { invoiceNumber, message: NO_ANSWER };
+          case 'no_card':
+            return { invoiceNumber, message: NO_CARD };
+          // Paid or voided since the list was read: nothing left to pay on it.
+          case 'not_open':
+            return null;
+          default:
+            return assertNever(outcome.reason);
+        }
+      default:
+        return assertNever(outcome);
+    }
   };
 
   await db.transaction(async (sql) => {

@@ -6,6 +6,7 @@ import { BLOCK_KIND_LABELS, BLOCK_NEEDS_DEVICE, MAX_BLOCKS, type BlockKind } fro
 import { countBlocks, insertBlock, type Dashboard } from './queries.ts';
 import { findSourceDevice } from '../applications/queries.ts';
 import { judgeSource, memberMaySee } from './sources.ts';
+import { assertNever } from '../../assert-never.ts';
 
 export type AddBlockResult =
   | { ok: true; blockId: number }
@@ -28,7 +29,17 @@ export async function addBlock(
     if ((await countBlocks(trx, dashboard.id)) >= MAX_BLOCKS) return { ok: false, reason: 'too_many_blocks' } as const;
     const verdict = await judgeSource(trx, dashboard.owner, input.applicationId);
     if (verdict.ok && !(await memberMaySee(trx, actor, verdict.application))) return { ok: false, reason: 'application_not_allowed' } as const;
-    if (!verdict.ok) return { ok: false, reason: verdict.reason === 'unpaid' ? 'source_unpaid' : 'application_not_allowed' } as const;
+    if (!verdict.ok) {
+      switch (verdict.reason) {
+        case 'unpaid':
+          return { ok: false, reason: 'source_unpaid' } as const;
+        case 'gone':
+        case 'not_allowed':
+          return { ok: false, reason: 'application_not_allowed' } as const;
+        default:
+          return assertNever(verdict);
+      }
+    }
     let deviceId: number | null = null;
     let defaultTitle = `${BLOCK_KIND_LABELS[input.kind]} · ${verdict.application.name}`;
     if (BLOCK_NEEDS_DEVICE[input.kind]) {

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Sql } from '../../db/sql.ts';
 import { DAY_MS } from '../../clock.ts';
 import { keyByRowId, type KeyWithApplication } from './access-keys.ts';
+import { assertNever } from '../../assert-never.ts';
 
 /**
  * R8.1, R16.2: a device token, what Losant's auth.authenticateDevice hands a
@@ -61,6 +62,15 @@ export async function verifyDeviceToken(db: Sql, sessionSecret: string, token: s
   if (deviceId !== claims.d) return { ok: false, reason: 'other_device' };
   // The key by its row id, with its application, the token's device and the owner's terms, in one read.
   const found = await keyByRowId(db, claims.k, claims.d);
-  if (!found.ok) return { ok: false, reason: found.reason === 'revoked_key' ? 'revoked_key' : 'invalid' };
+  if (!found.ok) {
+    switch (found.reason) {
+      case 'revoked_key':
+        return { ok: false, reason: 'revoked_key' };
+      case 'unknown_key':
+        return { ok: false, reason: 'invalid' };
+      default:
+        return assertNever(found.reason);
+    }
+  }
   return found;
 }

@@ -12,6 +12,12 @@ import { parseStates } from './states.ts';
 import { assertNever } from '../../assert-never.ts';
 import type { OwnerTerms } from '../owners/owner-period.ts';
 
+/** The 401 for a key that does not let a device in, by the key check's reason (a device token's key answers the same). */
+const KEY_REFUSED: Record<Extract<KeyCheck, { ok: false }>['reason'], string> = {
+  revoked_key: 'This access key has been revoked. Create a new one on the application’s Access Keys page.',
+  unknown_key: 'This access key is not valid.',
+};
+
 /** R8.1: the largest body a state report may have. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -62,14 +68,22 @@ export async function deviceApiRoutes(app: FastifyInstance): Promise<void> {
           if (!token || !looksLikeDeviceToken(token)) throw unauthorized('Send an access key of the application: "Authorization: Bearer <key id>:<secret>", or a device token from POST /api/auth/device.');
           const byToken = await verifyDeviceToken(db, config.sessionSecret, token, parseWireId(deviceId), clock.now());
           if (!byToken.ok) {
-            if (byToken.reason === 'expired') throw unauthorized('This device token has expired. Get a new one from POST /api/auth/device.');
-            if (byToken.reason === 'other_device') throw unauthorized('This device token belongs to another device.');
-            check = { ok: false, reason: byToken.reason === 'revoked_key' ? 'revoked_key' : 'unknown_key' };
-          } else check = byToken;
+            switch (byToken.reason) {
+              case 'expired':
+                throw unauthorized('This device token has expired. Get a new one from POST /api/auth/device.');
+              case 'other_device':
+                throw unauthorized('This device token belongs to another device.');
+              case 'revoked_key':
+                throw unauthorized(KEY_REFUSED.revoked_key);
+              case 'invalid':
+                throw unauthorized(KEY_REFUSED.unknown_key);
+              default:
+                assertNever(byToken.reason);
+            }
+          }
+          check = byToken;
         }
-        if (!check.ok) {
-          throw unauthorized(check.reason === 'revoked_key' ? 'This access key has been revoked. Create a new one on the application’s Access Keys page.' : 'This access key is not valid.');
-        }
+        if (!check.ok) throw unauthorized(KEY_REFUSED[check.reason]);
         const { key } = check;
         const applicationId = parseWireId(appId);
         if (applicationId !== key.applicationId) {

@@ -20,6 +20,7 @@ import {
   type Wizard,
 } from './queries/wizards.ts';
 import { openWizard, selectPlan } from './wizard.ts';
+import { assertNever } from '../../assert-never.ts';
 
 export interface OrganizationDetails {
   name: string;
@@ -225,7 +226,17 @@ export async function createOrganizationAtOnce(
   const wizard = await openWizard(db, clock, user, { restartCompleted: true });
   if (wizard.state !== 'editing') return { ok: false, reason: 'in_progress' };
   const selected = await selectPlan(db, clock, wizard, input.planCode);
-  if (!selected.ok) return selected.reason === 'unknown_plan' ? { ok: false, reason: 'unknown_plan' } : { ok: false, reason: 'in_progress' };
+  if (!selected.ok) {
+    switch (selected.reason) {
+      case 'unknown_plan':
+        return { ok: false, reason: 'unknown_plan' };
+      // Another request of the same user is saving the wizard.
+      case 'busy':
+        return { ok: false, reason: 'in_progress' };
+      default:
+        return assertNever(selected.reason);
+    }
+  }
   const current = await findWizardById(db, wizard.id);
   if (!current) return { ok: false, reason: 'in_progress' };
   return createOrganization(deps, user, current, input.details, input.card);
