@@ -76,22 +76,8 @@ export const toInvoice = (r: InvoiceRow): Invoice => ({
 /** R9.4: writes an issued invoice (its number taken by the caller) and answers it as stored. */
 export async function insertInvoice(
   db: Sql,
-  input: {
-    organizationId: number;
-    seq: number;
-    number: string;
-    kind: InvoiceKind;
-    status: InvoiceStatus;
-    issuedAt: Date;
-    periodStart: Date;
-    periodEnd: Date;
-    subtotalCents: number;
-    creditAppliedCents: number;
-    amountDueCents: number;
-    paidAt: Date | null;
-    usagePeriod: { start: Date; end: Date } | null;
-    billedTo: BilledTo | null;
-  },
+  /** Every column but the id (the database's) and the amount paid (nothing yet: payments settle it). */
+  input: Omit<Invoice, 'id' | 'amountPaidCents'>,
 ): Promise<Invoice> {
   const insert = insertSql('invoices', [
     {
