@@ -3,6 +3,7 @@ import { likePattern, pageUsers, userLabelsOf, type UserListRow as UserRow } fro
 import { applicationCountsOf, deviceCountsOf } from '../applications/queries.ts';
 import { creditLedgerOf } from '../billing/queries/credit.ts';
 import { openBalancesOf, openInvoiceExists } from '../billing/queries/invoices.ts';
+import { STATUS_LABELS } from '../billing/status.ts';
 import { periodContaining } from '../owners/periods.ts';
 import type { BillingStatus } from '../owners/queries.ts';
 import { tierCodes, tierNames } from '../plans/queries.ts';
@@ -24,12 +25,7 @@ export const PAGE_SIZE = 25;
 
 export const ORG_STATUS_FILTERS = ['active', 'past_due', 'unpaid', 'deleted_with_debt'] as const;
 export type OrgStatusFilter = (typeof ORG_STATUS_FILTERS)[number];
-export const ORG_STATUS_FILTER_LABELS: Record<OrgStatusFilter, string> = {
-  active: 'Active',
-  past_due: 'Past Due',
-  unpaid: 'Unpaid',
-  deleted_with_debt: 'Deleted with debt',
-};
+export const ORG_STATUS_FILTER_LABELS: Record<OrgStatusFilter, string> = { ...STATUS_LABELS, deleted_with_debt: 'Deleted with debt' };
 
 export interface OrgListFilter {
   q: string;

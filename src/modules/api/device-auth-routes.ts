@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { touchAccessKey, verifyAccessKey } from '../device-api/access-keys.ts';
+import { REVOKED_KEY_MESSAGE, touchAccessKey, verifyAccessKey } from '../device-api/access-keys.ts';
 import { DEVICE_TOKEN_DEFAULT_TTL_MS, DEVICE_TOKEN_MAX_TTL_MS, issueDeviceToken } from '../device-api/device-tokens.ts';
 import { ApiError, apiValidation } from './errors.ts';
 import { apiIdSchema, fromApiId, toApiId } from './ids.ts';
@@ -61,7 +61,7 @@ export async function deviceAuthRoutes(api: FastifyInstance): Promise<void> {
       if (!check.ok) {
         switch (check.reason) {
           case 'revoked_key':
-            throw refuse('This access key has been revoked. Create a new one on the application’s Access Keys page.');
+            throw refuse(REVOKED_KEY_MESSAGE);
           case 'unknown_key':
             throw refuse('The access key and secret do not match.');
           default:

@@ -32,6 +32,9 @@ export interface KeyWithApplication {
   ownerTerms: OwnerTerms;
 }
 
+/** What a device is told when it presents a revoked key, here or when it asks for a device token. */
+export const REVOKED_KEY_MESSAGE = 'This access key has been revoked. Create a new one on the application’s Access Keys page.';
+
 export type KeyCheck = { ok: true; key: KeyWithApplication } | { ok: false; reason: 'unknown_key' | 'revoked_key' };
 
 /**

@@ -5,7 +5,7 @@ import type { CountedApplication } from '../usage/queries.ts';
 import { retryAfterSeconds } from '../rate-limits/gcra.ts';
 import { rateLimitRules } from '../rate-limits/rules.ts';
 import { recordPayloads, recordRejected, type RecordPayloadsResult } from './record-payloads.ts';
-import { parseBearer, touchAccessKey, verifyAccessKey, type KeyCheck } from './access-keys.ts';
+import { parseBearer, REVOKED_KEY_MESSAGE, touchAccessKey, verifyAccessKey, type KeyCheck } from './access-keys.ts';
 import { applicationExists } from '../applications/queries.ts';
 import { looksLikeDeviceToken, verifyDeviceToken } from './device-tokens.ts';
 import { parseStates } from './states.ts';
@@ -14,7 +14,7 @@ import type { OwnerTerms } from '../owners/owner-period.ts';
 
 /** The 401 for a key that does not let a device in, by the key check's reason (a device token's key answers the same). */
 const KEY_REFUSED: Record<Extract<KeyCheck, { ok: false }>['reason'], string> = {
-  revoked_key: 'This access key has been revoked. Create a new one on the application’s Access Keys page.',
+  revoked_key: REVOKED_KEY_MESSAGE,
   unknown_key: 'This access key is not valid.',
 };
 
